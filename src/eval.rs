@@ -1,0 +1,335 @@
+//! Evaluating an expression at a point: exactly where it can be, else in `f64`.
+//!
+//! Behaviour:
+//! - [`eval_exact`]: an expression of numbers, variables, `+ − × ÷`, integer powers,
+//!   `abs`, `sign` and exact special values (`sqrt(4)`, `cos(0)`) evaluates at a
+//!   rational point to an exact rational; anything else gives [`Exact::NotRational`].
+//!   Intermediate results larger than [`MAX_EXACT_BITS`] give [`Exact::TooLarge`]
+//!   (the budget is reported, and the caller falls back to `f64`).
+//! - [`eval_f64`]: every expression, in `f64`.
+//! - Outside the real domain (ln of a non-positive number, division by zero,
+//!   `asin(2)`, `sqrt(-1)`, a negative base to a fractional power) the result is
+//!   [`Undefined`], naming the offending subexpression: never NaN or infinity printed
+//!   as a number. A result too large for `f64` is also reported, as an overflow.
+//!
+//! ```
+//! use dydx::{parse, eval::{eval_exact, eval_f64, point, Exact}};
+//! let f = parse("20*x^3 + 9*x^2 + 14*x + 9").unwrap();
+//! let at = point(&[("x", "2")]).unwrap();
+//! assert_eq!(eval_exact(&f, &at), Exact::Value(233.into()));
+//! assert_eq!(eval_f64(&f, &at), Ok(233.0));
+//! let g = parse("ln(x)").unwrap();
+//! let zero = point(&[("x", "0")]).unwrap();
+//! assert!(eval_f64(&g, &zero).unwrap_err().reason.contains("ln"));
+//! ```
+
+use crate::expr::{exact_call, fold_power, Expr, Func, Id, Node, Rational};
+use crate::limits::MAX_EXACT_BITS;
+use num_traits::{Signed, ToPrimitive, Zero};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A point: exact values for variables, by name.
+pub type Point = BTreeMap<String, Rational>;
+
+/// Builds a point from `(name, number)` pairs in the input number syntax
+/// (`2`, `-0.7`, `1/3`, `1e-3`).
+pub fn point(pairs: &[(&str, &str)]) -> Result<Point, String> {
+    pairs.iter().map(|(k, v)| Ok((k.to_string(), parse_number(v)?))).collect()
+}
+
+/// Parses a number for a point: an optional sign, then a decimal literal or a
+/// fraction of two literals (`1/3`, `-2.5e3`).
+pub fn parse_number(text: &str) -> Result<Rational, String> {
+    let t = text.trim();
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let lit = |s: &str| -> Result<Rational, String> {
+        let e = crate::parse(s).map_err(|_| format!("'{text}' is not a number"))?;
+        match e.as_num() {
+            Some(r) if !s.trim_start().starts_with(['-', '+']) && s.trim().chars().all(|c| c.is_ascii_digit() || ".eE+-".contains(c)) => Ok(r.clone()),
+            _ => Err(format!("'{text}' is not a number")),
+        }
+    };
+    let value = match body.split_once('/') {
+        Some((p, q)) => {
+            let (p, q) = (lit(p)?, lit(q)?);
+            if q.is_zero() {
+                return Err(format!("'{text}' divides by zero"));
+            }
+            p / q
+        }
+        None => lit(body)?,
+    };
+    Ok(if neg { -value } else { value })
+}
+
+/// Why an expression has no real value at a point.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Undefined {
+    /// What went wrong, as a sentence fragment: "ln of a non-positive number".
+    pub reason: String,
+    /// The offending subexpression, printed (cut to 80 characters).
+    pub at: String,
+}
+
+impl fmt::Display for Undefined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}", self.reason, self.at)
+    }
+}
+
+/// The outcome of exact evaluation.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Exact {
+    /// The exact rational value.
+    Value(Rational),
+    /// The value is not (known to be) rational: use [`eval_f64`].
+    NotRational,
+    /// Exact evaluation stopped at the [`MAX_EXACT_BITS`] budget.
+    TooLarge,
+    /// No real value at this point.
+    Undefined(Undefined),
+}
+
+fn undefined(e: &Expr, id: Id, reason: impl Into<String>) -> Undefined {
+    Undefined { reason: reason.into(), at: crate::print::print_at(e, id, 80) }
+}
+
+fn bits(r: &Rational) -> u64 {
+    r.numer().bits() + r.denom().bits()
+}
+
+/// Evaluates exactly at a rational point (see the module docs).
+pub fn eval_exact(e: &Expr, at: &Point) -> Exact {
+    let mut vals: Vec<Option<Rational>> = Vec::with_capacity(e.len());
+    for (i, node) in e.nodes().iter().enumerate() {
+        let id = Id::from_index(i);
+        let get = |c: &Id| vals[c.index()].clone();
+        let v: Option<Rational> = match node {
+            Node::Num(r) => Some(r.clone()),
+            Node::Var(s) => at.get(s.as_str()).cloned(),
+            Node::Const(_) | Node::Log(_) => None,
+            Node::Add(ts) => ts.iter().map(get).sum(),
+            Node::Mul(fs) => fs.iter().map(get).product(),
+            Node::Pow([b, x]) => match (get(b), get(x)) {
+                (Some(b), Some(x)) => {
+                    if b.is_zero() && x.is_negative() {
+                        return Exact::Undefined(undefined(e, id, "division by zero"));
+                    }
+                    if x.is_integer() {
+                        let n = x.to_integer().abs().to_u64().unwrap_or(u64::MAX);
+                        if bits(&b).saturating_mul(n) > MAX_EXACT_BITS {
+                            return Exact::TooLarge;
+                        }
+                    } else if b.is_negative() {
+                        return Exact::Undefined(undefined(e, id, "a negative base to a fractional power"));
+                    }
+                    fold_power(&b, &x)
+                }
+                _ => None,
+            },
+            Node::Call(f, [a]) => match get(a) {
+                Some(r) => {
+                    let bad = match f {
+                        Func::Ln if !r.is_positive() => Some("ln of a non-positive number"),
+                        Func::Sqrt if r.is_negative() => Some("sqrt of a negative number"),
+                        Func::Csc | Func::Cot if r.is_zero() => Some("division by zero"),
+                        Func::Asin | Func::Acos if r.abs() > Rational::from_integer(1.into()) => Some("outside the domain [-1, 1]"),
+                        Func::Atanh if r.abs() >= Rational::from_integer(1.into()) => Some("outside the domain (-1, 1)"),
+                        Func::Acosh if r < Rational::from_integer(1.into()) => Some("outside the domain [1, inf)"),
+                        _ => None,
+                    };
+                    if let Some(reason) = bad {
+                        return Exact::Undefined(undefined(e, id, reason));
+                    }
+                    exact_call(*f, &r)
+                }
+                None => None,
+            },
+        };
+        if let Some(r) = &v {
+            if bits(r) > MAX_EXACT_BITS {
+                return Exact::TooLarge;
+            }
+        }
+        vals.push(v);
+    }
+    match vals.pop().flatten() {
+        Some(r) => Exact::Value(r),
+        None => Exact::NotRational,
+    }
+}
+
+/// Evaluates in `f64` (see the module docs).
+pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
+    let mut vals: Vec<f64> = Vec::with_capacity(e.len());
+    for (i, node) in e.nodes().iter().enumerate() {
+        let id = Id::from_index(i);
+        let v = |c: &Id| vals[c.index()];
+        let value = match node {
+            Node::Num(r) => r.to_f64().unwrap_or(f64::NAN),
+            Node::Var(s) => match at.get(s.as_str()) {
+                Some(r) => r.to_f64().unwrap_or(f64::NAN),
+                None => return Err(undefined(e, id, format!("no value given for {}", s.as_str()))),
+            },
+            Node::Const(c) => c.value(),
+            Node::Add(ts) => ts.iter().map(v).sum(),
+            Node::Mul(fs) => fs.iter().map(v).product(),
+            Node::Pow([b, xid]) => {
+                let (b, x) = (v(b), v(xid));
+                if b == 0.0 && x < 0.0 {
+                    return Err(undefined(e, id, "division by zero"));
+                }
+                if b < 0.0 && x.fract() != 0.0 {
+                    return Err(undefined(e, id, "a negative base to a fractional power"));
+                }
+                let integer = e.node(*xid).as_num().filter(|r| r.is_integer()).and_then(|r| r.to_integer().to_i32());
+                match integer {
+                    Some(n) => b.powi(n),
+                    None => b.powf(x),
+                }
+            }
+            Node::Call(f, [a]) => {
+                let a = v(a);
+                let (value, bad) = apply(*f, a);
+                if let Some(reason) = bad {
+                    return Err(undefined(e, id, reason));
+                }
+                value
+            }
+            Node::Log([a, b]) => {
+                let (a, b) = (v(a), v(b));
+                if a <= 0.0 || b <= 0.0 {
+                    return Err(undefined(e, id, "log of a non-positive number"));
+                }
+                if b == 1.0 {
+                    return Err(undefined(e, id, "log to base 1"));
+                }
+                a.ln() / b.ln()
+            }
+        };
+        if !value.is_finite() {
+            let reason = if value.is_nan() { "not a real number" } else { "overflows floating point" };
+            return Err(undefined(e, id, reason));
+        }
+        vals.push(value);
+    }
+    vals.pop().ok_or_else(|| Undefined { reason: "empty expression".into(), at: String::new() })
+}
+
+/// A function's value and, outside its domain, the reason it has none.
+fn apply(f: Func, a: f64) -> (f64, Option<&'static str>) {
+    let bad = match f {
+        Func::Ln if a <= 0.0 => Some("ln of a non-positive number"),
+        Func::Sqrt if a < 0.0 => Some("sqrt of a negative number"),
+        Func::Asin | Func::Acos if a.abs() > 1.0 => Some("outside the domain [-1, 1]"),
+        Func::Atanh if a.abs() >= 1.0 => Some("outside the domain (-1, 1)"),
+        Func::Acosh if a < 1.0 => Some("outside the domain [1, inf)"),
+        Func::Csc | Func::Cot if a.sin() == 0.0 => Some("division by zero"),
+        Func::Sec if a.cos() == 0.0 => Some("division by zero"),
+        _ => None,
+    };
+    let v = match f {
+        Func::Sin => a.sin(),
+        Func::Cos => a.cos(),
+        Func::Tan => a.tan(),
+        Func::Sec => 1.0 / a.cos(),
+        Func::Csc => 1.0 / a.sin(),
+        Func::Cot => a.cos() / a.sin(),
+        Func::Asin => a.asin(),
+        Func::Acos => a.acos(),
+        Func::Atan => a.atan(),
+        Func::Sinh => a.sinh(),
+        Func::Cosh => a.cosh(),
+        Func::Tanh => a.tanh(),
+        Func::Asinh => a.asinh(),
+        Func::Acosh => a.acosh(),
+        Func::Atanh => a.atanh(),
+        Func::Exp => a.exp(),
+        Func::Ln => a.ln(),
+        Func::Sqrt => a.sqrt(),
+        Func::Abs => a.abs(),
+        Func::Sign => {
+            if a > 0.0 {
+                1.0
+            } else if a < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        }
+    };
+    (v, bad)
+}
+
+/// Formats an `f64` deterministically: the shortest text that reads back as the same
+/// number, in scientific notation for very large or very small magnitudes.
+pub fn format_f64(x: f64) -> String {
+    let a = x.abs();
+    if a != 0.0 && !(1e-5..1e16).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn at(x: &str) -> Point {
+        point(&[("x", x)]).unwrap()
+    }
+
+    #[test]
+    fn exact_rational_values() {
+        let f = parse("x^2 - 3/x").unwrap();
+        assert_eq!(eval_exact(&f, &at("2")), Exact::Value(Rational::new(5.into(), 2.into())));
+        assert_eq!(eval_exact(&parse("sin(x)").unwrap(), &at("1")), Exact::NotRational);
+        assert!(matches!(eval_exact(&parse("1/x").unwrap(), &at("0")), Exact::Undefined(_)));
+    }
+
+    #[test]
+    fn exact_budget_is_reported() {
+        let f = parse("x^10000000").unwrap();
+        assert_eq!(eval_exact(&f, &at("3")), Exact::TooLarge);
+    }
+
+    #[test]
+    fn undefined_points_name_the_subexpression() {
+        let cases = [
+            ("ln(x)", "0", "ln of a non-positive number", "ln(x)"),
+            ("1/x", "0", "division by zero", "1/x"),
+            ("asin(x)", "2", "outside the domain [-1, 1]", "asin(x)"),
+            ("sqrt(x) + 1", "-1", "sqrt of a negative number", "sqrt(x)"),
+            ("x^(1/3)", "-8", "a negative base to a fractional power", "x^(1/3)"),
+            ("exp(x)", "1000", "overflows floating point", "exp(x)"),
+        ];
+        for (f, x, reason, sub) in cases {
+            let err = eval_f64(&parse(f).unwrap(), &at(x)).unwrap_err();
+            assert_eq!((err.reason.as_str(), err.at.as_str()), (reason, sub), "{f} at {x}");
+        }
+    }
+
+    #[test]
+    fn point_numbers() {
+        assert_eq!(parse_number("1/3").unwrap(), Rational::new(1.into(), 3.into()));
+        assert_eq!(parse_number("-0.7").unwrap(), Rational::new((-7).into(), 10.into()));
+        assert_eq!(parse_number("1e-3").unwrap(), Rational::new(1.into(), 1000.into()));
+        assert!(parse_number("x").is_err());
+        assert!(parse_number("1/0").is_err());
+        assert!(parse_number("--1").is_err());
+    }
+
+    #[test]
+    fn formatting_is_shortest_round_trip() {
+        assert_eq!(format_f64(233.0), "233");
+        assert_eq!(format_f64(0.1), "0.1");
+        assert_eq!(format_f64(1e300), "1e300");
+        assert_eq!(format_f64(-2.5e-7), "-2.5e-7");
+    }
+}

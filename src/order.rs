@@ -1,0 +1,214 @@
+//! The canonical total order of terms and factors.
+//!
+//! Output must be byte-identical across runs and machines, so nothing here looks at
+//! hashes, node ids or the order in which names first appeared: every comparison
+//! is structural.
+//!
+//! Behaviour:
+//! - [`cmp_struct`] is a total structural order on expressions: numbers by value,
+//!   then `pi`/`e`, variables in natural name order (`x2` < `x10`), powers, function
+//!   calls in textbook order (`sin` < `cos` < … see [`crate::Func::ALL`]), logs, products,
+//!   sums; ties are broken child by child. It runs with an explicit stack, so depth is
+//!   never a problem.
+//! - Factors of a product: the numeric coefficient first, then factors that read as
+//!   part of it (`pi`, `sqrt(2)`), then by base in structural order, then by exponent:
+//!   `2*pi*x^2*y*sin(x)*ln(2)`.
+//! - Terms of a sum compare like a lexicographic monomial order over their "atoms"
+//!   (variables, function calls, sums raised to powers), taking function calls first,
+//!   then symbolic powers, sums, variables in name order: the higher exponent of the
+//!   first atom that differs comes first. So polynomials print in descending degree
+//!   (`20*x^3 + 9*x^2 + 14*x + 9`), `x^2 + y^2` keeps `x` first, and a term with
+//!   `sin(x)` comes before one with `cos(x)`. The constant term is always last.
+
+use crate::expr::{natural_cmp, Builder, Id, Node, Rational};
+use num_traits::{One, Zero};
+use std::cmp::Ordering;
+
+/// Anything whose nodes can be read by id: a [`Builder`] or an [`crate::Expr`].
+pub trait Nodes {
+    /// The node with this id.
+    fn get(&self, id: Id) -> &Node;
+}
+
+impl Nodes for Builder {
+    fn get(&self, id: Id) -> &Node {
+        self.node(id)
+    }
+}
+
+impl Nodes for crate::Expr {
+    fn get(&self, id: Id) -> &Node {
+        self.node(id)
+    }
+}
+
+fn kind_rank(n: &Node) -> u8 {
+    match n {
+        Node::Num(_) => 0,
+        Node::Const(_) => 1,
+        Node::Var(_) => 2,
+        Node::Pow(_) => 3,
+        Node::Call(..) => 4,
+        Node::Log(_) => 5,
+        Node::Mul(_) => 6,
+        Node::Add(_) => 7,
+    }
+}
+
+/// Compares the parts of two nodes that are not children.
+fn cmp_header(a: &Node, b: &Node) -> Ordering {
+    kind_rank(a).cmp(&kind_rank(b)).then_with(|| match (a, b) {
+        (Node::Num(x), Node::Num(y)) => x.cmp(y),
+        (Node::Const(x), Node::Const(y)) => x.cmp(y),
+        (Node::Var(x), Node::Var(y)) => natural_cmp(x.as_str(), y.as_str()),
+        (Node::Call(f, _), Node::Call(g, _)) => f.rank().cmp(&g.rank()),
+        _ => Ordering::Equal,
+    })
+}
+
+/// A total structural order on expressions (see the module docs).
+pub fn cmp_struct<N: Nodes>(nodes: &N, a: Id, b: Id) -> Ordering {
+    enum Task {
+        Pair(Id, Id),
+        Decide(Ordering),
+    }
+    let mut stack = vec![Task::Pair(a, b)];
+    while let Some(task) = stack.pop() {
+        match task {
+            Task::Decide(o) if o != Ordering::Equal => return o,
+            Task::Decide(_) => {}
+            Task::Pair(a, b) if a == b => {}
+            Task::Pair(a, b) => {
+                let (na, nb) = (nodes.get(a), nodes.get(b));
+                let o = cmp_header(na, nb);
+                if o != Ordering::Equal {
+                    return o;
+                }
+                let (ca, cb) = (na.children(), nb.children());
+                stack.push(Task::Decide(ca.len().cmp(&cb.len())));
+                for (x, y) in ca.iter().zip(cb.iter()).rev() {
+                    stack.push(Task::Pair(*x, *y));
+                }
+            }
+        }
+    }
+    Ordering::Equal
+}
+
+fn split_power<N: Nodes>(nodes: &N, f: Id) -> (Id, Rational) {
+    if let Node::Pow([b, e]) = nodes.get(f) {
+        if let Node::Num(r) = nodes.get(*e) {
+            return (*b, r.clone());
+        }
+    }
+    (f, Rational::one())
+}
+
+/// Sorts the (non-numeric) factors of a product into canonical order.
+pub fn sort_factors(b: &Builder, factors: &mut [Id]) {
+    let keys: Vec<(bool, Id, Rational)> = factors
+        .iter()
+        .map(|&f| {
+            let (base, e) = split_power(b, f);
+            (!coefficient_like(b, f), base, e)
+        })
+        .collect();
+    let mut idx: Vec<usize> = (0..factors.len()).collect();
+    idx.sort_by(|&i, &j| {
+        let (ci, bi, ei) = &keys[i];
+        let (cj, bj, ej) = &keys[j];
+        ci.cmp(cj).then_with(|| cmp_struct(b, *bi, *bj)).then_with(|| ei.cmp(ej))
+    });
+    let sorted: Vec<Id> = idx.iter().map(|&i| factors[i]).collect();
+    factors.copy_from_slice(&sorted);
+}
+
+/// Factors that read as part of the coefficient and print right after it:
+/// `pi`, `e`, `2^(1/3)`, `sqrt(2)`.
+fn coefficient_like(b: &Builder, f: Id) -> bool {
+    match b.node(f) {
+        Node::Const(_) => true,
+        Node::Pow([x, y]) => b.as_num(*x).is_some() && b.as_num(*y).is_some(),
+        Node::Call(crate::Func::Sqrt, [x]) => b.as_num(*x).is_some(),
+        _ => false,
+    }
+}
+
+/// How early an atom is looked at when ordering terms (higher first).
+fn atom_priority(b: &Builder, atom: Id) -> u8 {
+    if b.is_constant(atom) {
+        return 0;
+    }
+    match b.node(atom) {
+        Node::Call(..) | Node::Log(_) => 5,
+        Node::Pow(_) => 4,
+        Node::Add(_) => 3,
+        Node::Mul(_) => 2,
+        _ => 1,
+    }
+}
+
+fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
+    atom_priority(b, y).cmp(&atom_priority(b, x)).then_with(|| cmp_struct(b, x, y))
+}
+
+/// The monomial key of a term: its atoms in priority order with their exponents.
+fn term_key(b: &Builder, t: Id) -> Vec<(Id, Rational)> {
+    let mut key: Vec<(Id, Rational)> = match b.node(t) {
+        Node::Mul(fs) => fs.iter().filter(|f| b.as_num(**f).is_none()).map(|&f| split_power(b, f)).collect(),
+        Node::Num(_) => Vec::new(),
+        _ => vec![split_power(b, t)],
+    };
+    key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
+    key
+}
+
+fn cmp_keys(b: &Builder, ka: &[(Id, Rational)], kb: &[(Id, Rational)]) -> Ordering {
+    let zero = Rational::zero();
+    let (mut i, mut j) = (0, 0);
+    loop {
+        let (ea, eb) = match (ka.get(i), kb.get(j)) {
+            (None, None) => return Ordering::Equal,
+            (Some((_, ea)), None) => {
+                i += 1;
+                (ea, &zero)
+            }
+            (None, Some((_, eb))) => {
+                j += 1;
+                (&zero, eb)
+            }
+            (Some((x, ea)), Some((y, eb))) => match cmp_atoms(b, *x, *y) {
+                Ordering::Equal => {
+                    i += 1;
+                    j += 1;
+                    (ea, eb)
+                }
+                Ordering::Less => {
+                    i += 1;
+                    (ea, &zero)
+                }
+                Ordering::Greater => {
+                    j += 1;
+                    (&zero, eb)
+                }
+            },
+        };
+        // The higher exponent comes first.
+        let o = eb.cmp(ea);
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+}
+
+/// Sorts the non-constant terms of a sum into canonical order.
+pub fn sort_terms(b: &Builder, terms: &mut [Id]) {
+    if terms.len() < 2 {
+        return;
+    }
+    let keys: Vec<Vec<(Id, Rational)>> = terms.iter().map(|&t| term_key(b, t)).collect();
+    let mut idx: Vec<usize> = (0..terms.len()).collect();
+    idx.sort_by(|&i, &j| cmp_keys(b, &keys[i], &keys[j]).then_with(|| cmp_struct(b, terms[i], terms[j])));
+    let sorted: Vec<Id> = idx.iter().map(|&i| terms[i]).collect();
+    terms.copy_from_slice(&sorted);
+}

@@ -1,0 +1,623 @@
+//! The parser: text in the input language to an [`Expr`].
+//!
+//! One small function per precedence level, lowest first:
+//! [`sum`] → [`product`] → [`unary`] → [`power`] → [`atom`]. Tokens (numbers,
+//! identifiers, whitespace) are recognised with nom.
+//!
+//! Behaviour:
+//! - Numbers are exact: `2.5` is 5/2, `1e-3` is 1/1000.
+//! - `^` and `**` are powers, right-associative, binding tighter than unary minus:
+//!   `-x^2` is `-(x^2)`, `2^3^2` is 512; the exponent may carry signs: `x^-2`.
+//! - Implicit multiplication after a number literal (`3x`, `2(x+1)`, `2 sin(x)`) and
+//!   between `)` and `(`; `x y` is an error whose hint suggests `x*y`.
+//! - Every error carries a byte offset, a kind, a message and, where one helps, a hint.
+//! - Parsing never panics and never overflows the stack: nesting deeper than
+//!   [`MAX_DEPTH`] is an error, and input larger than [`MAX_INPUT_BYTES`] is refused.
+//!
+//! ```
+//! use dydx::parse;
+//! assert_eq!(parse("5*x**4 - 5").unwrap().to_string(), "5*x^4 - 5");
+//! let err = parse("(x + 1").unwrap_err();
+//! assert_eq!((err.kind.as_str(), err.offset), ("unbalanced-parenthesis", 0));
+//! ```
+
+use crate::expr::{Builder, Constant, Expr, Func, Id, Rational};
+use crate::limits::{MAX_DEPTH, MAX_INPUT_BYTES, MAX_LITERAL_DIGITS};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while};
+use nom::character::complete::{char, digit1, multispace0, one_of, satisfy};
+use nom::combinator::{opt, recognize};
+use nom::{IResult, Parser as _};
+use num_bigint::BigInt;
+use num_traits::Num;
+use std::fmt;
+
+/// What went wrong in a parse; `as_str` gives the stable kebab-case name used in JSON.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ErrorKind {
+    /// Nothing but whitespace.
+    Empty,
+    /// A `(` without its `)`, or a `)` without its `(`.
+    UnbalancedParenthesis,
+    /// An operator with no operand after or before it.
+    MissingOperand,
+    /// Two operands side by side where implicit multiplication is not allowed.
+    MissingOperator,
+    /// A call of a function the language does not have.
+    UnknownFunction,
+    /// A function called with the wrong number of arguments.
+    WrongArity,
+    /// A function name used without arguments.
+    FunctionAsValue,
+    /// A character that is not part of the language.
+    StrayCharacter,
+    /// A malformed number literal.
+    MalformedNumber,
+    /// Nesting deeper than [`MAX_DEPTH`].
+    NestingTooDeep,
+    /// Input larger than [`MAX_INPUT_BYTES`].
+    InputTooLarge,
+    /// A number literal longer than [`MAX_LITERAL_DIGITS`].
+    NumberTooLarge,
+}
+
+impl ErrorKind {
+    /// The stable name of this kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Empty => "empty-input",
+            ErrorKind::UnbalancedParenthesis => "unbalanced-parenthesis",
+            ErrorKind::MissingOperand => "missing-operand",
+            ErrorKind::MissingOperator => "missing-operator",
+            ErrorKind::UnknownFunction => "unknown-function",
+            ErrorKind::WrongArity => "wrong-arity",
+            ErrorKind::FunctionAsValue => "function-as-value",
+            ErrorKind::StrayCharacter => "stray-character",
+            ErrorKind::MalformedNumber => "malformed-number",
+            ErrorKind::NestingTooDeep => "nesting-too-deep",
+            ErrorKind::InputTooLarge => "input-too-large",
+            ErrorKind::NumberTooLarge => "number-too-large",
+        }
+    }
+}
+
+/// A parse error at a byte offset of the input.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ParseError {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Byte offset of the spot in the input.
+    pub offset: usize,
+    /// Length in bytes of the offending text (at least 1 where there is any).
+    pub len: usize,
+    /// One sentence saying what is wrong.
+    pub message: String,
+    /// What to write instead, where that is known.
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {})", self.message, self.offset)?;
+        if let Some(h) = &self.hint {
+            write!(f, "; hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+type PResult<'s> = Result<(&'s str, Id), ParseError>;
+
+/// Parses text in the input language (see the module docs).
+pub fn parse(src: &str) -> Result<Expr, ParseError> {
+    let mut b = Builder::new();
+    let root = parse_into(&mut b, src)?;
+    Ok(b.finish(root))
+}
+
+/// Parses into an existing builder, so several inputs can share nodes.
+pub fn parse_into(b: &mut Builder, src: &str) -> Result<Id, ParseError> {
+    if src.len() > MAX_INPUT_BYTES {
+        return Err(ParseError {
+            kind: ErrorKind::InputTooLarge,
+            offset: 0,
+            len: 0,
+            message: format!("input is {} bytes; the limit is {MAX_INPUT_BYTES} bytes", src.len()),
+            hint: None,
+        });
+    }
+    if src.trim().is_empty() {
+        return Err(ParseError {
+            kind: ErrorKind::Empty,
+            offset: 0,
+            len: 0,
+            message: "the input is empty".into(),
+            hint: Some("type an expression such as `x^2 + 1`".into()),
+        });
+    }
+    let mut p = Parser { src, b, depth: 0, opens: Vec::new() };
+    let (rest, id) = sum(&mut p, src)?;
+    let rest = ws(rest);
+    match rest.chars().next() {
+        None => Ok(id),
+        Some(c) => Err(p.trailing(rest, c)),
+    }
+}
+
+/// Parser state: the builder, the nesting depth and the offsets of open parentheses.
+pub struct Parser<'s, 'b> {
+    src: &'s str,
+    b: &'b mut Builder,
+    depth: usize,
+    opens: Vec<usize>,
+}
+
+impl<'s> Parser<'s, '_> {
+    fn offset(&self, rest: &str) -> usize {
+        self.src.len() - rest.len()
+    }
+
+    fn err(&self, kind: ErrorKind, rest: &str, message: impl Into<String>, hint: Option<String>) -> ParseError {
+        let len = rest.chars().next().map_or(0, char::len_utf8);
+        ParseError { kind, offset: self.offset(rest), len, message: message.into(), hint }
+    }
+
+    /// The error for text left over after a complete expression.
+    fn trailing(&self, rest: &str, c: char) -> ParseError {
+        match c {
+            ')' => self.err(
+                ErrorKind::UnbalancedParenthesis,
+                rest,
+                "this ')' has no matching '('",
+                Some("remove it, or add the '(' it closes".into()),
+            ),
+            ',' => self.err(
+                ErrorKind::StrayCharacter,
+                rest,
+                "',' outside a function call",
+                Some("commas only separate arguments, as in `log(x, 2)`".into()),
+            ),
+            _ => stray(self, rest, c),
+        }
+    }
+}
+
+fn ws(i: &str) -> &str {
+    let r: IResult<&str, &str> = multispace0(i);
+    r.map_or(i, |(rest, _)| rest)
+}
+
+/// The text of a number literal: `12`, `2.5`, `1e-3`, `1.5E+2`.
+fn number_token(i: &str) -> IResult<&str, &str> {
+    recognize((digit1, opt((char('.'), digit1)), opt((one_of("eE"), opt(one_of("+-")), digit1)))).parse(i)
+}
+
+/// An identifier: `[A-Za-z_][A-Za-z0-9_]*`.
+fn identifier_token(i: &str) -> IResult<&str, &str> {
+    recognize((satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(|c: char| c.is_ascii_alphanumeric() || c == '_')))
+        .parse(i)
+}
+
+/// `**` or `^`.
+fn power_operator(i: &str) -> IResult<&str, &str> {
+    alt((tag("**"), tag("^"))).parse(i)
+}
+
+/// Converts a number literal to an exact rational.
+fn literal_value(text: &str) -> Option<Rational> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(k) => (&text[..k], text[k + 1..].parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = BigInt::from_str_radix(&format!("{int}{frac}"), 10).ok()?;
+    let scale = exponent - frac.len() as i64;
+    let ten = BigInt::from(10);
+    let p = ten.pow(u32::try_from(scale.unsigned_abs()).ok()?);
+    Some(if scale >= 0 { Rational::from_integer(digits * p) } else { Rational::new(digits, p) })
+}
+
+/// sum := product (('+' | '-') product)*
+pub fn sum<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    let (mut rest, first) = product(p, i)?;
+    let mut terms = vec![first];
+    loop {
+        let r = ws(rest);
+        let Some(op) = r.chars().next().filter(|c| *c == '+' || *c == '-') else { break };
+        let (r2, t) = product(p, &r[1..])?;
+        terms.push(if op == '-' { p.b.neg(t) } else { t });
+        rest = r2;
+    }
+    let id = if terms.len() == 1 { terms[0] } else { p.b.add(terms) };
+    Ok((rest, id))
+}
+
+/// Whether the text starts a new operand (for implicit multiplication).
+fn starts_operand(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '(' || c == '.'
+}
+
+/// product := unary (('*' | '/' | implicit) unary)*
+///
+/// Implicit multiplication is allowed after a number literal (before a name or `(`)
+/// and between `)` and `(`.
+pub fn product<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    let start = ws(i);
+    let (mut rest, first) = unary(p, i)?;
+    let mut factors = vec![first];
+    let mut last_start = start;
+    loop {
+        let r = ws(rest);
+        let Some(c) = r.chars().next() else { break };
+        if c == '*' && !r.starts_with("**") {
+            let operand = ws(&r[1..]);
+            let (r2, f) = unary(p, &r[1..])?;
+            factors.push(f);
+            last_start = operand;
+            rest = r2;
+        } else if c == '/' {
+            let operand = ws(&r[1..]);
+            let (r2, f) = unary(p, &r[1..])?;
+            factors.push(p.b.recip(f));
+            last_start = operand;
+            rest = r2;
+        } else if starts_operand(c) {
+            let prev = &p.src[p.offset(last_start)..p.offset(rest)];
+            let after_number = prev.ends_with(|ch: char| ch.is_ascii_digit()) && number_ends_token(prev);
+            let after_paren = prev.ends_with(')') && c == '(';
+            let allowed = (after_number && (c.is_ascii_alphabetic() || c == '_' || c == '(')) || after_paren;
+            if !allowed {
+                return Err(missing_operator(p, prev, r, c));
+            }
+            let (r2, f) = unary(p, r)?;
+            factors.push(f);
+            last_start = r;
+            rest = r2;
+        } else {
+            break;
+        }
+    }
+    let id = if factors.len() == 1 { factors[0] } else { p.b.mul(factors) };
+    Ok((rest, id))
+}
+
+/// Whether the text of an operand ends with a complete number literal (not a name
+/// such as `x1`).
+fn number_ends_token(prev: &str) -> bool {
+    let trimmed = prev.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_');
+    let token = &prev[trimmed.len()..];
+    token.starts_with(|c: char| c.is_ascii_digit())
+        && !token.chars().any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+}
+
+fn missing_operator(p: &Parser<'_, '_>, prev: &str, r: &str, c: char) -> ParseError {
+    let next: String = r.chars().take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_').collect();
+    let prev_tail: String = {
+        let t = prev.trim_end();
+        let k = t.rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == ')')).map_or(0, |k| k + 1);
+        t[k..].to_string()
+    };
+    if c == '.' {
+        return p.err(ErrorKind::MalformedNumber, r, "malformed number: a second '.'", Some("a number has at most one decimal point".into()));
+    }
+    if c.is_ascii_digit() {
+        return p.err(
+            ErrorKind::MissingOperator,
+            r,
+            "a number cannot follow here without an operator",
+            Some(format!("write `{prev_tail}*{next}` for a product")),
+        );
+    }
+    let shown = if next.is_empty() { "(…)".to_string() } else { next };
+    p.err(
+        ErrorKind::MissingOperator,
+        r,
+        "missing operator between two operands",
+        Some(format!(
+            "write `{prev_tail}*{shown}` for a product (implicit multiplication is only allowed after a number, as in `3x`, or between `)(`)"
+        )),
+    )
+}
+
+/// unary := ('-' | '+')* power
+///
+/// Signs are counted in a loop, so a hundred thousand of them need no recursion.
+pub fn unary<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    let mut rest = ws(i);
+    let mut negative = false;
+    while let Some(c) = rest.chars().next().filter(|c| *c == '-' || *c == '+') {
+        if c == '-' {
+            negative = !negative;
+        }
+        rest = ws(&rest[1..]);
+    }
+    let (rest, id) = power(p, rest)?;
+    Ok((rest, if negative { p.b.neg(id) } else { id }))
+}
+
+/// power := atom (('^' | '**') ('-' | '+')* atom)*, folded from the right.
+pub fn power<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    let (mut rest, first) = atom(p, i)?;
+    let mut chain: Vec<(bool, Id)> = Vec::new();
+    loop {
+        let r = ws(rest);
+        let Ok((after_op, _)) = power_operator(r) else { break };
+        let mut r = ws(after_op);
+        let mut negative = false;
+        while let Some(c) = r.chars().next().filter(|c| *c == '-' || *c == '+') {
+            if c == '-' {
+                negative = !negative;
+            }
+            r = ws(&r[1..]);
+        }
+        if r.starts_with('*') {
+            return Err(p.err(
+                ErrorKind::MissingOperand,
+                r,
+                "expected an exponent, found '*'",
+                Some("'***' is not an operator: use `^` or `**` for powers and `*` for products".into()),
+            ));
+        }
+        let (r2, a) = atom(p, r)?;
+        chain.push((negative, a));
+        rest = r2;
+    }
+    let Some((last_neg, last)) = chain.pop() else { return Ok((rest, first)) };
+    let mut acc = if last_neg { p.b.neg(last) } else { last };
+    while let Some((neg, a)) = chain.pop() {
+        let pw = p.b.pow(a, acc);
+        acc = if neg { p.b.neg(pw) } else { pw };
+    }
+    Ok((rest, p.b.pow(first, acc)))
+}
+
+/// atom := number | constant | variable | function '(' sum (',' sum)* ')' | '(' sum ')'
+pub fn atom<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    stacker::maybe_grow(64 * 1024, 2 * 1024 * 1024, || atom_inner(p, i))
+}
+
+fn atom_inner<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    let i = ws(i);
+    let Some(c) = i.chars().next() else {
+        let (message, hint) = match p.opens.last() {
+            Some(_) => ("expected an operand, found the end of the input", Some("finish the expression".to_string())),
+            None => ("expected an operand after the operator, found the end of the input", Some("remove the dangling operator or add an operand".to_string())),
+        };
+        return Err(p.err(ErrorKind::MissingOperand, i, message, hint));
+    };
+    if c.is_ascii_digit() {
+        return number(p, i);
+    }
+    if c.is_ascii_alphabetic() || c == '_' {
+        return name(p, i);
+    }
+    if c == '(' {
+        let open = p.offset(i);
+        let inner = ws(&i[1..]);
+        if inner.starts_with(')') {
+            return Err(p.err(ErrorKind::MissingOperand, i, "empty parentheses", Some("put an expression inside `( )`".into())));
+        }
+        let (rest, id) = nested(p, open, |p| sum(p, &i[1..]))?;
+        return Ok((close_paren(p, rest, open)?, id));
+    }
+    Err(match c {
+        '*' | '/' | '^' => {
+            let before = p.src[..p.offset(i)].trim_end();
+            let hint = if before.ends_with(['+', '-', '*', '/', '^', '(']) || before.is_empty() {
+                Some("an operator needs an operand on each side".to_string())
+            } else {
+                None
+            };
+            p.err(ErrorKind::MissingOperand, i, format!("expected an operand, found '{c}'"), hint)
+        }
+        ')' => p.err(ErrorKind::MissingOperand, i, "expected an operand, found ')'", Some("an operator needs an operand on each side".into())),
+        ',' => p.err(ErrorKind::MissingOperand, i, "expected an operand, found ','", None),
+        _ => stray(p, i, c),
+    })
+}
+
+/// Runs `f` one nesting level deeper, refusing to go past [`MAX_DEPTH`].
+fn nested<'s, 'b, T>(
+    p: &mut Parser<'s, 'b>,
+    open: usize,
+    f: impl FnOnce(&mut Parser<'s, 'b>) -> Result<(&'s str, T), ParseError>,
+) -> Result<(&'s str, T), ParseError> {
+    if p.depth >= MAX_DEPTH {
+        return Err(ParseError {
+            kind: ErrorKind::NestingTooDeep,
+            offset: open,
+            len: 1,
+            message: format!("nesting is deeper than the limit of {MAX_DEPTH} levels"),
+            hint: Some("simplify the input or split it up".into()),
+        });
+    }
+    p.depth += 1;
+    p.opens.push(open);
+    let r = f(p);
+    p.opens.pop();
+    p.depth -= 1;
+    r
+}
+
+fn close_paren<'s>(p: &Parser<'s, '_>, rest: &'s str, open: usize) -> Result<&'s str, ParseError> {
+    let r = ws(rest);
+    if let Some(after) = r.strip_prefix(')') {
+        return Ok(after);
+    }
+    // Whatever else is left could not continue the expression, so name it.
+    match r.chars().next() {
+        None => Err(ParseError {
+            kind: ErrorKind::UnbalancedParenthesis,
+            offset: open,
+            len: 1,
+            message: "this '(' is never closed".into(),
+            hint: Some("add the missing ')'".into()),
+        }),
+        Some(c) => Err(p.trailing(r, c)),
+    }
+}
+
+fn number<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    if (i.starts_with("0x") || i.starts_with("0X") || i.starts_with("0b") || i.starts_with("0o"))
+        && i[2..].starts_with(|c: char| c.is_ascii_hexdigit())
+    {
+        return Err(p.err(ErrorKind::MalformedNumber, i, "hexadecimal, binary and octal literals are not supported", Some("write the number in decimal".into())));
+    }
+    let Ok((rest, text)) = number_token(i) else {
+        return Err(p.err(ErrorKind::MalformedNumber, i, "malformed number", None));
+    };
+    if rest.starts_with('.') {
+        return Err(p.err(ErrorKind::MalformedNumber, i, "malformed number", Some("a number has at most one decimal point and a digit after it".into())));
+    }
+    let exponent_digits = text.find(['e', 'E']).and_then(|k| text[k + 1..].trim_start_matches(['+', '-']).parse::<i64>().ok());
+    let mantissa_digits = text.find(['e', 'E']).unwrap_or(text.len());
+    let too_big = mantissa_digits > MAX_LITERAL_DIGITS
+        || exponent_digits.is_some_and(|x| x.unsigned_abs() > MAX_LITERAL_DIGITS as u64)
+        || text.find(['e', 'E']).is_some_and(|k| text.len() - k > 12);
+    if too_big {
+        return Err(p.err(
+            ErrorKind::NumberTooLarge,
+            i,
+            format!("number literal is larger than the limit of {MAX_LITERAL_DIGITS} digits"),
+            None,
+        ));
+    }
+    let Some(value) = literal_value(text) else {
+        return Err(p.err(ErrorKind::MalformedNumber, i, "malformed number", None));
+    };
+    Ok((rest, p.b.num(value)))
+}
+
+fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
+    let Ok((rest, ident)) = identifier_token(i) else {
+        return Err(p.err(ErrorKind::StrayCharacter, i, "expected a name", None));
+    };
+    let after = ws(rest);
+    let is_call = after.starts_with('(');
+    if !is_call {
+        if let Some(c) = match ident {
+            "pi" => Some(Constant::Pi),
+            "e" => Some(Constant::E),
+            _ => None,
+        } {
+            return Ok((rest, p.b.constant(c)));
+        }
+        if Func::from_name(ident).is_some() || ident == "log" {
+            return Err(ParseError {
+                kind: ErrorKind::FunctionAsValue,
+                offset: p.offset(i),
+                len: ident.len(),
+                message: format!("'{ident}' is a function and needs an argument"),
+                hint: Some(format!("write `{ident}(x)`")),
+            });
+        }
+        return Ok((rest, p.b.var(ident)));
+    }
+    let open = p.offset(after);
+    let func = Func::from_name(ident);
+    if func.is_none() && ident != "log" {
+        let hint = match closest_function(ident) {
+            Some(f) => format!("did you mean `{f}`?"),
+            None => format!("for a product write `{ident}*(…)`"),
+        };
+        return Err(ParseError {
+            kind: ErrorKind::UnknownFunction,
+            offset: p.offset(i),
+            len: ident.len(),
+            message: format!("unknown function '{ident}'"),
+            hint: Some(hint),
+        });
+    }
+    let (rest, args) = nested(p, open, |p| arguments(p, &after[1..]))?;
+    let rest = close_paren(p, rest, open)?;
+    let arity_error = |expected: &str| ParseError {
+        kind: ErrorKind::WrongArity,
+        offset: p.offset(i),
+        len: ident.len(),
+        message: format!("'{ident}' takes {expected}, but was given {}", args.len()),
+        hint: None,
+    };
+    let id = match (func, args.as_slice()) {
+        (Some(f), [a]) => p.b.call(f, *a),
+        (Some(_), _) => return Err(arity_error("one argument")),
+        (None, [a]) => p.b.call(Func::Ln, *a),
+        (None, [a, base]) => p.b.log(*a, *base),
+        (None, _) => return Err(arity_error("one or two arguments: `log(x)` or `log(x, base)`")),
+    };
+    Ok((rest, id))
+}
+
+fn arguments<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> Result<(&'s str, Vec<Id>), ParseError> {
+    let first = ws(i);
+    if first.starts_with(')') {
+        return Ok((first, Vec::new()));
+    }
+    let (mut rest, a) = sum(p, i)?;
+    let mut args = vec![a];
+    loop {
+        let r = ws(rest);
+        let Some(after) = r.strip_prefix(',') else { break };
+        let (r2, a) = sum(p, after)?;
+        args.push(a);
+        rest = r2;
+    }
+    Ok((rest, args))
+}
+
+/// The known function whose name is closest to `ident` (edit distance at most 2,
+/// ignoring case), for the "did you mean" hint.
+fn closest_function(ident: &str) -> Option<&'static str> {
+    let lower = ident.to_ascii_lowercase();
+    let names = Func::ALL.iter().map(|f| f.name()).chain(["log"]);
+    names
+        .map(|n| (edit_distance(&lower, n), n))
+        .filter(|(d, _)| *d <= 2.min(lower.len().saturating_sub(1)).max(if lower.len() <= 3 { 1 } else { 2 }))
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The error for a character that is not part of the language, with a hint for the
+/// look-alikes people paste from documents.
+fn stray(p: &Parser<'_, '_>, rest: &str, c: char) -> ParseError {
+    let hint = match c {
+        '\u{2212}' | '\u{2013}' | '\u{2014}' => Some("use the ASCII minus sign '-'".to_string()),
+        '\u{00d7}' | '\u{22c5}' | '\u{00b7}' => Some("use '*' for multiplication".to_string()),
+        '\u{00f7}' => Some("use '/' for division".to_string()),
+        '\u{00b2}' => Some("write `^2` for a square".to_string()),
+        '\u{00b3}' => Some("write `^3` for a cube".to_string()),
+        '\u{03c0}' => Some("write `pi`".to_string()),
+        '\u{03b8}' => Some("write `theta`".to_string()),
+        '\u{221a}' => Some("write `sqrt(…)`".to_string()),
+        '\u{ff01}'..='\u{ff5e}' => {
+            let ascii = char::from_u32(c as u32 - 0xfee0).unwrap_or('?');
+            Some(format!("this is a full-width character; write the ASCII '{ascii}'"))
+        }
+        '=' => Some("dydx takes an expression, not an equation: drop the `=` part".to_string()),
+        '!' => Some("factorials are not supported".to_string()),
+        '[' | ']' | '{' | '}' => Some("use round parentheses `( )`".to_string()),
+        _ if c.is_alphabetic() => Some("names are ASCII letters, digits and '_': spell Greek letters out (`theta`, `alpha`)".to_string()),
+        _ => None,
+    };
+    let message = if c.is_ascii() && !c.is_ascii_control() {
+        format!("unexpected character '{c}'")
+    } else {
+        format!("unexpected character '{c}' (U+{:04X})", c as u32)
+    };
+    p.err(ErrorKind::StrayCharacter, rest, message, hint)
+}

@@ -1,0 +1,354 @@
+//! Printing expressions in the input syntax, the way a person writes them.
+//!
+//! Behaviour:
+//! - Sums print `a - b` for a term with a negative coefficient, products print `a/b`
+//!   for factors with negative exponents, and a negative coefficient prints as a
+//!   leading minus: `-x/(2*y^2)`, never `-1*x*y^(-2)/2`.
+//! - Parentheses appear only where the grammar needs them (`2*(x + 1)`, `(x*y)^z`,
+//!   `x^(2/3)`, `(-2)^x`).
+//! - `^` is the power operator; the output never uses `**`.
+//! - The printed text parses back to the same expression: `parse(print(e)) == e`.
+//! - Depth is not limited by the call stack: deep expressions grow the stack on the
+//!   heap as needed.
+//!
+//! ```
+//! use dydx::{parse, print};
+//! let e = parse("-x*y^-2/2 + 3").unwrap();
+//! assert_eq!(print(&e), "-x/(2*y^2) + 3");
+//! assert_eq!(parse(&print(&e)).unwrap(), e);
+//! ```
+
+use crate::expr::{Expr, Id, Node, Rational};
+use num_traits::{One, Signed, Zero};
+
+/// Prints an expression in the input syntax.
+pub fn print(e: &Expr) -> String {
+    let mut out = String::new();
+    write_expr(e, e.root(), &mut out);
+    out
+}
+
+/// Prints the subexpression rooted at `id`, cut to at most `max` characters.
+pub fn print_at(e: &Expr, id: Id, max: usize) -> String {
+    let mut out = String::new();
+    write_expr(e, id, &mut out);
+    if out.len() > max {
+        let mut cut = max.saturating_sub(1);
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}
+
+/// Prints a rational as `p` or `p/q` in lowest terms.
+pub fn rational_to_string(r: &Rational) -> String {
+    if r.is_integer() {
+        r.numer().to_string()
+    } else {
+        format!("{}/{}", r.numer(), r.denom())
+    }
+}
+
+/// The number of operations in the printed form (see [`Expr::op_count`]).
+pub fn op_count(e: &Expr) -> usize {
+    op_count_text(&print(e))
+}
+
+/// Counts operations in text in the input syntax: each of `+ - * / ^`, unary minus
+/// included, and each function call counts one; `**` counts once.
+pub fn op_count_text(s: &str) -> usize {
+    let s = s.replace("**", "^");
+    let bytes = s.as_bytes();
+    let mut n = 0;
+    for (i, &c) in bytes.iter().enumerate() {
+        match c {
+            b'+' | b'-' | b'*' | b'/' | b'^' => {
+                // An exponent sign inside a number literal such as 1e-3 is not an operation.
+                let in_number = (c == b'-' || c == b'+')
+                    && i >= 2
+                    && (bytes[i - 1] == b'e' || bytes[i - 1] == b'E')
+                    && bytes[i - 2].is_ascii_digit();
+                if !in_number {
+                    n += 1;
+                }
+            }
+            b'(' if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+fn starts_negative(e: &Expr, mut id: Id) -> bool {
+    loop {
+        match e.node(id) {
+            Node::Num(r) => return r.is_negative(),
+            Node::Mul(fs) => return e.node(fs[0]).as_num().is_some_and(|r| r.is_negative()),
+            Node::Add(ts) => id = ts[0],
+            _ => return false,
+        }
+    }
+}
+
+/// Whether a node prints as a single token or call, so it needs no parentheses as a
+/// base or exponent.
+fn is_atomic(e: &Expr, id: Id) -> bool {
+    match e.node(id) {
+        Node::Var(_) | Node::Const(_) | Node::Call(..) | Node::Log(_) => true,
+        Node::Num(r) => r.is_integer() && !r.is_negative(),
+        _ => false,
+    }
+}
+
+fn negative_exponent(e: &Expr, id: Id) -> Option<(Id, Rational)> {
+    if let Node::Pow([b, x]) = e.node(id) {
+        if let Some(r) = e.node(*x).as_num() {
+            if r.is_negative() {
+                return Some((*b, -r));
+            }
+        }
+    }
+    None
+}
+
+fn write_expr(e: &Expr, id: Id, out: &mut String) {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || write_expr_inner(e, id, out));
+}
+
+fn write_expr_inner(e: &Expr, id: Id, out: &mut String) {
+    match e.node(id) {
+        Node::Add(ts) => {
+            for (i, &t) in ts.iter().enumerate() {
+                if i == 0 {
+                    write_term(e, t, false, out);
+                } else if starts_negative(e, t) {
+                    out.push_str(" - ");
+                    write_term(e, t, true, out);
+                } else {
+                    out.push_str(" + ");
+                    write_term(e, t, false, out);
+                }
+            }
+        }
+        _ => write_term(e, id, false, out),
+    }
+}
+
+/// Writes a term; with `negate`, writes the negation of a term that starts negative.
+fn write_term(e: &Expr, id: Id, negate: bool, out: &mut String) {
+    match e.node(id) {
+        Node::Num(r) => {
+            let r = if negate { -r } else { r.clone() };
+            out.push_str(&rational_to_string(&r));
+        }
+        Node::Mul(fs) => write_product(e, fs, negate, out),
+        Node::Pow(_) if negative_exponent(e, id).is_some() => write_product(e, &[id], false, out),
+        Node::Add(_) if negate => {
+            // A grouped sum used as a term: only reached for very wide sums.
+            out.push_str("(-1)*(");
+            write_expr(e, id, out);
+            out.push(')');
+        }
+        Node::Add(_) => {
+            out.push('(');
+            write_expr(e, id, out);
+            out.push(')');
+        }
+        _ => write_atom(e, id, out),
+    }
+}
+
+fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
+    let (mut c, rest) = match e.node(fs[0]).as_num() {
+        Some(r) => (r.clone(), &fs[1..]),
+        None => (Rational::one(), fs),
+    };
+    if negate {
+        c = -c;
+    }
+    if c.is_negative() {
+        out.push('-');
+        c = -c;
+    }
+    let mut numer: Vec<Id> = Vec::new();
+    let mut denom: Vec<(Id, Rational)> = Vec::new();
+    for &f in rest {
+        match negative_exponent(e, f) {
+            Some(d) => denom.push(d),
+            None => numer.push(f),
+        }
+    }
+    let mut first = true;
+    if !c.numer().is_one() || numer.is_empty() {
+        out.push_str(&c.numer().to_string());
+        first = false;
+    }
+    for &f in &numer {
+        if !first {
+            out.push('*');
+        }
+        first = false;
+        write_factor(e, f, out);
+    }
+    let den_count = denom.len() + usize::from(!c.denom().is_one());
+    if den_count == 0 {
+        return;
+    }
+    out.push('/');
+    if den_count > 1 {
+        out.push('(');
+    }
+    let mut first = true;
+    if !c.denom().is_one() {
+        out.push_str(&c.denom().to_string());
+        first = false;
+    }
+    for (b, x) in &denom {
+        if !first {
+            out.push('*');
+        }
+        first = false;
+        if x.is_one() {
+            write_factor(e, *b, out);
+        } else {
+            write_power(e, *b, Exponent::Num(x), out);
+        }
+    }
+    if den_count > 1 {
+        out.push(')');
+    }
+}
+
+/// Writes a factor of a product, in parentheses where `*` would bind wrongly.
+fn write_factor(e: &Expr, id: Id, out: &mut String) {
+    match e.node(id) {
+        Node::Add(_) | Node::Mul(_) | Node::Num(_) => {
+            out.push('(');
+            write_expr(e, id, out);
+            out.push(')');
+        }
+        _ => write_atom(e, id, out),
+    }
+}
+
+enum Exponent<'a> {
+    Node(Id),
+    Num(&'a Rational),
+}
+
+fn write_power(e: &Expr, base: Id, exponent: Exponent<'_>, out: &mut String) {
+    if is_atomic(e, base) {
+        write_atom(e, base, out);
+    } else {
+        out.push('(');
+        write_expr(e, base, out);
+        out.push(')');
+    }
+    out.push('^');
+    match exponent {
+        Exponent::Num(r) if r.is_integer() && !r.is_negative() => out.push_str(&r.to_string()),
+        Exponent::Num(r) => {
+            out.push('(');
+            out.push_str(&rational_to_string(r));
+            out.push(')');
+        }
+        Exponent::Node(x) if is_atomic(e, x) => write_atom(e, x, out),
+        // Powers are right-associative, so `2^x^y` needs no parentheses.
+        Exponent::Node(x) if negative_exponent(e, x).is_none() && matches!(e.node(x), Node::Pow(_)) => write_atom(e, x, out),
+        Exponent::Node(x) => {
+            out.push('(');
+            write_expr(e, x, out);
+            out.push(')');
+        }
+    }
+}
+
+/// Writes a variable, constant, call or power, or anything else in parentheses.
+fn write_atom(e: &Expr, id: Id, out: &mut String) {
+    match e.node(id) {
+        Node::Var(s) => out.push_str(s.as_str()),
+        Node::Const(c) => out.push_str(c.name()),
+        Node::Num(r) if r.is_integer() && !r.is_negative() => out.push_str(&r.to_string()),
+        Node::Call(f, [a]) => {
+            out.push_str(f.name());
+            out.push('(');
+            write_expr(e, *a, out);
+            out.push(')');
+        }
+        Node::Log([a, b]) => {
+            out.push_str("log(");
+            write_expr(e, *a, out);
+            out.push_str(", ");
+            write_expr(e, *b, out);
+            out.push(')');
+        }
+        Node::Pow([b, x]) => match e.node(*x).as_num() {
+            Some(r) if !r.is_zero() => write_power(e, *b, Exponent::Num(r), out),
+            _ => write_power(e, *b, Exponent::Node(*x), out),
+        },
+        _ => {
+            out.push('(');
+            write_expr(e, id, out);
+            out.push(')');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse;
+
+    fn round(s: &str) -> String {
+        let e = parse(s).unwrap();
+        let p = e.to_string();
+        assert_eq!(parse(&p).unwrap(), e, "round trip of {s} via {p}");
+        p
+    }
+
+    #[test]
+    fn sums_print_subtraction() {
+        assert_eq!(round("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5"), "5*x^4 + 3*x^3 + 7*x^2 + 9*x - 5");
+        assert_eq!(round("1 - x"), "-x + 1");
+        assert_eq!(round("x - 2*y"), "x - 2*y");
+    }
+
+    #[test]
+    fn products_print_division() {
+        assert_eq!(round("x/y"), "x/y");
+        assert_eq!(round("x/(2*y^2)"), "x/(2*y^2)");
+        assert_eq!(round("-1/x"), "-1/x");
+        assert_eq!(round("x/2"), "x/2");
+        assert_eq!(round("3*x/2"), "3*x/2");
+        assert_eq!(round("1/(x+1)^2"), "1/(x + 1)^2");
+    }
+
+    #[test]
+    fn powers_parenthesise_only_when_needed() {
+        assert_eq!(round("x^(2/3)"), "x^(2/3)");
+        assert_eq!(round("(-2)^x"), "(-2)^x");
+        assert_eq!(round("(x*y)^z"), "(x*y)^z");
+        assert_eq!(round("2^x^y"), "2^x^y");
+        assert_eq!(round("(x^y)^z"), "(x^y)^z");
+        assert_eq!(round("-x^2"), "-x^2");
+        assert_eq!(round("x^-y"), "x^(-y)");
+    }
+
+    #[test]
+    fn functions_and_constants() {
+        assert_eq!(round("sin(x)*cos(x)"), "sin(x)*cos(x)");
+        assert_eq!(round("log(x, 2)"), "log(x, 2)");
+        assert_eq!(round("2*pi*x"), "2*pi*x");
+        assert_eq!(round("e^x"), "exp(x)");
+    }
+
+    #[test]
+    fn op_count_counts_what_sympy_counts() {
+        assert_eq!(super::op_count_text("20*x^3 + 9*x^2 + 14*x + 9"), 8);
+        assert_eq!(super::op_count_text("2*x*sin(x) + x^2*cos(x)"), 7);
+        assert_eq!(super::op_count_text("x**2"), 1);
+        assert_eq!(super::op_count_text("log(x, 2)"), 1);
+    }
+}

@@ -1,0 +1,640 @@
+//! A reverse-mode autograd tape (a Wengert list): the independent witness.
+//!
+//! The tape records the *original* expression while evaluating it at a point, then
+//! sweeps back once to get the gradient with respect to every input. It never calls
+//! [`crate::diff`]: every operation's local partial derivative is written out here,
+//! so a mistake in a symbolic rule cannot be repeated by the tape.
+//!
+//! Behaviour:
+//! - Operations are a `Copy` enum with `u32` operand indices in one `Vec`, values in a
+//!   parallel `Vec<f64>`: no `Rc`, no closures, no recursion.
+//! - A value outside the real domain (ln of 0, division by zero) is recorded as a
+//!   fault with its reason; so is a point where an input-dependent operation has no
+//!   derivative (`abs` or `sign` at 0, `sqrt` at 0, `asin` at ±1).
+//! - Use it on its own, like micrograd, through [`Graph`] and [`Var`]; or record a
+//!   parsed [`Expr`] with [`record`].
+//!
+//! ```
+//! use dydx::tape::Graph;
+//! let g = Graph::new();
+//! let x = g.var(2.0);
+//! let y = g.var(3.0);
+//! let z = x * y + x.sin();
+//! let grad = g.gradient(z).unwrap();
+//! assert_eq!(z.value(), 6.0 + 2f64.sin());
+//! assert_eq!(grad.wrt(x), 3.0 + 2f64.cos());
+//! assert_eq!(grad.wrt(y), 2.0);
+//! ```
+
+use crate::eval::Point;
+use crate::expr::{Expr, Func, Id, Node};
+use num_traits::ToPrimitive;
+use std::cell::RefCell;
+use std::fmt;
+
+/// One recorded operation; operands are indices of earlier entries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    /// An input (a variable the gradient is taken with respect to).
+    Input,
+    /// A constant, or a variable held fixed.
+    Const,
+    /// `a + b`
+    Add(u32, u32),
+    /// `a - b`
+    Sub(u32, u32),
+    /// `a * b`
+    Mul(u32, u32),
+    /// `a / b`
+    Div(u32, u32),
+    /// `-a`
+    Neg(u32),
+    /// `a ^ n` for a constant integer `n`
+    Powi(u32, i32),
+    /// `a ^ b`
+    Pow(u32, u32),
+    /// `f(a)`
+    Call(Func, u32),
+    /// `log(a, b)`
+    Log(u32, u32),
+}
+
+/// Why the tape has no value or no derivative at the point.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Fault {
+    /// What went wrong.
+    pub reason: String,
+    /// The entry where it happened.
+    pub entry: u32,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// The Wengert list: operations, their values, and which depend on an input.
+#[derive(Clone, Default, Debug)]
+pub struct Tape {
+    ops: Vec<Op>,
+    vals: Vec<f64>,
+    active: Vec<bool>,
+    inputs: Vec<u32>,
+    /// The first point where a value was undefined, if any.
+    pub value_fault: Option<Fault>,
+}
+
+impl Tape {
+    /// An empty tape.
+    pub fn new() -> Tape {
+        Tape::default()
+    }
+
+    /// Number of recorded operations.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// The value of an entry.
+    pub fn value(&self, entry: u32) -> f64 {
+        self.vals[entry as usize]
+    }
+
+    /// Records an input with this value and returns its entry.
+    pub fn input(&mut self, value: f64) -> u32 {
+        let i = self.push_raw(Op::Input, value, true);
+        self.inputs.push(i);
+        i
+    }
+
+    /// Records a constant.
+    pub fn constant(&mut self, value: f64) -> u32 {
+        self.push_raw(Op::Const, value, false)
+    }
+
+    fn push_raw(&mut self, op: Op, value: f64, active: bool) -> u32 {
+        let i = self.ops.len() as u32;
+        self.ops.push(op);
+        self.vals.push(value);
+        self.active.push(active);
+        i
+    }
+
+    fn fault(&mut self, reason: &str) {
+        if self.value_fault.is_none() {
+            let entry = self.ops.len() as u32;
+            self.value_fault = Some(Fault { reason: reason.to_string(), entry });
+        }
+    }
+
+    /// Records an operation, computing its value now.
+    pub fn push(&mut self, op: Op) -> u32 {
+        let v = |i: u32| self.vals[i as usize];
+        let act = |i: u32| self.active[i as usize];
+        let (value, active, bad): (f64, bool, Option<&str>) = match op {
+            Op::Input | Op::Const => (f64::NAN, false, Some("an input or constant pushed as an operation")),
+            Op::Add(a, b) => (v(a) + v(b), act(a) || act(b), None),
+            Op::Sub(a, b) => (v(a) - v(b), act(a) || act(b), None),
+            Op::Mul(a, b) => (v(a) * v(b), act(a) || act(b), None),
+            Op::Div(a, b) => (v(a) / v(b), act(a) || act(b), (v(b) == 0.0).then_some("division by zero")),
+            Op::Neg(a) => (-v(a), act(a), None),
+            Op::Powi(a, n) => (v(a).powi(n), act(a), (v(a) == 0.0 && n < 0).then_some("division by zero")),
+            Op::Pow(a, b) => {
+                let (x, y) = (v(a), v(b));
+                let bad = if x == 0.0 && y < 0.0 {
+                    Some("division by zero")
+                } else if x < 0.0 && y.fract() != 0.0 {
+                    Some("a negative base to a fractional power")
+                } else {
+                    None
+                };
+                (x.powf(y), act(a) || act(b), bad)
+            }
+            Op::Call(f, a) => {
+                let x = v(a);
+                let (value, bad) = call(f, x);
+                (value, act(a), bad)
+            }
+            Op::Log(a, b) => {
+                let (x, y) = (v(a), v(b));
+                let bad = if x <= 0.0 || y <= 0.0 {
+                    Some("log of a non-positive number")
+                } else if y == 1.0 {
+                    Some("log to base 1")
+                } else {
+                    None
+                };
+                (x.ln() / y.ln(), act(a) || act(b), bad)
+            }
+        };
+        if let Some(reason) = bad {
+            self.fault(reason);
+        } else if !value.is_finite() {
+            self.fault(if value.is_nan() { "not a real number" } else { "overflows floating point" });
+        }
+        self.push_raw(op, value, active)
+    }
+
+    /// One backward sweep from `output`: the adjoint of every entry, or the first
+    /// point where an input-dependent operation has no derivative.
+    pub fn backward(&self, output: u32) -> Result<Vec<f64>, Fault> {
+        if let Some(f) = &self.value_fault {
+            return Err(f.clone());
+        }
+        let n = output as usize + 1;
+        let mut adj = vec![0.0; n];
+        adj[output as usize] = 1.0;
+        for i in (0..n).rev() {
+            if !self.active[i] {
+                continue;
+            }
+            let g = adj[i];
+            let v = |k: u32| self.vals[k as usize];
+            let nondiff = |reason: &str| Fault { reason: reason.to_string(), entry: i as u32 };
+            match self.ops[i] {
+                Op::Input | Op::Const => {}
+                Op::Add(a, b) => {
+                    adj[a as usize] += g;
+                    adj[b as usize] += g;
+                }
+                Op::Sub(a, b) => {
+                    adj[a as usize] += g;
+                    adj[b as usize] -= g;
+                }
+                Op::Mul(a, b) => {
+                    adj[a as usize] += g * v(b);
+                    adj[b as usize] += g * v(a);
+                }
+                Op::Div(a, b) => {
+                    let y = v(b);
+                    adj[a as usize] += g / y;
+                    adj[b as usize] -= g * v(a) / (y * y);
+                }
+                Op::Neg(a) => adj[a as usize] -= g,
+                Op::Powi(a, k) => {
+                    let x = v(a);
+                    if x == 0.0 && k < 1 {
+                        return Err(nondiff("no derivative of a power at base 0"));
+                    }
+                    adj[a as usize] += g * f64::from(k) * x.powi(k - 1);
+                }
+                Op::Pow(a, b) => {
+                    let (x, y) = (v(a), v(b));
+                    if self.active[a as usize] {
+                        if x == 0.0 && y < 1.0 {
+                            return Err(nondiff("no derivative of a power at base 0"));
+                        }
+                        adj[a as usize] += g * y * x.powf(y - 1.0);
+                    }
+                    if self.active[b as usize] {
+                        if x <= 0.0 {
+                            return Err(nondiff("no derivative of a power with a varying exponent at a base <= 0"));
+                        }
+                        adj[b as usize] += g * self.vals[i] * x.ln();
+                    }
+                }
+                Op::Call(f, a) => {
+                    let local = local_derivative(f, v(a), self.vals[i]).map_err(nondiff)?;
+                    adj[a as usize] += g * local;
+                }
+                Op::Log(a, b) => {
+                    let (x, y) = (v(a), v(b));
+                    let ly = y.ln();
+                    adj[a as usize] += g / (x * ly);
+                    adj[b as usize] -= g * x.ln() / (y * ly * ly);
+                }
+            }
+        }
+        if let Some(bad) = adj.iter().position(|a| !a.is_finite()) {
+            return Err(Fault { reason: "the derivative overflows floating point".into(), entry: bad as u32 });
+        }
+        Ok(adj)
+    }
+
+    /// The gradient of `output` with respect to every input, in the order they were
+    /// recorded.
+    pub fn gradient(&self, output: u32) -> Result<Vec<f64>, Fault> {
+        let adj = self.backward(output)?;
+        Ok(self.inputs.iter().map(|&i| adj.get(i as usize).copied().unwrap_or(0.0)).collect())
+    }
+}
+
+/// A function's value and, outside its domain, the reason it has none.
+fn call(f: Func, x: f64) -> (f64, Option<&'static str>) {
+    match f {
+        Func::Sin => (x.sin(), None),
+        Func::Cos => (x.cos(), None),
+        Func::Tan => (x.tan(), None),
+        Func::Sec => {
+            let c = x.cos();
+            (1.0 / c, (c == 0.0).then_some("division by zero"))
+        }
+        Func::Csc => {
+            let s = x.sin();
+            (1.0 / s, (s == 0.0).then_some("division by zero"))
+        }
+        Func::Cot => {
+            let s = x.sin();
+            (x.cos() / s, (s == 0.0).then_some("division by zero"))
+        }
+        Func::Asin => (x.asin(), (x.abs() > 1.0).then_some("outside the domain [-1, 1]")),
+        Func::Acos => (x.acos(), (x.abs() > 1.0).then_some("outside the domain [-1, 1]")),
+        Func::Atan => (x.atan(), None),
+        Func::Sinh => (x.sinh(), None),
+        Func::Cosh => (x.cosh(), None),
+        Func::Tanh => (x.tanh(), None),
+        Func::Asinh => (x.asinh(), None),
+        Func::Acosh => (x.acosh(), (x < 1.0).then_some("outside the domain [1, inf)")),
+        Func::Atanh => (x.atanh(), (x.abs() >= 1.0).then_some("outside the domain (-1, 1)")),
+        Func::Exp => (x.exp(), None),
+        Func::Ln => (x.ln(), (x <= 0.0).then_some("ln of a non-positive number")),
+        Func::Sqrt => (x.sqrt(), (x < 0.0).then_some("sqrt of a negative number")),
+        Func::Abs => (x.abs(), None),
+        Func::Sign => (
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            },
+            None,
+        ),
+    }
+}
+
+/// d f(x) / dx at `x`, where `y` = f(x). Written here, independently of `diff`.
+fn local_derivative(f: Func, x: f64, y: f64) -> Result<f64, &'static str> {
+    Ok(match f {
+        Func::Sin => x.cos(),
+        Func::Cos => -x.sin(),
+        Func::Tan => 1.0 + y * y,
+        Func::Sec => y * x.tan(),
+        Func::Csc => -y * x.cos() / x.sin(),
+        Func::Cot => -(1.0 + y * y),
+        Func::Asin | Func::Acos => {
+            if x.abs() >= 1.0 {
+                return Err("asin and acos have no derivative at -1 and 1");
+            }
+            let d = 1.0 / (1.0 - x * x).sqrt();
+            if f == Func::Asin {
+                d
+            } else {
+                -d
+            }
+        }
+        Func::Atan => 1.0 / (1.0 + x * x),
+        Func::Sinh => x.cosh(),
+        Func::Cosh => x.sinh(),
+        Func::Tanh => 1.0 - y * y,
+        Func::Asinh => 1.0 / (x * x + 1.0).sqrt(),
+        Func::Acosh => {
+            if x <= 1.0 {
+                return Err("acosh has no derivative at 1");
+            }
+            1.0 / (x * x - 1.0).sqrt()
+        }
+        Func::Atanh => 1.0 / (1.0 - x * x),
+        Func::Exp => y,
+        Func::Ln => 1.0 / x,
+        Func::Sqrt => {
+            if x == 0.0 {
+                return Err("sqrt has no derivative at 0");
+            }
+            0.5 / y
+        }
+        Func::Abs | Func::Sign => {
+            if x == 0.0 {
+                return Err(if f == Func::Abs { "abs has no derivative at 0" } else { "sign has no derivative at 0" });
+            }
+            if f == Func::Abs {
+                x.signum()
+            } else {
+                0.0
+            }
+        }
+    })
+}
+
+/// A tape recorded from an expression at a point.
+#[derive(Clone, Debug)]
+pub struct Recording {
+    /// The tape itself.
+    pub tape: Tape,
+    /// The entry holding the expression's value.
+    pub output: u32,
+    /// The input names, in the order of [`Tape::gradient`].
+    pub inputs: Vec<String>,
+    /// The expression node each entry came from, for naming faults.
+    origin: Vec<u32>,
+}
+
+impl Recording {
+    /// The expression's value, or why it has none.
+    pub fn value(&self, e: &Expr) -> Result<f64, crate::eval::Undefined> {
+        match &self.tape.value_fault {
+            Some(f) => Err(self.undefined(e, f)),
+            None => Ok(self.tape.value(self.output)),
+        }
+    }
+
+    /// The gradient with respect to every input (in [`Recording::inputs`] order), or
+    /// why there is none.
+    pub fn gradient(&self, e: &Expr) -> Result<Vec<f64>, crate::eval::Undefined> {
+        self.tape.gradient(self.output).map_err(|f| self.undefined(e, &f))
+    }
+
+    fn undefined(&self, e: &Expr, f: &Fault) -> crate::eval::Undefined {
+        let node = self.origin.get(f.entry as usize).copied().unwrap_or(e.root().index() as u32);
+        crate::eval::Undefined { reason: f.reason.clone(), at: crate::print::print_at(e, Id::from_index(node as usize), 80) }
+    }
+}
+
+/// Records `e` at `at`, with `inputs` as the variables to differentiate by; other
+/// variables are constants at their values in `at`. Variables missing from `at` are
+/// an error naming them.
+pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String> {
+    let mut tape = Tape::new();
+    tape.ops.reserve(e.len() * 2);
+    tape.vals.reserve(e.len() * 2);
+    let mut origin: Vec<u32> = Vec::with_capacity(e.len() * 2);
+    let mut input_entry: Vec<Option<u32>> = vec![None; inputs.len()];
+    // Inputs first, in the order asked, so the gradient comes back in that order.
+    for (k, name) in inputs.iter().enumerate() {
+        let value = at.get(*name).ok_or_else(|| format!("no value given for {name}"))?;
+        input_entry[k] = Some(tape.input(value.to_f64().unwrap_or(f64::NAN)));
+        origin.push(e.root().index() as u32);
+    }
+    let mut entry: Vec<u32> = Vec::with_capacity(e.len());
+    for (i, node) in e.nodes().iter().enumerate() {
+        let at_entry = |c: &Id| entry[c.index()];
+        let out = match node {
+            Node::Num(r) => tape.constant(r.to_f64().unwrap_or(f64::NAN)),
+            Node::Const(c) => tape.constant(c.value()),
+            Node::Var(s) => match inputs.iter().position(|n| *n == s.as_str()) {
+                Some(k) => input_entry[k].unwrap_or(0),
+                None => {
+                    let value = at.get(s.as_str()).ok_or_else(|| format!("no value given for {}", s.as_str()))?;
+                    tape.constant(value.to_f64().unwrap_or(f64::NAN))
+                }
+            },
+            Node::Add(ts) => {
+                let mut acc = at_entry(&ts[0]);
+                for t in &ts[1..] {
+                    acc = tape.push(Op::Add(acc, at_entry(t)));
+                }
+                acc
+            }
+            Node::Mul(fs) => {
+                let mut acc = at_entry(&fs[0]);
+                for f in &fs[1..] {
+                    acc = tape.push(Op::Mul(acc, at_entry(f)));
+                }
+                acc
+            }
+            Node::Pow([b, x]) => {
+                let integer = e.node(*x).as_num().filter(|r| r.is_integer()).and_then(|r| r.to_integer().to_i32());
+                match integer {
+                    Some(n) => tape.push(Op::Powi(at_entry(b), n)),
+                    None => tape.push(Op::Pow(at_entry(b), at_entry(x))),
+                }
+            }
+            Node::Call(f, [a]) => tape.push(Op::Call(*f, at_entry(a))),
+            Node::Log([a, b]) => tape.push(Op::Log(at_entry(a), at_entry(b))),
+        };
+        origin.resize(tape.len(), i as u32);
+        entry.push(out);
+    }
+    let output = entry.last().copied().unwrap_or(0);
+    Ok(Recording { tape, output, inputs: inputs.iter().map(|s| s.to_string()).collect(), origin })
+}
+
+/// A tape to build by hand, like micrograd: make variables, combine them with
+/// operators and methods, then ask for the gradient.
+#[derive(Default)]
+pub struct Graph {
+    tape: RefCell<Tape>,
+}
+
+/// A value recorded on a [`Graph`].
+#[derive(Clone, Copy)]
+pub struct Var<'g> {
+    graph: &'g Graph,
+    entry: u32,
+}
+
+/// The gradient of one output with respect to every variable of a [`Graph`].
+pub struct Gradient {
+    adjoints: Vec<f64>,
+}
+
+impl Gradient {
+    /// The partial derivative with respect to `v`.
+    pub fn wrt(&self, v: Var<'_>) -> f64 {
+        self.adjoints.get(v.entry as usize).copied().unwrap_or(0.0)
+    }
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    /// A new input variable with this value.
+    pub fn var(&self, value: f64) -> Var<'_> {
+        let entry = self.tape.borrow_mut().input(value);
+        Var { graph: self, entry }
+    }
+
+    /// A constant.
+    pub fn constant(&self, value: f64) -> Var<'_> {
+        let entry = self.tape.borrow_mut().constant(value);
+        Var { graph: self, entry }
+    }
+
+    fn push(&self, op: Op) -> Var<'_> {
+        let entry = self.tape.borrow_mut().push(op);
+        Var { graph: self, entry }
+    }
+
+    /// The gradient of `output` with respect to every variable, or where it fails.
+    pub fn gradient(&self, output: Var<'_>) -> Result<Gradient, Fault> {
+        let adjoints = self.tape.borrow().backward(output.entry)?;
+        Ok(Gradient { adjoints })
+    }
+}
+
+impl<'g> Var<'g> {
+    /// The recorded value.
+    pub fn value(self) -> f64 {
+        self.graph.tape.borrow().value(self.entry)
+    }
+    /// `self ^ other`
+    pub fn pow(self, other: Var<'g>) -> Var<'g> {
+        self.graph.push(Op::Pow(self.entry, other.entry))
+    }
+    /// `self ^ n`
+    pub fn powi(self, n: i32) -> Var<'g> {
+        self.graph.push(Op::Powi(self.entry, n))
+    }
+    /// `f(self)` for any function of the language.
+    pub fn apply(self, f: Func) -> Var<'g> {
+        self.graph.push(Op::Call(f, self.entry))
+    }
+    /// `sin(self)`
+    pub fn sin(self) -> Var<'g> {
+        self.apply(Func::Sin)
+    }
+    /// `cos(self)`
+    pub fn cos(self) -> Var<'g> {
+        self.apply(Func::Cos)
+    }
+    /// `exp(self)`
+    pub fn exp(self) -> Var<'g> {
+        self.apply(Func::Exp)
+    }
+    /// `ln(self)`
+    pub fn ln(self) -> Var<'g> {
+        self.apply(Func::Ln)
+    }
+    /// `tanh(self)`
+    pub fn tanh(self) -> Var<'g> {
+        self.apply(Func::Tanh)
+    }
+    /// `sqrt(self)`
+    pub fn sqrt(self) -> Var<'g> {
+        self.apply(Func::Sqrt)
+    }
+}
+
+macro_rules! binary {
+    ($trait:ident, $method:ident, $op:ident) => {
+        impl<'g> std::ops::$trait for Var<'g> {
+            type Output = Var<'g>;
+            fn $method(self, rhs: Var<'g>) -> Var<'g> {
+                self.graph.push(Op::$op(self.entry, rhs.entry))
+            }
+        }
+        impl<'g> std::ops::$trait<f64> for Var<'g> {
+            type Output = Var<'g>;
+            fn $method(self, rhs: f64) -> Var<'g> {
+                let c = self.graph.constant(rhs);
+                self.graph.push(Op::$op(self.entry, c.entry))
+            }
+        }
+    };
+}
+binary!(Add, add, Add);
+binary!(Sub, sub, Sub);
+binary!(Mul, mul, Mul);
+binary!(Div, div, Div);
+
+impl<'g> std::ops::Neg for Var<'g> {
+    type Output = Var<'g>;
+    fn neg(self) -> Var<'g> {
+        self.graph.push(Op::Neg(self.entry))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::point;
+    use crate::parse;
+
+    fn grad(f: &str, x: &str) -> Result<f64, String> {
+        let e = parse(f).unwrap();
+        let r = record(&e, &point(&[("x", x)]).unwrap(), &["x"])?;
+        r.gradient(&e).map(|g| g[0]).map_err(|u| u.reason)
+    }
+
+    #[test]
+    fn seed_gradient() {
+        assert_eq!(grad("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5", "2"), Ok(233.0));
+    }
+
+    #[test]
+    fn every_function_against_central_differences() {
+        let h = 1e-6;
+        for f in Func::ALL {
+            if *f == Func::Sign {
+                continue;
+            }
+            let x = if *f == Func::Acosh { 1.7 } else { 0.3 };
+            let (fx, _) = call(*f, x);
+            let (fp, _) = call(*f, x + h);
+            let (fm, _) = call(*f, x - h);
+            let numeric = (fp - fm) / (2.0 * h);
+            let local = local_derivative(*f, x, fx).unwrap();
+            assert!((numeric - local).abs() < 1e-6 * (1.0 + local.abs()), "{}: {local} vs {numeric}", f.name());
+        }
+    }
+
+    #[test]
+    fn nondifferentiable_points_are_faults() {
+        assert_eq!(grad("abs(x)", "0"), Err("abs has no derivative at 0".into()));
+        assert_eq!(grad("sqrt(x)", "0"), Err("sqrt has no derivative at 0".into()));
+        assert_eq!(grad("ln(x)", "0"), Err("ln of a non-positive number".into()));
+        assert_eq!(grad("abs(x)", "-2"), Ok(-1.0));
+    }
+
+    #[test]
+    fn variable_exponent() {
+        let g = grad("x^x", "2").unwrap();
+        assert!((g - 4.0 * (2f64.ln() + 1.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn graph_api() {
+        let g = Graph::new();
+        let x = g.var(0.5);
+        let y = (x * x).tanh() / x - 3.0;
+        let grad = g.gradient(y).unwrap();
+        let t = 0.25f64.tanh();
+        let expected = (1.0 - t * t) * 2.0 * 0.5 / 0.5 - t / 0.25;
+        assert!((grad.wrt(x) - expected).abs() < 1e-12);
+    }
+}
