@@ -1,1 +1,303 @@
+//! The cross-check: the symbolic derivative's value against the tape's gradient.
+//!
+//! Behaviour:
+//! - At a point, the symbolic value `s` (exact where possible) and the tape's
+//!   gradient `t` pass when `|s − t| ≤ max(rtol·(|s|+|t|)/2, atol)`; the report gives
+//!   the absolute error, the relative error and the distance in ULPs.
+//! - If the expression or its derivative has no value at the point (outside the
+//!   domain, or a point such as `abs` at 0 where the derivative does not exist), the
+//!   status is [`Status::Undefined`] with the reason: neither pass nor fail.
+//! - Higher orders: the tape records the (n−1)-th symbolic derivative and sweeps back
+//!   for the last step, so the last differentiation is always checked independently
+//!   (see ARCHITECTURE.md).
+//! - Without a point, [`sample_check`] tries a fixed set of seeded points and reports
+//!   how many were tried, skipped (outside the domain), passed and failed.
+//!
+//! ```
+//! use dydx::{parse, check::{cross_check, Status, Tolerance}, eval::point};
+//! let f = parse("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5").unwrap();
+//! let r = cross_check(&f, &["x"], &point(&[("x", "2")]).unwrap(), &Tolerance::default()).unwrap();
+//! assert_eq!(r.derivative.to_string(), "20*x^3 + 9*x^2 + 14*x + 9");
+//! assert_eq!(r.value, Ok(233.0));
+//! assert_eq!(r.comparison.status, Status::Pass);
+//! ```
 
+use crate::diff::diff;
+use crate::eval::{eval_exact, eval_f64, Exact, Point, Undefined};
+use crate::expr::{Expr, Rational};
+use crate::tape::record;
+
+/// How close the symbolic value and the tape's gradient must be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// Relative tolerance (default 1e-9).
+    pub rtol: f64,
+    /// Absolute tolerance (default 1e-12).
+    pub atol: f64,
+}
+
+impl Default for Tolerance {
+    fn default() -> Tolerance {
+        Tolerance { rtol: 1e-9, atol: 1e-12 }
+    }
+}
+
+/// The verdict of one comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Within tolerance.
+    Pass,
+    /// Outside tolerance.
+    Fail,
+    /// No value at this point.
+    Undefined,
+}
+
+impl Status {
+    /// `"pass"`, `"fail"` or `"undefined"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Undefined => "undefined",
+        }
+    }
+}
+
+/// The comparison of two values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// The verdict.
+    pub status: Status,
+    /// `|s − t|`.
+    pub abs_err: f64,
+    /// `|s − t| / max(|s|, |t|)`, 0 when both are 0.
+    pub rel_err: f64,
+    /// Distance in units in the last place.
+    pub ulps: u64,
+    /// Why the status is undefined, if it is.
+    pub reason: Option<String>,
+}
+
+impl Comparison {
+    fn undefined(reason: String) -> Comparison {
+        Comparison { status: Status::Undefined, abs_err: 0.0, rel_err: 0.0, ulps: 0, reason: Some(reason) }
+    }
+}
+
+/// Compares a symbolic value with a tape value.
+pub fn compare(s: f64, t: f64, tol: &Tolerance) -> Comparison {
+    let abs_err = (s - t).abs();
+    let scale = s.abs().max(t.abs());
+    let rel_err = if scale == 0.0 { 0.0 } else { abs_err / scale };
+    let pass = abs_err <= (tol.rtol * (s.abs() + t.abs()) / 2.0).max(tol.atol);
+    Comparison { status: if pass { Status::Pass } else { Status::Fail }, abs_err, rel_err, ulps: ulp_distance(s, t), reason: None }
+}
+
+/// The number of representable `f64`s between two values.
+pub fn ulp_distance(a: f64, b: f64) -> u64 {
+    fn ordered(x: f64) -> i128 {
+        let bits = x.to_bits() as i64;
+        i128::from(if bits < 0 { i64::MIN - bits } else { bits })
+    }
+    (ordered(a) - ordered(b)).unsigned_abs().min(u128::from(u64::MAX)) as u64
+}
+
+/// A derivative evaluated symbolically and by the tape at one point.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The symbolic derivative.
+    pub derivative: Expr,
+    /// Its value at the point, or why it has none.
+    pub value: Result<f64, Undefined>,
+    /// The exact value, when it is rational.
+    pub exact: Option<Rational>,
+    /// Whether exact evaluation stopped at its size budget.
+    pub exact_budget_hit: bool,
+    /// The tape's gradient, or why it has none.
+    pub autograd: Result<f64, Undefined>,
+    /// The comparison of the two.
+    pub comparison: Comparison,
+}
+
+/// The symbolic value of `d` at `at`: exact first, then `f64`.
+pub fn value_at(d: &Expr, at: &Point) -> (Result<f64, Undefined>, Option<Rational>, bool) {
+    match eval_exact(d, at) {
+        Exact::Value(r) => {
+            use num_traits::ToPrimitive;
+            match r.to_f64().filter(|v| v.is_finite()) {
+                Some(v) => (Ok(v), Some(r), false),
+                None => (Err(Undefined { reason: "overflows floating point".into(), at: d.to_string() }), Some(r), false),
+            }
+        }
+        Exact::Undefined(u) => (Err(u), None, false),
+        Exact::TooLarge => (eval_f64(d, at), None, true),
+        Exact::NotRational => (eval_f64(d, at), None, false),
+    }
+}
+
+/// Differentiates `f` successively with respect to `wrt` and cross-checks the result
+/// at `at`. Errors (as text) only for a variable with no value at the point.
+pub fn cross_check(f: &Expr, wrt: &[&str], at: &Point, tol: &Tolerance) -> Result<Report, String> {
+    let mut previous = f.clone();
+    for v in &wrt[..wrt.len().saturating_sub(1)] {
+        previous = diff(&previous, v);
+    }
+    let last = wrt.last().copied().unwrap_or("x");
+    let derivative = diff(&previous, last);
+    check_at(f, &previous, &derivative, last, at, tol)
+}
+
+/// Cross-checks a derivative already computed: `derivative` = d(`previous`)/d(`last`),
+/// where `previous` is `f` or one of its derivatives.
+pub fn check_at(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, at: &Point, tol: &Tolerance) -> Result<Report, String> {
+    for v in f.variables().iter().chain(derivative.variables().iter()) {
+        if !at.contains_key(v) {
+            return Err(format!("no value given for {v}"));
+        }
+    }
+    let (value, exact, exact_budget_hit) = value_at(derivative, at);
+    // The original expression must be defined at the point as well.
+    let original = record(f, at, &[])?;
+    let tape = record(previous, at, &[last])?;
+    let autograd = match original.value(f) {
+        Err(u) => Err(u),
+        Ok(_) => tape.value(previous).and_then(|_| tape.gradient(previous)).map(|g| g[0]),
+    };
+    let (value, autograd, comparison) = match (value, autograd) {
+        (Ok(s), Ok(t)) => {
+            let c = compare(s, t, tol);
+            (Ok(s), Ok(t), c)
+        }
+        (Err(u), _) | (_, Err(u)) => {
+            let reason = u.to_string();
+            (Err(u.clone()), Err(u), Comparison::undefined(reason))
+        }
+    };
+    let exact = if value.is_ok() { exact } else { None };
+    Ok(Report { derivative: derivative.clone(), value, exact, exact_budget_hit, autograd, comparison })
+}
+
+/// Counts from checking at seeded points.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SampleSummary {
+    /// Points tried.
+    pub tried: usize,
+    /// Points outside the domain of the expression or its derivative.
+    pub skipped: usize,
+    /// Points where the values agreed.
+    pub passed: usize,
+    /// Points where they did not.
+    pub failed: usize,
+    /// The largest relative error seen.
+    pub max_rel_err: f64,
+    /// The first point that failed, if any.
+    pub first_failure: Option<Point>,
+}
+
+/// Number of seeded points [`sample_check`] tries.
+pub const SAMPLE_POINTS: usize = 8;
+
+/// The `k`-th seeded point for these variables: rationals with two decimals in
+/// [-3, 3], from a fixed SplitMix64 sequence, so every run tries the same points.
+pub fn seeded_point(vars: &[String], k: usize) -> Point {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (k as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    vars.iter()
+        .map(|v| {
+            let hundredths = (next() % 601) as i64 - 300;
+            (v.clone(), Rational::new(hundredths.into(), 100.into()))
+        })
+        .collect()
+}
+
+/// Cross-checks `derivative` = d(`previous`)/d(`last`) at [`SAMPLE_POINTS`] seeded
+/// points, binding every variable of `f` and the derivative.
+pub fn sample_check(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, tol: &Tolerance) -> SampleSummary {
+    let mut vars = f.variables();
+    for v in derivative.variables() {
+        if !vars.contains(&v) {
+            vars.push(v);
+        }
+    }
+    let mut s = SampleSummary::default();
+    for k in 0..SAMPLE_POINTS {
+        let at = seeded_point(&vars, k);
+        s.tried += 1;
+        match check_at(f, previous, derivative, last, &at, tol) {
+            Ok(r) => match r.comparison.status {
+                Status::Pass => {
+                    s.passed += 1;
+                    s.max_rel_err = s.max_rel_err.max(r.comparison.rel_err);
+                }
+                Status::Fail => {
+                    s.failed += 1;
+                    s.max_rel_err = s.max_rel_err.max(r.comparison.rel_err);
+                    if s.first_failure.is_none() {
+                        s.first_failure = Some(at);
+                    }
+                }
+                Status::Undefined => s.skipped += 1,
+            },
+            Err(_) => s.skipped += 1,
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::point;
+    use crate::parse;
+
+    #[test]
+    fn tolerance_rule() {
+        let t = Tolerance::default();
+        assert_eq!(compare(1.0, 1.0 + 1e-12, &t).status, Status::Pass);
+        assert_eq!(compare(1.0, 1.0 + 1e-6, &t).status, Status::Fail);
+        assert_eq!(compare(0.0, 1e-13, &t).status, Status::Pass);
+        assert_eq!(compare(0.0, 1e-11, &t).status, Status::Fail);
+    }
+
+    #[test]
+    fn ulps() {
+        assert_eq!(ulp_distance(1.0, 1.0), 0);
+        assert_eq!(ulp_distance(1.0, f64::from_bits(1.0f64.to_bits() + 3)), 3);
+        assert_eq!(ulp_distance(-0.0, 0.0), 0);
+        assert_eq!(ulp_distance(-f64::from_bits(1), f64::from_bits(1)), 2);
+    }
+
+    #[test]
+    fn abs_at_zero_is_undefined_not_zero() {
+        let f = parse("abs(x)").unwrap();
+        let r = cross_check(&f, &["x"], &point(&[("x", "0")]).unwrap(), &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Undefined);
+        assert!(r.value.is_err());
+    }
+
+    #[test]
+    fn higher_order_checks_the_last_step() {
+        let f = parse("sin(x)*exp(x)").unwrap();
+        let r = cross_check(&f, &["x", "x", "x"], &point(&[("x", "0.5")]).unwrap(), &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Pass);
+    }
+
+    #[test]
+    fn seeded_points_are_fixed() {
+        let vars = vec!["x".to_string()];
+        assert_eq!(seeded_point(&vars, 3), seeded_point(&vars, 3));
+        assert_ne!(seeded_point(&vars, 3), seeded_point(&vars, 4));
+        let f = parse("ln(x)").unwrap();
+        let d = crate::diff(&f, "x");
+        let s = sample_check(&f, &f, &d, "x", &Tolerance::default());
+        assert_eq!(s.tried, SAMPLE_POINTS);
+        assert!(s.skipped > 0 && s.passed > 0 && s.failed == 0, "{s:?}");
+    }
+}

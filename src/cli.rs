@@ -1,1 +1,692 @@
+//! The command line: the only module that writes to stdout or stderr or chooses an
+//! exit code.
+//!
+//! Exit codes: 0 ok, 1 a cross-check failed, 2 bad input or usage.
 
+use crate::check::{check_at, sample_check, Report, SampleSummary, Status, Tolerance};
+use crate::diff::diff;
+use crate::eval::{format_f64, parse_number, Point};
+use crate::expr::{natural_cmp, Expr};
+use crate::limits::MAX_ORDER;
+use crate::parse::{parse, ParseError};
+use crate::print::rational_to_string;
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{json, Map, Value};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+/// Closed-form derivatives, printed and cross-checked against an autograd tape.
+#[derive(Parser, Debug)]
+#[command(name = "dydx", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Differentiate EXPR and cross-check the result against the tape.
+    Diff {
+        /// The expression, e.g. '5*x**4 + 3*x**3 - 5'.
+        expr: String,
+        #[command(flatten)]
+        common: DiffArgs,
+    },
+    /// The gradient of EXPR: the partial derivative for every variable.
+    Grad {
+        /// The expression.
+        expr: String,
+        #[command(flatten)]
+        common: CheckArgs,
+    },
+    /// The value of EXPR at a point, and the tape's gradient there.
+    Eval {
+        /// The expression.
+        expr: String,
+        #[command(flatten)]
+        common: CheckArgs,
+    },
+    /// JSON Lines in (FILE, or stdin), one JSON line out per line in.
+    Batch {
+        /// A file of requests; stdin when absent.
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct DiffArgs {
+    /// Differentiate with respect to VAR; repeat for a mixed partial.
+    #[arg(long = "wrt", value_name = "VAR")]
+    wrt: Vec<String>,
+    /// Repeat the differentiation N times.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    order: usize,
+    #[command(flatten)]
+    check: CheckArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// The point: VAR=VALUE[,VAR=VALUE...]; values are exact (2, -0.7, 1/3, 1e-3).
+    #[arg(long, value_name = "VAR=VALUE", allow_hyphen_values = true)]
+    at: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Relative tolerance of the cross-check.
+    #[arg(long, default_value_t = 1e-9)]
+    rtol: f64,
+    /// Absolute tolerance of the cross-check.
+    #[arg(long, default_value_t = 1e-12)]
+    atol: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// Something the user got wrong: exit code 2.
+#[derive(Debug)]
+enum Failure {
+    Parse(ParseError, String),
+    Usage(String),
+}
+
+impl Failure {
+    fn to_json(&self) -> Value {
+        match self {
+            Failure::Parse(e, _) => json!({
+                "kind": e.kind.as_str(),
+                "message": e.message,
+                "offset": e.offset,
+                "hint": e.hint,
+            }),
+            Failure::Usage(m) => json!({"kind": "bad-request", "message": m, "offset": null, "hint": null}),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Failure::Parse(e, src) => render_parse_error(e, src),
+            Failure::Usage(m) => format!("error: {m}\n"),
+        }
+    }
+}
+
+/// Renders a parse error with the input, a caret under the spot, and the hint.
+pub fn render_parse_error(e: &ParseError, src: &str) -> String {
+    use annotate_snippets::{Level, Renderer, Snippet};
+    // Show at most 60 characters either side of the spot, so a 10 MB input does not
+    // flood the terminal.
+    let mut lo = e.offset.saturating_sub(60).min(src.len());
+    while !src.is_char_boundary(lo) {
+        lo -= 1;
+    }
+    let mut hi = (e.offset + e.len.max(1) + 60).min(src.len());
+    while !src.is_char_boundary(hi) {
+        hi += 1;
+    }
+    let window = &src[lo..hi];
+    let start = e.offset.min(src.len()) - lo;
+    let mut end = (start + e.len.max(1)).min(window.len());
+    while end < window.len() && !window.is_char_boundary(end) {
+        end += 1;
+    }
+    let label = format!("at byte {}", e.offset);
+    let origin = if lo > 0 || hi < src.len() { "input (excerpt)" } else { "input" };
+    let mut message = Level::Error.title(&e.message).snippet(
+        Snippet::source(window).origin(origin).fold(false).annotation(Level::Error.span(start..end.max(start)).label(&label)),
+    );
+    if let Some(h) = &e.hint {
+        message = message.footer(Level::Help.title(h));
+    }
+    format!("{}\n", Renderer::plain().render(message))
+}
+
+/// Parses `--at` values: `x=2,y=1/3`, possibly repeated. Sorted by name.
+fn parse_point(items: &[String]) -> Result<Vec<(String, String, crate::Rational)>, Failure> {
+    let mut out: Vec<(String, String, crate::Rational)> = Vec::new();
+    for item in items {
+        for pair in item.split(',').filter(|p| !p.trim().is_empty()) {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(Failure::Usage(format!("--at expects VAR=VALUE, got '{pair}'")));
+            };
+            let name = name.trim().to_string();
+            let value = value.trim().to_string();
+            let r = parse_number(&value).map_err(|m| Failure::Usage(format!("--at {name}: {m}")))?;
+            out.retain(|(n, _, _)| *n != name);
+            out.push((name, value, r));
+        }
+    }
+    out.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+    Ok(out)
+}
+
+fn to_point(at: &[(String, String, crate::Rational)]) -> Point {
+    at.iter().map(|(n, _, r)| (n.clone(), r.clone())).collect()
+}
+
+fn at_json(at: &[(String, String, crate::Rational)]) -> Value {
+    let mut m = Map::new();
+    for (n, text, _) in at {
+        m.insert(n.clone(), Value::String(text.clone()));
+    }
+    Value::Object(m)
+}
+
+fn at_text(at: &[(String, String, crate::Rational)]) -> String {
+    at.iter().map(|(n, t, _)| format!("{n} = {t}")).collect::<Vec<_>>().join(", ")
+}
+
+fn parse_expr(src: &str) -> Result<Expr, Failure> {
+    parse(src).map_err(|e| Failure::Parse(e, src.to_string()))
+}
+
+fn number_json(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// A differentiation request, from the command line or a batch line.
+struct DiffRequest {
+    expr: String,
+    wrt: Vec<String>,
+    order: usize,
+    at: Option<Vec<(String, String, crate::Rational)>>,
+    tol: Tolerance,
+}
+
+/// Everything a diff run found, ready to print as text or JSON.
+struct DiffOutcome {
+    f: Expr,
+    wrt: Vec<String>,
+    order: usize,
+    derivative: Expr,
+    at: Option<Vec<(String, String, crate::Rational)>>,
+    report: Option<Report>,
+    samples: Option<SampleSummary>,
+}
+
+impl DiffOutcome {
+    fn status(&self) -> Status {
+        match (&self.report, &self.samples) {
+            (Some(r), _) => r.comparison.status,
+            (None, Some(s)) if s.failed > 0 => Status::Fail,
+            (None, Some(s)) if s.passed == 0 => Status::Undefined,
+            _ => Status::Pass,
+        }
+    }
+}
+
+fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
+    let f = parse_expr(&req.expr)?;
+    if req.order == 0 || req.order > MAX_ORDER {
+        return Err(Failure::Usage(format!("--order must be between 1 and {MAX_ORDER}, got {}", req.order)));
+    }
+    let wrt = if req.wrt.is_empty() {
+        let vars = f.variables();
+        match vars.len() {
+            0 => vec!["x".to_string()],
+            1 => vars,
+            _ => {
+                return Err(Failure::Usage(format!(
+                    "the expression has several variables ({}); say which with --wrt",
+                    vars.join(", ")
+                )))
+            }
+        }
+    } else {
+        req.wrt.clone()
+    };
+    for v in &wrt {
+        if crate::parse(v).ok().and_then(|e| if let crate::Node::Var(_) = e.node(e.root()) { Some(()) } else { None }).is_none() {
+            return Err(Failure::Usage(format!("--wrt expects a variable name, got '{v}'")));
+        }
+    }
+    let sequence: Vec<&str> = (0..req.order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let mut previous = f.clone();
+    for v in &sequence[..sequence.len() - 1] {
+        previous = diff(&previous, v);
+    }
+    let last = sequence[sequence.len() - 1];
+    let derivative = diff(&previous, last);
+    let (report, samples) = match &req.at {
+        Some(at) => {
+            let point = to_point(at);
+            let r = check_at(&f, &previous, &derivative, last, &point, &req.tol).map_err(Failure::Usage)?;
+            (Some(r), None)
+        }
+        None => (None, Some(sample_check(&f, &previous, &derivative, last, &req.tol))),
+    };
+    Ok(DiffOutcome { f, wrt, order: req.order, derivative, at: req.at, report, samples })
+}
+
+fn comparison_json(c: &crate::check::Comparison) -> Value {
+    let mut m = Map::new();
+    m.insert("status".into(), json!(c.status.as_str()));
+    if c.status == Status::Undefined {
+        m.insert("reason".into(), json!(c.reason));
+    } else {
+        m.insert("abs_err".into(), number_json(c.abs_err));
+        m.insert("rel_err".into(), number_json(c.rel_err));
+        m.insert("ulps".into(), json!(c.ulps));
+    }
+    Value::Object(m)
+}
+
+fn samples_json(s: &SampleSummary) -> Value {
+    let status = if s.failed > 0 {
+        "fail"
+    } else if s.passed == 0 {
+        "undefined"
+    } else {
+        "pass"
+    };
+    json!({
+        "status": status,
+        "points": {"tried": s.tried, "passed": s.passed, "failed": s.failed, "skipped": s.skipped},
+        "max_rel_err": number_json(s.max_rel_err),
+    })
+}
+
+fn diff_json(o: &DiffOutcome) -> Value {
+    let mut m = Map::new();
+    m.insert("expr".into(), json!(o.f.to_string()));
+    m.insert("wrt".into(), json!(o.wrt));
+    m.insert("order".into(), json!(o.order));
+    m.insert("derivative".into(), json!(o.derivative.to_string()));
+    m.insert("at".into(), o.at.as_ref().map_or(Value::Null, |a| at_json(a)));
+    match (&o.report, &o.samples) {
+        (Some(r), _) => {
+            m.insert("value".into(), r.value.as_ref().map_or(Value::Null, |v| number_json(*v)));
+            m.insert("exact".into(), r.exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))));
+            m.insert("autograd".into(), r.autograd.as_ref().map_or(Value::Null, |v| number_json(*v)));
+            if let Some(reason) = &r.comparison.reason {
+                m.insert("reason".into(), json!(reason));
+            }
+            m.insert("check".into(), comparison_json(&r.comparison));
+            if r.exact_budget_hit {
+                m.insert("budget".into(), json!({"exact_bits": crate::limits::MAX_EXACT_BITS}));
+            }
+        }
+        (None, Some(s)) => {
+            m.insert("value".into(), Value::Null);
+            m.insert("exact".into(), Value::Null);
+            m.insert("autograd".into(), Value::Null);
+            m.insert("check".into(), samples_json(s));
+        }
+        (None, None) => {}
+    }
+    Value::Object(m)
+}
+
+fn operator_text(wrt: &[String], order: usize) -> String {
+    let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let n = seq.len();
+    if seq.iter().all(|v| *v == seq[0]) {
+        if n == 1 {
+            format!("d/d{}", seq[0])
+        } else {
+            format!("d^{n}/d{}^{n}", seq[0])
+        }
+    } else {
+        format!("d^{n}/({})", seq.iter().map(|v| format!("d{v}")).collect::<Vec<_>>().join(" "))
+    }
+}
+
+fn value_text(r: &Report) -> String {
+    match (&r.value, &r.exact) {
+        (Ok(_), Some(x)) => rational_to_string(x),
+        (Ok(v), None) => format_f64(*v),
+        (Err(u), _) => format!("undefined ({u})"),
+    }
+}
+
+fn comparison_text(c: &crate::check::Comparison, tol: &Tolerance) -> String {
+    match c.status {
+        Status::Pass => format!(
+            "agrees (|Δ| = {}, rel {}, {} ulps)",
+            format_f64(c.abs_err),
+            format_f64(c.rel_err),
+            c.ulps
+        ),
+        Status::Fail => format!(
+            "DISAGREES (|Δ| = {}, rel {}, {} ulps; tolerance rtol {}, atol {})",
+            format_f64(c.abs_err),
+            format_f64(c.rel_err),
+            c.ulps,
+            format_f64(tol.rtol),
+            format_f64(tol.atol)
+        ),
+        Status::Undefined => "undefined".to_string(),
+    }
+}
+
+fn samples_text(s: &SampleSummary) -> String {
+    let mut t = format!(
+        "cross-checked at {} seeded points: {} passed, {} failed, {} skipped (outside the domain)",
+        s.tried, s.passed, s.failed, s.skipped
+    );
+    if s.passed + s.failed > 0 {
+        t.push_str(&format!("; largest relative error {}", format_f64(s.max_rel_err)));
+    }
+    if let Some(p) = &s.first_failure {
+        let at: Vec<String> = p.iter().map(|(k, v)| format!("{k} = {}", rational_to_string(v))).collect();
+        t.push_str(&format!("\nfirst failure at {}", at.join(", ")));
+    }
+    t
+}
+
+fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
+    let mut t = format!("{} ({})\n  = {}\n", operator_text(&o.wrt, o.order), o.f, o.derivative);
+    match (&o.report, &o.samples, &o.at) {
+        (Some(r), _, Some(at)) => {
+            t.push_str(&format!("at {}: {}\n", at_text(at), value_text(r)));
+            match &r.autograd {
+                Ok(v) => t.push_str(&format!("autograd: {}  {}\n", format_f64(*v), comparison_text(&r.comparison, tol))),
+                Err(u) => t.push_str(&format!("autograd: undefined ({u})\n")),
+            }
+            if r.exact_budget_hit {
+                t.push_str(&format!(
+                    "note: exact evaluation stopped at its budget of {} bits; the value is floating point\n",
+                    crate::limits::MAX_EXACT_BITS
+                ));
+            }
+        }
+        (None, Some(s), _) => {
+            t.push_str(&samples_text(s));
+            t.push('\n');
+        }
+        _ => {}
+    }
+    t
+}
+
+fn exit_for(status: Status) -> u8 {
+    if status == Status::Fail {
+        1
+    } else {
+        0
+    }
+}
+
+fn tolerance(c: &CheckArgs) -> Result<Tolerance, Failure> {
+    if !(c.rtol >= 0.0 && c.atol >= 0.0 && c.rtol.is_finite() && c.atol.is_finite()) {
+        return Err(Failure::Usage("--rtol and --atol must be finite and non-negative".into()));
+    }
+    Ok(Tolerance { rtol: c.rtol, atol: c.atol })
+}
+
+fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failure> {
+    let tol = tolerance(&args.check)?;
+    let at = if args.check.at.is_empty() { None } else { Some(parse_point(&args.check.at)?) };
+    let o = run_diff(DiffRequest { expr, wrt: args.wrt, order: args.order, at, tol })?;
+    match args.check.format {
+        Format::Json => out.push_str(&format!("{}\n", diff_json(&o))),
+        Format::Text => out.push_str(&diff_text(&o, &tol)),
+    }
+    Ok(exit_for(o.status()))
+}
+
+fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failure> {
+    let tol = tolerance(&args)?;
+    let f = parse_expr(&expr)?;
+    let at = if args.at.is_empty() { None } else { Some(parse_point(&args.at)?) };
+    let vars = f.variables();
+    let mut gradient = Map::new();
+    let mut values = Map::new();
+    let mut autograd = Map::new();
+    let mut checks = Map::new();
+    let mut text = format!("grad ({f})\n");
+    let mut worst = Status::Pass;
+    let mut rows = Vec::new();
+    for v in &vars {
+        let d = diff(&f, v);
+        gradient.insert(v.clone(), json!(d.to_string()));
+        text.push_str(&format!("  d/d{v} = {d}\n"));
+        match &at {
+            Some(at) => {
+                let r = check_at(&f, &f, &d, v, &to_point(at), &tol).map_err(Failure::Usage)?;
+                values.insert(v.clone(), r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                autograd.insert(v.clone(), r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                checks.insert(v.clone(), comparison_json(&r.comparison));
+                if r.comparison.status == Status::Fail {
+                    worst = Status::Fail;
+                }
+                rows.push((v.clone(), r));
+            }
+            None => {
+                let s = sample_check(&f, &f, &d, v, &tol);
+                if s.failed > 0 {
+                    worst = Status::Fail;
+                }
+                checks.insert(v.clone(), samples_json(&s));
+                text.push_str(&format!("    {}\n", samples_text(&s).replace('\n', "\n    ")));
+            }
+        }
+    }
+    if let Some(at) = &at {
+        text.push_str(&format!("at {}:\n", at_text(at)));
+        for (v, r) in &rows {
+            let auto = match &r.autograd {
+                Ok(x) => format!("autograd {}  {}", format_f64(*x), comparison_text(&r.comparison, &tol)),
+                Err(u) => format!("autograd undefined ({u})"),
+            };
+            text.push_str(&format!("  d/d{v} = {}   {auto}\n", value_text(r)));
+        }
+    }
+    match args.format {
+        Format::Json => {
+            let j = json!({
+                "expr": f.to_string(),
+                "variables": vars,
+                "gradient": gradient,
+                "at": at.as_ref().map_or(Value::Null, |a| at_json(a)),
+                "values": if at.is_some() { Value::Object(values) } else { Value::Null },
+                "autograd": if at.is_some() { Value::Object(autograd) } else { Value::Null },
+                "check": checks,
+            });
+            out.push_str(&format!("{j}\n"));
+        }
+        Format::Text => out.push_str(&text),
+    }
+    Ok(exit_for(worst))
+}
+
+fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failure> {
+    let f = parse_expr(&expr)?;
+    if args.at.is_empty() {
+        return Err(Failure::Usage("eval needs a point: --at VAR=VALUE[,VAR=VALUE...]".into()));
+    }
+    let at = parse_point(&args.at)?;
+    let point = to_point(&at);
+    let vars = f.variables();
+    let names: Vec<&str> = vars.iter().map(String::as_str).collect();
+    for v in &vars {
+        if !point.contains_key(v) {
+            return Err(Failure::Usage(format!("no value given for {v}: add it to --at")));
+        }
+    }
+    let (value, exact, _) = crate::check::value_at(&f, &point);
+    let rec = crate::tape::record(&f, &point, &names).map_err(Failure::Usage)?;
+    let grad = rec.value(&f).and_then(|_| rec.gradient(&f));
+    let mut gj = Map::new();
+    if let Ok(g) = &grad {
+        for (v, x) in vars.iter().zip(g) {
+            gj.insert(v.clone(), number_json(*x));
+        }
+    }
+    match args.format {
+        Format::Json => {
+            let mut m = Map::new();
+            m.insert("expr".into(), json!(f.to_string()));
+            m.insert("at".into(), at_json(&at));
+            m.insert("value".into(), value.as_ref().map_or(Value::Null, |v| number_json(*v)));
+            m.insert("exact".into(), exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))));
+            m.insert("autograd".into(), if grad.is_ok() { Value::Object(gj) } else { Value::Null });
+            if let Err(u) = value.as_ref().and(grad.as_ref()) {
+                m.insert("reason".into(), json!(u.to_string()));
+            }
+            out.push_str(&format!("{}\n", Value::Object(m)));
+        }
+        Format::Text => {
+            let v = match (&value, &exact) {
+                (Ok(_), Some(x)) => rational_to_string(x),
+                (Ok(v), None) => format_f64(*v),
+                (Err(u), _) => format!("undefined ({u})"),
+            };
+            out.push_str(&format!("{f}\nat {}: {v}\n", at_text(&at)));
+            match &grad {
+                Ok(g) => {
+                    let parts: Vec<String> = vars.iter().zip(g).map(|(n, x)| format!("d/d{n} = {}", format_f64(*x))).collect();
+                    if !parts.is_empty() {
+                        out.push_str(&format!("autograd gradient: {}\n", parts.join(", ")));
+                    }
+                }
+                Err(u) => out.push_str(&format!("autograd gradient: undefined ({u})\n")),
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// One batch line in, one JSON value out, and the exit code that line asks for.
+fn batch_line(n: usize, line: &str) -> (Value, u8) {
+    let error = |f: Failure| {
+        let mut m = Map::new();
+        m.insert("line".into(), json!(n));
+        m.insert("error".into(), f.to_json());
+        (Value::Object(m), 2)
+    };
+    let request: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(Failure::Usage(format!("line {n} is not valid JSON: {e}")));
+        }
+    };
+    let Some(obj) = request.as_object() else {
+        return error(Failure::Usage("a request must be a JSON object".into()));
+    };
+    let Some(expr) = obj.get("expr").and_then(Value::as_str) else {
+        return error(Failure::Usage("the request has no \"expr\" string".into()));
+    };
+    let wrt: Vec<String> = match obj.get("wrt") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => match a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>() {
+            Some(v) => v,
+            None => return error(Failure::Usage("\"wrt\" must be a string or a list of strings".into())),
+        },
+        Some(_) => return error(Failure::Usage("\"wrt\" must be a string or a list of strings".into())),
+    };
+    let order = match obj.get("order") {
+        None | Some(Value::Null) => 1,
+        Some(v) => match v.as_u64() {
+            Some(k) => k as usize,
+            None => return error(Failure::Usage("\"order\" must be a positive integer".into())),
+        },
+    };
+    let at = match obj.get("at") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => {
+            let mut items = Vec::new();
+            for (k, v) in m {
+                let text = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Number(x) => x.to_string(),
+                    _ => return error(Failure::Usage(format!("\"at\".{k} must be a number or a string"))),
+                };
+                items.push(format!("{k}={text}"));
+            }
+            match parse_point(&items) {
+                Ok(p) => Some(p),
+                Err(f) => return error(f),
+            }
+        }
+        Some(_) => return error(Failure::Usage("\"at\" must be an object such as {\"x\": \"2\"}".into())),
+    };
+    let mut tol = Tolerance::default();
+    if let Some(r) = obj.get("rtol").and_then(Value::as_f64) {
+        tol.rtol = r;
+    }
+    if let Some(a) = obj.get("atol").and_then(Value::as_f64) {
+        tol.atol = a;
+    }
+    match run_diff(DiffRequest { expr: expr.to_string(), wrt, order, at, tol }) {
+        Ok(o) => {
+            let mut j = diff_json(&o);
+            if let Value::Object(m) = &mut j {
+                let mut with_line = Map::new();
+                with_line.insert("line".into(), json!(n));
+                with_line.extend(std::mem::take(m));
+                *m = with_line;
+            }
+            (j, exit_for(o.status()))
+        }
+        Err(f) => error(f),
+    }
+}
+
+fn cmd_batch(file: Option<std::path::PathBuf>) -> Result<u8, Failure> {
+    let reader: Box<dyn BufRead> = match &file {
+        Some(path) => match std::fs::File::open(path) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => return Err(Failure::Usage(format!("cannot read {}: {e}", path.display()))),
+        },
+        None => Box::new(std::io::BufReader::new(std::io::stdin())),
+    };
+    let stdout = std::io::stdout();
+    let mut lock = std::io::BufWriter::new(stdout.lock());
+    let mut code = 0u8;
+    for (k, line) in reader.lines().enumerate() {
+        let (value, c) = match line {
+            Ok(l) => batch_line(k + 1, &l),
+            Err(e) => batch_line(k + 1, &format!("\u{0}{e}")),
+        };
+        code = code.max(c);
+        if writeln!(lock, "{value}").is_err() {
+            return Ok(code);
+        }
+    }
+    let _ = lock.flush();
+    Ok(code)
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("internal error: {info}\nthis is a bug in dydx; please report it with the input that caused it");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = std::panic::catch_unwind(move || {
+        let mut out = String::new();
+        let (format, code) = match cli.command {
+            Command::Diff { expr, common } => (common.check.format, cmd_diff(expr, common, &mut out)),
+            Command::Grad { expr, common } => (common.format, cmd_grad(expr, common, &mut out)),
+            Command::Eval { expr, common } => (common.format, cmd_eval(expr, common, &mut out)),
+            Command::Batch { file } => (Format::Json, cmd_batch(file)),
+        };
+        (format, code, out)
+    });
+    match result {
+        Ok((_, Ok(code), out)) => {
+            print!("{out}");
+            ExitCode::from(code)
+        }
+        Ok((format, Err(f), _)) => {
+            match format {
+                Format::Json => println!("{}", json!({"error": f.to_json()})),
+                Format::Text => eprint!("{}", f.render()),
+            }
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}

@@ -23,6 +23,7 @@ pub mod print;
 pub mod tape;
 
 
+pub use check::{cross_check, Comparison, Status, Tolerance};
 pub use diff::{diff, diff_n, diff_wrt, gradient};
 pub use eval::{eval_exact, eval_f64, Point, Undefined};
 pub use expr::{Builder, Constant, Expr, Func, Id, Node, Rational};

@@ -520,7 +520,10 @@ fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     if func.is_none() && ident != "log" {
         let hint = match closest_function(ident) {
             Some(f) => format!("did you mean `{f}`?"),
-            None => format!("for a product write `{ident}*(…)`"),
+            None => format!(
+                "the functions are {}, log; for a product write `{ident}*(…)`",
+                Func::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            ),
         };
         return Err(ParseError {
             kind: ErrorKind::UnknownFunction,
@@ -573,7 +576,7 @@ fn closest_function(ident: &str) -> Option<&'static str> {
     let names = Func::ALL.iter().map(|f| f.name()).chain(["log"]);
     names
         .map(|n| (edit_distance(&lower, n), n))
-        .filter(|(d, _)| *d <= 2.min(lower.len().saturating_sub(1)).max(if lower.len() <= 3 { 1 } else { 2 }))
+        .filter(|(d, _)| *d <= if lower.len() <= 4 { 1 } else { 2 })
         .min()
         .map(|(_, n)| n)
 }
