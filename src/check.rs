@@ -160,16 +160,19 @@ pub fn check_at(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, at: &P
     // The original expression must be defined at the point as well.
     let original = record(f, at, &[])?;
     let tape = record(previous, at, &[last])?;
-    let autograd = match original.value(f) {
-        Err(u) => Err(u),
-        Ok(_) => tape.value(previous).and_then(|_| tape.gradient(previous)).map(|g| g[0]),
+    let original_fault = original.value(f).err();
+    let autograd = match &original_fault {
+        Some(u) => Err(u.clone()),
+        None => tape.value(previous).and_then(|_| tape.gradient(previous)).map(|g| g[0]),
     };
+    // Name the most basic reason: the input itself undefined, then the tape's
+    // derivative, then the symbolic value.
     let (value, autograd, comparison) = match (value, autograd) {
         (Ok(s), Ok(t)) => {
             let c = compare(s, t, tol);
             (Ok(s), Ok(t), c)
         }
-        (Err(u), _) | (_, Err(u)) => {
+        (_, Err(u)) | (Err(u), _) => {
             let reason = u.to_string();
             (Err(u.clone()), Err(u), Comparison::undefined(reason))
         }

@@ -28,6 +28,7 @@ enum Command {
     /// Differentiate EXPR and cross-check the result against the tape.
     Diff {
         /// The expression, e.g. '5*x**4 + 3*x**3 - 5'.
+        #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
         common: DiffArgs,
@@ -35,6 +36,7 @@ enum Command {
     /// The gradient of EXPR: the partial derivative for every variable.
     Grad {
         /// The expression.
+        #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
         common: CheckArgs,
@@ -42,6 +44,7 @@ enum Command {
     /// The value of EXPR at a point, and the tape's gradient there.
     Eval {
         /// The expression.
+        #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
         common: CheckArgs,
@@ -118,6 +121,10 @@ impl Failure {
 /// Renders a parse error with the input, a caret under the spot, and the hint.
 pub fn render_parse_error(e: &ParseError, src: &str) -> String {
     use annotate_snippets::{Level, Renderer, Snippet};
+    if src.trim().is_empty() {
+        let hint = e.hint.as_ref().map(|h| format!("  = help: {h}\n")).unwrap_or_default();
+        return format!("error: {}\n{hint}", e.message);
+    }
     // Show at most 60 characters either side of the spot, so a 10 MB input does not
     // flood the terminal.
     let mut lo = e.offset.saturating_sub(60).min(src.len());

@@ -493,11 +493,21 @@ impl Builder {
     }
 
     /// Splits a factor into base and numeric exponent (`x^3` → (x, 3), `y` → (y, 1)).
+    ///
+    /// `sqrt(u)` counts as `u^(1/2)`, so `sqrt(u)/u` merges to `1/sqrt(u)` and
+    /// `sqrt(u)*u` to `u^(3/2)`: sound, since both sides are undefined for `u < 0`.
     fn split_power(&self, f: Id) -> (Id, Rational) {
-        if let Node::Pow([b, e]) = self.node(f) {
-            if let Some(r) = self.as_num(*e) {
-                return (*b, r.clone());
+        match self.node(f) {
+            Node::Pow([b, e]) => {
+                if let Some(r) = self.as_num(*e) {
+                    if let Node::Call(Func::Sqrt, [u]) = self.node(*b) {
+                        return (*u, r / BigInt::from(2));
+                    }
+                    return (*b, r.clone());
+                }
             }
+            Node::Call(Func::Sqrt, [u]) => return (*u, Rational::new(BigInt::one(), BigInt::from(2))),
+            _ => {}
         }
         (f, Rational::one())
     }
@@ -627,7 +637,8 @@ impl Builder {
                     let parts: Vec<Id> = fs.iter().map(|&f| self.pow(f, exponent)).collect();
                     return self.mul(parts);
                 }
-                Node::Call(Func::Sqrt, [u]) if e.to_integer().is_even() => {
+                // sqrt(u)^k is u^(k/2); only 1/sqrt(u) keeps the sqrt form.
+                Node::Call(Func::Sqrt, [u]) if !(e == -Rational::one()) => {
                     let half = self.num(e / BigInt::from(2));
                     return self.pow(u, half);
                 }
@@ -640,7 +651,8 @@ impl Builder {
         }
         if e == -half {
             let s = self.call(Func::Sqrt, base);
-            return self.recip(s);
+            let m1 = self.int(-1);
+            return self.intern(Node::Pow([s, m1]));
         }
         self.intern(Node::Pow([base, exponent]))
     }
