@@ -27,7 +27,7 @@ pub struct Cli {
 enum Command {
     /// Differentiate EXPR and cross-check the result against the tape.
     Diff {
-        /// The expression, e.g. '5*x**4 + 3*x**3 - 5'.
+        /// The expression, e.g. '5*x**4 + 3*x**3 - 5'; `-` reads it from stdin, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
@@ -35,7 +35,7 @@ enum Command {
     },
     /// The gradient of EXPR: the partial derivative for every variable.
     Grad {
-        /// The expression.
+        /// The expression; `-` reads it from stdin, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
@@ -43,7 +43,7 @@ enum Command {
     },
     /// The value of EXPR at a point, and the tape's gradient there.
     Eval {
-        /// The expression.
+        /// The expression; `-` reads it from stdin, `@FILE` from a file.
         #[arg(allow_hyphen_values = true)]
         expr: String,
         #[command(flatten)]
@@ -189,6 +189,21 @@ fn at_text(at: &[(String, String, crate::Rational)]) -> String {
 
 fn parse_expr(src: &str) -> Result<Expr, Failure> {
     parse(src).map_err(|e| Failure::Parse(e, src.to_string()))
+}
+
+/// The expression argument: `-` reads standard input and `@FILE` reads a file, for
+/// inputs too large for a command line; anything else is the expression itself.
+fn read_expr_arg(arg: String) -> Result<String, Failure> {
+    if arg == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| Failure::Usage(format!("cannot read the expression from stdin: {e}")))?;
+        return Ok(s);
+    }
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| Failure::Usage(format!("cannot read {path}: {e}"))),
+        None => Ok(arg),
+    }
 }
 
 fn number_json(x: f64) -> Value {
@@ -426,6 +441,7 @@ fn tolerance(c: &CheckArgs) -> Result<Tolerance, Failure> {
 }
 
 fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failure> {
+    let expr = read_expr_arg(expr)?;
     let tol = tolerance(&args.check)?;
     let at = if args.check.at.is_empty() { None } else { Some(parse_point(&args.check.at)?) };
     let o = run_diff(DiffRequest { expr, wrt: args.wrt, order: args.order, at, tol })?;
@@ -437,6 +453,7 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
 }
 
 fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failure> {
+    let expr = read_expr_arg(expr)?;
     let tol = tolerance(&args)?;
     let f = parse_expr(&expr)?;
     let at = if args.at.is_empty() { None } else { Some(parse_point(&args.at)?) };
@@ -502,6 +519,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
 }
 
 fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failure> {
+    let expr = read_expr_arg(expr)?;
     let f = parse_expr(&expr)?;
     if args.at.is_empty() {
         return Err(Failure::Usage("eval needs a point: --at VAR=VALUE[,VAR=VALUE...]".into()));

@@ -575,10 +575,10 @@ fn closest_function(ident: &str) -> Option<&'static str> {
     let lower = ident.to_ascii_lowercase();
     let names = Func::ALL.iter().map(|f| f.name()).chain(["log"]);
     names
-        .map(|n| (edit_distance(&lower, n), n))
-        .filter(|(d, _)| *d <= if lower.len() <= 4 { 1 } else { 2 })
+        .map(|n| (edit_distance(&lower, n), !(lower.starts_with(n) || n.starts_with(lower.as_str())), n))
+        .filter(|(d, _, _)| *d <= if lower.len() <= 4 { 1 } else { 2 })
         .min()
-        .map(|(_, n)| n)
+        .map(|(_, _, n)| n)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

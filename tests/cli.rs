@@ -1,0 +1,125 @@
+//! The command line, end to end: text and JSON output, exit codes, batch mode.
+//! Snapshots live in the top-level snapshots/ folder.
+
+use insta_cmd::{assert_cmd_snapshot, get_cargo_bin};
+use std::process::Command;
+
+fn dydx(args: &[&str]) -> Command {
+    let mut c = Command::new(get_cargo_bin("dydx"));
+    c.args(args);
+    c
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+const SEED: &str = "5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5";
+
+macro_rules! snap {
+    ($name:ident, $cmd:expr) => {
+        #[test]
+        fn $name() {
+            settings().bind(|| assert_cmd_snapshot!(stringify!($name), $cmd));
+        }
+    };
+}
+
+snap!(cli_seed_text, dydx(&["diff", SEED, "--at", "x=2"]));
+snap!(cli_seed_json, dydx(&["diff", SEED, "--at", "x=2", "--format", "json"]));
+snap!(cli_diff_sampled_without_point, dydx(&["diff", "ln(x)*x"]));
+snap!(cli_diff_undefined_at_point, dydx(&["diff", "abs(x)", "--at", "x=0", "--format", "json"]));
+snap!(cli_diff_mismatch_exits_1, dydx(&["diff", "sin(x)^2*exp(x)/x", "--at", "x=1.1", "--rtol", "0", "--atol", "0"]));
+snap!(cli_parse_error_text, dydx(&["diff", "2*sinn(x) + 1"]));
+snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
+snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));
+snap!(cli_mixed_partial, dydx(&["diff", "x^3*y^2", "--wrt", "x", "--wrt", "y", "--order", "2", "--at", "x=2,y=1/3"]));
+snap!(cli_leading_minus, dydx(&["diff", "-x^2", "--at", "x=-0.5"]));
+snap!(cli_grad_text, dydx(&["grad", "x*y + y^2*z", "--at", "x=1,y=2,z=3"]));
+snap!(cli_grad_json, dydx(&["grad", "x*y + y^2*z", "--at", "x=1,y=2,z=3", "--format", "json"]));
+snap!(cli_eval_text, dydx(&["eval", "x^2*y + sin(y)", "--at", "x=1/3,y=2"]));
+snap!(cli_eval_json, dydx(&["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "json"]));
+snap!(cli_bad_point, dydx(&["diff", "x^2", "--at", "x=abc"]));
+
+#[test]
+fn cli_batch_mixed_lines() {
+    let input = [
+        r#"{"expr": "5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5", "at": {"x": "2"}}"#,
+        r#"{"expr": "x^2*y", "wrt": ["x", "y"], "at": {"x": "1", "y": "2"}}"#,
+        "not json",
+        r#"{"expr": "sin(x"}"#,
+        r#"{"expr": "ln(x)", "at": {"x": "0"}}"#,
+        "",
+        r#"{"expr": "x^3", "order": 2, "at": {"x": 3}}"#,
+    ]
+    .join("\n");
+    settings().bind(|| assert_cmd_snapshot!("cli_batch_mixed_lines", dydx(&["batch"]).pass_stdin(input)));
+}
+
+#[test]
+fn batch_gives_one_line_per_line_and_is_deterministic() {
+    let lines: Vec<String> = (0..50).map(|k| format!(r#"{{"expr": "x^{k} + sin({k}*x)", "at": {{"x": "0.5"}}}}"#)).collect();
+    let run = |input: String| {
+        use std::io::Write;
+        let mut child = dydx(&["batch"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let first = run(lines.join("\n"));
+    assert_eq!(first.lines().count(), 50);
+    assert_eq!(first, run(lines.join("\n")), "same input, same bytes");
+    // Reversing the batch reverses the lines; each result is the same apart from its line number.
+    let reversed: Vec<String> = lines.iter().rev().cloned().collect();
+    let second = run(reversed.join("\n"));
+    let strip = |l: &str| l.split_once(',').map(|(_, rest)| rest.to_string()).unwrap();
+    let a: Vec<String> = first.lines().map(strip).collect();
+    let mut b: Vec<String> = second.lines().map(strip).collect();
+    b.reverse();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_ten_megabyte_input_from_a_file() {
+    let path = std::env::temp_dir().join(format!("dydx-big-{}.txt", std::process::id()));
+    let terms: Vec<String> = (0..1_000_000).map(|k| format!("{}*x", k % 97 + 1)).collect();
+    let text = terms.join(" + ");
+    assert!(text.len() > 6_000_000);
+    std::fs::write(&path, format!("{text} + {}", "y + ".repeat(1_000_000) + "1")).unwrap();
+    let out = dydx(&["diff", &format!("@{}", path.display()), "--wrt", "x", "--at", "x=1,y=2"]).output().unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected: u64 = (0..1_000_000u64).map(|k| k % 97 + 1).sum();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("  = {expected}\n")));
+}
+
+#[test]
+fn exit_codes() {
+    let code = |args: &[&str]| dydx(args).output().unwrap().status.code();
+    assert_eq!(code(&["diff", SEED, "--at", "x=2"]), Some(0));
+    assert_eq!(code(&["diff", "sin(x)^2*exp(x)/x", "--at", "x=1.1", "--rtol", "0", "--atol", "0"]), Some(1));
+    assert_eq!(code(&["diff", "x +"]), Some(2));
+    assert_eq!(code(&["diff", "x", "--order", "0"]), Some(2));
+    assert_eq!(code(&["frobnicate"]), Some(2));
+    assert_eq!(code(&["eval", "x"]), Some(2));
+}
+
+#[test]
+fn deep_input_gives_an_error_not_a_crash() {
+    use std::io::Write;
+    let deep = format!("{}x{}", "(".repeat(100_000), ")".repeat(100_000));
+    let mut child = dydx(&["diff", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(deep.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("nesting is deeper than the limit"), "{err}");
+    assert!(err.len() < 2000, "the error shows an excerpt, not the whole input");
+}
