@@ -175,8 +175,12 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
     }
     let mut numer: Vec<Id> = Vec::new();
     let mut denom: Vec<(Id, Rational)> = Vec::new();
+    // Division by a literal zero prints on its own (`x/10/0`), because `10*0` in a
+    // grouped denominator would fold to 0 and not read back the same.
+    let mut by_zero: Vec<(Id, Rational)> = Vec::new();
     for &f in rest {
         match negative_exponent(e, f) {
+            Some((b, x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => by_zero.push((b, x)),
             Some(d) => denom.push(d),
             None => numer.push(f),
         }
@@ -194,7 +198,18 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
         write_factor(e, f, out);
     }
     let den_count = denom.len() + usize::from(!c.denom().is_one());
+    let write_by_zero = |out: &mut String| {
+        for (b, x) in &by_zero {
+            out.push('/');
+            if x.is_one() {
+                out.push('0');
+            } else {
+                write_power(e, *b, Exponent::Num(x), out);
+            }
+        }
+    };
     if den_count == 0 {
+        write_by_zero(out);
         return;
     }
     out.push('/');
@@ -220,6 +235,7 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
     if den_count > 1 {
         out.push(')');
     }
+    write_by_zero(out);
 }
 
 /// Writes a factor of a product, in parentheses where `*` would bind wrongly.
@@ -323,6 +339,8 @@ mod tests {
         assert_eq!(round("x/2"), "x/2");
         assert_eq!(round("3*x/2"), "3*x/2");
         assert_eq!(round("1/(x+1)^2"), "1/(x + 1)^2");
+        assert_eq!(round("-x/10/0"), "-x/10/0");
+        assert_eq!(round("x/0^(2/3)"), "x/0^(2/3)");
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! Property tests on random expressions: printing round-trips, the symbolic
+//! derivative agrees with the tape, and exact and floating evaluation agree.
+
+use dydx::check::{check_at, Status, Tolerance};
+use dydx::eval::{eval_exact, eval_f64, Exact, Point};
+use dydx::{diff, parse, print, Rational};
+use num_traits::ToPrimitive;
+use proptest::prelude::*;
+
+/// Random expression text over x and y, using every construct of the grammar.
+fn expr_text() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("x".to_string()),
+        Just("y".to_string()),
+        Just("pi".to_string()),
+        (1u32..9).prop_map(|k| k.to_string()),
+        (1u32..99).prop_map(|k| format!("0.{k}")),
+    ];
+    leaf.prop_recursive(5, 40, 3, |inner| {
+        let funcs = [
+            "sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
+            "exp", "ln", "sqrt", "abs", "sign", "log",
+        ];
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) - ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})*({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})/({b})")),
+            (inner.clone(), -3i32..5).prop_map(|(a, n)| format!("({a})^{n}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})^({b})")),
+            inner.clone().prop_map(|a| format!("-({a})")),
+            (inner.clone(), 0..funcs.len()).prop_map(move |(a, k)| format!("{}({a})", funcs[k])),
+            (inner.clone(), inner).prop_map(|(a, b)| format!("log({a}, {b})")),
+        ]
+    })
+}
+
+/// Random polynomial and rational-function text (exactly evaluable).
+fn rational_text() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![Just("x".to_string()), Just("y".to_string()), (1u32..20).prop_map(|k| k.to_string()), (1u32..99).prop_map(|k| format!("0.{k}"))];
+    leaf.prop_recursive(5, 40, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) - ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})*({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a})/({b})")),
+            (inner, -3i32..4).prop_map(|(a, n)| format!("({a})^{n}")),
+        ]
+    })
+}
+
+fn point(x: i32, y: i32) -> Point {
+    let mut p = Point::new();
+    p.insert("x".into(), Rational::new(x.into(), 100.into()));
+    p.insert("y".into(), Rational::new(y.into(), 100.into()));
+    p
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn print_then_parse_is_identity(src in expr_text()) {
+        let e = parse(&src).unwrap();
+        let printed = print(&e);
+        prop_assert_eq!(parse(&printed).unwrap(), e, "{} printed as {}", src, printed);
+        let d = diff(&parse(&src).unwrap(), "x");
+        prop_assert_eq!(parse(&print(&d)).unwrap(), d);
+    }
+
+    #[test]
+    fn symbolic_derivative_agrees_with_the_tape(src in expr_text(), x in -250i32..250, y in -250i32..250) {
+        let f = parse(&src).unwrap();
+        let d = diff(&f, "x");
+        let r = check_at(&f, &f, &d, "x", &point(x, y), &Tolerance::default()).unwrap();
+        // Undefined points (outside the domain) are skipped, never counted as agreement.
+        prop_assert_ne!(r.comparison.status, Status::Fail, "{} -> {} at x={}/100: {:?}", src, print(&d), x, r);
+    }
+
+    #[test]
+    fn exact_and_float_evaluation_agree(src in rational_text(), x in -250i32..250, y in -250i32..250) {
+        let e = parse(&src).unwrap();
+        let at = point(x, y);
+        match eval_exact(&e, &at) {
+            Exact::Value(r) => {
+                let exact = r.to_f64().unwrap();
+                if let Ok(v) = eval_f64(&e, &at) {
+                    if exact.is_finite() && exact.abs() < 1e12 {
+                        // Floating evaluation rounds at each step; allow for that.
+                        prop_assert!((v - exact).abs() <= 1e-6 * (1.0 + exact.abs()), "{} exact {} float {}", src, exact, v);
+                    }
+                }
+            }
+            Exact::Undefined(_) => prop_assert!(eval_f64(&e, &at).is_err(), "{} undefined exactly but not in f64", src),
+            Exact::NotRational | Exact::TooLarge => prop_assert!(false, "{} should evaluate exactly", src),
+        }
+    }
+}
