@@ -623,6 +623,11 @@ impl Builder {
             if let Some(r) = fold_power(&b, &e) {
                 return self.num(r);
             }
+            // Every negative power of zero is the same undefined value: keep one form.
+            if b.is_zero() && e.is_negative() {
+                let m1 = self.int(-1);
+                return self.intern(Node::Pow([base, m1]));
+            }
         }
         if e.is_integer() {
             match self.node(base).clone() {

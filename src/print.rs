@@ -340,7 +340,8 @@ mod tests {
         assert_eq!(round("3*x/2"), "3*x/2");
         assert_eq!(round("1/(x+1)^2"), "1/(x + 1)^2");
         assert_eq!(round("-x/10/0"), "-x/10/0");
-        assert_eq!(round("x/0^(2/3)"), "x/0^(2/3)");
+        assert_eq!(round("x/0^(2/3)"), "x/0");
+        assert_eq!(round("x/0^2"), "x/0");
     }
 
     #[test]
