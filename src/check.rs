@@ -38,7 +38,10 @@ pub struct Tolerance {
 
 impl Default for Tolerance {
     fn default() -> Tolerance {
-        Tolerance { rtol: 1e-9, atol: 1e-12 }
+        Tolerance {
+            rtol: 1e-9,
+            atol: 1e-12,
+        }
     }
 }
 
@@ -81,7 +84,13 @@ pub struct Comparison {
 
 impl Comparison {
     fn undefined(reason: String) -> Comparison {
-        Comparison { status: Status::Undefined, abs_err: 0.0, rel_err: 0.0, ulps: 0, reason: Some(reason) }
+        Comparison {
+            status: Status::Undefined,
+            abs_err: 0.0,
+            rel_err: 0.0,
+            ulps: 0,
+            reason: Some(reason),
+        }
     }
 }
 
@@ -91,7 +100,13 @@ pub fn compare(s: f64, t: f64, tol: &Tolerance) -> Comparison {
     let scale = s.abs().max(t.abs());
     let rel_err = if scale == 0.0 { 0.0 } else { abs_err / scale };
     let pass = abs_err <= (tol.rtol * (s.abs() + t.abs()) / 2.0).max(tol.atol);
-    Comparison { status: if pass { Status::Pass } else { Status::Fail }, abs_err, rel_err, ulps: ulp_distance(s, t), reason: None }
+    Comparison {
+        status: if pass { Status::Pass } else { Status::Fail },
+        abs_err,
+        rel_err,
+        ulps: ulp_distance(s, t),
+        reason: None,
+    }
 }
 
 /// The number of representable `f64`s between two values.
@@ -127,7 +142,14 @@ pub fn value_at(d: &Expr, at: &Point) -> (Result<f64, Undefined>, Option<Rationa
             use num_traits::ToPrimitive;
             match r.to_f64().filter(|v| v.is_finite()) {
                 Some(v) => (Ok(v), Some(r), false),
-                None => (Err(Undefined { reason: "overflows floating point".into(), at: d.to_string() }), Some(r), false),
+                None => (
+                    Err(Undefined {
+                        reason: "overflows floating point".into(),
+                        at: d.to_string(),
+                    }),
+                    Some(r),
+                    false,
+                ),
             }
         }
         Exact::Undefined(u) => (Err(u), None, false),
@@ -150,7 +172,14 @@ pub fn cross_check(f: &Expr, wrt: &[&str], at: &Point, tol: &Tolerance) -> Resul
 
 /// Cross-checks a derivative already computed: `derivative` = d(`previous`)/d(`last`),
 /// where `previous` is `f` or one of its derivatives.
-pub fn check_at(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, at: &Point, tol: &Tolerance) -> Result<Report, String> {
+pub fn check_at(
+    f: &Expr,
+    previous: &Expr,
+    derivative: &Expr,
+    last: &str,
+    at: &Point,
+    tol: &Tolerance,
+) -> Result<Report, String> {
     for v in f.variables().iter().chain(derivative.variables().iter()) {
         if !at.contains_key(v) {
             return Err(format!("no value given for {v}"));
@@ -178,7 +207,14 @@ pub fn check_at(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, at: &P
         }
     };
     let exact = if value.is_ok() { exact } else { None };
-    Ok(Report { derivative: derivative.clone(), value, exact, exact_budget_hit, autograd, comparison })
+    Ok(Report {
+        derivative: derivative.clone(),
+        value,
+        exact,
+        exact_budget_hit,
+        autograd,
+        comparison,
+    })
 }
 
 /// Counts from checking at seeded points.
@@ -288,7 +324,13 @@ mod tests {
     #[test]
     fn higher_order_checks_the_last_step() {
         let f = parse("sin(x)*exp(x)").unwrap();
-        let r = cross_check(&f, &["x", "x", "x"], &point(&[("x", "0.5")]).unwrap(), &Tolerance::default()).unwrap();
+        let r = cross_check(
+            &f,
+            &["x", "x", "x"],
+            &point(&[("x", "0.5")]).unwrap(),
+            &Tolerance::default(),
+        )
+        .unwrap();
         assert_eq!(r.comparison.status, Status::Pass);
     }
 

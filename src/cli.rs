@@ -142,9 +142,16 @@ pub fn render_parse_error(e: &ParseError, src: &str) -> String {
         end += 1;
     }
     let label = format!("at byte {}", e.offset);
-    let origin = if lo > 0 || hi < src.len() { "input (excerpt)" } else { "input" };
+    let origin = if lo > 0 || hi < src.len() {
+        "input (excerpt)"
+    } else {
+        "input"
+    };
     let mut message = Level::Error.title(&e.message).snippet(
-        Snippet::source(window).origin(origin).fold(false).annotation(Level::Error.span(start..end.max(start)).label(&label)),
+        Snippet::source(window)
+            .origin(origin)
+            .fold(false)
+            .annotation(Level::Error.span(start..end.max(start)).label(&label)),
     );
     if let Some(h) = &e.hint {
         message = message.footer(Level::Help.title(h));
@@ -184,7 +191,10 @@ fn at_json(at: &[(String, String, crate::Rational)]) -> Value {
 }
 
 fn at_text(at: &[(String, String, crate::Rational)]) -> String {
-    at.iter().map(|(n, t, _)| format!("{n} = {t}")).collect::<Vec<_>>().join(", ")
+    at.iter()
+        .map(|(n, t, _)| format!("{n} = {t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_expr(src: &str) -> Result<Expr, Failure> {
@@ -244,7 +254,10 @@ impl DiffOutcome {
 fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     let f = parse_expr(&req.expr)?;
     if req.order == 0 || req.order > MAX_ORDER {
-        return Err(Failure::Usage(format!("--order must be between 1 and {MAX_ORDER}, got {}", req.order)));
+        return Err(Failure::Usage(format!(
+            "--order must be between 1 and {MAX_ORDER}, got {}",
+            req.order
+        )));
     }
     let wrt = if req.wrt.is_empty() {
         let vars = f.variables();
@@ -262,7 +275,17 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         req.wrt.clone()
     };
     for v in &wrt {
-        if crate::parse(v).ok().and_then(|e| if let crate::Node::Var(_) = e.node(e.root()) { Some(()) } else { None }).is_none() {
+        if crate::parse(v)
+            .ok()
+            .and_then(|e| {
+                if let crate::Node::Var(_) = e.node(e.root()) {
+                    Some(())
+                } else {
+                    None
+                }
+            })
+            .is_none()
+        {
             return Err(Failure::Usage(format!("--wrt expects a variable name, got '{v}'")));
         }
     }
@@ -281,7 +304,15 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         }
         None => (None, Some(sample_check(&f, &previous, &derivative, last, &req.tol))),
     };
-    Ok(DiffOutcome { f, wrt, order: req.order, derivative, at: req.at, report, samples })
+    Ok(DiffOutcome {
+        f,
+        wrt,
+        order: req.order,
+        derivative,
+        at: req.at,
+        report,
+        samples,
+    })
 }
 
 fn comparison_json(c: &crate::check::Comparison) -> Value {
@@ -321,9 +352,18 @@ fn diff_json(o: &DiffOutcome) -> Value {
     m.insert("at".into(), o.at.as_ref().map_or(Value::Null, |a| at_json(a)));
     match (&o.report, &o.samples) {
         (Some(r), _) => {
-            m.insert("value".into(), r.value.as_ref().map_or(Value::Null, |v| number_json(*v)));
-            m.insert("exact".into(), r.exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))));
-            m.insert("autograd".into(), r.autograd.as_ref().map_or(Value::Null, |v| number_json(*v)));
+            m.insert(
+                "value".into(),
+                r.value.as_ref().map_or(Value::Null, |v| number_json(*v)),
+            );
+            m.insert(
+                "exact".into(),
+                r.exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))),
+            );
+            m.insert(
+                "autograd".into(),
+                r.autograd.as_ref().map_or(Value::Null, |v| number_json(*v)),
+            );
             if let Some(reason) = &r.comparison.reason {
                 m.insert("reason".into(), json!(reason));
             }
@@ -353,7 +393,10 @@ fn operator_text(wrt: &[String], order: usize) -> String {
             format!("d^{n}/d{}^{n}", seq[0])
         }
     } else {
-        format!("d^{n}/({})", seq.iter().map(|v| format!("d{v}")).collect::<Vec<_>>().join(" "))
+        format!(
+            "d^{n}/({})",
+            seq.iter().map(|v| format!("d{v}")).collect::<Vec<_>>().join(" ")
+        )
     }
 }
 
@@ -394,7 +437,10 @@ fn samples_text(s: &SampleSummary) -> String {
         t.push_str(&format!("; largest relative error {}", format_f64(s.max_rel_err)));
     }
     if let Some(p) = &s.first_failure {
-        let at: Vec<String> = p.iter().map(|(k, v)| format!("{k} = {}", rational_to_string(v))).collect();
+        let at: Vec<String> = p
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", rational_to_string(v)))
+            .collect();
         t.push_str(&format!("\nfirst failure at {}", at.join(", ")));
     }
     t
@@ -406,7 +452,11 @@ fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
         (Some(r), _, Some(at)) => {
             t.push_str(&format!("at {}: {}\n", at_text(at), value_text(r)));
             match &r.autograd {
-                Ok(v) => t.push_str(&format!("autograd: {}  {}\n", format_f64(*v), comparison_text(&r.comparison, tol))),
+                Ok(v) => t.push_str(&format!(
+                    "autograd: {}  {}\n",
+                    format_f64(*v),
+                    comparison_text(&r.comparison, tol)
+                )),
                 Err(u) => t.push_str(&format!("autograd: undefined ({u})\n")),
             }
             if r.exact_budget_hit {
@@ -435,16 +485,31 @@ fn exit_for(status: Status) -> u8 {
 
 fn tolerance(c: &CheckArgs) -> Result<Tolerance, Failure> {
     if !(c.rtol >= 0.0 && c.atol >= 0.0 && c.rtol.is_finite() && c.atol.is_finite()) {
-        return Err(Failure::Usage("--rtol and --atol must be finite and non-negative".into()));
+        return Err(Failure::Usage(
+            "--rtol and --atol must be finite and non-negative".into(),
+        ));
     }
-    Ok(Tolerance { rtol: c.rtol, atol: c.atol })
+    Ok(Tolerance {
+        rtol: c.rtol,
+        atol: c.atol,
+    })
 }
 
 fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failure> {
     let expr = read_expr_arg(expr)?;
     let tol = tolerance(&args.check)?;
-    let at = if args.check.at.is_empty() { None } else { Some(parse_point(&args.check.at)?) };
-    let o = run_diff(DiffRequest { expr, wrt: args.wrt, order: args.order, at, tol })?;
+    let at = if args.check.at.is_empty() {
+        None
+    } else {
+        Some(parse_point(&args.check.at)?)
+    };
+    let o = run_diff(DiffRequest {
+        expr,
+        wrt: args.wrt,
+        order: args.order,
+        at,
+        tol,
+    })?;
     match args.check.format {
         Format::Json => out.push_str(&format!("{}\n", diff_json(&o))),
         Format::Text => out.push_str(&diff_text(&o, &tol)),
@@ -456,7 +521,11 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let expr = read_expr_arg(expr)?;
     let tol = tolerance(&args)?;
     let f = parse_expr(&expr)?;
-    let at = if args.at.is_empty() { None } else { Some(parse_point(&args.at)?) };
+    let at = if args.at.is_empty() {
+        None
+    } else {
+        Some(parse_point(&args.at)?)
+    };
     let vars = f.variables();
     let mut gradient = Map::new();
     let mut values = Map::new();
@@ -522,7 +591,9 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let expr = read_expr_arg(expr)?;
     let f = parse_expr(&expr)?;
     if args.at.is_empty() {
-        return Err(Failure::Usage("eval needs a point: --at VAR=VALUE[,VAR=VALUE...]".into()));
+        return Err(Failure::Usage(
+            "eval needs a point: --at VAR=VALUE[,VAR=VALUE...]".into(),
+        ));
     }
     let at = parse_point(&args.at)?;
     let point = to_point(&at);
@@ -548,8 +619,14 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             m.insert("expr".into(), json!(f.to_string()));
             m.insert("at".into(), at_json(&at));
             m.insert("value".into(), value.as_ref().map_or(Value::Null, |v| number_json(*v)));
-            m.insert("exact".into(), exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))));
-            m.insert("autograd".into(), if grad.is_ok() { Value::Object(gj) } else { Value::Null });
+            m.insert(
+                "exact".into(),
+                exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))),
+            );
+            m.insert(
+                "autograd".into(),
+                if grad.is_ok() { Value::Object(gj) } else { Value::Null },
+            );
             if let Err(u) = value.as_ref().and(grad.as_ref()) {
                 m.insert("reason".into(), json!(u.to_string()));
             }
@@ -564,7 +641,11 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             out.push_str(&format!("{f}\nat {}: {v}\n", at_text(&at)));
             match &grad {
                 Ok(g) => {
-                    let parts: Vec<String> = vars.iter().zip(g).map(|(n, x)| format!("d/d{n} = {}", format_f64(*x))).collect();
+                    let parts: Vec<String> = vars
+                        .iter()
+                        .zip(g)
+                        .map(|(n, x)| format!("d/d{n} = {}", format_f64(*x)))
+                        .collect();
                     if !parts.is_empty() {
                         out.push_str(&format!("autograd gradient: {}\n", parts.join(", ")));
                     }
@@ -599,7 +680,11 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
     let wrt: Vec<String> = match obj.get("wrt") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => match a.iter().map(|v| v.as_str().map(str::to_string)).collect::<Option<Vec<_>>>() {
+        Some(Value::Array(a)) => match a
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+        {
             Some(v) => v,
             None => return error(Failure::Usage("\"wrt\" must be a string or a list of strings".into())),
         },
@@ -638,7 +723,13 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
     if let Some(a) = obj.get("atol").and_then(Value::as_f64) {
         tol.atol = a;
     }
-    match run_diff(DiffRequest { expr: expr.to_string(), wrt, order, at, tol }) {
+    match run_diff(DiffRequest {
+        expr: expr.to_string(),
+        wrt,
+        order,
+        at,
+        tol,
+    }) {
         Ok(o) => {
             let mut j = diff_json(&o);
             if let Value::Object(m) = &mut j {

@@ -45,10 +45,13 @@ pub fn diff_n(e: &Expr, var: &str, n: usize) -> Expr {
 /// The gradient: the partial derivative with respect to every variable, sorted by
 /// name in natural order (`x2` before `x10`).
 pub fn gradient(e: &Expr) -> Vec<(String, Expr)> {
-    e.variables().into_iter().map(|v| {
-        let d = diff(e, &v);
-        (v, d)
-    }).collect()
+    e.variables()
+        .into_iter()
+        .map(|v| {
+            let d = diff(e, &v);
+            (v, d)
+        })
+        .collect()
 }
 
 /// Differentiates `e` into the builder `b` and returns the derivative's root.
@@ -146,7 +149,12 @@ fn product_rule(b: &mut Builder, fs: &[Id], ds: &[Id], zero: Id) -> Id {
         let terms: Vec<Id> = active
             .iter()
             .map(|&i| {
-                let mut factors: Vec<Id> = fs.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| *f).collect();
+                let mut factors: Vec<Id> = fs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, f)| *f)
+                    .collect();
                 factors.push(ds[i]);
                 b.mul(factors)
             })
@@ -162,7 +170,10 @@ fn product_rule(b: &mut Builder, fs: &[Id], ds: &[Id], zero: Id) -> Id {
     for i in (0..fs.len()).rev() {
         suffix[i] = b.mul([fs[i], suffix[i + 1]]);
     }
-    let terms: Vec<Id> = active.iter().map(|&i| b.mul([prefix[i], ds[i], suffix[i + 1]])).collect();
+    let terms: Vec<Id> = active
+        .iter()
+        .map(|&i| b.mul([prefix[i], ds[i], suffix[i + 1]]))
+        .collect();
     b.add(terms)
 }
 

@@ -35,7 +35,10 @@ pub type Point = BTreeMap<String, Rational>;
 /// Builds a point from `(name, number)` pairs in the input number syntax
 /// (`2`, `-0.7`, `1/3`, `1e-3`).
 pub fn point(pairs: &[(&str, &str)]) -> Result<Point, String> {
-    pairs.iter().map(|(k, v)| Ok((k.to_string(), parse_number(v)?))).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| Ok((k.to_string(), parse_number(v)?)))
+        .collect()
 }
 
 /// Parses a number for a point: an optional sign, then a decimal literal or a
@@ -49,7 +52,12 @@ pub fn parse_number(text: &str) -> Result<Rational, String> {
     let lit = |s: &str| -> Result<Rational, String> {
         let e = crate::parse(s).map_err(|_| format!("'{text}' is not a number"))?;
         match e.as_num() {
-            Some(r) if !s.trim_start().starts_with(['-', '+']) && s.trim().chars().all(|c| c.is_ascii_digit() || ".eE+-".contains(c)) => Ok(r.clone()),
+            Some(r)
+                if !s.trim_start().starts_with(['-', '+'])
+                    && s.trim().chars().all(|c| c.is_ascii_digit() || ".eE+-".contains(c)) =>
+            {
+                Ok(r.clone())
+            }
             _ => Err(format!("'{text}' is not a number")),
         }
     };
@@ -95,7 +103,10 @@ pub enum Exact {
 }
 
 fn undefined(e: &Expr, id: Id, reason: impl Into<String>) -> Undefined {
-    Undefined { reason: reason.into(), at: crate::print::print_at(e, id, 80) }
+    Undefined {
+        reason: reason.into(),
+        at: crate::print::print_at(e, id, 80),
+    }
 }
 
 fn bits(r: &Rational) -> u64 {
@@ -137,8 +148,12 @@ pub fn eval_exact(e: &Expr, at: &Point) -> Exact {
                         Func::Ln if !r.is_positive() => Some("ln of a non-positive number"),
                         Func::Sqrt if r.is_negative() => Some("sqrt of a negative number"),
                         Func::Csc | Func::Cot if r.is_zero() => Some("division by zero"),
-                        Func::Asin | Func::Acos if r.abs() > Rational::from_integer(1.into()) => Some("outside the domain [-1, 1]"),
-                        Func::Atanh if r.abs() >= Rational::from_integer(1.into()) => Some("outside the domain (-1, 1)"),
+                        Func::Asin | Func::Acos if r.abs() > Rational::from_integer(1.into()) => {
+                            Some("outside the domain [-1, 1]")
+                        }
+                        Func::Atanh if r.abs() >= Rational::from_integer(1.into()) => {
+                            Some("outside the domain (-1, 1)")
+                        }
                         Func::Acosh if r < Rational::from_integer(1.into()) => Some("outside the domain [1, inf)"),
                         _ => None,
                     };
@@ -186,7 +201,11 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
                 if b < 0.0 && x.fract() != 0.0 {
                     return Err(undefined(e, id, "a negative base to a fractional power"));
                 }
-                let integer = e.node(*xid).as_num().filter(|r| r.is_integer()).and_then(|r| r.to_integer().to_i32());
+                let integer = e
+                    .node(*xid)
+                    .as_num()
+                    .filter(|r| r.is_integer())
+                    .and_then(|r| r.to_integer().to_i32());
                 match integer {
                     Some(n) => b.powi(n),
                     None => b.powf(x),
@@ -212,12 +231,19 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
             }
         };
         if !value.is_finite() {
-            let reason = if value.is_nan() { "not a real number" } else { "overflows floating point" };
+            let reason = if value.is_nan() {
+                "not a real number"
+            } else {
+                "overflows floating point"
+            };
             return Err(undefined(e, id, reason));
         }
         vals.push(value);
     }
-    vals.pop().ok_or_else(|| Undefined { reason: "empty expression".into(), at: String::new() })
+    vals.pop().ok_or_else(|| Undefined {
+        reason: "empty expression".into(),
+        at: String::new(),
+    })
 }
 
 /// A function's value and, outside its domain, the reason it has none.
@@ -288,9 +314,15 @@ mod tests {
     #[test]
     fn exact_rational_values() {
         let f = parse("x^2 - 3/x").unwrap();
-        assert_eq!(eval_exact(&f, &at("2")), Exact::Value(Rational::new(5.into(), 2.into())));
+        assert_eq!(
+            eval_exact(&f, &at("2")),
+            Exact::Value(Rational::new(5.into(), 2.into()))
+        );
         assert_eq!(eval_exact(&parse("sin(x)").unwrap(), &at("1")), Exact::NotRational);
-        assert!(matches!(eval_exact(&parse("1/x").unwrap(), &at("0")), Exact::Undefined(_)));
+        assert!(matches!(
+            eval_exact(&parse("1/x").unwrap(), &at("0")),
+            Exact::Undefined(_)
+        ));
     }
 
     #[test]

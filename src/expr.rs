@@ -193,7 +193,9 @@ impl Expr {
     }
     /// An expression that is just this number.
     pub fn number(r: Rational) -> Expr {
-        Expr { nodes: vec![Node::Num(r)] }
+        Expr {
+            nodes: vec![Node::Num(r)],
+        }
     }
     /// The variables in the expression, in natural order (`x2` before `x10`).
     pub fn variables(&self) -> Vec<String> {
@@ -415,7 +417,11 @@ impl Builder {
             Node::Mul(fs) if self.as_num(fs[0]).is_some() => {
                 let c = self.as_num(fs[0]).cloned().unwrap_or_else(Rational::one);
                 let rest: Vec<Id> = fs[1..].to_vec();
-                let rest = if rest.len() == 1 { rest[0] } else { self.intern(Node::Mul(rest.into())) };
+                let rest = if rest.len() == 1 {
+                    rest[0]
+                } else {
+                    self.intern(Node::Mul(rest.into()))
+                };
                 (c, Some(rest))
             }
             _ => (Rational::one(), Some(t)),
@@ -551,7 +557,11 @@ impl Builder {
                     let c = c.clone();
                     if let Some(r) = self.as_num(c[0]).cloned() {
                         coefficient *= r;
-                        let rest = if c.len() == 2 { c[1] } else { self.intern(Node::Mul(c[1..].into())) };
+                        let rest = if c.len() == 2 {
+                            c[1]
+                        } else {
+                            self.intern(Node::Mul(c[1..].into()))
+                        };
                         absorb(self, rest, &mut coefficient);
                     } else {
                         absorb(self, f, &mut coefficient);
@@ -590,7 +600,10 @@ impl Builder {
         crate::order::sort_factors(self, &mut out);
         // Powers that merged into a product may have produced repeated bases; merge
         // again only in that rare case so the result stays canonical.
-        if out.windows(2).any(|w| self.split_power(w[0]).0 == self.split_power(w[1]).0) {
+        if out
+            .windows(2)
+            .any(|w| self.split_power(w[0]).0 == self.split_power(w[1]).0)
+        {
             let c = self.num(coefficient);
             out.insert(0, c);
             return self.mul(out);
@@ -642,7 +655,7 @@ impl Builder {
                     return self.mul(parts);
                 }
                 // sqrt(u)^k is u^(k/2); only 1/sqrt(u) keeps the sqrt form.
-                Node::Call(Func::Sqrt, [u]) if !(e == -Rational::one()) => {
+                Node::Call(Func::Sqrt, [u]) if e != -Rational::one() => {
                     let half = self.num(e / BigInt::from(2));
                     return self.pow(u, half);
                 }
@@ -751,7 +764,11 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
                     let z = db.iter().take_while(|c| **c == b'0').count();
                     &db[z.min(db.len() - 1)..]
                 };
-                let o = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb)).then_with(|| la.cmp(&lb));
+                let o = ta
+                    .len()
+                    .cmp(&tb.len())
+                    .then_with(|| ta.cmp(tb))
+                    .then_with(|| la.cmp(&lb));
                 if o != Ordering::Equal {
                     return o;
                 }

@@ -22,7 +22,6 @@ pub mod parse;
 pub mod print;
 pub mod tape;
 
-
 pub use check::{cross_check, Comparison, Status, Tolerance};
 pub use diff::{diff, diff_n, diff_wrt, gradient};
 pub use eval::{eval_exact, eval_f64, Point, Undefined};

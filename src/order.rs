@@ -117,7 +117,9 @@ pub fn sort_factors(b: &Builder, factors: &mut [Id]) {
     idx.sort_by(|&i, &j| {
         let (ci, bi, ei) = &keys[i];
         let (cj, bj, ej) = &keys[j];
-        ci.cmp(cj).then_with(|| cmp_struct(b, *bi, *bj)).then_with(|| ei.cmp(ej))
+        ci.cmp(cj)
+            .then_with(|| cmp_struct(b, *bi, *bj))
+            .then_with(|| ei.cmp(ej))
     });
     let sorted: Vec<Id> = idx.iter().map(|&i| factors[i]).collect();
     factors.copy_from_slice(&sorted);
@@ -149,13 +151,19 @@ fn atom_priority(b: &Builder, atom: Id) -> u8 {
 }
 
 fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
-    atom_priority(b, y).cmp(&atom_priority(b, x)).then_with(|| cmp_struct(b, x, y))
+    atom_priority(b, y)
+        .cmp(&atom_priority(b, x))
+        .then_with(|| cmp_struct(b, x, y))
 }
 
 /// The monomial key of a term: its atoms in priority order with their exponents.
 fn term_key(b: &Builder, t: Id) -> Vec<(Id, Rational)> {
     let mut key: Vec<(Id, Rational)> = match b.node(t) {
-        Node::Mul(fs) => fs.iter().filter(|f| b.as_num(**f).is_none()).map(|&f| split_power(b, f)).collect(),
+        Node::Mul(fs) => fs
+            .iter()
+            .filter(|f| b.as_num(**f).is_none())
+            .map(|&f| split_power(b, f))
+            .collect(),
         Node::Num(_) => Vec::new(),
         _ => vec![split_power(b, t)],
     };

@@ -137,7 +137,12 @@ pub fn parse_into(b: &mut Builder, src: &str) -> Result<Id, ParseError> {
             hint: Some("type an expression such as `x^2 + 1`".into()),
         });
     }
-    let mut p = Parser { src, b, depth: 0, opens: Vec::new() };
+    let mut p = Parser {
+        src,
+        b,
+        depth: 0,
+        opens: Vec::new(),
+    };
     let (rest, id) = sum(&mut p, src)?;
     let rest = ws(rest);
     match rest.chars().next() {
@@ -161,7 +166,13 @@ impl<'s> Parser<'s, '_> {
 
     fn err(&self, kind: ErrorKind, rest: &str, message: impl Into<String>, hint: Option<String>) -> ParseError {
         let len = rest.chars().next().map_or(0, char::len_utf8);
-        ParseError { kind, offset: self.offset(rest), len, message: message.into(), hint }
+        ParseError {
+            kind,
+            offset: self.offset(rest),
+            len,
+            message: message.into(),
+            hint,
+        }
     }
 
     /// The error for text left over after a complete expression.
@@ -191,13 +202,21 @@ fn ws(i: &str) -> &str {
 
 /// The text of a number literal: `12`, `2.5`, `1e-3`, `1.5E+2`.
 fn number_token(i: &str) -> IResult<&str, &str> {
-    recognize((digit1, opt((char('.'), digit1)), opt((one_of("eE"), opt(one_of("+-")), digit1)))).parse(i)
+    recognize((
+        digit1,
+        opt((char('.'), digit1)),
+        opt((one_of("eE"), opt(one_of("+-")), digit1)),
+    ))
+    .parse(i)
 }
 
 /// An identifier: `[A-Za-z_][A-Za-z0-9_]*`.
 fn identifier_token(i: &str) -> IResult<&str, &str> {
-    recognize((satisfy(|c| c.is_ascii_alphabetic() || c == '_'), take_while(|c: char| c.is_ascii_alphanumeric() || c == '_')))
-        .parse(i)
+    recognize((
+        satisfy(|c| c.is_ascii_alphabetic() || c == '_'),
+        take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
+    ))
+    .parse(i)
 }
 
 /// `**` or `^`.
@@ -216,7 +235,11 @@ fn literal_value(text: &str) -> Option<Rational> {
     let scale = exponent - frac.len() as i64;
     let ten = BigInt::from(10);
     let p = ten.pow(u32::try_from(scale.unsigned_abs()).ok()?);
-    Some(if scale >= 0 { Rational::from_integer(digits * p) } else { Rational::new(digits, p) })
+    Some(if scale >= 0 {
+        Rational::from_integer(digits * p)
+    } else {
+        Rational::new(digits, p)
+    })
 }
 
 /// sum := product (('+' | '-') product)*
@@ -225,7 +248,9 @@ pub fn sum<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     let mut terms = vec![first];
     loop {
         let r = ws(rest);
-        let Some(op) = r.chars().next().filter(|c| *c == '+' || *c == '-') else { break };
+        let Some(op) = r.chars().next().filter(|c| *c == '+' || *c == '-') else {
+            break;
+        };
         let (r2, t) = product(p, &r[1..])?;
         terms.push(if op == '-' { p.b.neg(t) } else { t });
         rest = r2;
@@ -279,7 +304,11 @@ pub fn product<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
             break;
         }
     }
-    let id = if factors.len() == 1 { factors[0] } else { p.b.mul(factors) };
+    let id = if factors.len() == 1 {
+        factors[0]
+    } else {
+        p.b.mul(factors)
+    };
     Ok((rest, id))
 }
 
@@ -293,14 +322,24 @@ fn number_ends_token(prev: &str) -> bool {
 }
 
 fn missing_operator(p: &Parser<'_, '_>, prev: &str, r: &str, c: char) -> ParseError {
-    let next: String = r.chars().take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_').collect();
+    let next: String = r
+        .chars()
+        .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
+        .collect();
     let prev_tail: String = {
         let t = prev.trim_end();
-        let k = t.rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == ')')).map_or(0, |k| k + 1);
+        let k = t
+            .rfind(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_' || ch == ')'))
+            .map_or(0, |k| k + 1);
         t[k..].to_string()
     };
     if c == '.' {
-        return p.err(ErrorKind::MalformedNumber, r, "malformed number: a second '.'", Some("a number has at most one decimal point".into()));
+        return p.err(
+            ErrorKind::MalformedNumber,
+            r,
+            "malformed number: a second '.'",
+            Some("a number has at most one decimal point".into()),
+        );
     }
     if c.is_ascii_digit() {
         return p.err(
@@ -364,7 +403,9 @@ pub fn power<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
         chain.push((negative, a));
         rest = r2;
     }
-    let Some((last_neg, last)) = chain.pop() else { return Ok((rest, first)) };
+    let Some((last_neg, last)) = chain.pop() else {
+        return Ok((rest, first));
+    };
     let mut acc = if last_neg { p.b.neg(last) } else { last };
     while let Some((neg, a)) = chain.pop() {
         let pw = p.b.pow(a, acc);
@@ -382,8 +423,14 @@ fn atom_inner<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     let i = ws(i);
     let Some(c) = i.chars().next() else {
         let (message, hint) = match p.opens.last() {
-            Some(_) => ("expected an operand, found the end of the input", Some("finish the expression".to_string())),
-            None => ("expected an operand after the operator, found the end of the input", Some("remove the dangling operator or add an operand".to_string())),
+            Some(_) => (
+                "expected an operand, found the end of the input",
+                Some("finish the expression".to_string()),
+            ),
+            None => (
+                "expected an operand after the operator, found the end of the input",
+                Some("remove the dangling operator or add an operand".to_string()),
+            ),
         };
         return Err(p.err(ErrorKind::MissingOperand, i, message, hint));
     };
@@ -397,7 +444,12 @@ fn atom_inner<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
         let open = p.offset(i);
         let inner = ws(&i[1..]);
         if inner.starts_with(')') {
-            return Err(p.err(ErrorKind::MissingOperand, i, "empty parentheses", Some("put an expression inside `( )`".into())));
+            return Err(p.err(
+                ErrorKind::MissingOperand,
+                i,
+                "empty parentheses",
+                Some("put an expression inside `( )`".into()),
+            ));
         }
         let (rest, id) = nested(p, open, |p| sum(p, &i[1..]))?;
         return Ok((close_paren(p, rest, open)?, id));
@@ -410,9 +462,19 @@ fn atom_inner<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
             } else {
                 None
             };
-            p.err(ErrorKind::MissingOperand, i, format!("expected an operand, found '{c}'"), hint)
+            p.err(
+                ErrorKind::MissingOperand,
+                i,
+                format!("expected an operand, found '{c}'"),
+                hint,
+            )
         }
-        ')' => p.err(ErrorKind::MissingOperand, i, "expected an operand, found ')'", Some("an operator needs an operand on each side".into())),
+        ')' => p.err(
+            ErrorKind::MissingOperand,
+            i,
+            "expected an operand, found ')'",
+            Some("an operator needs an operand on each side".into()),
+        ),
         ',' => p.err(ErrorKind::MissingOperand, i, "expected an operand, found ','", None),
         _ => stray(p, i, c),
     })
@@ -463,15 +525,27 @@ fn number<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     if (i.starts_with("0x") || i.starts_with("0X") || i.starts_with("0b") || i.starts_with("0o"))
         && i[2..].starts_with(|c: char| c.is_ascii_hexdigit())
     {
-        return Err(p.err(ErrorKind::MalformedNumber, i, "hexadecimal, binary and octal literals are not supported", Some("write the number in decimal".into())));
+        return Err(p.err(
+            ErrorKind::MalformedNumber,
+            i,
+            "hexadecimal, binary and octal literals are not supported",
+            Some("write the number in decimal".into()),
+        ));
     }
     let Ok((rest, text)) = number_token(i) else {
         return Err(p.err(ErrorKind::MalformedNumber, i, "malformed number", None));
     };
     if rest.starts_with('.') {
-        return Err(p.err(ErrorKind::MalformedNumber, i, "malformed number", Some("a number has at most one decimal point and a digit after it".into())));
+        return Err(p.err(
+            ErrorKind::MalformedNumber,
+            i,
+            "malformed number",
+            Some("a number has at most one decimal point and a digit after it".into()),
+        ));
     }
-    let exponent_digits = text.find(['e', 'E']).and_then(|k| text[k + 1..].trim_start_matches(['+', '-']).parse::<i64>().ok());
+    let exponent_digits = text
+        .find(['e', 'E'])
+        .and_then(|k| text[k + 1..].trim_start_matches(['+', '-']).parse::<i64>().ok());
     let mantissa_digits = text.find(['e', 'E']).unwrap_or(text.len());
     let too_big = mantissa_digits > MAX_LITERAL_DIGITS
         || exponent_digits.is_some_and(|x| x.unsigned_abs() > MAX_LITERAL_DIGITS as u64)
@@ -575,7 +649,13 @@ fn closest_function(ident: &str) -> Option<&'static str> {
     let lower = ident.to_ascii_lowercase();
     let names = Func::ALL.iter().map(|f| f.name()).chain(["log"]);
     names
-        .map(|n| (edit_distance(&lower, n), !(lower.starts_with(n) || n.starts_with(lower.as_str())), n))
+        .map(|n| {
+            (
+                edit_distance(&lower, n),
+                !(lower.starts_with(n) || n.starts_with(lower.as_str())),
+                n,
+            )
+        })
         .filter(|(d, _, _)| *d <= if lower.len() <= 4 { 1 } else { 2 })
         .min()
         .map(|(_, _, n)| n)
@@ -614,7 +694,9 @@ fn stray(p: &Parser<'_, '_>, rest: &str, c: char) -> ParseError {
         '=' => Some("dydx takes an expression, not an equation: drop the `=` part".to_string()),
         '!' => Some("factorials are not supported".to_string()),
         '[' | ']' | '{' | '}' => Some("use round parentheses `( )`".to_string()),
-        _ if c.is_alphabetic() => Some("names are ASCII letters, digits and '_': spell Greek letters out (`theta`, `alpha`)".to_string()),
+        _ if c.is_alphabetic() => {
+            Some("names are ASCII letters, digits and '_': spell Greek letters out (`theta`, `alpha`)".to_string())
+        }
         _ => None,
     };
     let message = if c.is_ascii() && !c.is_ascii_control() {

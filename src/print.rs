@@ -273,7 +273,9 @@ fn write_power(e: &Expr, base: Id, exponent: Exponent<'_>, out: &mut String) {
         }
         Exponent::Node(x) if is_atomic(e, x) => write_atom(e, x, out),
         // Powers are right-associative, so `2^x^y` needs no parentheses.
-        Exponent::Node(x) if negative_exponent(e, x).is_none() && matches!(e.node(x), Node::Pow(_)) => write_atom(e, x, out),
+        Exponent::Node(x) if negative_exponent(e, x).is_none() && matches!(e.node(x), Node::Pow(_)) => {
+            write_atom(e, x, out)
+        }
         Exponent::Node(x) => {
             out.push('(');
             write_expr(e, x, out);
@@ -326,7 +328,10 @@ mod tests {
 
     #[test]
     fn sums_print_subtraction() {
-        assert_eq!(round("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5"), "5*x^4 + 3*x^3 + 7*x^2 + 9*x - 5");
+        assert_eq!(
+            round("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5"),
+            "5*x^4 + 3*x^3 + 7*x^2 + 9*x - 5"
+        );
         assert_eq!(round("1 - x"), "-x + 1");
         assert_eq!(round("x - 2*y"), "x - 2*y");
     }

@@ -28,7 +28,7 @@
 
 use crate::eval::Point;
 use crate::expr::{Expr, Func, Id, Node};
-use num_traits::ToPrimitive;
+use num_traits::{One, ToPrimitive};
 use std::cell::RefCell;
 use std::fmt;
 
@@ -122,59 +122,57 @@ impl Tape {
         i
     }
 
-    fn fault(&mut self, reason: &str) {
-        if self.value_fault.is_none() {
-            let entry = self.ops.len() as u32;
-            self.value_fault = Some(Fault { reason: reason.to_string(), entry });
-        }
-    }
-
     /// Records an operation, computing its value now.
     pub fn push(&mut self, op: Op) -> u32 {
-        let v = |i: u32| self.vals[i as usize];
+        let (value, bad) = compute(&self.vals, op);
         let act = |i: u32| self.active[i as usize];
-        let (value, active, bad): (f64, bool, Option<&str>) = match op {
-            Op::Input | Op::Const => (f64::NAN, false, Some("an input or constant pushed as an operation")),
-            Op::Add(a, b) => (v(a) + v(b), act(a) || act(b), None),
-            Op::Sub(a, b) => (v(a) - v(b), act(a) || act(b), None),
-            Op::Mul(a, b) => (v(a) * v(b), act(a) || act(b), None),
-            Op::Div(a, b) => (v(a) / v(b), act(a) || act(b), (v(b) == 0.0).then_some("division by zero")),
-            Op::Neg(a) => (-v(a), act(a), None),
-            Op::Powi(a, n) => (v(a).powi(n), act(a), (v(a) == 0.0 && n < 0).then_some("division by zero")),
-            Op::Pow(a, b) => {
-                let (x, y) = (v(a), v(b));
-                let bad = if x == 0.0 && y < 0.0 {
-                    Some("division by zero")
-                } else if x < 0.0 && y.fract() != 0.0 {
-                    Some("a negative base to a fractional power")
-                } else {
-                    None
-                };
-                (x.powf(y), act(a) || act(b), bad)
-            }
-            Op::Call(f, a) => {
-                let x = v(a);
-                let (value, bad) = call(f, x);
-                (value, act(a), bad)
-            }
-            Op::Log(a, b) => {
-                let (x, y) = (v(a), v(b));
-                let bad = if x <= 0.0 || y <= 0.0 {
-                    Some("log of a non-positive number")
-                } else if y == 1.0 {
-                    Some("log to base 1")
-                } else {
-                    None
-                };
-                (x.ln() / y.ln(), act(a) || act(b), bad)
+        let active = match op {
+            Op::Input | Op::Const => false,
+            Op::Neg(a) | Op::Powi(a, _) | Op::Call(_, a) => act(a),
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Pow(a, b) | Op::Log(a, b) => {
+                act(a) || act(b)
             }
         };
-        if let Some(reason) = bad {
-            self.fault(reason);
-        } else if !value.is_finite() {
-            self.fault(if value.is_nan() { "not a real number" } else { "overflows floating point" });
+        let i = self.push_raw(op, value, active);
+        self.check(i, value, bad);
+        i
+    }
+
+    fn check(&mut self, entry: u32, value: f64, bad: Option<&str>) {
+        if self.value_fault.is_some() {
+            return;
         }
-        self.push_raw(op, value, active)
+        let reason = match bad {
+            Some(r) => r,
+            None if value.is_nan() => "not a real number",
+            None if value.is_infinite() => "overflows floating point",
+            None => return,
+        };
+        self.value_fault = Some(Fault {
+            reason: reason.to_string(),
+            entry,
+        });
+    }
+
+    /// Re-evaluates the recorded operations with new input values (in the order the
+    /// inputs were recorded), keeping the structure: the tape's analogue of calling a
+    /// compiled function again. Constants keep their values.
+    pub fn replay(&mut self, inputs: &[f64]) {
+        self.value_fault = None;
+        for (k, &i) in self.inputs.iter().enumerate() {
+            self.vals[i as usize] = inputs.get(k).copied().unwrap_or(f64::NAN);
+        }
+        for i in 0..self.ops.len() {
+            let op = self.ops[i];
+            if matches!(op, Op::Input | Op::Const) {
+                continue;
+            }
+            let (value, bad) = compute(&self.vals, op);
+            self.vals[i] = value;
+            if bad.is_some() || !value.is_finite() {
+                self.check(i as u32, value, bad);
+            }
+        }
     }
 
     /// One backward sweep from `output`: the adjoint of every entry, or the first
@@ -192,7 +190,10 @@ impl Tape {
             }
             let g = adj[i];
             let v = |k: u32| self.vals[k as usize];
-            let nondiff = |reason: &str| Fault { reason: reason.to_string(), entry: i as u32 };
+            let nondiff = |reason: &str| Fault {
+                reason: reason.to_string(),
+                entry: i as u32,
+            };
             match self.ops[i] {
                 Op::Input | Op::Const => {}
                 Op::Add(a, b) => {
@@ -218,7 +219,7 @@ impl Tape {
                     if x == 0.0 && k < 1 {
                         return Err(nondiff("no derivative of a power at base 0"));
                     }
-                    adj[a as usize] += g * f64::from(k) * x.powi(k - 1);
+                    adj[a as usize] += g * f64::from(k) * powi(x, k - 1);
                 }
                 Op::Pow(a, b) => {
                     let (x, y) = (v(a), v(b));
@@ -230,7 +231,9 @@ impl Tape {
                     }
                     if self.active[b as usize] {
                         if x <= 0.0 {
-                            return Err(nondiff("no derivative of a power with a varying exponent at a base <= 0"));
+                            return Err(nondiff(
+                                "no derivative of a power with a varying exponent at a base <= 0",
+                            ));
                         }
                         adj[b as usize] += g * self.vals[i] * x.ln();
                     }
@@ -248,7 +251,10 @@ impl Tape {
             }
         }
         if let Some(bad) = adj.iter().position(|a| !a.is_finite()) {
-            return Err(Fault { reason: "the derivative overflows floating point".into(), entry: bad as u32 });
+            return Err(Fault {
+                reason: "the derivative overflows floating point".into(),
+                entry: bad as u32,
+            });
         }
         Ok(adj)
     }
@@ -257,11 +263,72 @@ impl Tape {
     /// recorded.
     pub fn gradient(&self, output: u32) -> Result<Vec<f64>, Fault> {
         let adj = self.backward(output)?;
-        Ok(self.inputs.iter().map(|&i| adj.get(i as usize).copied().unwrap_or(0.0)).collect())
+        Ok(self
+            .inputs
+            .iter()
+            .map(|&i| adj.get(i as usize).copied().unwrap_or(0.0))
+            .collect())
+    }
+}
+
+/// The value of one operation from the values of its operands, and, outside the
+/// domain, the reason it has none.
+#[inline(always)]
+fn compute(vals: &[f64], op: Op) -> (f64, Option<&'static str>) {
+    let v = |i: u32| vals[i as usize];
+    match op {
+        Op::Input | Op::Const => (f64::NAN, Some("an input or constant pushed as an operation")),
+        Op::Add(a, b) => (v(a) + v(b), None),
+        Op::Sub(a, b) => (v(a) - v(b), None),
+        Op::Mul(a, b) => (v(a) * v(b), None),
+        Op::Div(a, b) => (v(a) / v(b), (v(b) == 0.0).then_some("division by zero")),
+        Op::Neg(a) => (-v(a), None),
+        Op::Powi(a, n) => {
+            let x = v(a);
+            (powi(x, n), (x == 0.0 && n < 0).then_some("division by zero"))
+        }
+        Op::Pow(a, b) => {
+            let (x, y) = (v(a), v(b));
+            let bad = if x == 0.0 && y < 0.0 {
+                Some("division by zero")
+            } else if x < 0.0 && y.fract() != 0.0 {
+                Some("a negative base to a fractional power")
+            } else {
+                None
+            };
+            (x.powf(y), bad)
+        }
+        Op::Call(f, a) => call(f, v(a)),
+        Op::Log(a, b) => {
+            let (x, y) = (v(a), v(b));
+            let bad = if x <= 0.0 || y <= 0.0 {
+                Some("log of a non-positive number")
+            } else if y == 1.0 {
+                Some("log to base 1")
+            } else {
+                None
+            };
+            (x.ln() / y.ln(), bad)
+        }
+    }
+}
+
+/// `x^n` with the common small exponents done by hand (`powi` is a library call).
+#[inline(always)]
+fn powi(x: f64, n: i32) -> f64 {
+    match n {
+        -2 => 1.0 / (x * x),
+        -1 => 1.0 / x,
+        0 => 1.0,
+        1 => x,
+        2 => x * x,
+        3 => x * x * x,
+        _ => x.powi(n),
     }
 }
 
 /// A function's value and, outside its domain, the reason it has none.
+#[inline(always)]
 fn call(f: Func, x: f64) -> (f64, Option<&'static str>) {
     match f {
         Func::Sin => (x.sin(), None),
@@ -347,7 +414,11 @@ fn local_derivative(f: Func, x: f64, y: f64) -> Result<f64, &'static str> {
         }
         Func::Abs | Func::Sign => {
             if x == 0.0 {
-                return Err(if f == Func::Abs { "abs has no derivative at 0" } else { "sign has no derivative at 0" });
+                return Err(if f == Func::Abs {
+                    "abs has no derivative at 0"
+                } else {
+                    "sign has no derivative at 0"
+                });
             }
             if f == Func::Abs {
                 x.signum()
@@ -365,8 +436,6 @@ pub struct Recording {
     pub tape: Tape,
     /// The entry holding the expression's value.
     pub output: u32,
-    /// The input names, in the order of [`Tape::gradient`].
-    pub inputs: Vec<String>,
     /// The expression node each entry came from, for naming faults.
     origin: Vec<u32>,
 }
@@ -380,15 +449,22 @@ impl Recording {
         }
     }
 
-    /// The gradient with respect to every input (in [`Recording::inputs`] order), or
+    /// The gradient with respect to every input (in the order the inputs were given to [`record`]), or
     /// why there is none.
     pub fn gradient(&self, e: &Expr) -> Result<Vec<f64>, crate::eval::Undefined> {
         self.tape.gradient(self.output).map_err(|f| self.undefined(e, &f))
     }
 
     fn undefined(&self, e: &Expr, f: &Fault) -> crate::eval::Undefined {
-        let node = self.origin.get(f.entry as usize).copied().unwrap_or(e.root().index() as u32);
-        crate::eval::Undefined { reason: f.reason.clone(), at: crate::print::print_at(e, Id::from_index(node as usize), 80) }
+        let node = self
+            .origin
+            .get(f.entry as usize)
+            .copied()
+            .unwrap_or(e.root().index() as u32);
+        crate::eval::Undefined {
+            reason: f.reason.clone(),
+            at: crate::print::print_at(e, Id::from_index(node as usize), 80),
+        }
     }
 }
 
@@ -396,28 +472,51 @@ impl Recording {
 /// variables are constants at their values in `at`. Variables missing from `at` are
 /// an error naming them.
 pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String> {
+    let values = inputs
+        .iter()
+        .map(|name| {
+            at.get(*name)
+                .map(|r| r.to_f64().unwrap_or(f64::NAN))
+                .ok_or_else(|| format!("no value given for {name}"))
+        })
+        .collect::<Result<Vec<f64>, String>>()?;
+    record_f64(e, inputs, &values, |name| {
+        at.get(name).map(|r| r.to_f64().unwrap_or(f64::NAN))
+    })
+}
+
+/// Records `e` with the inputs at `values` (in the order of `inputs`) and every other
+/// variable at `fixed(name)`: the floating-point entry point, for callers that already
+/// hold `f64`s (a training loop, a benchmark).
+pub fn record_f64(
+    e: &Expr,
+    inputs: &[&str],
+    values: &[f64],
+    fixed: impl Fn(&str) -> Option<f64>,
+) -> Result<Recording, String> {
+    if inputs.len() != values.len() {
+        return Err(format!("{} inputs but {} values", inputs.len(), values.len()));
+    }
     let mut tape = Tape::new();
     tape.ops.reserve(e.len() * 2);
     tape.vals.reserve(e.len() * 2);
+    tape.active.reserve(e.len() * 2);
     let mut origin: Vec<u32> = Vec::with_capacity(e.len() * 2);
-    let mut input_entry: Vec<Option<u32>> = vec![None; inputs.len()];
     // Inputs first, in the order asked, so the gradient comes back in that order.
-    for (k, name) in inputs.iter().enumerate() {
-        let value = at.get(*name).ok_or_else(|| format!("no value given for {name}"))?;
-        input_entry[k] = Some(tape.input(value.to_f64().unwrap_or(f64::NAN)));
-        origin.push(e.root().index() as u32);
-    }
+    let input_entry: Vec<u32> = values.iter().map(|v| tape.input(*v)).collect();
+    origin.resize(tape.len(), e.root().index() as u32);
+    let input_index: rustc_hash::FxHashMap<&str, usize> = inputs.iter().enumerate().map(|(k, n)| (*n, k)).collect();
     let mut entry: Vec<u32> = Vec::with_capacity(e.len());
     for (i, node) in e.nodes().iter().enumerate() {
         let at_entry = |c: &Id| entry[c.index()];
         let out = match node {
             Node::Num(r) => tape.constant(r.to_f64().unwrap_or(f64::NAN)),
             Node::Const(c) => tape.constant(c.value()),
-            Node::Var(s) => match inputs.iter().position(|n| *n == s.as_str()) {
-                Some(k) => input_entry[k].unwrap_or(0),
+            Node::Var(s) => match input_index.get(s.as_str()).copied() {
+                Some(k) => input_entry[k],
                 None => {
-                    let value = at.get(s.as_str()).ok_or_else(|| format!("no value given for {}", s.as_str()))?;
-                    tape.constant(value.to_f64().unwrap_or(f64::NAN))
+                    let value = fixed(s.as_str()).ok_or_else(|| format!("no value given for {}", s.as_str()))?;
+                    tape.constant(value)
                 }
             },
             Node::Add(ts) => {
@@ -435,7 +534,11 @@ pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String
                 acc
             }
             Node::Pow([b, x]) => {
-                let integer = e.node(*x).as_num().filter(|r| r.is_integer()).and_then(|r| r.to_integer().to_i32());
+                let integer = e
+                    .node(*x)
+                    .as_num()
+                    .filter(|r| r.denom().is_one())
+                    .and_then(|r| r.numer().to_i32());
                 match integer {
                     Some(n) => tape.push(Op::Powi(at_entry(b), n)),
                     None => tape.push(Op::Pow(at_entry(b), at_entry(x))),
@@ -448,7 +551,7 @@ pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String
         entry.push(out);
     }
     let output = entry.last().copied().unwrap_or(0);
-    Ok(Recording { tape, output, inputs: inputs.iter().map(|s| s.to_string()).collect(), origin })
+    Ok(Recording { tape, output, origin })
 }
 
 /// A tape to build by hand, like micrograd: make variables, combine them with
@@ -609,7 +712,11 @@ mod tests {
             let (fm, _) = call(*f, x - h);
             let numeric = (fp - fm) / (2.0 * h);
             let local = local_derivative(*f, x, fx).unwrap();
-            assert!((numeric - local).abs() < 1e-6 * (1.0 + local.abs()), "{}: {local} vs {numeric}", f.name());
+            assert!(
+                (numeric - local).abs() < 1e-6 * (1.0 + local.abs()),
+                "{}: {local} vs {numeric}",
+                f.name()
+            );
         }
     }
 

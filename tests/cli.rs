@@ -31,17 +31,52 @@ macro_rules! snap {
 snap!(cli_seed_text, dydx(&["diff", SEED, "--at", "x=2"]));
 snap!(cli_seed_json, dydx(&["diff", SEED, "--at", "x=2", "--format", "json"]));
 snap!(cli_diff_sampled_without_point, dydx(&["diff", "ln(x)*x"]));
-snap!(cli_diff_undefined_at_point, dydx(&["diff", "abs(x)", "--at", "x=0", "--format", "json"]));
-snap!(cli_diff_mismatch_exits_1, dydx(&["diff", "sin(x)^2*exp(x)/x", "--at", "x=1.1", "--rtol", "0", "--atol", "0"]));
+snap!(
+    cli_diff_undefined_at_point,
+    dydx(&["diff", "abs(x)", "--at", "x=0", "--format", "json"])
+);
+snap!(
+    cli_diff_mismatch_exits_1,
+    dydx(&[
+        "diff",
+        "sin(x)^2*exp(x)/x",
+        "--at",
+        "x=1.1",
+        "--rtol",
+        "0",
+        "--atol",
+        "0"
+    ])
+);
 snap!(cli_parse_error_text, dydx(&["diff", "2*sinn(x) + 1"]));
 snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
 snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));
-snap!(cli_mixed_partial, dydx(&["diff", "x^3*y^2", "--wrt", "x", "--wrt", "y", "--order", "2", "--at", "x=2,y=1/3"]));
+snap!(
+    cli_mixed_partial,
+    dydx(&[
+        "diff",
+        "x^3*y^2",
+        "--wrt",
+        "x",
+        "--wrt",
+        "y",
+        "--order",
+        "2",
+        "--at",
+        "x=2,y=1/3"
+    ])
+);
 snap!(cli_leading_minus, dydx(&["diff", "-x^2", "--at", "x=-0.5"]));
 snap!(cli_grad_text, dydx(&["grad", "x*y + y^2*z", "--at", "x=1,y=2,z=3"]));
-snap!(cli_grad_json, dydx(&["grad", "x*y + y^2*z", "--at", "x=1,y=2,z=3", "--format", "json"]));
+snap!(
+    cli_grad_json,
+    dydx(&["grad", "x*y + y^2*z", "--at", "x=1,y=2,z=3", "--format", "json"])
+);
 snap!(cli_eval_text, dydx(&["eval", "x^2*y + sin(y)", "--at", "x=1/3,y=2"]));
-snap!(cli_eval_json, dydx(&["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "json"]));
+snap!(
+    cli_eval_json,
+    dydx(&["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "json"])
+);
 snap!(cli_bad_point, dydx(&["diff", "x^2", "--at", "x=abc"]));
 
 #[test]
@@ -61,10 +96,16 @@ fn cli_batch_mixed_lines() {
 
 #[test]
 fn batch_gives_one_line_per_line_and_is_deterministic() {
-    let lines: Vec<String> = (0..50).map(|k| format!(r#"{{"expr": "x^{k} + sin({k}*x)", "at": {{"x": "0.5"}}}}"#)).collect();
+    let lines: Vec<String> = (0..50)
+        .map(|k| format!(r#"{{"expr": "x^{k} + sin({k}*x)", "at": {{"x": "0.5"}}}}"#))
+        .collect();
     let run = |input: String| {
         use std::io::Write;
-        let mut child = dydx(&["batch"]).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+        let mut child = dydx(&["batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
     };
@@ -88,7 +129,9 @@ fn a_ten_megabyte_input_from_a_file() {
     let text = terms.join(" + ");
     assert!(text.len() > 6_000_000);
     std::fs::write(&path, format!("{text} + {}", "y + ".repeat(1_000_000) + "1")).unwrap();
-    let out = dydx(&["diff", &format!("@{}", path.display()), "--wrt", "x", "--at", "x=1,y=2"]).output().unwrap();
+    let out = dydx(&["diff", &format!("@{}", path.display()), "--wrt", "x", "--at", "x=1,y=2"])
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&path);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let expected: u64 = (0..1_000_000u64).map(|k| k % 97 + 1).sum();
@@ -99,7 +142,19 @@ fn a_ten_megabyte_input_from_a_file() {
 fn exit_codes() {
     let code = |args: &[&str]| dydx(args).output().unwrap().status.code();
     assert_eq!(code(&["diff", SEED, "--at", "x=2"]), Some(0));
-    assert_eq!(code(&["diff", "sin(x)^2*exp(x)/x", "--at", "x=1.1", "--rtol", "0", "--atol", "0"]), Some(1));
+    assert_eq!(
+        code(&[
+            "diff",
+            "sin(x)^2*exp(x)/x",
+            "--at",
+            "x=1.1",
+            "--rtol",
+            "0",
+            "--atol",
+            "0"
+        ]),
+        Some(1)
+    );
     assert_eq!(code(&["diff", "x +"]), Some(2));
     assert_eq!(code(&["diff", "x", "--order", "0"]), Some(2));
     assert_eq!(code(&["frobnicate"]), Some(2));

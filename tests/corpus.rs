@@ -10,11 +10,19 @@ use serde_json::Value;
 fn lines(name: &str) -> Vec<Value> {
     let path = format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn point(case: &Value) -> Point {
-    case["at"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), parse_number(v.as_str().unwrap()).unwrap())).collect()
+    case["at"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), parse_number(v.as_str().unwrap()).unwrap()))
+        .collect()
 }
 
 #[test]
@@ -57,7 +65,13 @@ fn every_diff_case_matches_sympy() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 fn expand(input: &Value) -> String {
@@ -66,7 +80,12 @@ fn expand(input: &Value) -> String {
         Value::Object(o) if o.contains_key("repeat") => {
             let r = &o["repeat"];
             let n = r["n"].as_u64().unwrap() as usize;
-            format!("{}{}{}", r["open"].as_str().unwrap().repeat(n), r["core"].as_str().unwrap(), r["close"].as_str().unwrap().repeat(n))
+            format!(
+                "{}{}{}",
+                r["open"].as_str().unwrap().repeat(n),
+                r["core"].as_str().unwrap(),
+                r["close"].as_str().unwrap().repeat(n)
+            )
         }
         Value::Object(o) if o.contains_key("repeat_sum") => {
             let r = &o["repeat_sum"];

@@ -18,8 +18,8 @@ fn expr_text() -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(5, 40, 3, |inner| {
         let funcs = [
-            "sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-            "exp", "ln", "sqrt", "abs", "sign", "log",
+            "sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
+            "atanh", "exp", "ln", "sqrt", "abs", "sign", "log",
         ];
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
@@ -37,7 +37,12 @@ fn expr_text() -> impl Strategy<Value = String> {
 
 /// Random polynomial and rational-function text (exactly evaluable).
 fn rational_text() -> impl Strategy<Value = String> {
-    let leaf = prop_oneof![Just("x".to_string()), Just("y".to_string()), (1u32..20).prop_map(|k| k.to_string()), (1u32..99).prop_map(|k| format!("0.{k}"))];
+    let leaf = prop_oneof![
+        Just("x".to_string()),
+        Just("y".to_string()),
+        (1u32..20).prop_map(|k| k.to_string()),
+        (1u32..99).prop_map(|k| format!("0.{k}"))
+    ];
     leaf.prop_recursive(5, 40, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
@@ -57,7 +62,7 @@ fn point(x: i32, y: i32) -> Point {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn print_then_parse_is_identity(src in expr_text()) {

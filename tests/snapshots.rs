@@ -16,7 +16,9 @@ fn settings() -> insta::Settings {
 
 /// Lines of a fixture file that are not blank or comments.
 fn cases(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'))
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// One diff fixture line: `EXPR [; wrt VAR...] [; order N] [; at VAR=VALUE,...]`.
@@ -54,7 +56,11 @@ fn render_diff_case(line: &str) -> String {
     let operator = if seq.len() == 1 {
         format!("d/d{}", seq[0])
     } else {
-        format!("d^{}/({})", seq.len(), seq.iter().map(|v| format!("d{v}")).collect::<Vec<_>>().join(" "))
+        format!(
+            "d^{}/({})",
+            seq.len(),
+            seq.iter().map(|v| format!("d{v}")).collect::<Vec<_>>().join(" ")
+        )
     };
     let mut out = format!("## `{src}`\n{operator} ({f})\n  = {d}\n");
     if !at.is_empty() {
@@ -64,7 +70,10 @@ fn render_diff_case(line: &str) -> String {
             (Ok(v), None) => format_f64(*v),
             (Err(u), _) => format!("undefined ({u})"),
         };
-        out.push_str(&format!("at {at_text}: {value}\ncheck: {}\n", r.comparison.status.as_str()));
+        out.push_str(&format!(
+            "at {at_text}: {value}\ncheck: {}\n",
+            r.comparison.status.as_str()
+        ));
     }
     out
 }
@@ -88,7 +97,11 @@ fn error_fixtures() {
             let rendered: Vec<String> = cases(&text)
                 .map(|src| {
                     let e = parse(src).expect_err(src);
-                    format!("## `{src}`\nkind: {}\n{}", e.kind.as_str(), dydx::cli::render_parse_error(&e, src))
+                    format!(
+                        "## `{src}`\nkind: {}\n{}",
+                        e.kind.as_str(),
+                        dydx::cli::render_parse_error(&e, src)
+                    )
                 })
                 .collect();
             insta::assert_snapshot!(rendered.join("\n"));
