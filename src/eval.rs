@@ -16,7 +16,7 @@
 //! use dydx::{parse, eval::{eval_exact, eval_f64, point, Exact}};
 //! let f = parse("20*x^3 + 9*x^2 + 14*x + 9").unwrap();
 //! let at = point(&[("x", "2")]).unwrap();
-//! assert_eq!(eval_exact(&f, &at), Exact::Value(233.into()));
+//! assert_eq!(eval_exact(&f, &at), Exact::Value(dydx::Rational::from_integer(233.into())));
 //! assert_eq!(eval_f64(&f, &at), Ok(233.0));
 //! let g = parse("ln(x)").unwrap();
 //! let zero = point(&[("x", "0")]).unwrap();

@@ -661,18 +661,27 @@ fn closest_function(ident: &str) -> Option<&'static str> {
         .map(|(_, _, n)| n)
 }
 
+/// Edit distance counting an adjacent transposition as one edit (`atna` → `atan`).
 fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
     for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
-        prev = cur;
     }
-    prev[b.len()]
+    d[a.len()][b.len()]
 }
 
 /// The error for a character that is not part of the language, with a hint for the
@@ -705,4 +714,113 @@ fn stray(p: &Parser<'_, '_>, rest: &str, c: char) -> ParseError {
         format!("unexpected character '{c}' (U+{:04X})", c as u32)
     };
     p.err(ErrorKind::StrayCharacter, rest, message, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses with one precedence-level function and returns the printed result and
+    /// the unparsed rest.
+    fn level(f: for<'s, 'b> fn(&mut Parser<'s, 'b>, &'s str) -> PResult<'s>, src: &str) -> (String, String) {
+        let mut b = Builder::new();
+        let mut p = Parser {
+            src,
+            b: &mut b,
+            depth: 0,
+            opens: Vec::new(),
+        };
+        let (rest, id) = f(&mut p, src).unwrap();
+        let rest = rest.to_string();
+        (b.finish(id).to_string(), rest)
+    }
+
+    #[test]
+    fn atom_level() {
+        assert_eq!(level(atom, "2.5 + x"), ("5/2".into(), " + x".into()));
+        assert_eq!(level(atom, "1e-3"), ("1/1000".into(), "".into()));
+        assert_eq!(level(atom, "1.5E+2"), ("150".into(), "".into()));
+        assert_eq!(level(atom, "theta*2"), ("theta".into(), "*2".into()));
+        assert_eq!(level(atom, "x_2"), ("x_2".into(), "".into()));
+        assert_eq!(level(atom, "pi"), ("pi".into(), "".into()));
+        assert_eq!(level(atom, "(x + 1)^2"), ("x + 1".into(), "^2".into()));
+        assert_eq!(level(atom, "sin ( x )"), ("sin(x)".into(), "".into()));
+        assert_eq!(level(atom, "log(x, 2)"), ("log(x, 2)".into(), "".into()));
+        assert_eq!(level(atom, "log(x)"), ("ln(x)".into(), "".into()));
+        assert_eq!(level(atom, "xy"), ("xy".into(), "".into()));
+    }
+
+    #[test]
+    fn power_level() {
+        assert_eq!(level(power, "2^3^2"), ("512".into(), "".into()));
+        assert_eq!(level(power, "x**2"), ("x^2".into(), "".into()));
+        assert_eq!(level(power, "x^-2"), ("1/x^2".into(), "".into()));
+        assert_eq!(level(power, "e^-x^2"), ("exp(-x^2)".into(), "".into()));
+        assert_eq!(level(power, "x^2*y"), ("x^2".into(), "*y".into()));
+    }
+
+    #[test]
+    fn unary_level() {
+        assert_eq!(level(unary, "-x^2"), ("-x^2".into(), "".into()));
+        assert_eq!(level(unary, "--x"), ("x".into(), "".into()));
+        assert_eq!(level(unary, "+x"), ("x".into(), "".into()));
+        assert_eq!(level(unary, "-2"), ("-2".into(), "".into()));
+    }
+
+    #[test]
+    fn product_level() {
+        assert_eq!(level(product, "2*x/y + 1"), ("2*x/y".into(), " + 1".into()));
+        assert_eq!(level(product, "3x"), ("3*x".into(), "".into()));
+        assert_eq!(level(product, "2(x+1)"), ("2*(x + 1)".into(), "".into()));
+        assert_eq!(level(product, "2 sin(x)"), ("2*sin(x)".into(), "".into()));
+        assert_eq!(level(product, "(x+1)(x-1)"), ("(x - 1)*(x + 1)".into(), "".into()));
+        assert_eq!(level(product, "3x^2"), ("3*x^2".into(), "".into()));
+    }
+
+    #[test]
+    fn sum_level() {
+        assert_eq!(level(sum, "1 - x + 2"), ("-x + 3".into(), "".into()));
+        assert_eq!(level(sum, "x - -1"), ("x + 1".into(), "".into()));
+        assert_eq!(level(sum, "x + y)"), ("x + y".into(), ")".into()));
+    }
+
+    #[test]
+    fn errors_point_at_the_spot() {
+        let cases = [
+            ("(x + 1", ErrorKind::UnbalancedParenthesis, 0),
+            ("x + (1 + (2)", ErrorKind::UnbalancedParenthesis, 4),
+            ("x)", ErrorKind::UnbalancedParenthesis, 1),
+            ("x y", ErrorKind::MissingOperator, 2),
+            ("(x)y", ErrorKind::MissingOperator, 3),
+            ("2 + * 3", ErrorKind::MissingOperand, 4),
+            ("x +", ErrorKind::MissingOperand, 3),
+            ("foo(x)", ErrorKind::UnknownFunction, 0),
+            ("sin(x, y)", ErrorKind::WrongArity, 0),
+            ("cos", ErrorKind::FunctionAsValue, 0),
+            ("x $ 1", ErrorKind::StrayCharacter, 2),
+            ("1.2.3", ErrorKind::MalformedNumber, 0),
+            ("", ErrorKind::Empty, 0),
+            ("2 3", ErrorKind::MissingOperator, 2),
+        ];
+        for (src, kind, offset) in cases {
+            let e = parse(src).unwrap_err();
+            assert_eq!((e.kind, e.offset), (kind, offset), "{src}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn unknown_functions_get_the_closest_name() {
+        let hint = |s: &str| parse(s).unwrap_err().hint.unwrap_or_default();
+        assert!(hint("Sin(x)").contains("`sin`"));
+        assert!(hint("sinn(x)").contains("`sin`"));
+        assert!(hint("atna(x)").contains("`atan`"));
+        assert!(hint("foo(x)").contains("for a product"));
+    }
+
+    #[test]
+    fn literal_limits() {
+        let long = "9".repeat(MAX_LITERAL_DIGITS + 1);
+        assert_eq!(parse(&long).unwrap_err().kind, ErrorKind::NumberTooLarge);
+        assert_eq!(parse("1e999999999").unwrap_err().kind, ErrorKind::NumberTooLarge);
+    }
 }
