@@ -254,7 +254,8 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   before polynomial ones; the constant last).
 /// - [`Builder::mul`]: flattens nested products, folds numbers into one leading
 ///   coefficient, merges powers of one base with numeric exponents (`x*x^2` → `x^3`),
-///   returns 0 for a zero coefficient, sorts factors.
+///   distributes a number over a single sum (`-(x - 8)` → `-x + 8`), returns 0 for a
+///   zero coefficient, sorts factors.
 /// - [`Builder::pow`]: `u^0` → 1, `u^1` → `u`, exact folding of numeric powers within
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
@@ -517,9 +518,42 @@ impl Builder {
         (f, Rational::one())
     }
 
+    /// Like [`Builder::split_power`], but also splits symbolic exponents: `x^y` is
+    /// (x, 0, y) and `exp(u)` is (e, 0, u). Merging powers of one base this way is
+    /// sound: where both factors are defined, so is the merged power, with the same value.
+    fn split_power_symbolic(&mut self, f: Id) -> (Id, Rational, Option<Id>) {
+        match self.node(f).clone() {
+            Node::Pow([b, e]) if self.as_num(e).is_none() => (b, Rational::zero(), Some(e)),
+            // (b^s)^n with integer n is b^(n*s), as `pow` builds it.
+            Node::Pow([inner, n]) if self.as_num(n).is_some_and(|r| r.is_integer()) => match self.node(inner).clone() {
+                Node::Pow([b, s]) if self.as_num(s).is_none() => {
+                    let ns = self.mul([n, s]);
+                    (b, Rational::zero(), Some(ns))
+                }
+                _ => {
+                    let (b, e) = self.split_power(f);
+                    (b, e, None)
+                }
+            },
+            Node::Call(Func::Exp, [u]) => {
+                let e = self.constant(Constant::E);
+                (e, Rational::zero(), Some(u))
+            }
+            _ => {
+                let (b, e) = self.split_power(f);
+                (b, e, None)
+            }
+        }
+    }
+
     /// A product. See [`Builder`] for what it canonicalises.
     pub fn mul(&mut self, factors: impl IntoIterator<Item = Id>) -> Id {
-        let factors: Vec<Id> = factors.into_iter().collect();
+        self.mul_at(factors.into_iter().collect(), 0)
+    }
+
+    /// [`Builder::mul`], with `pass` counting the re-merges of powers that
+    /// canonicalised into products; the count bounds the work.
+    fn mul_at(&mut self, factors: Vec<Id>, pass: u8) -> Id {
         let width: usize = factors
             .iter()
             .map(|&t| match self.node(t) {
@@ -529,20 +563,21 @@ impl Builder {
             .sum();
         let mut coefficient = Rational::one();
         let mut order: Vec<Id> = Vec::new();
-        let mut exps: FxHashMap<Id, Rational> = FxHashMap::default();
+        // Exponents per base: a numeric part and symbolic parts, so `x*x^y` is `x^(y + 1)`
+        // and `exp(a)*exp(b)` is `exp(a + b)`.
+        let mut exps: FxHashMap<Id, (Rational, Vec<Id>)> = FxHashMap::default();
         let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Rational| {
             if let Some(r) = this.as_num(f) {
                 *coefficient *= r;
                 return;
             }
-            let (base, e) = this.split_power(f);
-            match exps.get_mut(&base) {
-                Some(acc) => *acc += e,
-                None => {
-                    order.push(base);
-                    exps.insert(base, e);
-                }
-            }
+            let (base, e, sym) = this.split_power_symbolic(f);
+            let acc = exps.entry(base).or_insert_with(|| {
+                order.push(base);
+                (Rational::zero(), Vec::new())
+            });
+            acc.0 += e;
+            acc.1.extend(sym);
         };
         for f in factors {
             match self.node(f) {
@@ -575,8 +610,14 @@ impl Builder {
         }
         let mut out: Vec<Id> = Vec::with_capacity(order.len() + 1);
         for base in order {
-            let e = exps.remove(&base).unwrap_or_else(Rational::one);
-            let eid = self.num(e);
+            let (e, mut sym) = exps.remove(&base).unwrap_or_else(|| (Rational::one(), Vec::new()));
+            let eid = if sym.is_empty() {
+                self.num(e)
+            } else {
+                let n = self.num(e);
+                sym.push(n);
+                self.add(sym)
+            };
             let p = self.pow(base, eid);
             match self.node(p).clone() {
                 _ if p == base => out.push(p),
@@ -597,16 +638,65 @@ impl Builder {
         if coefficient.is_zero() {
             return self.int(0);
         }
+        // `2/25 * 1/(4*x^2/25 + 1)` is `2/(4*x^2 + 25)`: the coefficient's denominator
+        // moves into a single sum in the denominator. Besides reading better, this keeps
+        // printing faithful, since `25*(…)` in a denominator would distribute on reading.
+        if !coefficient.denom().is_one() {
+            let sums: Vec<usize> = (0..out.len())
+                .filter(|&k| match self.node(out[k]) {
+                    Node::Pow([b, e]) => {
+                        self.as_num(*e).is_some_and(|r| *r == -Rational::one())
+                            && matches!(self.node(*b), Node::Add(ts) if ts.len() <= FLATTEN_WIDTH)
+                    }
+                    _ => false,
+                })
+                .collect();
+            if let [k] = sums[..] {
+                if let Node::Pow([b, _]) = self.node(out[k]).clone() {
+                    let d = Rational::from_integer(coefficient.denom().clone());
+                    let dn = self.num(d.clone());
+                    let scaled = self.mul([dn, b]);
+                    coefficient *= d;
+                    out[k] = self.recip(scaled);
+                }
+            }
+        }
         crate::order::sort_factors(self, &mut out);
+        // A negative product with a sum among its factors carries its sign in the first
+        // sum: `(2 - x)*y`, not `-(x - 2)*y`. One canonical form for the two, and the
+        // printed text reads back the same (a leading `-(…)` would distribute on reading).
+        if coefficient.is_negative() && out.len() >= 2 {
+            let first_sum = out
+                .iter()
+                .position(|&f| matches!(self.node(f), Node::Add(ts) if ts.len() <= FLATTEN_WIDTH));
+            if let Some(k) = first_sum {
+                out[k] = self.neg(out[k]);
+                coefficient = -coefficient;
+                crate::order::sort_factors(self, &mut out);
+            }
+        }
         // Powers that merged into a product may have produced repeated bases; merge
         // again only in that rare case so the result stays canonical.
-        if out
-            .windows(2)
-            .any(|w| self.split_power(w[0]).0 == self.split_power(w[1]).0)
+        if pass < 2
+            && out
+                .windows(2)
+                .any(|w| self.split_power(w[0]).0 == self.split_power(w[1]).0)
         {
             let c = self.num(coefficient);
             out.insert(0, c);
-            return self.mul(out);
+            return self.mul_at(out, pass + 1);
+        }
+        // A number times one sum distributes, as SymPy does: `-(x - 8) + x` is 8, and
+        // `2*(x + 1)` prints as `2*x + 2`. Wide sums stay grouped (linear size).
+        if out.len() == 1 && !coefficient.is_one() {
+            if let Node::Add(ts) = self.node(out[0]) {
+                if ts.len() <= FLATTEN_WIDTH {
+                    let ts = ts.clone();
+                    let c = self.num(coefficient);
+                    let scaled: Vec<Id> = ts.iter().map(|&t| self.mul([c, t])).collect();
+                    return self.add(scaled);
+                }
+            }
         }
         if !coefficient.is_one() || out.is_empty() {
             let c = self.num(coefficient);
@@ -642,13 +732,26 @@ impl Builder {
                 return self.intern(Node::Pow([base, m1]));
             }
         }
+        match self.node(base).clone() {
+            // exp(a)^r = exp(r*a) for every real r, since exp(a) > 0.
+            Node::Call(Func::Exp, [a]) => {
+                let ra = self.mul([exponent, a]);
+                return self.call(Func::Exp, ra);
+            }
+            // |u|^n = u^n for even n.
+            Node::Call(Func::Abs, [u]) if e.is_integer() && e.to_integer() % BigInt::from(2) == BigInt::zero() => {
+                return self.pow(u, exponent);
+            }
+            _ => {}
+        }
         if e.is_integer() {
             match self.node(base).clone() {
                 Node::Pow([b2, e2]) => {
-                    if let Some(e2) = self.as_num(e2).cloned() {
-                        let ee = self.num(e2 * &e);
-                        return self.pow(b2, ee);
-                    }
+                    let ee = match self.as_num(e2).cloned() {
+                        Some(e2) => self.num(e2 * &e),
+                        None => self.mul([exponent, e2]),
+                    };
+                    return self.pow(b2, ee);
                 }
                 Node::Mul(fs) => {
                     let parts: Vec<Id> = fs.iter().map(|&f| self.pow(f, exponent)).collect();

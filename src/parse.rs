@@ -771,7 +771,7 @@ mod tests {
     fn product_level() {
         assert_eq!(level(product, "2*x/y + 1"), ("2*x/y".into(), " + 1".into()));
         assert_eq!(level(product, "3x"), ("3*x".into(), "".into()));
-        assert_eq!(level(product, "2(x+1)"), ("2*(x + 1)".into(), "".into()));
+        assert_eq!(level(product, "2(x+1)"), ("2*x + 2".into(), "".into()));
         assert_eq!(level(product, "2 sin(x)"), ("2*sin(x)".into(), "".into()));
         assert_eq!(level(product, "(x+1)(x-1)"), ("(x - 1)*(x + 1)".into(), "".into()));
         assert_eq!(level(product, "3x^2"), ("3*x^2".into(), "".into()));
@@ -779,7 +779,7 @@ mod tests {
 
     #[test]
     fn sum_level() {
-        assert_eq!(level(sum, "1 - x + 2"), ("-x + 3".into(), "".into()));
+        assert_eq!(level(sum, "1 - x + 2"), ("3 - x".into(), "".into()));
         assert_eq!(level(sum, "x - -1"), ("x + 1".into(), "".into()));
         assert_eq!(level(sum, "x + y)"), ("x + y".into(), ")".into()));
     }

@@ -82,12 +82,12 @@ pub fn op_count_text(s: &str) -> usize {
     n
 }
 
-fn starts_negative(e: &Expr, mut id: Id) -> bool {
-    loop {
+fn starts_negative(e: &Expr, id: Id) -> bool {
+    {
         match e.node(id) {
             Node::Num(r) => return r.is_negative(),
             Node::Mul(fs) => return e.node(fs[0]).as_num().is_some_and(|r| r.is_negative()),
-            Node::Add(ts) => id = ts[0],
+            Node::Add(ts) => return ts.iter().all(|&t| starts_negative(e, t)),
             _ => return false,
         }
     }
@@ -121,7 +121,12 @@ fn write_expr(e: &Expr, id: Id, out: &mut String) {
 fn write_expr_inner(e: &Expr, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Add(ts) => {
-            for (i, &t) in ts.iter().enumerate() {
+            // Lead with the first positive term, as a person writes `1 - x`, not
+            // `-x + 1`; the parser re-sorts, so the text still reads back the same.
+            let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
+            let order =
+                std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
+            for (i, t) in order.enumerate() {
                 if i == 0 {
                     write_term(e, t, false, out);
                 } else if starts_negative(e, t) {
@@ -332,7 +337,8 @@ mod tests {
             round("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5"),
             "5*x^4 + 3*x^3 + 7*x^2 + 9*x - 5"
         );
-        assert_eq!(round("1 - x"), "-x + 1");
+        assert_eq!(round("1 - x"), "1 - x");
+        assert_eq!(round("-x - 1"), "-x - 1");
         assert_eq!(round("x - 2*y"), "x - 2*y");
     }
 

@@ -1,0 +1,59 @@
+//! Compares the size (operation count) of dydx's derivatives with SymPy's on the
+//! reference corpus, and totals the rand1000 workload.
+//!
+//! `cargo run --release --example sizes`
+
+use dydx::print::op_count_text;
+use dydx::{diff, parse};
+
+fn main() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let corpus = std::fs::read_to_string(format!("{root}/tests/corpus/diff_cases.jsonl")).expect("corpus");
+    let (mut smaller, mut equal, mut larger, mut n) = (0, 0, 0, 0);
+    let mut worst: Vec<(i64, String, String, String)> = Vec::new();
+    for line in corpus.lines().filter(|l| !l.trim().is_empty()) {
+        let case: serde_json::Value = serde_json::from_str(line).expect("json");
+        let f = parse(case["expr"].as_str().unwrap_or_default()).expect("parse");
+        let wrt = case["wrt"].as_str().unwrap_or("x");
+        let order = case["order"].as_u64().unwrap_or(1) as usize;
+        let d = dydx::diff_n(&f, wrt, order);
+        let ours = op_count_text(&d.to_string()) as i64;
+        let theirs = case["sympy_diff_ops"].as_i64().unwrap_or(0);
+        n += 1;
+        match ours.cmp(&theirs) {
+            std::cmp::Ordering::Less => smaller += 1,
+            std::cmp::Ordering::Equal => equal += 1,
+            std::cmp::Ordering::Greater => {
+                larger += 1;
+                worst.push((
+                    ours - theirs,
+                    case["id"].as_str().unwrap_or("").to_string(),
+                    d.to_string(),
+                    case["sympy_diff"].as_str().unwrap_or("").to_string(),
+                ));
+            }
+        }
+    }
+    println!("corpus: {n} cases: smaller than SymPy {smaller}, equal {equal}, larger {larger}");
+    println!(
+        "  <= SymPy: {:.1}%, < SymPy: {:.1}%",
+        100.0 * (smaller + equal) as f64 / n as f64,
+        100.0 * smaller as f64 / n as f64
+    );
+    worst.sort_by_key(|w| (w.2.len(), w.0));
+    let show: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
+    for (delta, id, ours, theirs) in worst.iter().take(show) {
+        println!(
+            "  +{delta} {id}\n    ours:  {}\n    sympy: {}",
+            &ours[..ours.len().min(300)],
+            &theirs[..theirs.len().min(300)]
+        );
+    }
+    let rand = std::fs::read_to_string(format!("{root}/tests/bench/rand1000.txt")).expect("rand1000");
+    let total: usize = rand
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| op_count_text(&diff(&parse(l).expect("parse"), "x").to_string()))
+        .sum();
+    println!("rand1000: total output ops {total} (SymEngine 63,866; target <= 51,093)");
+}
