@@ -83,13 +83,11 @@ pub fn op_count_text(s: &str) -> usize {
 }
 
 fn starts_negative(e: &Expr, id: Id) -> bool {
-    {
-        match e.node(id) {
-            Node::Num(r) => return r.is_negative(),
-            Node::Mul(fs) => return e.node(fs[0]).as_num().is_some_and(|r| r.is_negative()),
-            Node::Add(ts) => return ts.iter().all(|&t| starts_negative(e, t)),
-            _ => return false,
-        }
+    match e.node(id) {
+        Node::Num(r) => r.is_negative(),
+        Node::Mul(fs) => e.node(fs[0]).as_num().is_some_and(|r| r.is_negative()),
+        Node::Add(ts) => ts.iter().all(|&t| starts_negative(e, t)),
+        _ => false,
     }
 }
 
