@@ -8,6 +8,12 @@ use dydx::{diff, parse};
 
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
+    let budget = dydx::simplify::Budget::default();
+    let level = match std::env::var("LEVEL").as_deref() {
+        Ok("none") => dydx::simplify::Level::None,
+        Ok("fast") => dydx::simplify::Level::Fast,
+        _ => dydx::simplify::Level::Full,
+    };
     let corpus = std::fs::read_to_string(format!("{root}/tests/corpus/diff_cases.jsonl")).expect("corpus");
     let (mut smaller, mut equal, mut larger, mut n) = (0, 0, 0, 0);
     let mut worst: Vec<(i64, String, String, String)> = Vec::new();
@@ -16,7 +22,10 @@ fn main() {
         let f = parse(case["expr"].as_str().unwrap_or_default()).expect("parse");
         let wrt = case["wrt"].as_str().unwrap_or("x");
         let order = case["order"].as_u64().unwrap_or(1) as usize;
-        let d = dydx::diff_n(&f, wrt, order);
+        let mut d = f.clone();
+        for _ in 0..order {
+            d = dydx::simplify::simplify_at(&dydx::diff(&d, wrt), level, &budget).0;
+        }
         let ours = op_count_text(&d.to_string()) as i64;
         let theirs = case["sympy_diff_ops"].as_i64().unwrap_or(0);
         n += 1;
@@ -50,10 +59,17 @@ fn main() {
         );
     }
     let rand = std::fs::read_to_string(format!("{root}/tests/bench/rand1000.txt")).expect("rand1000");
-    let total: usize = rand
+    let exprs: Vec<dydx::Expr> = rand
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| op_count_text(&diff(&parse(l).expect("parse"), "x").to_string()))
-        .sum();
-    println!("rand1000: total output ops {total} (SymEngine 63,866; target <= 51,093)");
+        .map(|l| parse(l).expect("parse"))
+        .collect();
+    let start = std::time::Instant::now();
+    let outs: Vec<dydx::Expr> = exprs
+        .iter()
+        .map(|f| dydx::simplify::simplify_at(&diff(f, "x"), level, &budget).0)
+        .collect();
+    let elapsed = start.elapsed();
+    let total: usize = outs.iter().map(|d| op_count_text(&d.to_string())).sum();
+    println!("rand1000 ({level:?}): total output ops {total} (SymEngine 63,866; target <= 51,093) in {elapsed:?}");
 }

@@ -2,8 +2,10 @@
 //!
 //! Behaviour:
 //! - At a point, the symbolic value `s` (exact where possible) and the tape's
-//!   gradient `t` pass when `|s − t| ≤ max(rtol·(|s|+|t|)/2, atol)`; the report gives
-//!   the absolute error, the relative error and the distance in ULPs.
+//!   gradient `t` pass when `|s − t| ≤ max(rtol·(|s|+|t|)/2, atol, 64·ε·M)`, where `M`
+//!   is the rounding magnitude of the evaluation ([`crate::eval::magnitude`]): the last
+//!   term only matters for a small difference of large terms. The report gives the
+//!   absolute error, the relative error and the distance in ULPs.
 //! - If the expression or its derivative has no value at the point (outside the
 //!   domain, or a point such as `abs` at 0 where the derivative does not exist), the
 //!   status is [`Status::Undefined`] with the reason: neither pass nor fail.
@@ -34,6 +36,8 @@ pub struct Tolerance {
     pub rtol: f64,
     /// Absolute tolerance (default 1e-12).
     pub atol: f64,
+    /// Allow for the rounding of a cancellation (default on; `--strict` turns it off).
+    pub rounding: bool,
 }
 
 impl Default for Tolerance {
@@ -41,6 +45,7 @@ impl Default for Tolerance {
         Tolerance {
             rtol: 1e-9,
             atol: 1e-12,
+            rounding: true,
         }
     }
 }
@@ -94,12 +99,29 @@ impl Comparison {
     }
 }
 
-/// Compares a symbolic value with a tape value.
+/// Compares a symbolic value with a tape value by the tolerance rule alone.
 pub fn compare(s: f64, t: f64, tol: &Tolerance) -> Comparison {
+    compare_with_rounding(s, t, tol, 0.0)
+}
+
+/// How many units of rounding, times the evaluation's magnitude, a cancellation may
+/// leave in either value (see [`crate::eval::magnitude`]).
+pub const ROUNDING_UNITS: f64 = 64.0;
+
+/// Compares a symbolic value with a tape value: they pass when
+/// `|s − t| ≤ max(rtol·(|s|+|t|)/2, atol, 64·ε·M)`, where `M` is the magnitude of the
+/// evaluation. The last term only matters when the value is a small difference of large
+/// terms, where both sides carry rounding noise of that size.
+pub fn compare_with_rounding(s: f64, t: f64, tol: &Tolerance, magnitude: f64) -> Comparison {
     let abs_err = (s - t).abs();
     let scale = s.abs().max(t.abs());
     let rel_err = if scale == 0.0 { 0.0 } else { abs_err / scale };
-    let pass = abs_err <= (tol.rtol * (s.abs() + t.abs()) / 2.0).max(tol.atol);
+    let rounding = if tol.rounding {
+        ROUNDING_UNITS * f64::EPSILON * magnitude
+    } else {
+        0.0
+    };
+    let pass = abs_err <= (tol.rtol * (s.abs() + t.abs()) / 2.0).max(tol.atol).max(rounding);
     Comparison {
         status: if pass { Status::Pass } else { Status::Fail },
         abs_err,
@@ -198,7 +220,10 @@ pub fn check_at(
     // derivative, then the symbolic value.
     let (value, autograd, comparison) = match (value, autograd) {
         (Ok(s), Ok(t)) => {
-            let c = compare(s, t, tol);
+            let symbolic = crate::eval::magnitude(derivative, at).unwrap_or(0.0);
+            let taped = tape.gradient_magnitude().first().copied().unwrap_or(0.0);
+            let m = symbolic.max(taped);
+            let c = compare_with_rounding(s, t, tol, m);
             (Ok(s), Ok(t), c)
         }
         (_, Err(u)) | (Err(u), _) => {

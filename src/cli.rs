@@ -10,6 +10,7 @@ use crate::expr::{natural_cmp, Expr};
 use crate::limits::MAX_ORDER;
 use crate::parse::{parse, ParseError};
 use crate::print::rational_to_string;
+use crate::simplify::{simplify_at, Budget, Level, Report as SimplifyReport};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, Write};
@@ -82,6 +83,30 @@ struct CheckArgs {
     /// Absolute tolerance of the cross-check.
     #[arg(long, default_value_t = 1e-12)]
     atol: f64,
+    /// Compare by --rtol and --atol alone, without the allowance for the rounding of a
+    /// cancellation.
+    #[arg(long)]
+    strict: bool,
+    /// How much to simplify derivatives: none, fast (normal form) or full (e-graph).
+    #[arg(long, value_enum, default_value_t = SimplifyArg::Full)]
+    simplify: SimplifyArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum SimplifyArg {
+    None,
+    Fast,
+    Full,
+}
+
+impl From<SimplifyArg> for Level {
+    fn from(a: SimplifyArg) -> Level {
+        match a {
+            SimplifyArg::None => Level::None,
+            SimplifyArg::Fast => Level::Fast,
+            SimplifyArg::Full => Level::Full,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -227,6 +252,7 @@ struct DiffRequest {
     order: usize,
     at: Option<Vec<(String, String, crate::Rational)>>,
     tol: Tolerance,
+    level: Level,
 }
 
 /// Everything a diff run found, ready to print as text or JSON.
@@ -238,6 +264,7 @@ struct DiffOutcome {
     at: Option<Vec<(String, String, crate::Rational)>>,
     report: Option<Report>,
     samples: Option<SampleSummary>,
+    simplified: SimplifyReport,
 }
 
 impl DiffOutcome {
@@ -290,12 +317,20 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         }
     }
     let sequence: Vec<&str> = (0..req.order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let budget = Budget::default();
+    // Intermediate derivatives get the fast normal form (when simplifying at all), the
+    // last one the level asked for.
+    let step_level = if req.level == Level::None {
+        Level::None
+    } else {
+        Level::Fast
+    };
     let mut previous = f.clone();
     for v in &sequence[..sequence.len() - 1] {
-        previous = diff(&previous, v);
+        previous = simplify_at(&diff(&previous, v), step_level, &budget).0;
     }
     let last = sequence[sequence.len() - 1];
-    let derivative = diff(&previous, last);
+    let (derivative, simplified) = simplify_at(&diff(&previous, last), req.level, &budget);
     let (report, samples) = match &req.at {
         Some(at) => {
             let point = to_point(at);
@@ -312,6 +347,7 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         at: req.at,
         report,
         samples,
+        simplified,
     })
 }
 
@@ -380,7 +416,19 @@ fn diff_json(o: &DiffOutcome) -> Value {
         }
         (None, None) => {}
     }
+    m.insert("simplify".into(), simplify_json(&o.simplified));
     Value::Object(m)
+}
+
+fn simplify_json(r: &SimplifyReport) -> Value {
+    json!({
+        "level": r.level.as_str(),
+        "stop": r.stop.as_str(),
+        "iterations": r.iterations,
+        "nodes": r.nodes,
+        "ops_before": r.ops_before,
+        "ops_after": r.ops_after,
+    })
 }
 
 fn operator_text(wrt: &[String], order: usize) -> String {
@@ -492,6 +540,7 @@ fn tolerance(c: &CheckArgs) -> Result<Tolerance, Failure> {
     Ok(Tolerance {
         rtol: c.rtol,
         atol: c.atol,
+        rounding: !c.strict,
     })
 }
 
@@ -509,6 +558,7 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
         order: args.order,
         at,
         tol,
+        level: args.check.simplify.into(),
     })?;
     match args.check.format {
         Format::Json => out.push_str(&format!("{}\n", diff_json(&o))),
@@ -531,11 +581,13 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let mut values = Map::new();
     let mut autograd = Map::new();
     let mut checks = Map::new();
+    let mut simplify_reports = Map::new();
     let mut text = format!("grad ({f})\n");
     let mut worst = Status::Pass;
     let mut rows = Vec::new();
     for v in &vars {
-        let d = diff(&f, v);
+        let (d, simplified) = simplify_at(&diff(&f, v), args.simplify.into(), &Budget::default());
+        simplify_reports.insert(v.clone(), simplify_json(&simplified));
         gradient.insert(v.clone(), json!(d.to_string()));
         text.push_str(&format!("  d/d{v} = {d}\n"));
         match &at {
@@ -579,6 +631,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 "values": if at.is_some() { Value::Object(values) } else { Value::Null },
                 "autograd": if at.is_some() { Value::Object(autograd) } else { Value::Null },
                 "check": checks,
+                "simplify": simplify_reports,
             });
             out.push_str(&format!("{j}\n"));
         }
@@ -723,12 +776,27 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
     if let Some(a) = obj.get("atol").and_then(Value::as_f64) {
         tol.atol = a;
     }
+    if let Some(strict) = obj.get("strict").and_then(Value::as_bool) {
+        tol.rounding = !strict;
+    }
+    let level = match obj.get("simplify") {
+        None | Some(Value::Null) => Level::Full,
+        Some(Value::String(s)) if s == "none" => Level::None,
+        Some(Value::String(s)) if s == "fast" => Level::Fast,
+        Some(Value::String(s)) if s == "full" => Level::Full,
+        Some(_) => {
+            return error(Failure::Usage(
+                "\"simplify\" must be \"none\", \"fast\" or \"full\"".into(),
+            ))
+        }
+    };
     match run_diff(DiffRequest {
         expr: expr.to_string(),
         wrt,
         order,
         at,
         tol,
+        level,
     }) {
         Ok(o) => {
             let mut j = diff_json(&o);

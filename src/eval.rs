@@ -23,7 +23,7 @@
 //! assert!(eval_f64(&g, &zero).unwrap_err().reason.contains("ln"));
 //! ```
 
-use crate::expr::{exact_call, fold_power, Expr, Func, Id, Node, Rational};
+use crate::expr::{exact_call, fold_power, Expr, Func, Id, IdIndex, Node, Rational};
 use crate::limits::MAX_EXACT_BITS;
 use num_traits::{Signed, ToPrimitive, Zero};
 use std::collections::BTreeMap;
@@ -182,68 +182,99 @@ pub fn eval_exact(e: &Expr, at: &Point) -> Exact {
 pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
     let mut vals: Vec<f64> = Vec::with_capacity(e.len());
     for (i, node) in e.nodes().iter().enumerate() {
-        let id = Id::from_index(i);
-        let v = |c: &Id| vals[c.index()];
-        let value = match node {
-            Node::Num(r) => r.to_f64().unwrap_or(f64::NAN),
-            Node::Var(s) => match at.get(s.as_str()) {
-                Some(r) => r.to_f64().unwrap_or(f64::NAN),
-                None => return Err(undefined(e, id, format!("no value given for {}", s.as_str()))),
-            },
-            Node::Const(c) => c.value(),
-            Node::Add(ts) => ts.iter().map(v).sum(),
-            Node::Mul(fs) => fs.iter().map(v).product(),
-            Node::Pow([b, xid]) => {
-                let (b, x) = (v(b), v(xid));
-                if b == 0.0 && x < 0.0 {
-                    return Err(undefined(e, id, "division by zero"));
-                }
-                if b < 0.0 && x.fract() != 0.0 {
-                    return Err(undefined(e, id, "a negative base to a fractional power"));
-                }
-                let integer = e
-                    .node(*xid)
-                    .as_num()
-                    .filter(|r| r.is_integer())
-                    .and_then(|r| r.to_integer().to_i32());
-                match integer {
-                    Some(n) => b.powi(n),
-                    None => b.powf(x),
-                }
-            }
-            Node::Call(f, [a]) => {
-                let a = v(a);
-                let (value, bad) = apply(*f, a);
-                if let Some(reason) = bad {
-                    return Err(undefined(e, id, reason));
-                }
-                value
-            }
-            Node::Log([a, b]) => {
-                let (a, b) = (v(a), v(b));
-                if a <= 0.0 || b <= 0.0 {
-                    return Err(undefined(e, id, "log of a non-positive number"));
-                }
-                if b == 1.0 {
-                    return Err(undefined(e, id, "log to base 1"));
-                }
-                a.ln() / b.ln()
-            }
-        };
-        if !value.is_finite() {
-            let reason = if value.is_nan() {
-                "not a real number"
-            } else {
-                "overflows floating point"
-            };
-            return Err(undefined(e, id, reason));
-        }
+        let value = single(e, Id::from_index(i), node, &vals, at)?;
         vals.push(value);
     }
     vals.pop().ok_or_else(|| Undefined {
         reason: "empty expression".into(),
         at: String::new(),
     })
+}
+
+/// The rounding magnitude of evaluating `e` at `at` in `f64`: like the value, but with
+/// every sum replaced by the sum of its terms' magnitudes and every product by the
+/// product of its factors' magnitudes. Rounding error in `eval_f64` is at most a small
+/// multiple of `f64::EPSILON` times this, so it tells a cancellation (`1e6 - 1e6`) from a
+/// wrong value. `None` where the expression is undefined.
+pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
+    let mut vals: Vec<f64> = Vec::with_capacity(e.len());
+    let mut mags: Vec<f64> = Vec::with_capacity(e.len());
+    for (i, node) in e.nodes().iter().enumerate() {
+        let id = Id::from_index(i);
+        let value = single(e, id, node, &vals, at).ok()?;
+        let m = |c: &Id| mags[c.index()];
+        let mag = match node {
+            Node::Add(ts) => ts.iter().map(m).sum(),
+            Node::Mul(fs) => fs.iter().map(m).product(),
+            Node::Pow([b, x]) => match e.node(*x).as_num().and_then(|r| r.to_f64()) {
+                Some(k) if k > 0.0 => m(b).powf(k),
+                _ => value.abs(),
+            },
+            _ => value.abs(),
+        };
+        vals.push(value);
+        mags.push(mag.max(value.abs()));
+    }
+    mags.pop()
+}
+
+/// The value of one node from its children's values.
+fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64, Undefined> {
+    let v = |c: &Id| vals[c.index()];
+    let value = match node {
+        Node::Num(r) => r.to_f64().unwrap_or(f64::NAN),
+        Node::Var(s) => match at.get(s.as_str()) {
+            Some(r) => r.to_f64().unwrap_or(f64::NAN),
+            None => return Err(undefined(e, id, format!("no value given for {}", s.as_str()))),
+        },
+        Node::Const(c) => c.value(),
+        Node::Add(ts) => ts.iter().map(v).sum(),
+        Node::Mul(fs) => fs.iter().map(v).product(),
+        Node::Pow([b, xid]) => {
+            let (b, x) = (v(b), v(xid));
+            if b == 0.0 && x < 0.0 {
+                return Err(undefined(e, id, "division by zero"));
+            }
+            if b < 0.0 && x.fract() != 0.0 {
+                return Err(undefined(e, id, "a negative base to a fractional power"));
+            }
+            let integer = e
+                .node(*xid)
+                .as_num()
+                .filter(|r| r.is_integer())
+                .and_then(|r| r.to_integer().to_i32());
+            match integer {
+                Some(n) => b.powi(n),
+                None => b.powf(x),
+            }
+        }
+        Node::Call(f, [a]) => {
+            let (value, bad) = apply(*f, v(a));
+            if let Some(reason) = bad {
+                return Err(undefined(e, id, reason));
+            }
+            value
+        }
+        Node::Log([a, b]) => {
+            let (a, b) = (v(a), v(b));
+            if a <= 0.0 || b <= 0.0 {
+                return Err(undefined(e, id, "log of a non-positive number"));
+            }
+            if b == 1.0 {
+                return Err(undefined(e, id, "log to base 1"));
+            }
+            a.ln() / b.ln()
+        }
+    };
+    if !value.is_finite() {
+        let reason = if value.is_nan() {
+            "not a real number"
+        } else {
+            "overflows floating point"
+        };
+        return Err(undefined(e, id, reason));
+    }
+    Ok(value)
 }
 
 /// A function's value and, outside its domain, the reason it has none.

@@ -31,18 +31,24 @@ use std::fmt;
 /// Exact rational numbers: every numeric constant in an expression is one.
 pub type Rational = num_rational::BigRational;
 
-/// Index of a node in an [`Expr`] or a [`Builder`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct Id(u32);
+/// Index of a node in an [`Expr`] or a [`Builder`]: egg's `Id`, so [`Node`] is an egg
+/// `Language` and the simplifier works on the same nodes.
+pub use egg::Id;
 
-impl Id {
+/// Converting ids to and from arena indices.
+pub trait IdIndex {
     /// The index as a `usize`.
-    pub fn index(self) -> usize {
-        self.0 as usize
-    }
+    fn index(self) -> usize;
     /// The id at an index of an arena (arenas never exceed `u32::MAX` nodes).
-    pub(crate) fn from_index(i: usize) -> Id {
-        Id(i as u32)
+    fn from_index(i: usize) -> Self;
+}
+
+impl IdIndex for Id {
+    fn index(self) -> usize {
+        usize::from(self)
+    }
+    fn from_index(i: usize) -> Id {
+        Id::from(i)
     }
 }
 
@@ -115,7 +121,7 @@ impl Func {
 }
 
 /// One node of an expression. Children are [`Id`]s of earlier nodes.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Node {
     /// An exact rational constant.
     Num(Rational),
@@ -133,6 +139,63 @@ pub enum Node {
     Call(Func, [Id; 1]),
     /// `log(x, b)`: the logarithm of `x` to base `b`.
     Log([Id; 2]),
+}
+
+// Hashed by hand: `Ratio`'s own `Hash` walks the continued fraction recursively, which
+// overflows the stack on a 36,000-bit constant. Rationals are always in lowest terms, so
+// hashing numerator and denominator agrees with `==`.
+impl std::hash::Hash for Node {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Node::Num(r) => {
+                r.numer().hash(state);
+                r.denom().hash(state);
+            }
+            Node::Var(s) => s.hash(state),
+            Node::Const(c) => c.hash(state),
+            Node::Add(c) | Node::Mul(c) => c.hash(state),
+            Node::Pow(c) | Node::Log(c) => c.hash(state),
+            Node::Call(f, c) => {
+                f.hash(state);
+                c.hash(state);
+            }
+        }
+    }
+}
+
+/// Compares two rationals by cross-multiplication. `Ratio`'s own `Ord` recurses over
+/// the continued fraction, which can overflow the stack on huge constants.
+pub fn rational_cmp(a: &Rational, b: &Rational) -> Ordering {
+    (a.numer() * b.denom()).cmp(&(b.numer() * a.denom()))
+}
+
+impl PartialOrd for Node {
+    fn partial_cmp(&self, other: &Node) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Node {
+    fn cmp(&self, other: &Node) -> Ordering {
+        let rank = |n: &Node| match n {
+            Node::Num(_) => 0,
+            Node::Var(_) => 1,
+            Node::Const(_) => 2,
+            Node::Add(_) => 3,
+            Node::Mul(_) => 4,
+            Node::Pow(_) => 5,
+            Node::Call(..) => 6,
+            Node::Log(_) => 7,
+        };
+        rank(self).cmp(&rank(other)).then_with(|| match (self, other) {
+            (Node::Num(a), Node::Num(b)) => rational_cmp(a, b),
+            (Node::Var(a), Node::Var(b)) => a.cmp(b),
+            (Node::Const(a), Node::Const(b)) => a.cmp(b),
+            (Node::Call(f, a), Node::Call(g, b)) => f.cmp(g).then_with(|| a.cmp(b)),
+            _ => self.children().cmp(other.children()),
+        })
+    }
 }
 
 impl Node {
@@ -176,7 +239,7 @@ pub struct Expr {
 impl Expr {
     /// The root node's id.
     pub fn root(&self) -> Id {
-        Id(self.nodes.len() as u32 - 1)
+        Id::from_index(self.nodes.len() - 1)
     }
     /// The node with this id.
     pub fn node(&self, id: Id) -> &Node {
@@ -313,7 +376,7 @@ impl Builder {
         if let Some(&id) = self.memo.get(&node) {
             return id;
         }
-        let id = Id(self.nodes.len() as u32);
+        let id = Id::from_index(self.nodes.len());
         let constant = match &node {
             Node::Var(_) => false,
             other => other.children().iter().all(|c| self.constant[c.index()]),
@@ -381,7 +444,7 @@ impl Builder {
             }
             if new_id[id.index()] == UNSEEN {
                 new_id[id.index()] = nodes.len() as u32;
-                nodes.push(self.nodes[id.index()].map_children(|c| Id(new_id[c.index()])));
+                nodes.push(self.nodes[id.index()].map_children(|c| Id::from_index(new_id[c.index()] as usize)));
             }
         }
         Expr { nodes }
@@ -677,11 +740,12 @@ impl Builder {
         }
         // Powers that merged into a product may have produced repeated bases; merge
         // again only in that rare case so the result stays canonical.
-        if pass < 2
-            && out
-                .windows(2)
-                .any(|w| self.split_power(w[0]).0 == self.split_power(w[1]).0)
-        {
+        let repeated = {
+            let mut bases: Vec<Id> = out.iter().map(|&f| self.split_power_symbolic(f).0).collect();
+            bases.sort();
+            bases.windows(2).any(|w| w[0] == w[1])
+        };
+        if pass < 3 && repeated {
             let c = self.num(coefficient);
             out.insert(0, c);
             return self.mul_at(out, pass + 1);
@@ -738,6 +802,12 @@ impl Builder {
                 let ra = self.mul([exponent, a]);
                 return self.call(Func::Exp, ra);
             }
+            // sqrt(u)^r is u^(r/2) for every numeric r (both undefined for u < 0); only
+            // 1/sqrt(u) keeps the sqrt form.
+            Node::Call(Func::Sqrt, [u]) if e != -Rational::one() => {
+                let half = self.num(e / BigInt::from(2));
+                return self.pow(u, half);
+            }
             // |u|^n = u^n for even n.
             Node::Call(Func::Abs, [u]) if e.is_integer() && e.to_integer() % BigInt::from(2) == BigInt::zero() => {
                 return self.pow(u, exponent);
@@ -756,11 +826,6 @@ impl Builder {
                 Node::Mul(fs) => {
                     let parts: Vec<Id> = fs.iter().map(|&f| self.pow(f, exponent)).collect();
                     return self.mul(parts);
-                }
-                // sqrt(u)^k is u^(k/2); only 1/sqrt(u) keeps the sqrt form.
-                Node::Call(Func::Sqrt, [u]) if e != -Rational::one() => {
-                    let half = self.num(e / BigInt::from(2));
-                    return self.pow(u, half);
                 }
                 _ => {}
             }

@@ -16,10 +16,13 @@ pub mod cli;
 pub mod diff;
 pub mod eval;
 pub mod expr;
+pub mod lang;
 pub mod limits;
+pub mod normal;
 pub mod order;
 pub mod parse;
 pub mod print;
+pub mod simplify;
 pub mod tape;
 
 pub use check::{cross_check, Comparison, Status, Tolerance};

@@ -20,7 +20,7 @@
 //!   (`20*x^3 + 9*x^2 + 14*x + 9`), `x^2 + y^2` keeps `x` first, and a term with
 //!   `sin(x)` comes before one with `cos(x)`. The constant term is always last.
 
-use crate::expr::{natural_cmp, Builder, Id, Node, Rational};
+use crate::expr::{natural_cmp, rational_cmp, Builder, Id, Node, Rational};
 use num_traits::{One, Zero};
 use std::cmp::Ordering;
 
@@ -58,7 +58,7 @@ fn kind_rank(n: &Node) -> u8 {
 /// Compares the parts of two nodes that are not children.
 fn cmp_header(a: &Node, b: &Node) -> Ordering {
     kind_rank(a).cmp(&kind_rank(b)).then_with(|| match (a, b) {
-        (Node::Num(x), Node::Num(y)) => x.cmp(y),
+        (Node::Num(x), Node::Num(y)) => rational_cmp(x, y),
         (Node::Const(x), Node::Const(y)) => x.cmp(y),
         (Node::Var(x), Node::Var(y)) => natural_cmp(x.as_str(), y.as_str()),
         (Node::Call(f, _), Node::Call(g, _)) => f.rank().cmp(&g.rank()),
@@ -119,7 +119,7 @@ pub fn sort_factors(b: &Builder, factors: &mut [Id]) {
         let (cj, bj, ej) = &keys[j];
         ci.cmp(cj)
             .then_with(|| cmp_struct(b, *bi, *bj))
-            .then_with(|| ei.cmp(ej))
+            .then_with(|| rational_cmp(ei, ej))
     });
     let sorted: Vec<Id> = idx.iter().map(|&i| factors[i]).collect();
     factors.copy_from_slice(&sorted);
@@ -202,7 +202,7 @@ fn cmp_keys(b: &Builder, ka: &[(Id, Rational)], kb: &[(Id, Rational)]) -> Orderi
             },
         };
         // The higher exponent comes first.
-        let o = eb.cmp(ea);
+        let o = rational_cmp(eb, ea);
         if o != Ordering::Equal {
             return o;
         }

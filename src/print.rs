@@ -14,7 +14,7 @@
 //! ```
 //! use dydx::{parse, print};
 //! let e = parse("-x*y^-2/2 + 3").unwrap();
-//! assert_eq!(print(&e), "-x/(2*y^2) + 3");
+//! assert_eq!(print(&e), "3 - x/(2*y^2)");
 //! assert_eq!(parse(&print(&e)).unwrap(), e);
 //! ```
 

@@ -27,7 +27,7 @@
 //! ```
 
 use crate::eval::Point;
-use crate::expr::{Expr, Func, Id, Node};
+use crate::expr::{Expr, Func, Id, IdIndex, Node};
 use num_traits::{One, ToPrimitive};
 use std::cell::RefCell;
 use std::fmt;
@@ -178,12 +178,27 @@ impl Tape {
     /// One backward sweep from `output`: the adjoint of every entry, or the first
     /// point where an input-dependent operation has no derivative.
     pub fn backward(&self, output: u32) -> Result<Vec<f64>, Fault> {
+        self.sweep(output, false)
+    }
+
+    /// The rounding magnitude of the backward sweep: the same sweep with every
+    /// contribution taken in absolute value, so a gradient that is a small difference of
+    /// large contributions shows its scale (see [`crate::eval::magnitude`]).
+    pub fn backward_magnitude(&self, output: u32) -> Result<Vec<f64>, Fault> {
+        self.sweep(output, true)
+    }
+
+    fn sweep(&self, output: u32, magnitude: bool) -> Result<Vec<f64>, Fault> {
         if let Some(f) = &self.value_fault {
             return Err(f.clone());
         }
         let n = output as usize + 1;
         let mut adj = vec![0.0; n];
         adj[output as usize] = 1.0;
+        // In magnitude mode every contribution is added in absolute value.
+        let add = |adj: &mut [f64], k: u32, c: f64| {
+            adj[k as usize] += if magnitude { c.abs() } else { c };
+        };
         for i in (0..n).rev() {
             if !self.active[i] {
                 continue;
@@ -197,29 +212,29 @@ impl Tape {
             match self.ops[i] {
                 Op::Input | Op::Const => {}
                 Op::Add(a, b) => {
-                    adj[a as usize] += g;
-                    adj[b as usize] += g;
+                    add(&mut adj, a, g);
+                    add(&mut adj, b, g);
                 }
                 Op::Sub(a, b) => {
-                    adj[a as usize] += g;
-                    adj[b as usize] -= g;
+                    add(&mut adj, a, g);
+                    add(&mut adj, b, -g);
                 }
                 Op::Mul(a, b) => {
-                    adj[a as usize] += g * v(b);
-                    adj[b as usize] += g * v(a);
+                    add(&mut adj, a, g * v(b));
+                    add(&mut adj, b, g * v(a));
                 }
                 Op::Div(a, b) => {
                     let y = v(b);
-                    adj[a as usize] += g / y;
-                    adj[b as usize] -= g * v(a) / (y * y);
+                    add(&mut adj, a, g / y);
+                    add(&mut adj, b, -g * v(a) / (y * y));
                 }
-                Op::Neg(a) => adj[a as usize] -= g,
+                Op::Neg(a) => add(&mut adj, a, -g),
                 Op::Powi(a, k) => {
                     let x = v(a);
                     if x == 0.0 && k < 1 {
                         return Err(nondiff("no derivative of a power at base 0"));
                     }
-                    adj[a as usize] += g * f64::from(k) * powi(x, k - 1);
+                    add(&mut adj, a, g * f64::from(k) * powi(x, k - 1));
                 }
                 Op::Pow(a, b) => {
                     let (x, y) = (v(a), v(b));
@@ -227,7 +242,7 @@ impl Tape {
                         if x == 0.0 && y < 1.0 {
                             return Err(nondiff("no derivative of a power at base 0"));
                         }
-                        adj[a as usize] += g * y * x.powf(y - 1.0);
+                        add(&mut adj, a, g * y * x.powf(y - 1.0));
                     }
                     if self.active[b as usize] {
                         if x <= 0.0 {
@@ -235,18 +250,18 @@ impl Tape {
                                 "no derivative of a power with a varying exponent at a base <= 0",
                             ));
                         }
-                        adj[b as usize] += g * self.vals[i] * x.ln();
+                        add(&mut adj, b, g * self.vals[i] * x.ln());
                     }
                 }
                 Op::Call(f, a) => {
                     let local = local_derivative(f, v(a), self.vals[i]).map_err(nondiff)?;
-                    adj[a as usize] += g * local;
+                    add(&mut adj, a, g * local);
                 }
                 Op::Log(a, b) => {
                     let (x, y) = (v(a), v(b));
                     let ly = y.ln();
-                    adj[a as usize] += g / (x * ly);
-                    adj[b as usize] -= g * x.ln() / (y * ly * ly);
+                    add(&mut adj, a, g / (x * ly));
+                    add(&mut adj, b, -g * x.ln() / (y * ly * ly));
                 }
             }
         }
@@ -453,6 +468,19 @@ impl Recording {
     /// why there is none.
     pub fn gradient(&self, e: &Expr) -> Result<Vec<f64>, crate::eval::Undefined> {
         self.tape.gradient(self.output).map_err(|f| self.undefined(e, &f))
+    }
+
+    /// The rounding magnitude of each gradient entry (see [`Tape::backward_magnitude`]).
+    pub fn gradient_magnitude(&self) -> Vec<f64> {
+        match self.tape.backward_magnitude(self.output) {
+            Ok(adj) => self
+                .tape
+                .inputs
+                .iter()
+                .map(|&i| adj.get(i as usize).copied().unwrap_or(0.0))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     fn undefined(&self, e: &Expr, f: &Fault) -> crate::eval::Undefined {

@@ -45,7 +45,8 @@ snap!(
         "--rtol",
         "0",
         "--atol",
-        "0"
+        "0",
+        "--strict"
     ])
 );
 snap!(cli_parse_error_text, dydx(&["diff", "2*sinn(x) + 1"]));
@@ -151,7 +152,8 @@ fn exit_codes() {
             "--rtol",
             "0",
             "--atol",
-            "0"
+            "0",
+            "--strict"
         ]),
         Some(1)
     );

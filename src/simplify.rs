@@ -1,0 +1,563 @@
+//! Simplification: a canonical normal form, then equality saturation with egg.
+//!
+//! Behaviour:
+//! - [`Level::None`] keeps the light canonical form every expression already has (see
+//!   [`crate::expr::Builder`]).
+//! - [`Level::Fast`] adds the normal form of [`crate::normal`]: sums of products
+//!   expanded and fractions brought over a common denominator, each kept only where
+//!   it makes the expression smaller. No e-graph.
+//! - [`Level::Full`] (the default) also runs the rules of [`rules`] in an e-graph and
+//!   extracts the cheapest equivalent term by [`HumanCost`]: fewer operations first,
+//!   then the forms a person writes.
+//! - Sound: every rule keeps the value wherever the input was defined (Herbie's
+//!   definition); `tests` check each rule at random points.
+//! - Bounded and deterministic: the e-graph stops at an iteration limit or an e-node
+//!   limit, never on the clock; a generous time limit is only a safety net, and the
+//!   [`Report`] says which limit stopped it. Hitting a budget still gives a correct
+//!   result, the best found.
+//! - Never worse: the result is the smallest (by printed operation count) of the
+//!   input, the fast form and the e-graph's, ties going to the earlier.
+//!
+//! ```
+//! use dydx::{parse, diff, simplify::{simplify, Budget}};
+//! let d = diff(&parse("atan(x/y)").unwrap(), "x");
+//! let (s, report) = simplify(&d, &Budget::default());
+//! assert_eq!(s.to_string(), "y/(x^2 + y^2)");
+//! assert!(report.nodes > 0);
+//! ```
+
+use crate::expr::{Expr, Node, Rational};
+use crate::lang::{from_rec_expr, to_rec_expr};
+use egg::{rewrite as rw, Analysis, DidMerge, EGraph, Id, Language, RecExpr, Rewrite, Runner, StopReason};
+use num_traits::{Signed, Zero};
+use std::time::Duration;
+
+/// How much simplification to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Level {
+    /// Only the light canonical form.
+    None,
+    /// The normal form, no e-graph.
+    Fast,
+    /// Normal form and equality saturation.
+    #[default]
+    Full,
+}
+
+impl Level {
+    /// `none`, `fast` or `full`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::None => "none",
+            Level::Fast => "fast",
+            Level::Full => "full",
+        }
+    }
+}
+
+/// The e-graph's deterministic budgets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// At most this many rewrite iterations.
+    pub iter_limit: usize,
+    /// At most this many e-nodes.
+    pub node_limit: usize,
+    /// A safety net only: generous, and reported as `time-limit` when hit.
+    pub time_limit: Duration,
+    /// Inputs with more nodes than this skip the e-graph (reported as `skipped`).
+    pub max_input_nodes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            iter_limit: 8,
+            node_limit: 3_000,
+            time_limit: Duration::from_secs(10),
+            max_input_nodes: 400,
+        }
+    }
+}
+
+/// Why the e-graph stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// No rule could add anything new.
+    Saturated,
+    /// The e-node limit was reached.
+    NodeLimit,
+    /// The iteration limit was reached.
+    IterLimit,
+    /// The safety-net time limit was reached.
+    TimeLimit,
+    /// The e-graph was not run (level none or fast, or an input over the size limit).
+    Skipped,
+    /// A rule merged two different constants: a bug in a rule, reported, not a panic.
+    ConstantConflict,
+}
+
+impl Stop {
+    /// The name used in JSON: `saturated`, `node-limit`, `iter-limit`, `time-limit`,
+    /// `skipped`, `constant-conflict`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Stop::Saturated => "saturated",
+            Stop::NodeLimit => "node-limit",
+            Stop::IterLimit => "iter-limit",
+            Stop::TimeLimit => "time-limit",
+            Stop::Skipped => "skipped",
+            Stop::ConstantConflict => "constant-conflict",
+        }
+    }
+}
+
+/// What the simplifier did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The level asked for.
+    pub level: Level,
+    /// Why the e-graph stopped.
+    pub stop: Stop,
+    /// Iterations run.
+    pub iterations: usize,
+    /// E-nodes at the end.
+    pub nodes: usize,
+    /// Printed operations before and after.
+    pub ops_before: usize,
+    /// Printed operations after.
+    pub ops_after: usize,
+}
+
+/// Constant folding inside the e-graph, exactly, with `BigRational`s.
+#[derive(Default)]
+pub struct ConstantFold {
+    /// Set when two different constants were merged: a rule is wrong.
+    pub conflict: bool,
+}
+
+fn fold(egraph: &EGraph<Node, ConstantFold>, enode: &Node) -> Option<Rational> {
+    let c = |id: &Id| egraph[*id].data.clone();
+    let mut b = crate::expr::Builder::new();
+    let node = match enode {
+        Node::Num(r) => return Some(r.clone()),
+        Node::Var(_) | Node::Const(_) => return None,
+        Node::Add(ch) => {
+            let ids: Option<Vec<_>> = ch.iter().map(|k| c(k).map(|r| b.num(r))).collect();
+            let ids = ids?;
+            b.add(ids)
+        }
+        Node::Mul(ch) => {
+            let ids: Option<Vec<_>> = ch.iter().map(|k| c(k).map(|r| b.num(r))).collect();
+            let ids = ids?;
+            b.mul(ids)
+        }
+        Node::Pow([x, y]) => {
+            let (x, y) = (b.num(c(x)?), b.num(c(y)?));
+            b.pow(x, y)
+        }
+        Node::Call(f, [x]) => {
+            let x = b.num(c(x)?);
+            b.call(*f, x)
+        }
+        Node::Log(_) => return None,
+    };
+    b.as_num(node).cloned()
+}
+
+impl Analysis<Node> for ConstantFold {
+    type Data = Option<Rational>;
+
+    fn make(egraph: &mut EGraph<Node, Self>, enode: &Node, _id: Id) -> Self::Data {
+        fold(egraph, enode)
+    }
+
+    fn merge(&mut self, a: &mut Self::Data, b: Self::Data) -> DidMerge {
+        match (a.as_ref(), b) {
+            (None, None) => DidMerge(false, false),
+            (Some(_), None) => DidMerge(false, true),
+            (None, Some(y)) => {
+                *a = Some(y);
+                DidMerge(true, false)
+            }
+            (Some(x), Some(y)) => {
+                if *x != y {
+                    // Two different constants in one class: a rule is unsound. Record it;
+                    // the runner's hook stops and the report names it.
+                    self.conflict = true;
+                }
+                DidMerge(false, *x != y)
+            }
+        }
+    }
+
+    fn modify(egraph: &mut EGraph<Node, Self>, id: Id) {
+        if let Some(r) = egraph[id].data.clone() {
+            let added = egraph.add(Node::Num(r));
+            egraph.union(id, added);
+        }
+    }
+}
+
+type Rw = Rewrite<Node, ConstantFold>;
+
+fn is_nonzero_const(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
+    let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
+    move |egraph, _, subst| egraph[subst[var]].data.as_ref().is_some_and(|r| !r.is_zero())
+}
+
+fn is_integer(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
+    let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
+    move |egraph, _, subst| egraph[subst[var]].data.as_ref().is_some_and(|r| r.is_integer())
+}
+
+fn is_positive_const(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
+    let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
+    move |egraph, _, subst| egraph[subst[var]].data.as_ref().is_some_and(|r| r.is_positive())
+}
+
+/// The rewrite rules, one per line. Each is sound: where the left side is defined,
+/// the right side is defined with the same value. No `a → a + 0`, no `a → a*1`, no
+/// unrestricted distribution: factoring only shrinks.
+pub fn rules() -> Vec<Rw> {
+    vec![
+        rw!("add-comm"; "(+ ?a ?b)" => "(+ ?b ?a)"),
+        rw!("mul-comm"; "(* ?a ?b)" => "(* ?b ?a)"),
+        rw!("add-assoc"; "(+ ?a (+ ?b ?c))" => "(+ (+ ?a ?b) ?c)"),
+        rw!("mul-assoc"; "(* ?a (* ?b ?c))" => "(* (* ?a ?b) ?c)"),
+        rw!("add-zero"; "(+ ?a 0)" => "?a"),
+        rw!("mul-one"; "(* ?a 1)" => "?a"),
+        rw!("mul-zero"; "(* ?a 0)" => "0"),
+        rw!("factor"; "(+ (* ?a ?b) (* ?a ?c))" => "(* ?a (+ ?b ?c))"),
+        rw!("factor-one"; "(+ ?a (* ?a ?c))" => "(* ?a (+ 1 ?c))"),
+        rw!("add-same"; "(+ ?a ?a)" => "(* 2 ?a)"),
+        rw!("mul-same"; "(* ?a ?a)" => "(^ ?a 2)"),
+        rw!("pow-one"; "(^ ?a 1)" => "?a"),
+        rw!("pow-merge"; "(* (^ ?a ?b) (^ ?a ?c))" => "(^ ?a (+ ?b ?c))"),
+        rw!("pow-merge-one"; "(* ?a (^ ?a ?b))" => "(^ ?a (+ ?b 1))"),
+        rw!("pow-of-pow-integer"; "(^ (^ ?a ?b) ?n)" => "(^ ?a (* ?b ?n))" if is_integer("?n")),
+        rw!("pow-of-product-integer"; "(^ (* ?a ?b) ?n)" => "(* (^ ?a ?n) (^ ?b ?n))" if is_integer("?n")),
+        rw!("product-of-powers-integer"; "(* (^ ?a ?n) (^ ?b ?n))" => "(^ (* ?a ?b) ?n)" if is_integer("?n")),
+        rw!("recip-of-quotient"; "(^ (* ?a (^ ?b -1)) -1)" => "(* ?b (^ ?a -1))"),
+        rw!("cancel"; "(* ?a (^ ?a -1))" => "1"),
+        rw!("neg-neg"; "(* -1 (* -1 ?a))" => "?a"),
+        rw!("scale-sum"; "(* ?c (+ ?a ?b))" => "(+ (* ?c ?a) (* ?c ?b))" if is_nonzero_const("?c")),
+        rw!("sqrt-as-pow"; "(sqrt ?a)" => "(^ ?a 1/2)"),
+        rw!("pow-as-sqrt"; "(^ ?a 1/2)" => "(sqrt ?a)"),
+        rw!("exp-ln"; "(exp (ln ?a))" => "?a"),
+        rw!("ln-exp"; "(ln (exp ?a))" => "?a"),
+        rw!("exp-sum"; "(* (exp ?a) (exp ?b))" => "(exp (+ ?a ?b))"),
+        rw!("ln-pow-const"; "(ln (^ ?a ?n))" => "(* ?n (ln ?a))" if is_positive_const("?a")),
+        rw!("pythagoras"; "(+ (^ (sin ?a) 2) (^ (cos ?a) 2))" => "1"),
+        rw!("pythagoras-cos"; "(+ 1 (* -1 (^ (sin ?a) 2)))" => "(^ (cos ?a) 2)"),
+        rw!("pythagoras-sin"; "(+ 1 (* -1 (^ (cos ?a) 2)))" => "(^ (sin ?a) 2)"),
+        rw!("sec-squared"; "(+ 1 (^ (tan ?a) 2))" => "(^ (sec ?a) 2)"),
+        rw!("csc-squared"; "(+ 1 (^ (cot ?a) 2))" => "(^ (csc ?a) 2)"),
+        rw!("cosh-squared"; "(+ (^ (cosh ?a) 2) (* -1 (^ (sinh ?a) 2)))" => "1"),
+        rw!("sech-squared"; "(+ 1 (* -1 (^ (tanh ?a) 2)))" => "(^ (cosh ?a) -2)"),
+        rw!("tan-quotient"; "(* (sin ?a) (^ (cos ?a) -1))" => "(tan ?a)"),
+        rw!("cot-quotient"; "(* (cos ?a) (^ (sin ?a) -1))" => "(cot ?a)"),
+        rw!("sec-recip"; "(^ (cos ?a) -1)" => "(sec ?a)"),
+        rw!("csc-recip"; "(^ (sin ?a) -1)" => "(csc ?a)"),
+        rw!("recip-sec"; "(^ (sec ?a) -1)" => "(cos ?a)"),
+        rw!("recip-csc"; "(^ (csc ?a) -1)" => "(sin ?a)"),
+        rw!("double-angle"; "(* 2 (* (sin ?a) (cos ?a)))" => "(sin (* 2 ?a))"),
+    ]
+}
+
+/// The extraction cost: printed operations first, then a small preference for the
+/// forms a person writes (`x^2` over `x*x`, `2*x` over `x + x`, division over
+/// negative powers), and for fewer nodes.
+pub struct HumanCost;
+
+impl egg::CostFunction<Node> for HumanCost {
+    type Cost = f64;
+
+    fn cost<C>(&mut self, enode: &Node, mut costs: C) -> f64
+    where
+        C: FnMut(Id) -> f64,
+    {
+        let own = match enode {
+            Node::Num(r) if r.is_integer() && !r.is_negative() => 0.0,
+            // A negative or fractional constant prints with a `-` or a `/`.
+            Node::Num(r) => {
+                if r.is_integer() || !r.is_negative() {
+                    1.0
+                } else {
+                    2.0
+                }
+            }
+            Node::Var(_) | Node::Const(_) => 0.0,
+            Node::Add(_) => 1.0,
+            Node::Mul(_) => 1.02,
+            Node::Pow(_) => 1.0,
+            Node::Call(..) | Node::Log(_) => 1.0,
+        };
+        enode.fold(own, |sum, id| sum + costs(id))
+    }
+}
+
+/// Simplifies at the default level ([`Level::Full`]).
+pub fn simplify(e: &Expr, budget: &Budget) -> (Expr, Report) {
+    simplify_at(e, Level::Full, budget)
+}
+
+/// Simplifies at the given level.
+pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
+    let ops_before = e.op_count();
+    let mut report = Report {
+        level,
+        stop: Stop::Skipped,
+        iterations: 0,
+        nodes: 0,
+        ops_before,
+        ops_after: ops_before,
+    };
+    if level == Level::None {
+        return (e.clone(), report);
+    }
+    let mut best = e.clone();
+    let mut best_ops = ops_before;
+    let fast = crate::normal::normalize(e);
+    let fast_ops = fast.op_count();
+    if fast_ops < best_ops {
+        best = fast;
+        best_ops = fast_ops;
+    }
+    if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
+        let (candidate, stop, iterations, nodes) = saturate(&best, budget);
+        report.stop = stop;
+        report.iterations = iterations;
+        report.nodes = nodes;
+        if let Some(c) = candidate {
+            // The e-graph's choice, brought into normal form again.
+            for c in [crate::normal::normalize(&c), c] {
+                let ops = c.op_count();
+                if ops < best_ops {
+                    best = c;
+                    best_ops = ops;
+                }
+            }
+        }
+    }
+    report.ops_after = best_ops;
+    (best, report)
+}
+
+fn saturate(e: &Expr, budget: &Budget) -> (Option<Expr>, Stop, usize, usize) {
+    let rec = to_rec_expr(e);
+    let runner: Runner<Node, ConstantFold> = Runner::new(ConstantFold::default())
+        .with_iter_limit(budget.iter_limit)
+        .with_node_limit(budget.node_limit)
+        .with_time_limit(budget.time_limit)
+        .with_hook(|runner| {
+            if runner.egraph.analysis.conflict {
+                Err("constant conflict".to_string())
+            } else {
+                Ok(())
+            }
+        })
+        .with_expr(&rec)
+        .run(&rules());
+    let stop = match &runner.stop_reason {
+        Some(StopReason::Saturated) => Stop::Saturated,
+        Some(StopReason::IterationLimit(_)) => Stop::IterLimit,
+        Some(StopReason::NodeLimit(_)) => Stop::NodeLimit,
+        Some(StopReason::TimeLimit(_)) => Stop::TimeLimit,
+        Some(StopReason::Other(_)) | None => Stop::ConstantConflict,
+    };
+    let iterations = runner.iterations.len();
+    let nodes = runner.egraph.total_number_of_nodes();
+    if runner.egraph.analysis.conflict {
+        return (None, Stop::ConstantConflict, iterations, nodes);
+    }
+    let extractor = egg::Extractor::new(&runner.egraph, HumanCost);
+    let (_, best): (f64, RecExpr<Node>) = extractor.find_best(runner.roots[0]);
+    (Some(from_rec_expr(&best)), stop, iterations, nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{eval_f64, Point};
+    use crate::{diff, parse};
+
+    fn simp(s: &str) -> String {
+        simplify(&diff(&parse(s).unwrap(), "x"), &Budget::default())
+            .0
+            .to_string()
+    }
+
+    #[test]
+    fn target_strings() {
+        assert_eq!(simp("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5"), "20*x^3 + 9*x^2 + 14*x + 9");
+        assert_eq!(simp("atan(x/y)"), "y/(x^2 + y^2)");
+        assert_eq!(simp("x^2*sin(x)"), "2*x*sin(x) + x^2*cos(x)");
+        assert_eq!(simp("ln(x)"), "1/x");
+        assert_eq!(simp("x^x"), "x^x*(ln(x) + 1)");
+        assert_eq!(simp("sqrt(x)"), "1/(2*sqrt(x))");
+        assert_eq!(simp("exp(x^2)"), "2*x*exp(x^2)");
+        assert_eq!(simp("(x+1)*(x+2)*(x+3)"), "3*x^2 + 12*x + 11");
+    }
+
+    /// Instantiates both sides of every rule with random small expressions and
+    /// compares them at random points where both are defined.
+    #[test]
+    fn every_rule_is_sound_at_random_points() {
+        let atoms = [
+            "x", "y", "2", "-3", "1/2", "sin(x)", "x + y", "x*y", "exp(y)", "x^2 - 1",
+        ];
+        let mut state: u64 = 12345;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) as usize) % n
+        };
+        for rule in rules() {
+            let name = rule.name.to_string();
+            let (Some(lhs), Some(rhs)) = (rule.searcher.get_pattern_ast(), rule.applier.get_pattern_ast()) else {
+                panic!("{name}: rules are patterns");
+            };
+            let mut compared = 0;
+            for _ in 0..400 {
+                let mut subst: std::collections::HashMap<String, String> = Default::default();
+                // Values for the variables that satisfy the rule's condition, if any.
+                let domain = |v: &str| -> &'static [&'static str] {
+                    match (name.as_str(), v) {
+                        (n, "?n") if n.ends_with("-integer") => &["2", "-1", "3", "-2"],
+                        ("ln-pow-const", "?a") => &["2", "1/2", "3"],
+                        ("ln-pow-const", "?n") => &["x", "y", "x*y", "2"],
+                        ("scale-sum", "?c") => &["2", "-3", "1/2"],
+                        _ => &[],
+                    }
+                };
+                let mut text = |pat: &RecExpr<egg::ENodeOrVar<Node>>| -> String {
+                    let s = pat.to_string();
+                    let mut out = s.clone();
+                    for v in ["?a", "?b", "?c", "?n"] {
+                        if s.contains(v) {
+                            let val = subst.entry(v.to_string()).or_insert_with(|| {
+                                let d = domain(v);
+                                if !d.is_empty() {
+                                    d[next(d.len())].to_string()
+                                } else {
+                                    atoms[next(atoms.len())].to_string()
+                                }
+                            });
+                            out = out.replace(v, &format!("[{val}]"));
+                        }
+                    }
+                    out
+                };
+                let (l, r) = (text(lhs), text(rhs));
+                let (Ok(le), Ok(re)) = (sexpr_to_expr(&l), sexpr_to_expr(&r)) else {
+                    panic!("{name}: could not read {l} or {r}");
+                };
+                let mut at = Point::new();
+                at.insert("x".into(), Rational::new(((next(400) as i64) - 200).into(), 100.into()));
+                at.insert("y".into(), Rational::new(((next(400) as i64) - 200).into(), 100.into()));
+                if let Ok(lv) = eval_f64(&le, &at) {
+                    // Where the left side is defined, the right side must be too, and equal.
+                    let rv = eval_f64(&re, &at).unwrap_or_else(|u| panic!("{name}: {l} defined but {r} is not ({u})"));
+                    assert!(
+                        (lv - rv).abs() <= 1e-9 * (1.0 + lv.abs()),
+                        "{name}: {l} = {lv} but {r} = {rv}"
+                    );
+                    compared += 1;
+                }
+            }
+            assert!(compared > 20, "{name}: only {compared} points compared");
+        }
+    }
+
+    /// Reads an s-expression whose leaves may be `[text]` in the input syntax.
+    fn sexpr_to_expr(s: &str) -> Result<Expr, String> {
+        let mut out = String::new();
+        let mut stack: Vec<(String, Vec<String>)> = Vec::new();
+        let tokens = tokenize(s);
+        for t in tokens {
+            match t.as_str() {
+                "(" => stack.push((String::new(), Vec::new())),
+                ")" => {
+                    let (op, args) = stack.pop().ok_or("unbalanced")?;
+                    let text = match op.as_str() {
+                        "+" => format!("({})", args.join(" + ")),
+                        "*" => format!("({})", args.join(")*(")),
+                        "^" => format!("({})^({})", args[0], args[1]),
+                        "log" => format!("log({}, {})", args[0], args[1]),
+                        f => format!("{f}({})", args[0]),
+                    };
+                    match stack.last_mut() {
+                        Some(top) => top.1.push(text),
+                        None => out = text,
+                    }
+                }
+                leaf => {
+                    let leaf = leaf.trim_start_matches('[').trim_end_matches(']').to_string();
+                    match stack.last_mut() {
+                        Some(top) if top.0.is_empty() => top.0 = leaf,
+                        Some(top) => top.1.push(format!("({leaf})")),
+                        None => out = format!("({leaf})"),
+                    }
+                }
+            }
+        }
+        parse(&out).map_err(|e| e.to_string())
+    }
+
+    fn tokenize(s: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut chars = s.chars().peekable();
+        while let Some(&c) = chars.peek() {
+            match c {
+                '(' | ')' => {
+                    out.push(c.to_string());
+                    chars.next();
+                }
+                ' ' => {
+                    chars.next();
+                }
+                '[' => {
+                    let mut t = String::new();
+                    for d in chars.by_ref() {
+                        t.push(d);
+                        if d == ']' {
+                            break;
+                        }
+                    }
+                    out.push(t);
+                }
+                _ => {
+                    let mut t = String::new();
+                    while let Some(&d) = chars.peek() {
+                        if d == ' ' || d == '(' || d == ')' {
+                            break;
+                        }
+                        t.push(d);
+                        chars.next();
+                    }
+                    out.push(t);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn budgets_are_reported() {
+        let d = diff(&parse("sin(sin(sin(sin(x))))*exp(x^2)/(1 + x^2)").unwrap(), "x");
+        let tight = Budget {
+            iter_limit: 1,
+            ..Budget::default()
+        };
+        let (_, r) = simplify(&d, &tight);
+        assert_eq!(r.stop, Stop::IterLimit);
+        let tiny = Budget {
+            node_limit: 10,
+            ..Budget::default()
+        };
+        let (s, r) = simplify(&d, &tiny);
+        assert_eq!(r.stop, Stop::NodeLimit);
+        assert!(s.op_count() <= d.op_count());
+    }
+}
