@@ -121,7 +121,7 @@ impl Func {
 }
 
 /// One node of an expression. Children are [`Id`]s of earlier nodes.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, Debug)]
 pub enum Node {
     /// An exact rational constant.
     Num(Rational),
@@ -162,6 +162,33 @@ impl std::hash::Hash for Node {
             }
         }
     }
+}
+
+/// Whether two rationals are equal. Both are in lowest terms, so numerators and
+/// denominators compare directly (`Ratio`'s own `==` divides).
+pub fn rational_eq(a: &Rational, b: &Rational) -> bool {
+    a.numer() == b.numer() && a.denom() == b.denom()
+}
+
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        match (self, other) {
+            (Node::Num(a), Node::Num(b)) => rational_eq(a, b),
+            (Node::Var(a), Node::Var(b)) => a == b,
+            (Node::Const(a), Node::Const(b)) => a == b,
+            (Node::Add(a), Node::Add(b)) | (Node::Mul(a), Node::Mul(b)) => a == b,
+            (Node::Pow(a), Node::Pow(b)) | (Node::Log(a), Node::Log(b)) => a == b,
+            (Node::Call(f, a), Node::Call(g, b)) => f == g && a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Node {}
+
+/// Whether `r` is the integer `k`, without building a rational.
+pub fn rational_is(r: &Rational, k: i64) -> bool {
+    r.denom().is_one() && r.numer().to_i64() == Some(k)
 }
 
 /// Compares two rationals by cross-multiplication. `Ratio`'s own `Ord` recurses over
@@ -340,6 +367,8 @@ pub struct Builder {
     memo: FxHashMap<Node, Id>,
     /// Whether each node is free of variables.
     constant: Vec<bool>,
+    /// Ids of small integers already made, to skip building big rationals.
+    small: FxHashMap<i64, Id>,
 }
 
 impl Builder {
@@ -394,7 +423,12 @@ impl Builder {
 
     /// An integer.
     pub fn int(&mut self, i: i64) -> Id {
-        self.num(Rational::from_integer(BigInt::from(i)))
+        if let Some(&id) = self.small.get(&i) {
+            return id;
+        }
+        let id = self.num(Rational::from_integer(BigInt::from(i)));
+        self.small.insert(i, id);
+        id
     }
 
     /// A variable.
@@ -708,7 +742,7 @@ impl Builder {
             let sums: Vec<usize> = (0..out.len())
                 .filter(|&k| match self.node(out[k]) {
                     Node::Pow([b, e]) => {
-                        self.as_num(*e).is_some_and(|r| *r == -Rational::one())
+                        self.as_num(*e).is_some_and(|r| rational_is(r, -1))
                             && matches!(self.node(*b), Node::Add(ts) if ts.len() <= FLATTEN_WIDTH)
                     }
                     _ => false,
@@ -804,7 +838,7 @@ impl Builder {
             }
             // sqrt(u)^r is u^(r/2) for every numeric r (both undefined for u < 0); only
             // 1/sqrt(u) keeps the sqrt form.
-            Node::Call(Func::Sqrt, [u]) if e != -Rational::one() => {
+            Node::Call(Func::Sqrt, [u]) if !rational_is(&e, -1) => {
                 let half = self.num(e / BigInt::from(2));
                 return self.pow(u, half);
             }
@@ -830,11 +864,11 @@ impl Builder {
                 _ => {}
             }
         }
-        let half = Rational::new(BigInt::one(), BigInt::from(2));
-        if e == half {
+        let half = e.denom().to_u64() == Some(2);
+        if half && e.numer().is_one() {
             return self.call(Func::Sqrt, base);
         }
-        if e == -half {
+        if half && rational_is(&Rational::from_integer(e.numer().clone()), -1) {
             let s = self.call(Func::Sqrt, base);
             let m1 = self.int(-1);
             return self.intern(Node::Pow([s, m1]));

@@ -18,7 +18,7 @@
 //! assert_eq!(normalize(&e).to_string(), "3*x^2 + 12*x + 11");
 //! ```
 
-use crate::expr::{Builder, Expr, Id, IdIndex, Node, Rational};
+use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational};
 use num_traits::{One, Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 
@@ -270,7 +270,7 @@ impl Normalizer {
                         }
                         // A negative power prints in the denominator: `/b` or `/b^k`.
                         Node::Pow([b, e]) if self.b.as_num(e).is_some_and(|r| r.is_negative()) => {
-                            let one = self.b.as_num(e).is_some_and(|r| *r == -Rational::one());
+                            let one = self.b.as_num(e).is_some_and(|r| rational_is(r, -1));
                             c += self.cost(b) + usize::from(!one);
                             count += 1;
                         }
@@ -283,7 +283,7 @@ impl Normalizer {
                 c + count.saturating_sub(1)
             }
             Node::Pow([b, e]) => match self.b.as_num(*e) {
-                Some(r) if *r == -Rational::one() => self.cost(*b) + 1,
+                Some(r) if rational_is(r, -1) => self.cost(*b) + 1,
                 Some(r) if r.is_negative() => self.cost(*b) + 2,
                 _ => self.cost(*b) + self.cost(*e) + 1,
             },
