@@ -10,12 +10,18 @@ use dydx::{diff, parse, Expr};
 fn workload(name: &str) -> Vec<Expr> {
     let path = format!("{}/tests/bench/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).expect("benchmark workload");
-    text.lines().filter(|l| !l.trim().is_empty()).map(|l| parse(l).expect("workload parses")).collect()
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| parse(l).expect("workload parses"))
+        .collect()
 }
 
 fn diff_all(exprs: &[Expr], level: Level) -> usize {
     let budget = Budget::default();
-    exprs.iter().map(|f| simplify_at(&diff(f, "x"), level, &budget).0.len()).sum()
+    exprs
+        .iter()
+        .map(|f| simplify_at(&diff(f, "x"), level, &budget).0.len())
+        .sum()
 }
 
 fn benches(c: &mut Criterion) {
@@ -29,7 +35,9 @@ fn benches(c: &mut Criterion) {
 
     for name in ["nest40.txt", "prod40.txt", "poly2000.txt"] {
         let exprs = workload(name);
-        c.bench_function(&format!("{name} diff+fast"), |b| b.iter(|| diff_all(black_box(&exprs), Level::Fast)));
+        c.bench_function(&format!("{name} diff+fast"), |b| {
+            b.iter(|| diff_all(black_box(&exprs), Level::Fast))
+        });
     }
 
     let sin4 = workload("sin4.txt");

@@ -8,7 +8,13 @@ use dydx::{diff, parse};
 
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let budget = dydx::simplify::Budget::default();
+    let mut budget = dydx::simplify::Budget::default();
+    if let Some(n) = std::env::var("NODE_LIMIT").ok().and_then(|v| v.parse().ok()) {
+        budget.node_limit = n;
+    }
+    if let Some(n) = std::env::var("ITER_LIMIT").ok().and_then(|v| v.parse().ok()) {
+        budget.iter_limit = n;
+    }
     let level = match std::env::var("LEVEL").as_deref() {
         Ok("none") => dydx::simplify::Level::None,
         Ok("fast") => dydx::simplify::Level::Fast,

@@ -186,6 +186,51 @@ impl PartialEq for Node {
 
 impl Eq for Node {}
 
+/// The numerator and denominator when both fit in an `i64`.
+fn small_parts(r: &Rational) -> Option<(i128, i128)> {
+    Some((i128::from(r.numer().to_i64()?), i128::from(r.denom().to_i64()?)))
+}
+
+/// Builds a rational from an already-signed `n/d` with `d > 0`, reducing it.
+fn small_rational(n: i128, d: i128) -> Rational {
+    use num_integer::Integer;
+    let g = n.gcd(&d).max(1);
+    Rational::new_raw(BigInt::from(n / g), BigInt::from(d / g))
+}
+
+/// `a *= b`, with a fast path for small numbers (most coefficients): the general
+/// big-rational product reduces by a big-integer gcd every time.
+pub(crate) fn rat_mul_assign(a: &mut Rational, b: &Rational) {
+    if b.is_one() {
+        return;
+    }
+    if a.is_one() {
+        *a = b.clone();
+        return;
+    }
+    if let (Some((an, ad)), Some((bn, bd))) = (small_parts(a), small_parts(b)) {
+        *a = small_rational(an * bn, ad * bd);
+        return;
+    }
+    *a *= b;
+}
+
+/// `a += b`, with a fast path for small numbers.
+pub(crate) fn rat_add_assign(a: &mut Rational, b: &Rational) {
+    if b.is_zero() {
+        return;
+    }
+    if a.is_zero() {
+        *a = b.clone();
+        return;
+    }
+    if let (Some((an, ad)), Some((bn, bd))) = (small_parts(a), small_parts(b)) {
+        *a = small_rational(an * bd + bn * ad, ad * bd);
+        return;
+    }
+    *a += b;
+}
+
 /// Whether `r` is the integer `k`, without building a rational.
 pub fn rational_is(r: &Rational, k: i64) -> bool {
     r.denom().is_one() && r.numer().to_i64() == Some(k)
@@ -567,9 +612,9 @@ impl Builder {
         for t in flat {
             let (c, rest) = self.split_coefficient(t);
             match rest {
-                None => constant += c,
+                None => rat_add_assign(&mut constant, &c),
                 Some(r) => match coeffs.get_mut(&r) {
-                    Some(acc) => *acc += c,
+                    Some(acc) => rat_add_assign(acc, &c),
                     None => {
                         order.push(r);
                         coeffs.insert(r, c);
@@ -665,7 +710,7 @@ impl Builder {
         let mut exps: FxHashMap<Id, (Rational, Vec<Id>)> = FxHashMap::default();
         let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Rational| {
             if let Some(r) = this.as_num(f) {
-                *coefficient *= r;
+                rat_mul_assign(coefficient, r);
                 return;
             }
             let (base, e, sym) = this.split_power_symbolic(f);
@@ -673,7 +718,7 @@ impl Builder {
                 order.push(base);
                 (Rational::zero(), Vec::new())
             });
-            acc.0 += e;
+            rat_add_assign(&mut acc.0, &e);
             acc.1.extend(sym);
         };
         for f in factors {
@@ -688,7 +733,7 @@ impl Builder {
                     // coefficient so numbers still merge.
                     let c = c.clone();
                     if let Some(r) = self.as_num(c[0]).cloned() {
-                        coefficient *= r;
+                        rat_mul_assign(&mut coefficient, &r);
                         let rest = if c.len() == 2 {
                             c[1]
                         } else {
@@ -718,12 +763,12 @@ impl Builder {
             let p = self.pow(base, eid);
             match self.node(p).clone() {
                 _ if p == base => out.push(p),
-                Node::Num(r) => coefficient *= r,
+                Node::Num(r) => rat_mul_assign(&mut coefficient, &r),
                 // A power can canonicalise into a product (`(2*x)^2`); merge it.
                 Node::Mul(inner) => {
                     for g in inner.iter() {
                         if let Some(r) = self.as_num(*g) {
-                            coefficient *= r;
+                            rat_mul_assign(&mut coefficient, r);
                         } else {
                             out.push(*g);
                         }

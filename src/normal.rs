@@ -33,6 +33,8 @@ pub fn normalize(e: &Expr) -> Expr {
     let mut n = Normalizer {
         b: Builder::new(),
         cost: FxHashMap::default(),
+        expanded: FxHashMap::default(),
+        over_common: FxHashMap::default(),
     };
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
@@ -63,6 +65,9 @@ pub fn normalize(e: &Expr) -> Expr {
 struct Normalizer {
     b: Builder,
     cost: FxHashMap<Id, usize>,
+    /// Expansions and common-denominator forms already computed, by node.
+    expanded: FxHashMap<Id, Option<Vec<Id>>>,
+    over_common: FxHashMap<Id, Option<Id>>,
 }
 
 impl Normalizer {
@@ -136,11 +141,29 @@ impl Normalizer {
 
     /// The terms of a product of sums, multiplied out.
     fn expand_product(&mut self, t: Id) -> Option<Vec<Id>> {
+        if let Some(done) = self.expanded.get(&t) {
+            return done.clone();
+        }
+        let result = self.expand_product_uncached(t);
+        self.expanded.insert(t, result.clone());
+        result
+    }
+
+    fn expand_product_uncached(&mut self, t: Id) -> Option<Vec<Id>> {
         let factors: Vec<Id> = match self.b.node(t) {
             Node::Mul(fs) => fs.to_vec(),
             Node::Pow(_) => vec![t],
             _ => return None,
         };
+        // Only products with a sum somewhere can expand.
+        let has_sum = factors.iter().any(|&f| match self.b.node(f) {
+            Node::Add(_) => true,
+            Node::Pow([b, _]) => matches!(self.b.node(*b), Node::Add(_)),
+            _ => false,
+        });
+        if !has_sum {
+            return None;
+        }
         let mut plain: Vec<Id> = Vec::new();
         let mut sums: Vec<Vec<Id>> = Vec::new();
         for f in factors {
@@ -189,6 +212,15 @@ impl Normalizer {
     /// A sum with fractions over a common denominator: `a/d1 + b/d2` becomes
     /// `(a*d2 + b*d1)/(d1*d2)` with shared factors taken once.
     fn together(&mut self, id: Id) -> Option<Id> {
+        if let Some(done) = self.over_common.get(&id) {
+            return *done;
+        }
+        let result = self.together_uncached(id);
+        self.over_common.insert(id, result);
+        result
+    }
+
+    fn together_uncached(&mut self, id: Id) -> Option<Id> {
         let Node::Add(ts) = self.b.node(id).clone() else {
             return None;
         };

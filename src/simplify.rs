@@ -71,8 +71,8 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Budget {
         Budget {
-            iter_limit: 8,
-            node_limit: 3_000,
+            iter_limit: 6,
+            node_limit: 2_000,
             time_limit: Duration::from_secs(10),
             max_input_nodes: 400,
         }
