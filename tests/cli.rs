@@ -139,6 +139,32 @@ fn a_ten_megabyte_input_from_a_file() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("  = {expected}\n")));
 }
 
+/// Output bytes do not depend on the order in which names first appear, in the input
+/// or earlier in a batch.
+#[test]
+fn output_does_not_depend_on_first_appearance() {
+    use std::io::Write;
+    let run = |input: &str| {
+        let mut child = dydx(&["batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let derivative = |out: &str, line: usize| -> String {
+        let v: serde_json::Value = serde_json::from_str(out.lines().nth(line).unwrap()).unwrap();
+        v["derivative"].as_str().unwrap().to_string()
+    };
+    let a = run(r#"{"expr": "y*x + sin(y)*x^2 + zeta*exp(x)", "wrt": "x"}"#);
+    let b = run(
+        "{\"expr\": \"zeta + w + y\", \"wrt\": \"y\"}\n{\"expr\": \"exp(x)*zeta + x^2*sin(y) + x*y\", \"wrt\": \"x\"}",
+    );
+    assert_eq!(derivative(&a, 0), derivative(&b, 1));
+    assert_eq!(derivative(&a, 0), "2*x*sin(y) + zeta*exp(x) + y");
+}
+
 #[test]
 fn exit_codes() {
     let code = |args: &[&str]| dydx(args).output().unwrap().status.code();

@@ -4,6 +4,7 @@
 use dydx::check::{check_at, Tolerance};
 use dydx::eval::{format_f64, parse_number, Point};
 use dydx::print::rational_to_string;
+use dydx::simplify::{simplify_at, Budget, Level};
 use dydx::{diff, parse};
 
 fn settings() -> insta::Settings {
@@ -48,11 +49,14 @@ fn render_diff_case(line: &str) -> String {
         wrt = vec!["x".to_string()];
     }
     let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    // As the command line does: the fast normal form between steps, full at the end.
+    let budget = Budget::default();
     let mut previous = f.clone();
     for v in &seq[..seq.len() - 1] {
-        previous = diff(&previous, v);
+        previous = simplify_at(&diff(&previous, v), Level::Fast, &budget).0;
     }
-    let d = diff(&previous, seq[seq.len() - 1]);
+    let raw = diff(&previous, seq[seq.len() - 1]);
+    let d = simplify_at(&raw, Level::Full, &budget).0;
     let operator = if seq.len() == 1 {
         format!("d/d{}", seq[0])
     } else {
@@ -63,6 +67,9 @@ fn render_diff_case(line: &str) -> String {
         )
     };
     let mut out = format!("## `{src}`\n{operator} ({f})\n  = {d}\n");
+    if raw != d {
+        out.push_str(&format!("  (unsimplified: {raw})\n"));
+    }
     if !at.is_empty() {
         let r = check_at(&f, &previous, &d, seq[seq.len() - 1], &at, &Tolerance::default()).unwrap();
         let value = match (&r.value, &r.exact) {
