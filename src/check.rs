@@ -281,6 +281,33 @@ pub fn seeded_point(vars: &[String], k: usize) -> Point {
         .collect()
 }
 
+/// The `k`-th seeded point inside a box: each variable in `[lo, hi]` from `domain`
+/// (default [-3, 3]), on a grid of thousandths of the width, from a fixed SplitMix64
+/// sequence.
+pub fn seeded_box_point(
+    vars: &[String],
+    domain: &std::collections::BTreeMap<String, (Rational, Rational)>,
+    k: usize,
+) -> Point {
+    let mut state: u64 = 0xD1B5_4A32_D192_ED03 ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let default = (Rational::from_integer((-3).into()), Rational::from_integer(3.into()));
+    vars.iter()
+        .map(|v| {
+            let (lo, hi) = domain.get(v).unwrap_or(&default);
+            // Odd thousandths avoid landing exactly on 0 or on the ends of the box.
+            let u = Rational::new(((next() % 500) * 2 + 1).into(), 1000.into());
+            (v.clone(), lo + (hi - lo) * u)
+        })
+        .collect()
+}
+
 /// Cross-checks `derivative` = d(`previous`)/d(`last`) at [`SAMPLE_POINTS`] seeded
 /// points, binding every variable of `f` and the derivative.
 pub fn sample_check(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, tol: &Tolerance) -> SampleSummary {

@@ -4,6 +4,7 @@
 //! Exit codes: 0 ok, 1 a cross-check failed, 2 bad input or usage.
 
 use crate::check::{check_at, sample_check, Report, SampleSummary, Status, Tolerance};
+use crate::claim::{check_claim, ClaimOptions, ClaimReport, Method, Verdict};
 use crate::diff::diff;
 use crate::eval::{format_f64, parse_number, Point};
 use crate::expr::{natural_cmp, Expr};
@@ -13,6 +14,7 @@ use crate::print::rational_to_string;
 use crate::simplify::{simplify_at, Budget, Level, Report as SimplifyReport};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
@@ -49,6 +51,30 @@ enum Command {
         expr: String,
         #[command(flatten)]
         common: CheckArgs,
+    },
+    /// Check a hand-derived derivative: proved, refuted with a witness, or unknown.
+    Check {
+        /// The expression; `-` reads it from stdin, `@FILE` from a file.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The claimed derivative.
+        #[arg(long, allow_hyphen_values = true)]
+        claim: String,
+        /// Differentiate with respect to VAR; repeat for a mixed partial.
+        #[arg(long = "wrt", value_name = "VAR")]
+        wrt: Vec<String>,
+        /// Repeat the differentiation N times.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        order: usize,
+        /// Sampling box for a variable: VAR=LO..HI (default -3..3); repeatable.
+        #[arg(long, value_name = "VAR=LO..HI", allow_hyphen_values = true)]
+        domain: Vec<String>,
+        /// How many seeded points to compare at.
+        #[arg(long, default_value_t = 32)]
+        points: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// JSON Lines in (FILE, or stdin), one JSON line out per line in.
     Batch {
@@ -710,6 +736,218 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     Ok(0)
 }
 
+/// A claim to check, from the command line or a batch line.
+struct CheckRequest {
+    expr: String,
+    claim: String,
+    wrt: Vec<String>,
+    order: usize,
+    domain: BTreeMap<String, (crate::Rational, crate::Rational)>,
+    points: usize,
+}
+
+/// Parses `--domain x=LO..HI` items.
+fn parse_domain(items: &[String]) -> Result<BTreeMap<String, (crate::Rational, crate::Rational)>, Failure> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        let bad = || Failure::Usage(format!("--domain expects VAR=LO..HI, got '{item}'"));
+        let (name, range) = item.split_once('=').ok_or_else(bad)?;
+        let (lo, hi) = range.split_once("..").ok_or_else(bad)?;
+        let lo = parse_number(lo).map_err(|m| Failure::Usage(format!("--domain {name}: {m}")))?;
+        let hi = parse_number(hi).map_err(|m| Failure::Usage(format!("--domain {name}: {m}")))?;
+        if lo >= hi {
+            return Err(Failure::Usage(format!(
+                "--domain {name}: the low end must be below the high end"
+            )));
+        }
+        out.insert(name.trim().to_string(), (lo, hi));
+    }
+    Ok(out)
+}
+
+fn run_check(req: &CheckRequest) -> Result<(Expr, Vec<String>, ClaimReport), Failure> {
+    let f = parse_expr(&req.expr)?;
+    let claim = parse_expr(&req.claim)?;
+    if req.order == 0 || req.order > MAX_ORDER {
+        return Err(Failure::Usage(format!(
+            "--order must be between 1 and {MAX_ORDER}, got {}",
+            req.order
+        )));
+    }
+    if req.points == 0 || req.points > 10_000 {
+        return Err(Failure::Usage("--points must be between 1 and 10000".into()));
+    }
+    let wrt = resolve_wrt(&f, &req.wrt)?;
+    let sequence: Vec<&str> = (0..req.order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let opts = ClaimOptions {
+        points: req.points,
+        domain: req.domain.clone(),
+        ..ClaimOptions::default()
+    };
+    let report = check_claim(&f, &claim, &sequence, &opts);
+    Ok((f, wrt, report))
+}
+
+fn exit_for_verdict(v: Verdict) -> u8 {
+    if v == Verdict::Equivalent {
+        0
+    } else {
+        1
+    }
+}
+
+fn value_or_exact(v: f64, exact: &Option<crate::Rational>) -> String {
+    match exact {
+        Some(x) => rational_to_string(x),
+        None => format_f64(v),
+    }
+}
+
+fn point_text(p: &Point) -> String {
+    p.iter()
+        .map(|(k, v)| format!("{k} = {}", rational_to_string(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn point_json(p: &Point) -> Value {
+    Value::Object(
+        p.iter()
+            .map(|(k, v)| (k.clone(), json!(rational_to_string(v))))
+            .collect(),
+    )
+}
+
+/// Most proof steps shown in text; JSON has them all.
+const PROOF_LINES: usize = 12;
+
+/// The text the `check` command prints for a report.
+pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> String {
+    let mut t = format!(
+        "{} ({f})\n  = {}\nclaim: {}\n",
+        operator_text(wrt, order),
+        r.derivative,
+        r.claim
+    );
+    match (r.verdict, r.method) {
+        (Verdict::Equivalent, Some(Method::Proof)) => {
+            t.push_str("verdict: equivalent, proved\n");
+            let steps = r.proof.as_deref().unwrap_or(&[]);
+            let width = steps.iter().map(|s| s.rule.len()).max().unwrap_or(0);
+            let shown: Vec<&crate::claim::ProofStep> = if steps.len() <= PROOF_LINES {
+                steps.iter().collect()
+            } else {
+                steps[..PROOF_LINES / 2].iter().chain(steps[steps.len() - PROOF_LINES / 2..].iter()).collect()
+            };
+            for (k, step) in shown.iter().enumerate() {
+                if steps.len() > PROOF_LINES && k == PROOF_LINES / 2 {
+                    t.push_str(&format!("  … {} more steps (all of them are in --format json)\n", steps.len() - PROOF_LINES));
+                }
+                t.push_str(&format!("  {:width$}  {}\n", step.rule, step.term));
+            }
+            if !r.conditions.is_empty() {
+                t.push_str(&format!("conditions: {}\n", r.conditions.join("; ")));
+            }
+        }
+        (Verdict::Equivalent, _) => t.push_str(&format!(
+            "verdict: equivalent, by numeric evidence (not a proof): agreed at {} of {} seeded points, {} skipped (outside a domain); largest relative difference {}\n",
+            r.points.agreed,
+            r.points.tried,
+            r.points.skipped,
+            format_f64(r.max_rel_diff)
+        )),
+        (Verdict::NotEquivalent, _) => {
+            t.push_str("verdict: NOT equivalent\n");
+            if let Some(w) = &r.witness {
+                t.push_str(&format!(
+                    "witness: at {}: the derivative is {}, your claim is {}\n",
+                    point_text(&w.at),
+                    value_or_exact(w.derivative, &w.derivative_exact),
+                    value_or_exact(w.claim, &w.claim_exact)
+                ));
+            }
+            if let Some(res) = &r.residual {
+                t.push_str(&format!("your claim is off by {res}\n"));
+            }
+        }
+        (Verdict::Unknown, _) => {
+            t.push_str(&format!("verdict: unknown ({})\n", r.reason.as_deref().unwrap_or("undecided")));
+        }
+    }
+    t
+}
+
+fn claim_json(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> Value {
+    let mut m = Map::new();
+    m.insert("expr".into(), json!(f.to_string()));
+    m.insert("wrt".into(), json!(wrt));
+    m.insert("order".into(), json!(order));
+    m.insert("verdict".into(), json!(r.verdict.as_str()));
+    m.insert("method".into(), r.method.map_or(Value::Null, |x| json!(x.as_str())));
+    m.insert("derivative".into(), json!(r.derivative.to_string()));
+    m.insert("claim".into(), json!(r.claim.to_string()));
+    m.insert(
+        "proof".into(),
+        r.proof.as_ref().map_or(Value::Null, |steps| {
+            Value::Array(steps.iter().map(|s| json!({"rule": s.rule, "term": s.term})).collect())
+        }),
+    );
+    m.insert("conditions".into(), json!(r.conditions));
+    m.insert(
+        "witness".into(),
+        r.witness.as_ref().map_or(Value::Null, |w| {
+            json!({
+                "at": point_json(&w.at),
+                "derivative": number_json(w.derivative),
+                "claim": number_json(w.claim),
+                "derivative_exact": w.derivative_exact.as_ref().map(rational_to_string),
+                "claim_exact": w.claim_exact.as_ref().map(rational_to_string),
+            })
+        }),
+    );
+    m.insert(
+        "residual".into(),
+        r.residual.as_ref().map_or(Value::Null, |x| json!(x.to_string())),
+    );
+    m.insert(
+        "points".into(),
+        json!({"tried": r.points.tried, "agreed": r.points.agreed, "skipped": r.points.skipped}),
+    );
+    m.insert("max_rel_diff".into(), number_json(r.max_rel_diff));
+    if let Some(reason) = &r.reason {
+        m.insert("reason".into(), json!(reason));
+    }
+    Value::Object(m)
+}
+
+/// The variables to differentiate by: as given, or the only variable.
+fn resolve_wrt(f: &Expr, wrt: &[String]) -> Result<Vec<String>, Failure> {
+    let wrt = if wrt.is_empty() {
+        let vars = f.variables();
+        match vars.len() {
+            0 => vec!["x".to_string()],
+            1 => vars,
+            _ => {
+                return Err(Failure::Usage(format!(
+                    "the expression has several variables ({}); say which with --wrt",
+                    vars.join(", ")
+                )))
+            }
+        }
+    } else {
+        wrt.to_vec()
+    };
+    for v in &wrt {
+        let is_var = crate::parse(v)
+            .ok()
+            .is_some_and(|e| matches!(e.node(e.root()), crate::Node::Var(_)));
+        if !is_var {
+            return Err(Failure::Usage(format!("--wrt expects a variable name, got '{v}'")));
+        }
+    }
+    Ok(wrt)
+}
+
 /// One batch line in, one JSON value out, and the exit code that line asks for.
 fn batch_line(n: usize, line: &str) -> (Value, u8) {
     let error = |f: Failure| {
@@ -790,6 +1028,57 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
             ))
         }
     };
+    if let Some(claim) = obj.get("claim") {
+        let Some(claim) = claim.as_str() else {
+            return error(Failure::Usage("\"claim\" must be a string".into()));
+        };
+        let domain = match obj.get("domain") {
+            None | Some(Value::Null) => BTreeMap::new(),
+            Some(Value::Object(d)) => {
+                let mut items = Vec::new();
+                for (k, v) in d {
+                    let pair = v
+                        .as_array()
+                        .and_then(|a| Some((a.first()?.as_str()?.to_string(), a.get(1)?.as_str()?.to_string())));
+                    match pair {
+                        Some((lo, hi)) => items.push(format!("{k}={lo}..{hi}")),
+                        None => return error(Failure::Usage(format!("\"domain\".{k} must be [\"lo\", \"hi\"]"))),
+                    }
+                }
+                match parse_domain(&items) {
+                    Ok(d) => d,
+                    Err(f) => return error(f),
+                }
+            }
+            Some(_) => {
+                return error(Failure::Usage(
+                    "\"domain\" must be an object such as {\"x\": [\"0\", \"1\"]}".into(),
+                ))
+            }
+        };
+        let points = obj.get("points").and_then(Value::as_u64).map_or(32, |p| p as usize);
+        let req = CheckRequest {
+            expr: expr.to_string(),
+            claim: claim.to_string(),
+            wrt,
+            order,
+            domain,
+            points,
+        };
+        return match run_check(&req) {
+            Ok((f, wrt, report)) => {
+                let mut j = claim_json(&f, &wrt, order, &report);
+                if let Value::Object(m) = &mut j {
+                    let mut with_line = Map::new();
+                    with_line.insert("line".into(), json!(n));
+                    with_line.extend(std::mem::take(m));
+                    *m = with_line;
+                }
+                (j, exit_for_verdict(report.verdict))
+            }
+            Err(f) => error(f),
+        };
+    }
     match run_diff(DiffRequest {
         expr: expr.to_string(),
         wrt,
@@ -855,6 +1144,35 @@ pub fn main() -> ExitCode {
             Command::Diff { expr, common } => (common.check.format, cmd_diff(expr, common, &mut out)),
             Command::Grad { expr, common } => (common.format, cmd_grad(expr, common, &mut out)),
             Command::Eval { expr, common } => (common.format, cmd_eval(expr, common, &mut out)),
+            Command::Check {
+                expr,
+                claim,
+                wrt,
+                order,
+                domain,
+                points,
+                format,
+            } => {
+                let r = (|| {
+                    let expr = read_expr_arg(expr)?;
+                    let domain = parse_domain(&domain)?;
+                    let req = CheckRequest {
+                        expr,
+                        claim,
+                        wrt,
+                        order,
+                        domain,
+                        points,
+                    };
+                    let (f, wrt, report) = run_check(&req)?;
+                    match format {
+                        Format::Json => out.push_str(&format!("{}\n", claim_json(&f, &wrt, order, &report))),
+                        Format::Text => out.push_str(&claim_text(&f, &wrt, order, &report)),
+                    }
+                    Ok(exit_for_verdict(report.verdict))
+                })();
+                (format, r)
+            }
             Command::Batch { file } => (Format::Json, cmd_batch(file)),
         };
         (format, code, out)

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod check;
+pub mod claim;
 pub mod cli;
 pub mod diff;
 pub mod eval;

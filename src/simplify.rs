@@ -193,7 +193,7 @@ impl Analysis<Node> for ConstantFold {
     fn modify(egraph: &mut EGraph<Node, Self>, id: Id) {
         if let Some(r) = egraph[id].data.clone() {
             let added = egraph.add(Node::Num(r));
-            egraph.union(id, added);
+            egraph.union_trusted(id, added, "constant-fold");
         }
     }
 }
@@ -261,6 +261,9 @@ pub fn rules() -> Vec<Rw> {
         rw!("recip-sec"; "(^ (sec ?a) -1)" => "(cos ?a)"),
         rw!("recip-csc"; "(^ (csc ?a) -1)" => "(sin ?a)"),
         rw!("double-angle"; "(* 2 (* (sin ?a) (cos ?a)))" => "(sin (* 2 ?a))"),
+        rw!("double-angle-cos"; "(cos (* 2 ?a))" => "(+ (^ (cos ?a) 2) (* -1 (^ (sin ?a) 2)))"),
+        rw!("sec-power-integer"; "(^ (sec ?a) ?n)" => "(^ (cos ?a) (* -1 ?n))" if is_integer("?n")),
+        rw!("csc-power-integer"; "(^ (csc ?a) ?n)" => "(^ (sin ?a) (* -1 ?n))" if is_integer("?n")),
     ]
 }
 

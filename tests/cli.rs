@@ -79,6 +79,19 @@ snap!(
     dydx(&["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "json"])
 );
 snap!(cli_bad_point, dydx(&["diff", "x^2", "--at", "x=abc"]));
+snap!(
+    cli_check_proved,
+    dydx(&["check", "sin(2*x)", "--claim", "2*(cos(x)^2 - sin(x)^2)"])
+);
+snap!(
+    cli_check_refuted_json,
+    dydx(&["check", "x^2*sin(x)", "--claim", "2*x*cos(x)", "--format", "json"])
+);
+snap!(
+    cli_check_numeric_in_a_box,
+    dydx(&["check", "abs(x)", "--claim", "1", "--domain", "x=0.1..4"])
+);
+snap!(cli_check_unknown, dydx(&["check", "sqrt(-x^2 - 1)", "--claim", "0"]));
 
 #[test]
 fn cli_batch_mixed_lines() {
@@ -90,6 +103,8 @@ fn cli_batch_mixed_lines() {
         r#"{"expr": "ln(x)", "at": {"x": "0"}}"#,
         "",
         r#"{"expr": "x^3", "order": 2, "at": {"x": 3}}"#,
+        r#"{"expr": "x^2*sin(x)", "claim": "x*(2*sin(x) + x*cos(x))"}"#,
+        r#"{"expr": "abs(x)", "claim": "-1", "domain": {"x": ["-4", "-0.1"]}}"#,
     ]
     .join("\n");
     settings().bind(|| assert_cmd_snapshot!("cli_batch_mixed_lines", dydx(&["batch"]).pass_stdin(input)));
@@ -187,6 +202,11 @@ fn exit_codes() {
     assert_eq!(code(&["diff", "x", "--order", "0"]), Some(2));
     assert_eq!(code(&["frobnicate"]), Some(2));
     assert_eq!(code(&["eval", "x"]), Some(2));
+    assert_eq!(code(&["check", "x^2", "--claim", "2*x"]), Some(0));
+    assert_eq!(code(&["check", "x^2", "--claim", "2*x + 1"]), Some(1));
+    assert_eq!(code(&["check", "sqrt(-x^2 - 1)", "--claim", "0"]), Some(1));
+    assert_eq!(code(&["check", "x^2", "--claim", "2*x +"]), Some(2));
+    assert_eq!(code(&["check", "x^2", "--claim", "2*x", "--domain", "x=3..1"]), Some(2));
 }
 
 #[test]

@@ -115,3 +115,41 @@ fn error_fixtures() {
         });
     });
 }
+
+/// One check fixture line: `EXPR | CLAIM [| wrt VAR] [| domain VAR=LO..HI]`.
+fn render_check_case(line: &str) -> String {
+    use dydx::claim::{check_claim, ClaimOptions};
+    let mut parts = line.split('|').map(str::trim);
+    let (src, claim_src) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let f = parse(src).unwrap();
+    let claim = parse(claim_src).unwrap();
+    let mut opts = ClaimOptions::default();
+    let mut wrt = f.variables();
+    for p in parts {
+        if let Some(v) = p.strip_prefix("wrt ") {
+            wrt = vec![v.trim().to_string()];
+        } else if let Some(d) = p.strip_prefix("domain ") {
+            let (v, range) = d.split_once('=').unwrap();
+            let (lo, hi) = range.split_once("..").unwrap();
+            opts.domain
+                .insert(v.into(), (parse_number(lo).unwrap(), parse_number(hi).unwrap()));
+        }
+    }
+    let names: Vec<&str> = wrt.iter().map(String::as_str).collect();
+    let report = check_claim(&f, &claim, &names, &opts);
+    format!(
+        "## `{src}` claimed `{claim_src}`\n{}",
+        dydx::cli::claim_text(&f, &wrt, 1, &report)
+    )
+}
+
+#[test]
+fn check_fixtures() {
+    settings().bind(|| {
+        insta::glob!("fixtures/check/*.txt", |path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let rendered: Vec<String> = cases(&text).map(render_check_case).collect();
+            insta::assert_snapshot!(rendered.join("\n"));
+        });
+    });
+}

@@ -1,0 +1,428 @@
+//! Verifying a hand-derived derivative: proved, refuted with a witness, or unknown.
+//!
+//! Behaviour of [`check_claim`]:
+//! - The claim is first compared with the derivative at seeded points inside both
+//!   domains (32 by default, inside the sampling box). A point where both are defined and
+//!   they differ refutes the claim: the verdict is `not_equivalent`, with that witness,
+//!   both values (exact where rational) and the residual `claim - derivative` simplified.
+//!   Sampling first means no proof can ever overrule a counterexample.
+//! - Otherwise the claim is proved if it can be: by normal forms (the residual
+//!   `claim - derivative` normalises to 0), or by equality saturation with explanations,
+//!   which gives the chain of rewrites, one rule per step. The conditions the rules rely
+//!   on (a cancelled factor is not zero, …) are listed.
+//! - With no proof within budget, agreement at every sampled point is reported as
+//!   numeric evidence, not proof, with how many points were tried, agreed and skipped.
+//! - With no sampled point where both sides are defined and no proof: `unknown`, with why.
+//!
+//! ```
+//! use dydx::{parse, claim::{check_claim, ClaimOptions, Verdict, Method}};
+//! let f = parse("x^2*sin(x)").unwrap();
+//! let right = check_claim(&f, &parse("x^2*cos(x) + 2*x*sin(x)").unwrap(), &["x"], &ClaimOptions::default());
+//! assert_eq!((right.verdict, right.method), (Verdict::Equivalent, Some(Method::Proof)));
+//! let wrong = check_claim(&f, &parse("2*x*cos(x)").unwrap(), &["x"], &ClaimOptions::default());
+//! assert_eq!(wrong.verdict, Verdict::NotEquivalent);
+//! assert!(wrong.witness.is_some());
+//! ```
+
+use crate::check::{compare_with_rounding, seeded_box_point, value_at, Status, Tolerance};
+use crate::eval::{eval_f64, magnitude, Point};
+use crate::expr::{Builder, Expr, Rational};
+use crate::lang::{from_rec_expr, to_rec_expr};
+use crate::simplify::{rules, simplify_at, Budget, ConstantFold, Level};
+use egg::Runner;
+use std::collections::BTreeMap;
+
+/// Options for [`check_claim`].
+#[derive(Clone, Debug)]
+pub struct ClaimOptions {
+    /// How close two values must be to agree.
+    pub tolerance: Tolerance,
+    /// How many seeded points to try.
+    pub points: usize,
+    /// The sampling box per variable; variables not listed use [-3, 3].
+    pub domain: BTreeMap<String, (Rational, Rational)>,
+    /// The e-graph budget for the proof.
+    pub budget: Budget,
+}
+
+impl Default for ClaimOptions {
+    fn default() -> ClaimOptions {
+        ClaimOptions {
+            tolerance: Tolerance::default(),
+            points: 32,
+            domain: BTreeMap::new(),
+            budget: Budget::default(),
+        }
+    }
+}
+
+/// The verdict on a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Equal wherever both are defined (in the sampling box).
+    Equivalent,
+    /// Different somewhere inside the derivative's domain.
+    NotEquivalent,
+    /// Neither a proof nor a point decided.
+    Unknown,
+}
+
+impl Verdict {
+    /// `equivalent`, `not_equivalent` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Equivalent => "equivalent",
+            Verdict::NotEquivalent => "not_equivalent",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// How an `equivalent` verdict was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// A chain of sound rewrites.
+    Proof,
+    /// Agreement at every sampled point: evidence, not proof.
+    Numeric,
+}
+
+impl Method {
+    /// `proof` or `numeric`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Proof => "proof",
+            Method::Numeric => "numeric",
+        }
+    }
+}
+
+/// One step of a proof: the rule applied and the term after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofStep {
+    /// The rule's name (`normal-form` for the canonicalisation steps).
+    pub rule: String,
+    /// The whole term after the step, in the input syntax.
+    pub term: String,
+}
+
+/// A point where the claim and the derivative differ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Witness {
+    /// The point.
+    pub at: Point,
+    /// The derivative's value there.
+    pub derivative: f64,
+    /// Its exact value, when rational.
+    pub derivative_exact: Option<Rational>,
+    /// The claim's value there.
+    pub claim: f64,
+    /// Its exact value, when rational.
+    pub claim_exact: Option<Rational>,
+}
+
+/// Counts from sampling.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Points {
+    /// Points tried.
+    pub tried: usize,
+    /// Points where both sides agreed.
+    pub agreed: usize,
+    /// Points where a side (or the expression) was undefined.
+    pub skipped: usize,
+}
+
+/// The outcome of [`check_claim`].
+#[derive(Clone, Debug)]
+pub struct ClaimReport {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// How `equivalent` was reached.
+    pub method: Option<Method>,
+    /// The derivative, simplified.
+    pub derivative: Expr,
+    /// The claim as parsed.
+    pub claim: Expr,
+    /// The proof, for `equivalent` by proof.
+    pub proof: Option<Vec<ProofStep>>,
+    /// Conditions the proof's rules rely on.
+    pub conditions: Vec<String>,
+    /// The counterexample, for `not_equivalent`.
+    pub witness: Option<Witness>,
+    /// `claim - derivative`, simplified, for `not_equivalent`.
+    pub residual: Option<Expr>,
+    /// Sampling counts.
+    pub points: Points,
+    /// The largest relative difference seen at agreeing points.
+    pub max_rel_diff: f64,
+    /// Why the verdict is `unknown`.
+    pub reason: Option<String>,
+}
+
+/// The condition a rule relies on, if any, in words.
+fn rule_condition(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        "cancel" => "the cancelled factor is not 0",
+        "mul-zero" => "the factor multiplied by 0 is defined",
+        "exp-ln" => "the argument of ln is positive",
+        "recip-sec" => "cos of the argument is not 0",
+        "recip-csc" => "sin of the argument is not 0",
+        "normal-form" | "difference-is-zero" => "both sides are defined (terms that cancel are defined)",
+        _ => return None,
+    })
+}
+
+/// Checks `claim` against the derivative of `f` with respect to `wrt` (successively).
+pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) -> ClaimReport {
+    let mut d = f.clone();
+    for (k, v) in wrt.iter().enumerate() {
+        let level = if k + 1 == wrt.len() { Level::Full } else { Level::Fast };
+        d = simplify_at(&crate::diff(&d, v), level, &opts.budget).0;
+    }
+    let mut report = ClaimReport {
+        verdict: Verdict::Unknown,
+        method: None,
+        derivative: d.clone(),
+        claim: claim.clone(),
+        proof: None,
+        conditions: Vec::new(),
+        witness: None,
+        residual: None,
+        points: Points::default(),
+        max_rel_diff: 0.0,
+        reason: None,
+    };
+    // The variables to sample: those of the expression, the claim and any box given.
+    let mut vars = f.variables();
+    for v in claim
+        .variables()
+        .into_iter()
+        .chain(d.variables())
+        .chain(opts.domain.keys().cloned())
+    {
+        if !vars.contains(&v) {
+            vars.push(v);
+        }
+    }
+    for k in 0..opts.points {
+        let at = seeded_box_point(&vars, &opts.domain, k);
+        report.points.tried += 1;
+        let (dv, dx, _) = value_at(&d, &at);
+        let (cv, cx, _) = value_at(claim, &at);
+        let (Ok(dv), Ok(cv), Ok(_)) = (dv, cv, eval_f64(f, &at)) else {
+            report.points.skipped += 1;
+            continue;
+        };
+        let m = magnitude(&d, &at)
+            .unwrap_or(0.0)
+            .max(magnitude(claim, &at).unwrap_or(0.0));
+        let agree = match (&dx, &cx) {
+            // Both exact: they agree only if equal.
+            (Some(a), Some(b)) => crate::expr::rational_eq(a, b),
+            _ => compare_with_rounding(dv, cv, &opts.tolerance, m).status == Status::Pass,
+        };
+        if agree {
+            report.points.agreed += 1;
+            let scale = dv.abs().max(cv.abs());
+            if scale > 0.0 {
+                report.max_rel_diff = report.max_rel_diff.max((dv - cv).abs() / scale);
+            }
+        } else {
+            report.verdict = Verdict::NotEquivalent;
+            report.witness = Some(Witness {
+                at,
+                derivative: dv,
+                derivative_exact: dx,
+                claim: cv,
+                claim_exact: cx,
+            });
+            let mut b = Builder::new();
+            let (ci, di) = (b.import(claim), b.import(&d));
+            let r = b.sub(ci, di);
+            report.residual = Some(simplify_at(&b.finish(r), Level::Full, &opts.budget).0);
+            return report;
+        }
+    }
+    if let Some(steps) = prove(&d, claim, &opts.budget) {
+        let mut conditions: Vec<String> = steps
+            .iter()
+            .filter_map(|s| rule_condition(&s.rule))
+            .map(str::to_string)
+            .collect();
+        conditions.sort();
+        conditions.dedup();
+        report.verdict = Verdict::Equivalent;
+        report.method = Some(Method::Proof);
+        report.proof = Some(steps);
+        report.conditions = conditions;
+        return report;
+    }
+    if report.points.agreed > 0 {
+        report.verdict = Verdict::Equivalent;
+        report.method = Some(Method::Numeric);
+    } else {
+        report.reason = Some(format!(
+            "no proof within the budget, and none of the {} sampled points lies inside both domains",
+            report.points.tried
+        ));
+    }
+    report
+}
+
+/// A proof that `a` and `b` are equal, as a chain of rewrites from `a` to `b`.
+fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<Vec<ProofStep>> {
+    if a == b {
+        return Some(vec![ProofStep {
+            rule: "identical".into(),
+            term: b.to_string(),
+        }]);
+    }
+    // Normal forms: the difference normalises to 0.
+    let na = crate::normal::normalize(a);
+    let nb = crate::normal::normalize(b);
+    let mut builder = Builder::new();
+    let (ia, ib) = (builder.import(&na), builder.import(&nb));
+    let diff = builder.sub(ia, ib);
+    let residual = crate::normal::normalize(&builder.finish(diff));
+    if na == nb || residual.as_num().is_some_and(num_traits::Zero::is_zero) {
+        // Read from the claim to the derivative: the claim, its normal form, then the
+        // derivative's normal form (the same, or differing by terms that cancel).
+        let mut steps = vec![ProofStep {
+            rule: "claim".into(),
+            term: b.to_string(),
+        }];
+        if nb != *b {
+            steps.push(ProofStep {
+                rule: "normal-form".into(),
+                term: nb.to_string(),
+            });
+        }
+        if na != nb {
+            steps.push(ProofStep {
+                rule: "difference-is-zero".into(),
+                term: na.to_string(),
+            });
+        }
+        if na != *a {
+            steps.push(ProofStep {
+                rule: "normal-form".into(),
+                term: a.to_string(),
+            });
+        }
+        return Some(steps);
+    }
+    // Equality saturation with explanations.
+    let (ra, rb) = (to_rec_expr(&na), to_rec_expr(&nb));
+    let mut runner: Runner<crate::Node, ConstantFold> = Runner::new(ConstantFold::default())
+        .with_explanations_enabled()
+        .with_iter_limit(budget.iter_limit)
+        .with_node_limit(budget.node_limit)
+        .with_time_limit(budget.time_limit)
+        .with_expr(&ra)
+        .with_expr(&rb)
+        .with_hook(|runner| {
+            let (x, y) = (runner.roots[0], runner.roots[1]);
+            if runner.egraph.find(x) == runner.egraph.find(y) {
+                Err("proved".to_string())
+            } else if runner.egraph.analysis.conflict {
+                Err("constant conflict".to_string())
+            } else {
+                Ok(())
+            }
+        })
+        .run(&rules());
+    if runner.egraph.analysis.conflict {
+        return None;
+    }
+    let (x, y) = (runner.roots[0], runner.roots[1]);
+    if runner.egraph.find(x) != runner.egraph.find(y) {
+        return None;
+    }
+    let mut explanation = runner.explain_equivalence(&ra, &rb);
+    let flat = explanation.make_flat_explanation().clone();
+    let mut steps = vec![ProofStep {
+        rule: "derivative".into(),
+        term: a.to_string(),
+    }];
+    if na != *a {
+        steps.push(ProofStep {
+            rule: "normal-form".into(),
+            term: na.to_string(),
+        });
+    }
+    for term in flat.iter().skip(1) {
+        let rule = term_rule(term).unwrap_or_else(|| "congruence".to_string());
+        steps.push(ProofStep {
+            rule,
+            term: from_rec_expr(&term.get_recexpr()).to_string(),
+        });
+    }
+    if nb != *b {
+        steps.push(ProofStep {
+            rule: "normal-form".into(),
+            term: b.to_string(),
+        });
+    }
+    // Shortened to what a person needs: steps that print the same as the step before
+    // (reordering, re-association, folding a constant) are dropped.
+    steps.dedup_by(|later, earlier| later.term == earlier.term);
+    Some(steps)
+}
+
+/// The rule applied at some position of a flat explanation term.
+fn term_rule(term: &egg::FlatTerm<crate::Node>) -> Option<String> {
+    if let Some(r) = term.forward_rule.or(term.backward_rule) {
+        return Some(r.to_string());
+    }
+    term.children.iter().find_map(term_rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn check(f: &str, claim: &str, wrt: &str) -> ClaimReport {
+        check_claim(
+            &parse(f).unwrap(),
+            &parse(claim).unwrap(),
+            &[wrt],
+            &ClaimOptions::default(),
+        )
+    }
+
+    #[test]
+    fn classic_cases() {
+        let proved = check("x^2*sin(x)", "x*(2*sin(x) + x*cos(x))", "x");
+        assert_eq!(
+            (proved.verdict, proved.method),
+            (Verdict::Equivalent, Some(Method::Proof))
+        );
+        let sign_slip = check("cos(3*x)", "3*sin(3*x)", "x");
+        assert_eq!(sign_slip.verdict, Verdict::NotEquivalent);
+        assert_eq!(sign_slip.residual.map(|r| r.to_string()).as_deref(), Some("6*sin(3*x)"));
+        let missing_ln = check("2^x", "2^x", "x");
+        assert_eq!(missing_ln.verdict, Verdict::NotEquivalent);
+        let partial = check("sqrt(x^2)", "1", "x");
+        assert_eq!(partial.verdict, Verdict::NotEquivalent, "agrees only for x > 0");
+    }
+
+    #[test]
+    fn sampling_box_restricts_the_domain() {
+        let mut opts = ClaimOptions::default();
+        opts.domain.insert(
+            "x".into(),
+            (Rational::new(1.into(), 10.into()), Rational::from_integer(4.into())),
+        );
+        let r = check_claim(&parse("abs(x)").unwrap(), &parse("1").unwrap(), &["x"], &opts);
+        assert_eq!(r.verdict, Verdict::Equivalent);
+        assert_eq!(r.method, Some(Method::Numeric));
+    }
+
+    #[test]
+    fn unknown_when_no_point_is_in_the_domain() {
+        let r = check("sqrt(-x^2 - 1)", "0", "x");
+        assert_eq!(r.verdict, Verdict::Unknown);
+        assert!(r.reason.is_some());
+    }
+}
