@@ -97,6 +97,18 @@ impl Method {
     }
 }
 
+/// The steps a person needs: those whose printed term differs from the step before
+/// (a reordering, re-association or folded constant prints the same and is dropped).
+pub fn readable_steps(steps: &[ProofStep]) -> Vec<&ProofStep> {
+    let mut out: Vec<&ProofStep> = Vec::new();
+    for s in steps {
+        if out.last().is_none_or(|last| last.term != s.term) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// One step of a proof: the rule applied and the term after it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProofStep {
@@ -143,7 +155,7 @@ pub struct ClaimReport {
     pub derivative: Expr,
     /// The claim as parsed.
     pub claim: Expr,
-    /// The proof, for `equivalent` by proof.
+    /// The proof, for `equivalent` by proof: every rewrite, in order.
     pub proof: Option<Vec<ProofStep>>,
     /// Conditions the proof's rules rely on.
     pub conditions: Vec<String>,
@@ -363,9 +375,6 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<Vec<ProofStep>> {
             term: b.to_string(),
         });
     }
-    // Shortened to what a person needs: steps that print the same as the step before
-    // (reordering, re-association, folding a constant) are dropped.
-    steps.dedup_by(|later, earlier| later.term == earlier.term);
     Some(steps)
 }
 

@@ -832,12 +832,12 @@ pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> St
     match (r.verdict, r.method) {
         (Verdict::Equivalent, Some(Method::Proof)) => {
             t.push_str("verdict: equivalent, proved\n");
-            let steps = r.proof.as_deref().unwrap_or(&[]);
+            let steps = crate::claim::readable_steps(r.proof.as_deref().unwrap_or(&[]));
             let width = steps.iter().map(|s| s.rule.len()).max().unwrap_or(0);
             let shown: Vec<&crate::claim::ProofStep> = if steps.len() <= PROOF_LINES {
-                steps.iter().collect()
+                steps.clone()
             } else {
-                steps[..PROOF_LINES / 2].iter().chain(steps[steps.len() - PROOF_LINES / 2..].iter()).collect()
+                steps[..PROOF_LINES / 2].iter().chain(steps[steps.len() - PROOF_LINES / 2..].iter()).copied().collect()
             };
             for (k, step) in shown.iter().enumerate() {
                 if steps.len() > PROOF_LINES && k == PROOF_LINES / 2 {

@@ -1,0 +1,20 @@
+//! The 10th derivative of sin(sin(sin(sin(x)))) at each simplification level: time and size.
+//!
+//! `cargo run --release --example sin4`
+fn main() {
+    let f = dydx::parse("sin(sin(sin(sin(x))))").expect("parses");
+    let budget = dydx::simplify::Budget::default();
+    for level in [dydx::simplify::Level::None, dydx::simplify::Level::Fast] {
+        let start = std::time::Instant::now();
+        let mut d = f.clone();
+        for _ in 0..10 {
+            d = dydx::simplify::simplify_at(&dydx::diff(&d, "x"), level, &budget).0;
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "{level:?}: {elapsed:?}, {} DAG nodes, {} printed ops (SymEngine: 11.8 ms, 16,598 ops)",
+            d.len(),
+            d.op_count()
+        );
+    }
+}
