@@ -376,6 +376,12 @@ impl fmt::Debug for Expr {
 /// any derivative takes time and memory linear in the input.
 pub const FLATTEN_WIDTH: usize = 48;
 
+/// How many terms a sum may have and still absorb nested sums or take a number
+/// distributed over it. Sums are not built up in chains the way products are (the
+/// chain rule multiplies), so this can be much wider than [`FLATTEN_WIDTH`]; wide sums
+/// must collect like terms, or high-order derivatives grow without bound.
+pub const SUM_WIDTH: usize = 4096;
+
 /// The largest integer, in bits, that constant folding will produce; a larger power
 /// such as `2^65536` is kept unevaluated.
 pub const FOLD_BITS: u64 = 1 << 16;
@@ -602,7 +608,7 @@ impl Builder {
         let mut flat = Vec::with_capacity(width);
         for t in terms {
             match self.node(t) {
-                Node::Add(c) if width <= FLATTEN_WIDTH || c.len() == 1 => flat.extend(c.iter().copied()),
+                Node::Add(c) if width <= SUM_WIDTH || c.len() == 1 => flat.extend(c.iter().copied()),
                 _ => flat.push(t),
             }
         }
@@ -788,7 +794,7 @@ impl Builder {
                 .filter(|&k| match self.node(out[k]) {
                     Node::Pow([b, e]) => {
                         self.as_num(*e).is_some_and(|r| rational_is(r, -1))
-                            && matches!(self.node(*b), Node::Add(ts) if ts.len() <= FLATTEN_WIDTH)
+                            && matches!(self.node(*b), Node::Add(ts) if ts.len() <= SUM_WIDTH)
                     }
                     _ => false,
                 })
@@ -810,7 +816,7 @@ impl Builder {
         if coefficient.is_negative() && out.len() >= 2 {
             let first_sum = out
                 .iter()
-                .position(|&f| matches!(self.node(f), Node::Add(ts) if ts.len() <= FLATTEN_WIDTH));
+                .position(|&f| matches!(self.node(f), Node::Add(ts) if ts.len() <= SUM_WIDTH));
             if let Some(k) = first_sum {
                 out[k] = self.neg(out[k]);
                 coefficient = -coefficient;
@@ -833,7 +839,7 @@ impl Builder {
         // `2*(x + 1)` prints as `2*x + 2`. Wide sums stay grouped (linear size).
         if out.len() == 1 && !coefficient.is_one() {
             if let Node::Add(ts) = self.node(out[0]) {
-                if ts.len() <= FLATTEN_WIDTH {
+                if ts.len() <= SUM_WIDTH {
                     let ts = ts.clone();
                     let c = self.num(coefficient);
                     let scaled: Vec<Id> = ts.iter().map(|&t| self.mul([c, t])).collect();
