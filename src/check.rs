@@ -259,23 +259,29 @@ pub struct SampleSummary {
     pub first_failure: Option<Point>,
 }
 
+/// SplitMix64: a tiny, fixed pseudo-random sequence, the same on every machine.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
 /// Number of seeded points [`sample_check`] tries.
 pub const SAMPLE_POINTS: usize = 8;
 
 /// The `k`-th seeded point for these variables: rationals with two decimals in
 /// [-3, 3], from a fixed SplitMix64 sequence, so every run tries the same points.
 pub fn seeded_point(vars: &[String], k: usize) -> Point {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (k as u64).wrapping_mul(0xD1B5_4A32_D192_ED03);
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut rng = SplitMix64(0x9E37_79B9_7F4A_7C15 ^ (k as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
     vars.iter()
         .map(|v| {
-            let hundredths = (next() % 601) as i64 - 300;
+            let hundredths = (rng.next() % 601) as i64 - 300;
             (v.clone(), Rational::new(hundredths.into(), 100.into()))
         })
         .collect()
@@ -289,20 +295,13 @@ pub fn seeded_box_point(
     domain: &std::collections::BTreeMap<String, (Rational, Rational)>,
     k: usize,
 ) -> Point {
-    let mut state: u64 = 0xD1B5_4A32_D192_ED03 ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut rng = SplitMix64(0xD1B5_4A32_D192_ED03 ^ (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let default = (Rational::from_integer((-3).into()), Rational::from_integer(3.into()));
     vars.iter()
         .map(|v| {
             let (lo, hi) = domain.get(v).unwrap_or(&default);
             // Odd thousandths avoid landing exactly on 0 or on the ends of the box.
-            let u = Rational::new(((next() % 500) * 2 + 1).into(), 1000.into());
+            let u = Rational::new(((rng.next() % 500) * 2 + 1).into(), 1000.into());
             (v.clone(), lo + (hi - lo) * u)
         })
         .collect()

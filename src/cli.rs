@@ -312,36 +312,7 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
             req.order
         )));
     }
-    let wrt = if req.wrt.is_empty() {
-        let vars = f.variables();
-        match vars.len() {
-            0 => vec!["x".to_string()],
-            1 => vars,
-            _ => {
-                return Err(Failure::Usage(format!(
-                    "the expression has several variables ({}); say which with --wrt",
-                    vars.join(", ")
-                )))
-            }
-        }
-    } else {
-        req.wrt.clone()
-    };
-    for v in &wrt {
-        if crate::parse(v)
-            .ok()
-            .and_then(|e| {
-                if let crate::Node::Var(_) = e.node(e.root()) {
-                    Some(())
-                } else {
-                    None
-                }
-            })
-            .is_none()
-        {
-            return Err(Failure::Usage(format!("--wrt expects a variable name, got '{v}'")));
-        }
-    }
+    let wrt = resolve_wrt(&f, &req.wrt)?;
     let sequence: Vec<&str> = (0..req.order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
     let budget = Budget::default();
     // Intermediate derivatives get the fast normal form (when simplifying at all), the

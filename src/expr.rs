@@ -535,6 +535,27 @@ impl Builder {
         Expr { nodes }
     }
 
+    /// Rebuilds `node` through the smart constructors, with each child id mapped by
+    /// `child`: the way to bring a node from another arena into canonical form here.
+    pub fn make(&mut self, node: &Node, child: impl Fn(Id) -> Id) -> Id {
+        match node {
+            Node::Num(r) => self.num(r.clone()),
+            Node::Var(s) => self.intern(Node::Var(*s)),
+            Node::Const(k) => self.constant(*k),
+            Node::Add(ts) => {
+                let ids: Vec<Id> = ts.iter().map(|k| child(*k)).collect();
+                self.add(ids)
+            }
+            Node::Mul(fs) => {
+                let ids: Vec<Id> = fs.iter().map(|k| child(*k)).collect();
+                self.mul(ids)
+            }
+            Node::Pow([x, y]) => self.pow(child(*x), child(*y)),
+            Node::Log([x, y]) => self.log(child(*x), child(*y)),
+            Node::Call(f, [x]) => self.call(*f, child(*x)),
+        }
+    }
+
     /// `-u`.
     pub fn neg(&mut self, u: Id) -> Id {
         let m1 = self.int(-1);

@@ -73,22 +73,7 @@ struct Normalizer {
 impl Normalizer {
     /// Rebuilds a node of the input with new children.
     fn rebuild(&mut self, node: &Node, c: impl Fn(Id) -> Id) -> Id {
-        match node {
-            Node::Num(r) => self.b.num(r.clone()),
-            Node::Var(s) => self.b.var(s.as_str()),
-            Node::Const(k) => self.b.constant(*k),
-            Node::Add(ts) => {
-                let ids: Vec<Id> = ts.iter().map(|k| c(*k)).collect();
-                self.b.add(ids)
-            }
-            Node::Mul(fs) => {
-                let ids: Vec<Id> = fs.iter().map(|k| c(*k)).collect();
-                self.b.mul(ids)
-            }
-            Node::Pow([x, y]) => self.b.pow(c(*x), c(*y)),
-            Node::Log([x, y]) => self.b.log(c(*x), c(*y)),
-            Node::Call(f, [x]) => self.b.call(*f, c(*x)),
-        }
+        self.b.make(node, c)
     }
 
     /// The best of `id`, its expansion and its form over a common denominator.
