@@ -154,32 +154,7 @@ pub fn build(b: &mut Builder, rec: &RecExpr<Node>) -> Id {
     let nodes = rec.as_ref();
     let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
     for node in nodes {
-        let c = |k: &Id| map[k.index()];
-        let id = match node {
-            Node::Num(r) => b.num(r.clone()),
-            Node::Var(s) => b.var(s.as_str()),
-            Node::Const(k) => b.constant(*k),
-            Node::Add(ch) => {
-                let ids: Vec<Id> = ch.iter().map(c).collect();
-                b.add(ids)
-            }
-            Node::Mul(ch) => {
-                let ids: Vec<Id> = ch.iter().map(c).collect();
-                b.mul(ids)
-            }
-            Node::Pow([x, y]) => {
-                let (x, y) = (c(x), c(y));
-                b.pow(x, y)
-            }
-            Node::Log([x, y]) => {
-                let (x, y) = (c(x), c(y));
-                b.log(x, y)
-            }
-            Node::Call(f, [x]) => {
-                let x = c(x);
-                b.call(*f, x)
-            }
-        };
+        let id = b.make(node, |k| map[k.index()]);
         map.push(id);
     }
     map.last()
