@@ -302,6 +302,16 @@ mod tests {
     }
 
     #[test]
+    fn odd_and_even_functions_take_out_the_sign() {
+        assert_eq!(parse("sin(-x)").unwrap().to_string(), "-sin(x)");
+        assert_eq!(parse("cos(-2*x)").unwrap().to_string(), "cos(2*x)");
+        assert_eq!(parse("sinh(1 - x)").unwrap().to_string(), "sinh(1 - x)");
+        assert_eq!(parse("tan(-x - 1)").unwrap().to_string(), "-tan(x + 1)");
+        assert_eq!(parse("(1/2)^x").unwrap().to_string(), "2^(-x)");
+        assert_eq!(parse("ln(1/3)").unwrap().to_string(), "-ln(3)");
+    }
+
+    #[test]
     fn chain_rule_for_each_function() {
         let cases = [
             ("sin(2*x)", "2*cos(2*x)"),

@@ -820,7 +820,16 @@ impl Builder {
                     _ => false,
                 })
                 .collect();
-            if let [k] = sums[..] {
+            // Only when the sum would be alone with the number in the denominator: with
+            // other denominator factors (`1/(3*x^2*(…))`) the printed form is faithful as is.
+            let denominators = out
+                .iter()
+                .filter(
+                    |&&f| matches!(self.node(f), Node::Pow([_, e]) if self.as_num(*e).is_some_and(Signed::is_negative)),
+                )
+                .count();
+            if let ([k], 1) = (&sums[..], denominators) {
+                let k = *k;
                 if let Node::Pow([b, _]) = self.node(out[k]).clone() {
                     let d = Rational::from_integer(coefficient.denom().clone());
                     let dn = self.num(d.clone());
@@ -890,6 +899,14 @@ impl Builder {
             return self.call(Func::Exp, exponent);
         }
         let Some(e) = self.as_num(exponent).cloned() else {
+            // (1/q)^u = q^(-u): `2^(-x)`, not `(1/2)^x`.
+            if let Some(b) = self.as_num(base) {
+                if b.numer().is_one() && !b.denom().is_one() {
+                    let q = self.num(Rational::from_integer(b.denom().clone()));
+                    let minus = self.neg(exponent);
+                    return self.pow(q, minus);
+                }
+            }
             return self.intern(Node::Pow([base, exponent]));
         };
         if let Some(b) = self.as_num(base).cloned() {
@@ -955,6 +972,36 @@ impl Builder {
                 return self.num(v);
             }
         }
+        // Odd and even functions take the sign out of a negative argument:
+        // sin(-u) = -sin(u), cos(-u) = cos(u), as a person writes them.
+        let odd = matches!(
+            f,
+            Func::Sin
+                | Func::Tan
+                | Func::Cot
+                | Func::Csc
+                | Func::Asin
+                | Func::Atan
+                | Func::Sinh
+                | Func::Tanh
+                | Func::Asinh
+                | Func::Atanh
+                | Func::Sign
+        );
+        let even = matches!(f, Func::Cos | Func::Sec | Func::Cosh | Func::Abs);
+        if (odd || even) && self.is_negative_form(arg) {
+            let positive = self.neg(arg);
+            let v = self.call(f, positive);
+            return if odd { self.neg(v) } else { v };
+        }
+        if let (Func::Ln, Some(r)) = (f, self.as_num(arg)) {
+            // ln(1/q) = -ln(q)
+            if r.numer().is_one() && !r.denom().is_one() {
+                let q = self.num(Rational::from_integer(r.denom().clone()));
+                let l = self.call(Func::Ln, q);
+                return self.neg(l);
+            }
+        }
         match (f, self.node(arg)) {
             (Func::Ln, Node::Call(Func::Exp, [u])) => return *u,
             (Func::Exp, Node::Call(Func::Ln, [u])) => return *u,
@@ -962,6 +1009,17 @@ impl Builder {
             _ => {}
         }
         self.intern(Node::Call(f, [arg]))
+    }
+
+    /// Whether a node reads as negative: a negative number, a product with a negative
+    /// coefficient, or a sum of such terms only.
+    fn is_negative_form(&self, id: Id) -> bool {
+        match self.node(id) {
+            Node::Num(r) => r.is_negative(),
+            Node::Mul(fs) => self.as_num(fs[0]).is_some_and(Signed::is_negative),
+            Node::Add(ts) => ts.iter().all(|&t| self.is_negative_form(t)),
+            _ => false,
+        }
     }
 
     /// `log(x, b)`, the logarithm of `x` to base `b`.
