@@ -220,3 +220,40 @@ fn every_check_case_gets_the_right_verdict() {
     assert!(proved * 100 >= equivalent * 60, "{proved} of {equivalent} proved");
     eprintln!("check corpus: {correct} correct claims, {equivalent} equivalent, {proved} proved");
 }
+
+/// The simplifier's size targets on the reference corpus: the printed derivative is no
+/// longer than SymPy's `diff` for at least 95% of cases, strictly shorter for at least
+/// 40%, and never longer than the unsimplified derivative.
+#[test]
+fn simplified_derivatives_are_no_longer_than_sympys() {
+    use dydx::print::op_count_text;
+    use dydx::simplify::{simplify_at, Budget, Level};
+    let cases = lines("diff_cases.jsonl");
+    let budget = Budget::default();
+    let (mut not_longer, mut shorter) = (0, 0);
+    for case in &cases {
+        let id = case["id"].as_str().unwrap();
+        let f = parse(case["expr"].as_str().unwrap()).unwrap();
+        let wrt = case["wrt"].as_str().unwrap();
+        let order = case["order"].as_u64().unwrap() as usize;
+        let mut d = f.clone();
+        for k in 0..order {
+            let raw = diff(&d, wrt);
+            let level = if k + 1 == order { Level::Full } else { Level::Fast };
+            let (s, report) = simplify_at(&raw, level, &budget);
+            assert!(
+                s.op_count() <= raw.op_count(),
+                "{id}: simplified is longer than unsimplified"
+            );
+            assert_eq!(report.ops_after, s.op_count(), "{id}: report");
+            d = s;
+        }
+        let ours = op_count_text(&print(&d));
+        let theirs = case["sympy_diff_ops"].as_u64().unwrap() as usize;
+        not_longer += usize::from(ours <= theirs);
+        shorter += usize::from(ours < theirs);
+    }
+    let n = cases.len();
+    assert!(not_longer * 100 >= n * 95, "{not_longer} of {n} no longer than SymPy");
+    assert!(shorter * 100 >= n * 40, "{shorter} of {n} shorter than SymPy");
+}
