@@ -767,10 +767,11 @@ fn exit_for_verdict(v: Verdict) -> u8 {
     }
 }
 
+/// The exact value when it is short enough to read, else the decimal.
 fn value_or_exact(v: f64, exact: &Option<crate::Rational>) -> String {
     match exact {
-        Some(x) => rational_to_string(x),
-        None => format_f64(v),
+        Some(x) if rational_to_string(x).len() <= 12 => rational_to_string(x),
+        _ => format_f64(v),
     }
 }
 
