@@ -8,6 +8,7 @@ use crate::claim::{check_claim, ClaimOptions, ClaimReport, Method, Verdict};
 use crate::diff::diff;
 use crate::eval::{format_f64, parse_number, Point};
 use crate::expr::{natural_cmp, Expr};
+use crate::format;
 use crate::limits::MAX_ORDER;
 use crate::parse::{parse, ParseError};
 use crate::print::rational_to_string;
@@ -139,6 +140,15 @@ impl From<SimplifyArg> for Level {
 enum Format {
     Text,
     Json,
+    Latex,
+    Python,
+    C,
+    Rust,
+    Sexpr,
+}
+
+fn unsupported(format: Format, command: &str) -> Failure {
+    Failure::Usage(format!("--format {format:?} is not available for {command}").to_lowercase())
 }
 
 /// Something the user got wrong: exit code 2.
@@ -414,6 +424,7 @@ fn diff_json(o: &DiffOutcome) -> Value {
         (None, None) => {}
     }
     m.insert("simplify".into(), simplify_json(&o.simplified));
+    m.insert("ast".into(), format::ast(&o.derivative));
     Value::Object(m)
 }
 
@@ -557,11 +568,63 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
         tol,
         level: args.check.simplify.into(),
     })?;
+    let name = function_name(&o.wrt, o.order);
     match args.check.format {
         Format::Json => out.push_str(&format!("{}\n", diff_json(&o))),
         Format::Text => out.push_str(&diff_text(&o, &tol)),
+        Format::Latex => out.push_str(&format!(
+            "{}\\left({}\\right) = {}\n",
+            latex_operator(&o.wrt, o.order),
+            format::latex(&o.f),
+            format::latex(&o.derivative)
+        )),
+        Format::Python => out.push_str(&format::python_function(&o.derivative, &name, &parameters(&o))),
+        Format::C => out.push_str(&format::c_function(&o.derivative, &name, &parameters(&o))),
+        Format::Rust => out.push_str(&format::rust_function(&o.derivative, &name, &parameters(&o))),
+        Format::Sexpr => out.push_str(&format!("{}\n", format::sexpr(&o.derivative))),
     }
     Ok(exit_for(o.status()))
+}
+
+/// The parameters of generated code: every variable of the original expression and
+/// of the derivative, sorted by name, so the function has the expression's signature.
+fn parameters(o: &DiffOutcome) -> Vec<String> {
+    let mut vars = o.f.variables();
+    for v in o.derivative.variables() {
+        if !vars.contains(&v) {
+            vars.push(v);
+        }
+    }
+    vars.sort_by(|a, b| natural_cmp(a, b));
+    vars
+}
+
+/// `df_dx`, `d2f_dx2`, `d2f_dxdy`: a function name for generated code.
+fn function_name(wrt: &[String], order: usize) -> String {
+    let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    if seq.len() == 1 {
+        format!("df_d{}", seq[0])
+    } else if seq.iter().all(|v| *v == seq[0]) {
+        format!("d{}f_d{}{}", seq.len(), seq[0], seq.len())
+    } else {
+        format!("d{}f_d{}", seq.len(), seq.join("d"))
+    }
+}
+
+/// `\frac{d}{dx}`, `\frac{d^{2}}{dx^{2}}`, `\frac{\partial^{2}}{\partial x \partial y}`.
+fn latex_operator(wrt: &[String], order: usize) -> String {
+    let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let n = seq.len();
+    if seq.iter().all(|v| *v == seq[0]) {
+        if n == 1 {
+            format!("\\frac{{d}}{{d{}}}", seq[0])
+        } else {
+            format!("\\frac{{d^{{{n}}}}}{{d{}^{{{n}}}}}", seq[0])
+        }
+    } else {
+        let parts: Vec<String> = seq.iter().map(|v| format!("\\partial {v}")).collect();
+        format!("\\frac{{\\partial^{{{n}}}}}{{{}}}", parts.join(" "))
+    }
 }
 
 fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failure> {
@@ -579,12 +642,14 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let mut autograd = Map::new();
     let mut checks = Map::new();
     let mut simplify_reports = Map::new();
+    let mut partials: Vec<(String, Expr)> = Vec::new();
     let mut text = format!("grad ({f})\n");
     let mut worst = Status::Pass;
     let mut rows = Vec::new();
     for v in &vars {
         let (d, simplified) = simplify_at(&diff(&f, v), args.simplify.into(), &Budget::default());
         simplify_reports.insert(v.clone(), simplify_json(&simplified));
+        partials.push((v.clone(), d.clone()));
         gradient.insert(v.clone(), json!(d.to_string()));
         text.push_str(&format!("  d/d{v} = {d}\n"));
         match &at {
@@ -633,6 +698,17 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             out.push_str(&format!("{j}\n"));
         }
         Format::Text => out.push_str(&text),
+        Format::Latex => {
+            let rows: Vec<String> = partials
+                .iter()
+                .map(|(v, d)| format!("\\frac{{\\partial f}}{{\\partial {v}}} &= {}", format::latex(d)))
+                .collect();
+            out.push_str(&format!(
+                "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
+                rows.join(" \\\\\n")
+            ));
+        }
+        other => return Err(unsupported(other, "grad")),
     }
     Ok(exit_for(worst))
 }
@@ -703,6 +779,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 Err(u) => out.push_str(&format!("autograd gradient: undefined ({u})\n")),
             }
         }
+        other => return Err(unsupported(other, "eval")),
     }
     Ok(0)
 }
@@ -1140,6 +1217,15 @@ pub fn main() -> ExitCode {
                     match format {
                         Format::Json => out.push_str(&format!("{}\n", claim_json(&f, &wrt, order, &report))),
                         Format::Text => out.push_str(&claim_text(&f, &wrt, order, &report)),
+                        Format::Latex => out.push_str(&format!(
+                            "{}\\left({}\\right) = {} \\quad\\text{{claim: }} {} \\quad\\text{{({})}}\n",
+                            latex_operator(&wrt, order),
+                            format::latex(&f),
+                            format::latex(&report.derivative),
+                            format::latex(&report.claim),
+                            report.verdict.as_str().replace('_', " ")
+                        )),
+                        other => return Err(unsupported(other, "check")),
                     }
                     Ok(exit_for_verdict(report.verdict))
                 })();
@@ -1157,7 +1243,7 @@ pub fn main() -> ExitCode {
         Ok((format, Err(f), _)) => {
             match format {
                 Format::Json => println!("{}", json!({"error": f.to_json()})),
-                Format::Text => eprint!("{}", f.render()),
+                _ => eprint!("{}", f.render()),
             }
             ExitCode::from(2)
         }

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod diff;
 pub mod eval;
 pub mod expr;
+pub mod format;
 pub mod lang;
 pub mod limits;
 pub mod normal;

@@ -50,6 +50,24 @@ snap!(
     ])
 );
 snap!(cli_parse_error_text, dydx(&["diff", "2*sinn(x) + 1"]));
+snap!(
+    cli_format_latex,
+    dydx(&["diff", "x^2*sin(x)/(1 + x^2)", "--format", "latex"])
+);
+snap!(
+    cli_format_python,
+    dydx(&["diff", "x^2*sin(y)", "--wrt", "x", "--format", "python"])
+);
+snap!(cli_format_c, dydx(&["diff", "sqrt(x)*exp(-x)", "--format", "c"]));
+snap!(
+    cli_format_rust,
+    dydx(&["diff", "x^3*y^2", "--wrt", "x", "--wrt", "y", "--format", "rust"])
+);
+snap!(
+    cli_format_sexpr,
+    dydx(&["diff", "atan(x/y)", "--wrt", "x", "--format", "sexpr"])
+);
+snap!(cli_grad_latex, dydx(&["grad", "x*y + y^2*z", "--format", "latex"]));
 snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
 snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));
 snap!(

@@ -1,0 +1,621 @@
+//! Output formats besides the input syntax: LaTeX, Python (NumPy), C, Rust, and egg's
+//! s-expressions.
+//!
+//! Behaviour:
+//! - [`latex`]: `\frac{}{}` for quotients, `\sin`, `\ln`, `\sqrt{}`, `e^{…}`,
+//!   `\left(\right)` only where needed, `\cdot` between numbers.
+//! - [`python`]: NumPy names (`np.sin`, `np.log`, `np.pi`) and `**`; exact numbers as
+//!   floating-point literals, so the code runs as it is.
+//! - [`c`]: C99 with `<math.h>` (`pow`, `sin`, `log`, `fabs`, `M_PI`); [`c_function`]
+//!   wraps it as `double f(double x, …)`.
+//! - [`rust`]: `f64` methods (`x.sin()`, `x.powi(2)`, `x.powf(y)`); [`rust_function`]
+//!   wraps it as `fn f(x: f64, …) -> f64`.
+//! - [`sexpr`]: egg's syntax, which reads back with [`from_sexpr`].
+//!
+//! ```
+//! use dydx::{parse, format};
+//! let e = parse("x^2/(2*y) + sin(x)").unwrap();
+//! assert_eq!(format::latex(&e), r"\frac{x^{2}}{2 y} + \sin\left(x\right)");
+//! assert_eq!(format::python(&e), "x**2/(2.0*y) + np.sin(x)");
+//! assert_eq!(format::sexpr(&e), "(+ (* 1/2 (^ x 2) (^ y -1)) (sin x))");
+//! assert_eq!(format::from_sexpr(&format::sexpr(&e)).unwrap(), e);
+//! ```
+
+use crate::expr::{Constant, Expr, Func, Id, Node, Rational};
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+/// The expression in egg's s-expression syntax (n-ary sums and products).
+pub fn sexpr(e: &Expr) -> String {
+    let rec: egg::RecExpr<Node> = e.nodes().to_vec().into();
+    rec.to_string()
+}
+
+/// The expression as a JSON tree: `{"op": "+", "args": [...]}` for operations and
+/// calls, `{"num": "3/2"}`, `{"var": "x"}` and `{"const": "pi"}` for leaves.
+pub fn ast(e: &Expr) -> serde_json::Value {
+    ast_at(e, e.root())
+}
+
+fn ast_at(e: &Expr, id: Id) -> serde_json::Value {
+    use serde_json::json;
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match e.node(id) {
+        Node::Num(r) => json!({"num": crate::print::rational_to_string(r)}),
+        Node::Var(s) => json!({"var": s.as_str()}),
+        Node::Const(k) => json!({"const": k.name()}),
+        other => {
+            let op = other.to_string();
+            let args: Vec<serde_json::Value> = other.children().iter().map(|&c| ast_at(e, c)).collect();
+            json!({"op": op, "args": args})
+        }
+    })
+}
+
+/// Reads an s-expression written by [`sexpr`] (or any in the same syntax).
+pub fn from_sexpr(text: &str) -> Result<Expr, String> {
+    let rec: egg::RecExpr<Node> = text.parse().map_err(|e| format!("{e:?}"))?;
+    if rec.as_ref().is_empty() {
+        return Err("empty s-expression".into());
+    }
+    Ok(crate::lang::from_rec_expr(&rec))
+}
+
+/// A term split for printing: sign, numeric coefficient, numerator and denominator
+/// factors (denominator exponents made positive).
+struct Split {
+    negative: bool,
+    coefficient: Rational,
+    numerator: Vec<Id>,
+    denominator: Vec<(Id, Rational)>,
+}
+
+fn split(e: &Expr, id: Id) -> Split {
+    let factors: Vec<Id> = match e.node(id) {
+        Node::Mul(fs) => fs.to_vec(),
+        _ => vec![id],
+    };
+    let mut s = Split {
+        negative: false,
+        coefficient: Rational::one(),
+        numerator: Vec::new(),
+        denominator: Vec::new(),
+    };
+    for f in factors {
+        match e.node(f) {
+            Node::Num(r) => s.coefficient *= r,
+            Node::Pow([b, x]) if e.node(*x).as_num().is_some_and(Signed::is_negative) => {
+                let r = e.node(*x).as_num().cloned().unwrap_or_else(Rational::one);
+                s.denominator.push((*b, -r));
+            }
+            _ => s.numerator.push(f),
+        }
+    }
+    if s.coefficient.is_negative() {
+        s.negative = true;
+        s.coefficient = -s.coefficient.clone();
+    }
+    s
+}
+
+/// The expression in LaTeX.
+pub fn latex(e: &Expr) -> String {
+    latex_at(e, e.root())
+}
+
+fn latex_at(e: &Expr, id: Id) -> String {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || latex_sum(e, id))
+}
+
+fn latex_sum(e: &Expr, id: Id) -> String {
+    let terms: Vec<Id> = match e.node(id) {
+        Node::Add(ts) => ts.to_vec(),
+        _ => vec![id],
+    };
+    // Lead with a positive term, as the text printer does.
+    let lead = terms.iter().position(|&t| !split(e, t).negative).unwrap_or(0);
+    let order =
+        std::iter::once(terms[lead]).chain(terms.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
+    let mut out = String::new();
+    for (k, t) in order.enumerate() {
+        let s = split(e, t);
+        if k == 0 {
+            if s.negative {
+                out.push('-');
+            }
+        } else {
+            out.push_str(if s.negative { " - " } else { " + " });
+        }
+        out.push_str(&latex_term(e, &s));
+    }
+    out
+}
+
+fn latex_rational(r: &Rational) -> String {
+    if r.is_integer() {
+        r.numer().to_string()
+    } else {
+        format!("\\frac{{{}}}{{{}}}", r.numer(), r.denom())
+    }
+}
+
+fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id], denominator: bool) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !coefficient.is_one() || factors.is_empty() {
+        parts.push(coefficient.to_string());
+    }
+    for &f in factors {
+        let text = match e.node(f) {
+            Node::Add(_) => format!("\\left({}\\right)", latex_at(e, f)),
+            _ => latex_factor(e, f),
+        };
+        parts.push(text);
+    }
+    let _ = denominator;
+    // `\cdot` between numbers (and before a factor that starts with a digit).
+    let mut out = String::new();
+    for (k, p) in parts.iter().enumerate() {
+        if k > 0 {
+            let starts_digit = p.starts_with(|c: char| c.is_ascii_digit());
+            out.push_str(if starts_digit { " \\cdot " } else { " " });
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+fn latex_term(e: &Expr, s: &Split) -> String {
+    let numer = latex_product(e, s.coefficient.numer(), &s.numerator, false);
+    if s.denominator.is_empty() && s.coefficient.denom().is_one() {
+        return match (s.numerator.as_slice(), s.coefficient.is_one()) {
+            // A lone sum as a term keeps its parentheses only when negated.
+            ([f], true) if matches!(e.node(*f), Node::Add(_)) && !s.negative => latex_at(e, *f),
+            _ => numer,
+        };
+    }
+    let mut den_parts: Vec<String> = Vec::new();
+    if !s.coefficient.denom().is_one() {
+        den_parts.push(s.coefficient.denom().to_string());
+    }
+    for (b, x) in &s.denominator {
+        den_parts.push(if x.is_one() {
+            match e.node(*b) {
+                Node::Add(_) if s.denominator.len() + usize::from(!s.coefficient.denom().is_one()) > 1 => {
+                    format!("\\left({}\\right)", latex_at(e, *b))
+                }
+                Node::Add(_) => latex_at(e, *b),
+                _ => latex_factor(e, *b),
+            }
+        } else {
+            latex_power(e, *b, &LatexExp::Num(x.clone()))
+        });
+    }
+    let mut den = String::new();
+    for (k, p) in den_parts.iter().enumerate() {
+        if k > 0 {
+            den.push_str(if p.starts_with(|c: char| c.is_ascii_digit()) {
+                " \\cdot "
+            } else {
+                " "
+            });
+        }
+        den.push_str(p);
+    }
+    let numer =
+        if s.numerator.len() == 1 && s.coefficient.numer().is_one() && matches!(e.node(s.numerator[0]), Node::Add(_)) {
+            latex_at(e, s.numerator[0])
+        } else {
+            numer
+        };
+    format!("\\frac{{{numer}}}{{{den}}}")
+}
+
+enum LatexExp {
+    Num(Rational),
+    Node(Id),
+}
+
+fn latex_function_name(f: Func) -> &'static str {
+    match f {
+        Func::Sin => "\\sin",
+        Func::Cos => "\\cos",
+        Func::Tan => "\\tan",
+        Func::Sec => "\\sec",
+        Func::Csc => "\\csc",
+        Func::Cot => "\\cot",
+        Func::Asin => "\\arcsin",
+        Func::Acos => "\\arccos",
+        Func::Atan => "\\arctan",
+        Func::Sinh => "\\sinh",
+        Func::Cosh => "\\cosh",
+        Func::Tanh => "\\tanh",
+        Func::Asinh => "\\operatorname{arsinh}",
+        Func::Acosh => "\\operatorname{arcosh}",
+        Func::Atanh => "\\operatorname{artanh}",
+        Func::Exp => "\\exp",
+        Func::Ln => "\\ln",
+        Func::Sqrt => "\\sqrt",
+        Func::Abs => "\\operatorname{abs}",
+        Func::Sign => "\\operatorname{sgn}",
+    }
+}
+
+fn latex_power(e: &Expr, base: Id, x: &LatexExp) -> String {
+    let b = match e.node(base) {
+        Node::Var(_) | Node::Const(_) => latex_factor(e, base),
+        Node::Num(r) if r.is_integer() && !r.is_negative() => r.to_string(),
+        // Powers of functions read best as \sin^{2}\left(x\right).
+        Node::Call(f, [a]) if !matches!(f, Func::Sqrt | Func::Abs | Func::Exp) => {
+            let exp = match x {
+                LatexExp::Num(r) => latex_rational(r),
+                LatexExp::Node(n) => latex_at(e, *n),
+            };
+            return format!(
+                "{}^{{{exp}}}\\left({}\\right)",
+                latex_function_name(*f),
+                latex_at(e, *a)
+            );
+        }
+        _ => format!("\\left({}\\right)", latex_at(e, base)),
+    };
+    let exp = match x {
+        LatexExp::Num(r) => latex_rational(r),
+        LatexExp::Node(n) => latex_at(e, *n),
+    };
+    format!("{b}^{{{exp}}}")
+}
+
+fn latex_factor(e: &Expr, id: Id) -> String {
+    match e.node(id) {
+        Node::Num(r) if !r.is_negative() => latex_rational(r),
+        Node::Num(r) => format!("\\left({}\\right)", latex_rational(r)),
+        Node::Var(s) => latex_variable(s.as_str()),
+        Node::Const(Constant::Pi) => "\\pi".to_string(),
+        Node::Const(Constant::E) => "e".to_string(),
+        Node::Call(Func::Sqrt, [a]) => format!("\\sqrt{{{}}}", latex_at(e, *a)),
+        Node::Call(Func::Exp, [a]) => format!("e^{{{}}}", latex_at(e, *a)),
+        Node::Call(Func::Abs, [a]) => format!("\\left|{}\\right|", latex_at(e, *a)),
+        Node::Call(f, [a]) => format!("{}\\left({}\\right)", latex_function_name(*f), latex_at(e, *a)),
+        Node::Log([a, b]) => format!("\\log_{{{}}}\\left({}\\right)", latex_at(e, *b), latex_at(e, *a)),
+        Node::Pow([b, x]) => match e.node(*x).as_num() {
+            Some(r) if r.is_negative() => format!("\\frac{{1}}{{{}}}", latex_power(e, *b, &LatexExp::Num(-r))),
+            Some(r) => latex_power(e, *b, &LatexExp::Num(r.clone())),
+            None => latex_power(e, *b, &LatexExp::Node(*x)),
+        },
+        Node::Add(_) | Node::Mul(_) => format!("\\left({}\\right)", latex_at(e, id)),
+    }
+}
+
+/// Greek letter names become their symbols; a trailing number becomes a subscript.
+fn latex_variable(name: &str) -> String {
+    const GREEK: &[&str] = &[
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+        "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda",
+        "Xi", "Sigma", "Phi", "Psi", "Omega",
+    ];
+    let (stem, sub) = match name.split_once('_') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => (a.to_string(), Some(b.to_string())),
+        _ => {
+            let k = name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+            if k > 0 && k < name.len() {
+                (name[..k].to_string(), Some(name[k..].to_string()))
+            } else {
+                (name.to_string(), None)
+            }
+        }
+    };
+    let stem = if GREEK.contains(&stem.as_str()) {
+        format!("\\{stem}")
+    } else if stem.len() > 1 {
+        format!("\\mathrm{{{}}}", stem.replace('_', "\\_"))
+    } else {
+        stem
+    };
+    match sub {
+        Some(s) => format!("{stem}_{{{}}}", s.replace('_', "\\_")),
+        None => stem,
+    }
+}
+
+/// A language for code output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Code {
+    Python,
+    C,
+    Rust,
+}
+
+fn float_literal(r: &Rational, lang: Code) -> String {
+    let v = r.to_f64().unwrap_or(f64::NAN);
+    let text = if v.is_finite() && v == v.trunc() && v.abs() < 1e16 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:e}")
+    };
+    match lang {
+        Code::Rust => format!("{text}_f64"),
+        _ => text,
+    }
+}
+
+fn code_function(f: Func, lang: Code) -> &'static str {
+    match (lang, f) {
+        (Code::Python, Func::Sin) => "np.sin",
+        (Code::Python, Func::Cos) => "np.cos",
+        (Code::Python, Func::Tan) => "np.tan",
+        (Code::Python, Func::Asin) => "np.arcsin",
+        (Code::Python, Func::Acos) => "np.arccos",
+        (Code::Python, Func::Atan) => "np.arctan",
+        (Code::Python, Func::Sinh) => "np.sinh",
+        (Code::Python, Func::Cosh) => "np.cosh",
+        (Code::Python, Func::Tanh) => "np.tanh",
+        (Code::Python, Func::Asinh) => "np.arcsinh",
+        (Code::Python, Func::Acosh) => "np.arccosh",
+        (Code::Python, Func::Atanh) => "np.arctanh",
+        (Code::Python, Func::Exp) => "np.exp",
+        (Code::Python, Func::Ln) => "np.log",
+        (Code::Python, Func::Sqrt) => "np.sqrt",
+        (Code::Python, Func::Abs) => "np.abs",
+        (Code::Python, Func::Sign) => "np.sign",
+        (Code::C, Func::Sin) => "sin",
+        (Code::C, Func::Cos) => "cos",
+        (Code::C, Func::Tan) => "tan",
+        (Code::C, Func::Asin) => "asin",
+        (Code::C, Func::Acos) => "acos",
+        (Code::C, Func::Atan) => "atan",
+        (Code::C, Func::Sinh) => "sinh",
+        (Code::C, Func::Cosh) => "cosh",
+        (Code::C, Func::Tanh) => "tanh",
+        (Code::C, Func::Asinh) => "asinh",
+        (Code::C, Func::Acosh) => "acosh",
+        (Code::C, Func::Atanh) => "atanh",
+        (Code::C, Func::Exp) => "exp",
+        (Code::C, Func::Ln) => "log",
+        (Code::C, Func::Sqrt) => "sqrt",
+        (Code::C, Func::Abs) => "fabs",
+        (Code::Rust, Func::Sin) => "sin",
+        (Code::Rust, Func::Cos) => "cos",
+        (Code::Rust, Func::Tan) => "tan",
+        (Code::Rust, Func::Asin) => "asin",
+        (Code::Rust, Func::Acos) => "acos",
+        (Code::Rust, Func::Atan) => "atan",
+        (Code::Rust, Func::Sinh) => "sinh",
+        (Code::Rust, Func::Cosh) => "cosh",
+        (Code::Rust, Func::Tanh) => "tanh",
+        (Code::Rust, Func::Asinh) => "asinh",
+        (Code::Rust, Func::Acosh) => "acosh",
+        (Code::Rust, Func::Atanh) => "atanh",
+        (Code::Rust, Func::Exp) => "exp",
+        (Code::Rust, Func::Ln) => "ln",
+        (Code::Rust, Func::Sqrt) => "sqrt",
+        (Code::Rust, Func::Abs) => "abs",
+        // sec, csc, cot and sign are written out below.
+        _ => "",
+    }
+}
+
+/// The expression as a Python (NumPy) expression.
+pub fn python(e: &Expr) -> String {
+    code_at(e, e.root(), Code::Python)
+}
+
+/// The expression as a C99 expression (with `<math.h>`).
+pub fn c(e: &Expr) -> String {
+    code_at(e, e.root(), Code::C)
+}
+
+/// The expression as a Rust `f64` expression.
+pub fn rust(e: &Expr) -> String {
+    code_at(e, e.root(), Code::Rust)
+}
+
+/// A complete C function `double NAME(double x, …)` returning the expression, with
+/// `params` as its parameters (they must include the expression's variables).
+pub fn c_function(e: &Expr, name: &str, params: &[String]) -> String {
+    let params: Vec<String> = params.iter().map(|v| format!("double {v}")).collect();
+    format!(
+        "#include <math.h>\n\ndouble {name}({}) {{\n    return {};\n}}\n",
+        params.join(", "),
+        c(e)
+    )
+}
+
+/// A complete Rust function `fn NAME(x: f64, …) -> f64` returning the expression.
+pub fn rust_function(e: &Expr, name: &str, params: &[String]) -> String {
+    let params: Vec<String> = params.iter().map(|v| format!("{v}: f64")).collect();
+    format!(
+        "#[allow(unused_variables, unused_parens)]\npub fn {name}({}) -> f64 {{\n    {}\n}}\n",
+        params.join(", "),
+        rust(e)
+    )
+}
+
+/// A complete Python function `def NAME(x, …):` returning the expression.
+pub fn python_function(e: &Expr, name: &str, params: &[String]) -> String {
+    format!(
+        "import numpy as np\n\n\ndef {name}({}):\n    return {}\n",
+        params.join(", "),
+        python(e)
+    )
+}
+
+fn code_at(e: &Expr, id: Id, lang: Code) -> String {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || code_sum(e, id, lang))
+}
+
+fn code_sum(e: &Expr, id: Id, lang: Code) -> String {
+    let terms: Vec<Id> = match e.node(id) {
+        Node::Add(ts) => ts.to_vec(),
+        _ => vec![id],
+    };
+    let lead = terms.iter().position(|&t| !split(e, t).negative).unwrap_or(0);
+    let order =
+        std::iter::once(terms[lead]).chain(terms.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
+    let mut out = String::new();
+    for (k, t) in order.enumerate() {
+        let s = split(e, t);
+        if k == 0 {
+            if s.negative {
+                out.push('-');
+            }
+        } else {
+            out.push_str(if s.negative { " - " } else { " + " });
+        }
+        out.push_str(&code_term(e, &s, lang));
+    }
+    out
+}
+
+fn code_term(e: &Expr, s: &Split, lang: Code) -> String {
+    let mut numer: Vec<String> = Vec::new();
+    if !s.coefficient.numer().is_one() || s.numerator.is_empty() {
+        numer.push(float_literal(
+            &Rational::from_integer(s.coefficient.numer().clone()),
+            lang,
+        ));
+    }
+    for &f in &s.numerator {
+        numer.push(code_factor(e, f, lang));
+    }
+    let mut den: Vec<String> = Vec::new();
+    if !s.coefficient.denom().is_one() {
+        den.push(float_literal(
+            &Rational::from_integer(s.coefficient.denom().clone()),
+            lang,
+        ));
+    }
+    for (b, x) in &s.denominator {
+        den.push(if x.is_one() {
+            code_factor(e, *b, lang)
+        } else {
+            code_power(e, *b, &CodeExp::Num(x.clone()), lang)
+        });
+    }
+    let numer = numer.join("*");
+    match den.len() {
+        0 => numer,
+        1 => format!("{numer}/{}", den[0]),
+        _ => format!("{numer}/({})", den.join("*")),
+    }
+}
+
+enum CodeExp {
+    Num(Rational),
+    Node(Id),
+}
+
+fn code_power(e: &Expr, base: Id, x: &CodeExp, lang: Code) -> String {
+    let b = code_factor(e, base, lang);
+    // Python's `**` is right-associative: a power as a base needs parentheses.
+    let b = if lang == Code::Python && matches!(e.node(base), Node::Pow(_)) {
+        format!("({b})")
+    } else {
+        b
+    };
+    let exp = match x {
+        CodeExp::Num(r) => r.clone(),
+        CodeExp::Node(n) => {
+            let xe = code_at(e, *n, lang);
+            return match lang {
+                Code::Python => format!("{b}**({xe})"),
+                Code::C => format!("pow({b}, {xe})"),
+                Code::Rust => format!("{b}.powf({xe})"),
+            };
+        }
+    };
+    match lang {
+        Code::Python if exp.is_integer() => format!("{b}**{}", exp.numer()),
+        Code::Python => format!("{b}**({})", float_literal(&exp, lang)),
+        Code::C => format!("pow({b}, {})", float_literal(&exp, lang)),
+        Code::Rust if exp.is_integer() && exp.numer().to_i32().is_some() => format!("{b}.powi({})", exp.numer()),
+        Code::Rust => format!("{b}.powf({})", float_literal(&exp, lang)),
+    }
+}
+
+/// A factor: an atom, a call, a power, or anything else in parentheses.
+fn code_factor(e: &Expr, id: Id, lang: Code) -> String {
+    match e.node(id) {
+        Node::Num(r) if !r.is_negative() && r.is_integer() => float_literal(r, lang),
+        Node::Num(r) => format!("({})", float_literal(r, lang)),
+        Node::Var(s) => s.as_str().to_string(),
+        Node::Const(k) => match (lang, k) {
+            (Code::Python, Constant::Pi) => "np.pi".into(),
+            (Code::Python, Constant::E) => "np.e".into(),
+            (Code::C, Constant::Pi) => "M_PI".into(),
+            (Code::C, Constant::E) => "M_E".into(),
+            (Code::Rust, Constant::Pi) => "std::f64::consts::PI".into(),
+            (Code::Rust, Constant::E) => "std::f64::consts::E".into(),
+        },
+        Node::Call(f, [a]) => {
+            let arg = code_at(e, *a, lang);
+            let call = |name: &str| match lang {
+                Code::Rust => format!("({arg}).{name}()"),
+                _ => format!("{name}({arg})"),
+            };
+            match f {
+                Func::Sec => format!("(1.0/{})", call(code_function(Func::Cos, lang))),
+                Func::Csc => format!("(1.0/{})", call(code_function(Func::Sin, lang))),
+                Func::Cot => format!("(1.0/{})", call(code_function(Func::Tan, lang))),
+                Func::Sign => match lang {
+                    Code::Python => format!("np.sign({arg})"),
+                    Code::C => format!("(double)(({arg} > 0) - ({arg} < 0))"),
+                    Code::Rust => format!(
+                        "({{ let s = {arg}; if s > 0.0 {{ 1.0_f64 }} else if s < 0.0 {{ -1.0 }} else {{ 0.0 }} }})"
+                    ),
+                },
+                _ => call(code_function(*f, lang)),
+            }
+        }
+        Node::Log([a, b]) => {
+            let (a, b) = (code_at(e, *a, lang), code_at(e, *b, lang));
+            match lang {
+                Code::Python => format!("(np.log({a})/np.log({b}))"),
+                Code::C => format!("(log({a})/log({b}))"),
+                Code::Rust => format!("(({a}).ln()/({b}).ln())"),
+            }
+        }
+        Node::Pow([b, x]) => match e.node(*x).as_num() {
+            Some(r) if r.is_negative() => {
+                format!("(1.0/{})", code_power(e, *b, &CodeExp::Num(-r), lang))
+            }
+            Some(r) if r.is_zero() => "1.0".into(),
+            Some(r) => code_power(e, *b, &CodeExp::Num(r.clone()), lang),
+            None => code_power(e, *b, &CodeExp::Node(*x), lang),
+        },
+        Node::Add(_) | Node::Mul(_) => format!("({})", code_at(e, id, lang)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    #[test]
+    fn latex_forms() {
+        let l = |s: &str| latex(&parse(s).unwrap());
+        assert_eq!(l("20*x^3 + 9*x^2 + 14*x + 9"), "20 x^{3} + 9 x^{2} + 14 x + 9");
+        assert_eq!(l("1/(2*sqrt(x))"), "\\frac{1}{2 \\sqrt{x}}");
+        assert_eq!(l("exp(-x^2)"), "e^{-x^{2}}");
+        assert_eq!(l("sin(x)^2"), "\\sin^{2}\\left(x\\right)");
+        assert_eq!(l("y/(x^2 + y^2)"), "\\frac{y}{x^{2} + y^{2}}");
+        assert_eq!(l("2*pi*theta"), "2 \\pi \\theta");
+        assert_eq!(l("x1 + x_2"), "x_{1} + x_{2}");
+        assert_eq!(l("log(x, 2)"), "\\log_{2}\\left(x\\right)");
+        assert_eq!(l("2*3^x"), "2 \\cdot 3^{x}");
+    }
+
+    #[test]
+    fn code_forms() {
+        let e = parse("x^2*sin(x) + sec(x)/y - 3/2").unwrap();
+        assert_eq!(python(&e), "x**2*np.sin(x) + (1.0/np.cos(x))/y - 3.0/2.0");
+        assert_eq!(c(&e), "pow(x, 2.0)*sin(x) + (1.0/cos(x))/y - 3.0/2.0");
+        assert_eq!(rust(&e), "x.powi(2)*(x).sin() + (1.0/(x).cos())/y - 3.0_f64/2.0_f64");
+    }
+
+    #[test]
+    fn sexpr_round_trips() {
+        for s in ["x^2*sin(x) - 1/y", "log(x, 2) + pi*e^x", "-x/(2*y^2) + 3"] {
+            let e = parse(s).unwrap();
+            assert_eq!(from_sexpr(&sexpr(&e)).unwrap(), e, "{s}");
+        }
+    }
+}
