@@ -15,9 +15,9 @@
 //! ```
 //! use dydx::{parse, format};
 //! let e = parse("x^2/(2*y) + sin(x)").unwrap();
-//! assert_eq!(format::latex(&e), r"\frac{x^{2}}{2 y} + \sin\left(x\right)");
-//! assert_eq!(format::python(&e), "x**2/(2.0*y) + np.sin(x)");
-//! assert_eq!(format::sexpr(&e), "(+ (* 1/2 (^ x 2) (^ y -1)) (sin x))");
+//! assert_eq!(format::latex(&e), r"\sin\left(x\right) + \frac{x^{2}}{2 y}");
+//! assert_eq!(format::python(&e), "np.sin(x) + x**2/(2.0*y)");
+//! assert_eq!(format::sexpr(&e), "(+ (sin x) (* 1/2 (^ x 2) (^ y -1)))");
 //! assert_eq!(format::from_sexpr(&format::sexpr(&e)).unwrap(), e);
 //! ```
 
