@@ -311,7 +311,12 @@ pub fn seeded_box_point(
 /// points, binding every variable of `f` and the derivative.
 pub fn sample_check(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, tol: &Tolerance) -> SampleSummary {
     let mut vars = f.variables();
-    for v in derivative.variables() {
+    for v in derivative
+        .variables()
+        .into_iter()
+        .chain(previous.variables())
+        .chain([last.to_string()])
+    {
         if !vars.contains(&v) {
             vars.push(v);
         }

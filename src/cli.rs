@@ -53,6 +53,28 @@ enum Command {
         #[command(flatten)]
         common: CheckArgs,
     },
+    /// The Jacobian of several functions, separated by `;`.
+    Jacobian {
+        /// The functions, e.g. 'x*y; x^2 + z'; `-` reads them from stdin, `@FILE` from a file.
+        #[arg(allow_hyphen_values = true)]
+        exprs: String,
+        /// The variables, comma-separated (default: all, sorted by name).
+        #[arg(long, value_delimiter = ',')]
+        wrt: Vec<String>,
+        #[command(flatten)]
+        common: CheckArgs,
+    },
+    /// The Hessian of EXPR; symmetric entries are computed once.
+    Hessian {
+        /// The expression; `-` reads it from stdin, `@FILE` from a file.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The variables, comma-separated (default: all, sorted by name).
+        #[arg(long, value_delimiter = ',')]
+        wrt: Vec<String>,
+        #[command(flatten)]
+        common: CheckArgs,
+    },
     /// Check a hand-derived derivative: proved, refuted with a witness, or unknown.
     Check {
         /// The expression; `-` reads it from stdin, `@FILE` from a file.
@@ -784,6 +806,235 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     Ok(0)
 }
 
+/// One matrix entry: its expression, and the expression and variable it is the
+/// derivative of (for the tape).
+struct Entry {
+    expr: Expr,
+    of: Expr,
+    var: String,
+}
+
+/// `jacobian` and `hessian`: a matrix of derivatives, each entry cross-checked.
+fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out: &mut String) -> Result<u8, Failure> {
+    let src = read_expr_arg(src)?;
+    let tol = tolerance(&args)?;
+    let level: Level = args.simplify.into();
+    let budget = Budget::default();
+    let functions: Vec<Expr> = if hessian {
+        vec![parse_expr(&src)?]
+    } else {
+        let mut fs = Vec::new();
+        let mut offset = 0;
+        for part in src.split(';') {
+            match parse(part) {
+                Ok(f) => fs.push(f),
+                Err(mut e) => {
+                    e.offset += offset;
+                    return Err(Failure::Parse(e, src.clone()));
+                }
+            }
+            offset += part.len() + 1;
+        }
+        fs
+    };
+    let mut vars: Vec<String> = if wrt.is_empty() {
+        let mut all: Vec<String> = functions.iter().flat_map(|f| f.variables()).collect();
+        all.sort_by(|a, b| natural_cmp(a, b));
+        all.dedup();
+        all
+    } else {
+        wrt.iter().map(|v| v.trim().to_string()).collect()
+    };
+    if vars.is_empty() {
+        vars.push("x".into());
+    }
+    for v in &vars {
+        resolve_wrt(&functions[0], std::slice::from_ref(v))?;
+    }
+    let d = |e: &Expr, v: &str| simplify_at(&diff(e, v), level, &budget).0;
+    let rows: Vec<Vec<Entry>> = if hessian {
+        let f = &functions[0];
+        let grads: Vec<Expr> = vars.iter().map(|v| d(f, v)).collect();
+        let n = vars.len();
+        let mut h: Vec<Vec<Option<Entry>>> = (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
+        for i in 0..n {
+            for j in i..n {
+                // Symmetric: computed once, the mirror entry shares it.
+                let e = d(&grads[i], &vars[j]);
+                h[j][i] = Some(Entry {
+                    expr: e.clone(),
+                    of: grads[j].clone(),
+                    var: vars[i].clone(),
+                });
+                h[i][j] = Some(Entry {
+                    expr: e,
+                    of: grads[i].clone(),
+                    var: vars[j].clone(),
+                });
+            }
+        }
+        h.into_iter().map(|row| row.into_iter().flatten().collect()).collect()
+    } else {
+        functions
+            .iter()
+            .map(|f| {
+                vars.iter()
+                    .map(|v| Entry {
+                        expr: d(f, v),
+                        of: f.clone(),
+                        var: v.clone(),
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let at = if args.at.is_empty() {
+        None
+    } else {
+        Some(parse_point(&args.at)?)
+    };
+    // Cross-check every entry: at the point, or at seeded points.
+    let (mut passed, mut failed, mut undefined) = (0usize, 0usize, 0usize);
+    let mut values: Vec<Vec<Value>> = Vec::new();
+    let mut autograd: Vec<Vec<Value>> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let mut vrow = Vec::new();
+        let mut arow = Vec::new();
+        for entry in row {
+            let origin = if hessian { &functions[0] } else { &functions[i] };
+            let status = match &at {
+                Some(at) => {
+                    let r = check_at(origin, &entry.of, &entry.expr, &entry.var, &to_point(at), &tol)
+                        .map_err(Failure::Usage)?;
+                    vrow.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                    arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                    r.comparison.status
+                }
+                None => {
+                    let s = sample_check(origin, &entry.of, &entry.expr, &entry.var, &tol);
+                    if s.failed > 0 {
+                        Status::Fail
+                    } else if s.passed == 0 {
+                        Status::Undefined
+                    } else {
+                        Status::Pass
+                    }
+                }
+            };
+            match status {
+                Status::Pass => passed += 1,
+                Status::Fail => failed += 1,
+                Status::Undefined => undefined += 1,
+            }
+        }
+        values.push(vrow);
+        autograd.push(arow);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|e| e.expr.to_string()).collect())
+        .collect();
+    let title = if hessian { "hessian" } else { "jacobian" };
+    let names: Vec<String> = functions.iter().map(|f| f.to_string()).collect();
+    match args.format {
+        Format::Json => {
+            let j = json!({
+                if hessian { "expr" } else { "functions" }: if hessian { json!(names[0]) } else { json!(names) },
+                "wrt": vars,
+                "matrix": cells,
+                "at": at.as_ref().map_or(Value::Null, |a| at_json(a)),
+                "values": if at.is_some() { json!(values) } else { Value::Null },
+                "autograd": if at.is_some() { json!(autograd) } else { Value::Null },
+                "check": {
+                    "status": if failed > 0 { "fail" } else if passed == 0 { "undefined" } else { "pass" },
+                    "entries": passed + failed + undefined, "passed": passed, "failed": failed, "undefined": undefined,
+                },
+            });
+            out.push_str(&format!("{j}\n"));
+        }
+        Format::Text => {
+            out.push_str(&format!(
+                "{title} of ({}) wrt ({})\n",
+                names.join("; "),
+                vars.join(", ")
+            ));
+            out.push_str(&aligned(&cells));
+            if let Some(at) = &at {
+                let shown: Vec<Vec<String>> = values
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|v| v.as_f64().map_or("undefined".to_string(), format_f64))
+                            .collect()
+                    })
+                    .collect();
+                out.push_str(&format!("at {}:\n", at_text(at)));
+                out.push_str(&aligned(&shown));
+            }
+            out.push_str(&format!(
+                "autograd: {passed} of {} entries agree, {failed} disagree, {undefined} undefined{}\n",
+                passed + failed + undefined,
+                if at.is_none() { " (at seeded points)" } else { "" }
+            ));
+        }
+        Format::Latex => {
+            let body: Vec<String> = rows
+                .iter()
+                .map(|r| r.iter().map(|e| format::latex(&e.expr)).collect::<Vec<_>>().join(" & "))
+                .collect();
+            out.push_str(&format!(
+                "\\begin{{pmatrix}}\n{}\n\\end{{pmatrix}}\n",
+                body.join(" \\\\\n")
+            ));
+        }
+        Format::Python | Format::C | Format::Rust => {
+            let mut params: Vec<String> = functions.iter().flat_map(|f| f.variables()).collect();
+            params.extend(vars.iter().cloned());
+            params.sort_by(|a, b| natural_cmp(a, b));
+            params.dedup();
+            let entries: Vec<Vec<&Expr>> = rows.iter().map(|r| r.iter().map(|e| &e.expr).collect()).collect();
+            out.push_str(&format::matrix_function(&entries, title, &params, args.format.code()));
+        }
+        Format::Sexpr => return Err(unsupported(Format::Sexpr, title)),
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// Rows of cells, each column padded to its widest cell.
+fn aligned(cells: &[Vec<String>]) -> String {
+    let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|j| {
+            cells
+                .iter()
+                .filter_map(|r| r.get(j))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in cells {
+        let padded: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(j, c)| format!("{c:<w$}", w = widths[j]))
+            .collect();
+        out.push_str(&format!("  [ {} ]\n", padded.join("  ")));
+    }
+    out
+}
+
+impl Format {
+    fn code(self) -> format::Language {
+        match self {
+            Format::C => format::Language::C,
+            Format::Rust => format::Language::Rust,
+            _ => format::Language::Python,
+        }
+    }
+}
+
 /// A claim to check, from the command line or a batch line.
 struct CheckRequest {
     expr: String,
@@ -1193,6 +1444,10 @@ pub fn main() -> ExitCode {
             Command::Diff { expr, common } => (common.check.format, cmd_diff(expr, common, &mut out)),
             Command::Grad { expr, common } => (common.format, cmd_grad(expr, common, &mut out)),
             Command::Eval { expr, common } => (common.format, cmd_eval(expr, common, &mut out)),
+            Command::Jacobian { exprs, wrt, common } => {
+                (common.format, cmd_matrix(exprs, wrt, common, false, &mut out))
+            }
+            Command::Hessian { expr, wrt, common } => (common.format, cmd_matrix(expr, wrt, common, true, &mut out)),
             Command::Check {
                 expr,
                 claim,

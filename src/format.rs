@@ -437,6 +437,71 @@ pub fn python_function(e: &Expr, name: &str, params: &[String]) -> String {
     )
 }
 
+/// A language for generated code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    /// Python with NumPy.
+    Python,
+    /// C99 with `<math.h>`.
+    C,
+    /// Rust.
+    Rust,
+}
+
+/// A function returning a matrix of expressions: NumPy `np.array`, a C function filling
+/// `out[rows][cols]`, or a Rust function returning `[[f64; C]; R]`.
+pub fn matrix_function(rows: &[Vec<&Expr>], name: &str, params: &[String], lang: Language) -> String {
+    let (nr, nc) = (rows.len(), rows.first().map_or(0, Vec::len));
+    match lang {
+        Language::Python => {
+            let body: Vec<String> = rows
+                .iter()
+                .map(|row| {
+                    format!(
+                        "        [{}]",
+                        row.iter().map(|e| python(e)).collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            format!(
+                "import numpy as np\n\n\ndef {name}({}):\n    return np.array([\n{},\n    ])\n",
+                params.join(", "),
+                body.join(",\n")
+            )
+        }
+        Language::C => {
+            let mut body = String::new();
+            for (i, row) in rows.iter().enumerate() {
+                for (j, e) in row.iter().enumerate() {
+                    body.push_str(&format!("    out[{i}][{j}] = {};\n", c(e)));
+                }
+            }
+            let params: Vec<String> = params.iter().map(|v| format!("double {v}")).collect();
+            format!(
+                "#include <math.h>\n\nvoid {name}({}, double out[{nr}][{nc}]) {{\n{body}}}\n",
+                params.join(", ")
+            )
+        }
+        Language::Rust => {
+            let body: Vec<String> = rows
+                .iter()
+                .map(|row| {
+                    format!(
+                        "        [{}],",
+                        row.iter().map(|e| rust(e)).collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            let params: Vec<String> = params.iter().map(|v| format!("{v}: f64")).collect();
+            format!(
+                "#[allow(unused_variables, unused_parens)]\npub fn {name}({}) -> [[f64; {nc}]; {nr}] {{\n    [\n{}\n    ]\n}}\n",
+                params.join(", "),
+                body.join("\n")
+            )
+        }
+    }
+}
+
 fn code_at(e: &Expr, id: Id, lang: Code) -> String {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || code_sum(e, id, lang))
 }

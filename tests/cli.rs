@@ -67,6 +67,23 @@ snap!(
     cli_format_sexpr,
     dydx(&["diff", "atan(x/y)", "--wrt", "x", "--format", "sexpr"])
 );
+snap!(
+    cli_jacobian_text,
+    dydx(&["jacobian", "x*y; x^2 + z", "--at", "x=1,y=2,z=3"])
+);
+snap!(
+    cli_jacobian_json,
+    dydx(&["jacobian", "x*y; x^2 + z", "--format", "json"])
+);
+snap!(
+    cli_hessian_text,
+    dydx(&["hessian", "x^2*y + sin(x*y)", "--at", "x=0.5,y=2"])
+);
+snap!(
+    cli_hessian_latex,
+    dydx(&["hessian", "x^2*y + sin(x*y)", "--format", "latex"])
+);
+snap!(cli_hessian_rust, dydx(&["hessian", "x^3*y", "--format", "rust"]));
 snap!(cli_grad_latex, dydx(&["grad", "x*y + y^2*z", "--format", "latex"]));
 snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
 snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));
