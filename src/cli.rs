@@ -114,6 +114,9 @@ struct DiffArgs {
     /// Repeat the differentiation N times.
     #[arg(long, default_value_t = 1, value_name = "N")]
     order: usize,
+    /// Show the derivation step by step (of the last differentiation).
+    #[arg(long)]
+    steps: bool,
     #[command(flatten)]
     check: CheckArgs,
 }
@@ -323,6 +326,9 @@ struct DiffOutcome {
     report: Option<Report>,
     samples: Option<SampleSummary>,
     simplified: SimplifyReport,
+    /// The expression the last differentiation started from, and its variable.
+    previous: Expr,
+    last: String,
 }
 
 impl DiffOutcome {
@@ -368,6 +374,7 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         }
         None => (None, Some(sample_check(&f, &previous, &derivative, last, &req.tol))),
     };
+    let last = last.to_string();
     Ok(DiffOutcome {
         f,
         wrt,
@@ -377,6 +384,8 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         report,
         samples,
         simplified,
+        previous,
+        last,
     })
 }
 
@@ -524,6 +533,46 @@ fn samples_text(s: &SampleSummary) -> String {
     t
 }
 
+/// The step-by-step section of the text output.
+fn steps_text(o: &DiffOutcome) -> String {
+    let mut t = String::from("steps:\n");
+    for (k, s) in crate::steps::steps(&o.previous, &o.last).iter().enumerate() {
+        let head = format!("  {}. {}: d/d{} ({}) = ", k + 1, s.rule, o.last, s.expr);
+        t.push_str(&head);
+        if s.applied == s.result {
+            t.push_str(&format!("{}\n", s.result));
+        } else {
+            t.push_str(&format!(
+                "{}\n{:w$}= {}\n",
+                s.applied,
+                "",
+                s.result,
+                w = head.chars().count() - 2
+            ));
+        }
+    }
+    let r = &o.simplified;
+    t.push_str(&format!(
+        "simplification ({}): {} -> {} operations; e-graph {} after {} iterations, {} e-nodes\n",
+        r.level.as_str(),
+        r.ops_before,
+        r.ops_after,
+        r.stop.as_str(),
+        r.iterations,
+        r.nodes
+    ));
+    t
+}
+
+fn steps_json(o: &DiffOutcome) -> Value {
+    Value::Array(
+        crate::steps::steps(&o.previous, &o.last)
+            .iter()
+            .map(|s| json!({"rule": s.rule, "expr": s.expr, "applied": s.applied, "result": s.result}))
+            .collect(),
+    )
+}
+
 fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
     let mut t = format!("{} ({})\n  = {}\n", operator_text(&o.wrt, o.order), o.f, o.derivative);
     match (&o.report, &o.samples, &o.at) {
@@ -592,7 +641,27 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
     })?;
     let name = function_name(&o.wrt, o.order);
     match args.check.format {
+        Format::Json if args.steps => {
+            let mut j = diff_json(&o);
+            if let Value::Object(m) = &mut j {
+                m.insert("steps".into(), steps_json(&o));
+            }
+            out.push_str(&format!("{j}\n"));
+        }
         Format::Json => out.push_str(&format!("{}\n", diff_json(&o))),
+        Format::Text if args.steps => {
+            let text = diff_text(&o, &tol);
+            // The steps go between the result and the values.
+            let (head, tail) = text
+                .split_once('\n')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .unwrap_or_default();
+            let (result, rest) = tail
+                .split_once('\n')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .unwrap_or_default();
+            out.push_str(&format!("{head}\n{result}\n{}{rest}", steps_text(&o)));
+        }
         Format::Text => out.push_str(&diff_text(&o, &tol)),
         Format::Latex => out.push_str(&format!(
             "{}\\left({}\\right) = {}\n",

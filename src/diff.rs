@@ -56,6 +56,22 @@ pub fn gradient(e: &Expr) -> Vec<(String, Expr)> {
 
 /// Differentiates `e` into the builder `b` and returns the derivative's root.
 pub fn diff_into(b: &mut Builder, e: &Expr, var: &str) -> Id {
+    let nodes = diff_nodes(b, e, var);
+    nodes.derivative[e.root().index()]
+}
+
+/// Every node's derivative, for the step-by-step view ([`crate::steps`]).
+pub struct NodeDerivatives {
+    /// Each node of the expression, in the builder.
+    pub node: Vec<Id>,
+    /// Each node's derivative, in the builder.
+    pub derivative: Vec<Id>,
+    /// Whether each node depends on the variable.
+    pub depends: Vec<bool>,
+}
+
+/// Differentiates every node of `e` into `b`: one forward loop, children first.
+pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
     let ids = b.import_all(e);
     let x = egg::Symbol::from(var);
     let zero = b.int(0);
@@ -138,7 +154,11 @@ pub fn diff_into(b: &mut Builder, e: &Expr, var: &str) -> Id {
         };
         d.push(di);
     }
-    d[e.root().index()]
+    NodeDerivatives {
+        node: ids,
+        derivative: d,
+        depends,
+    }
 }
 
 /// The product rule over all factors. Small products get one flat term per varying

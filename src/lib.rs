@@ -25,6 +25,7 @@ pub mod order;
 pub mod parse;
 pub mod print;
 pub mod simplify;
+pub mod steps;
 pub mod tape;
 
 pub use check::{cross_check, Comparison, Status, Tolerance};

@@ -84,6 +84,23 @@ snap!(
     dydx(&["hessian", "x^2*y + sin(x*y)", "--format", "latex"])
 );
 snap!(cli_hessian_rust, dydx(&["hessian", "x^3*y", "--format", "rust"]));
+snap!(cli_steps_seed, dydx(&["diff", SEED, "--at", "x=2", "--steps"]));
+snap!(
+    cli_steps_product,
+    dydx(&["diff", "x^2*sin(x)", "--steps", "--at", "x=1"])
+);
+snap!(
+    cli_steps_quotient,
+    dydx(&["diff", "sin(x)/(x^2 + 1)", "--steps", "--at", "x=1"])
+);
+snap!(
+    cli_steps_nested_chain,
+    dydx(&["diff", "exp(sin(cos(x^2)))", "--steps", "--at", "x=1"])
+);
+snap!(
+    cli_steps_json,
+    dydx(&["diff", "x*ln(x)", "--steps", "--format", "json", "--at", "x=2"])
+);
 snap!(cli_grad_latex, dydx(&["grad", "x*y + y^2*z", "--format", "latex"]));
 snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
 snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));
