@@ -75,6 +75,24 @@ enum Command {
         #[command(flatten)]
         common: CheckArgs,
     },
+    /// Plot f, f' and the tangent at a point, as SVG.
+    Plot {
+        /// The expression; `-` reads it from stdin, `@FILE` from a file.
+        #[arg(allow_hyphen_values = true)]
+        expr: String,
+        /// The variable on the horizontal axis (default: the only one).
+        #[arg(long)]
+        wrt: Option<String>,
+        /// The point of tangency, and values for any other variables.
+        #[arg(long, value_name = "VAR=VALUE", allow_hyphen_values = true)]
+        at: Vec<String>,
+        /// The horizontal range LO..HI (default: 3 either side of the point).
+        #[arg(long, allow_hyphen_values = true)]
+        range: Option<String>,
+        /// Where to write the SVG.
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+    },
     /// Check a hand-derived derivative: proved, refuted with a witness, or unknown.
     Check {
         /// The expression; `-` reads it from stdin, `@FILE` from a file.
@@ -875,6 +893,70 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     Ok(0)
 }
 
+/// `plot`: f, f' and the tangent at the point, written as SVG.
+fn cmd_plot(
+    src: String,
+    wrt: Option<String>,
+    at: Vec<String>,
+    range: Option<String>,
+    output: std::path::PathBuf,
+    out: &mut String,
+) -> Result<u8, Failure> {
+    let src = read_expr_arg(src)?;
+    let f = parse_expr(&src)?;
+    let var = resolve_wrt(&f, &wrt.into_iter().collect::<Vec<_>>())?.remove(0);
+    let mut point = to_point(&parse_point(&at)?);
+    if !point.contains_key(&var) {
+        point.insert(var.clone(), crate::Rational::from_integer(0.into()));
+    }
+    for v in f.variables() {
+        if !point.contains_key(&v) {
+            return Err(Failure::Usage(format!("plot needs a value for {v}: add it to --at")));
+        }
+    }
+    let a = num_traits::ToPrimitive::to_f64(&point[&var]).unwrap_or(0.0);
+    let range = match range {
+        None => (a - 3.0, a + 3.0),
+        Some(r) => {
+            let bad = || Failure::Usage(format!("--range expects LO..HI, got '{r}'"));
+            let (lo, hi) = r.split_once("..").ok_or_else(bad)?;
+            let lo = parse_number(lo).map_err(|_| bad())?;
+            let hi = parse_number(hi).map_err(|_| bad())?;
+            let (lo, hi) = (
+                num_traits::ToPrimitive::to_f64(&lo).unwrap_or(0.0),
+                num_traits::ToPrimitive::to_f64(&hi).unwrap_or(0.0),
+            );
+            if lo >= hi || lo.is_nan() || hi.is_nan() {
+                return Err(bad());
+            }
+            (lo, hi)
+        }
+    };
+    let derivative = simplify_at(&diff(&f, &var), Level::Full, &Budget::default()).0;
+    let (value, exact, _) = crate::check::value_at(&derivative, &point);
+    let slope = value.map_err(|u| Failure::Usage(format!("the derivative is undefined at the point: {u}")))?;
+    let slope_text = match &exact {
+        Some(x) if rational_to_string(x).len() <= 12 => rational_to_string(x),
+        _ => format!("{slope:.6}").trim_end_matches('0').to_string(),
+    };
+    let req = crate::plot::PlotRequest {
+        f: &f,
+        derivative: &derivative,
+        var: &var,
+        at: point,
+        range,
+        slope_text: slope_text.clone(),
+    };
+    let svg = crate::plot::plot_svg(&req).map_err(Failure::Usage)?;
+    std::fs::write(&output, svg).map_err(|e| Failure::Usage(format!("cannot write {}: {e}", output.display())))?;
+    out.push_str(&format!(
+        "wrote {}: f, f' = {derivative} and the tangent at {var} = {} (slope {slope_text})\n",
+        output.display(),
+        format_f64(a)
+    ));
+    Ok(0)
+}
+
 /// One matrix entry: its expression, and the expression and variable it is the
 /// derivative of (for the tape).
 struct Entry {
@@ -1513,6 +1595,13 @@ pub fn main() -> ExitCode {
             Command::Diff { expr, common } => (common.check.format, cmd_diff(expr, common, &mut out)),
             Command::Grad { expr, common } => (common.format, cmd_grad(expr, common, &mut out)),
             Command::Eval { expr, common } => (common.format, cmd_eval(expr, common, &mut out)),
+            Command::Plot {
+                expr,
+                wrt,
+                at,
+                range,
+                output,
+            } => (Format::Text, cmd_plot(expr, wrt, at, range, output, &mut out)),
             Command::Jacobian { exprs, wrt, common } => {
                 (common.format, cmd_matrix(exprs, wrt, common, false, &mut out))
             }

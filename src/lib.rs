@@ -23,6 +23,7 @@ pub mod limits;
 pub mod normal;
 pub mod order;
 pub mod parse;
+pub mod plot;
 pub mod print;
 pub mod simplify;
 pub mod steps;

@@ -233,6 +233,78 @@ fn output_does_not_depend_on_first_appearance() {
 }
 
 #[test]
+fn plot_draws_the_three_series_and_the_point() {
+    let dir = std::env::temp_dir().join(format!("dydx-plot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let svg_path = dir.join("seed.svg");
+    let out = dydx(&["plot", SEED, "--at", "x=2", "-o", svg_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(slope 233)"));
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>'))
+        .map(|(_, rest)| rest.split("</text>").next().unwrap_or("").trim())
+        .collect();
+    for series in ["f(x)", "f&apos;(x)", "tangent at x = 2"] {
+        assert!(texts.contains(&series), "legend entry {series} in {texts:?}");
+    }
+    assert!(
+        svg.contains("#0000FF") && svg.contains("#FF0000") && svg.contains("#000000"),
+        "three colours"
+    );
+    assert!(svg.contains("<circle"), "the point is marked");
+    assert!(texts.contains(&"slope 233"), "with its slope");
+    // A pole is never bridged: 1/x across 0 is two separate curves.
+    let recip = dir.join("recip.svg");
+    let out = dydx(&[
+        "plot",
+        "1/x",
+        "--at",
+        "x=1",
+        "--range=-3..3",
+        "-o",
+        recip.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let svg = std::fs::read_to_string(&recip).unwrap();
+    let blue_paths = svg.matches("stroke=\"#0000FF\"").count();
+    assert!(
+        blue_paths >= 3,
+        "f is drawn in separate pieces (plus its legend sample), found {blue_paths}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn plot_snapshot() {
+    let dir = std::env::temp_dir().join(format!("dydx-plot-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("square.svg");
+    let out = dydx(&[
+        "plot",
+        "x^2",
+        "--at",
+        "x=1",
+        "--range",
+        "0..2",
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    settings().bind(|| insta::assert_snapshot!("plot_square_svg", svg));
+}
+
+#[test]
 fn exit_codes() {
     let code = |args: &[&str]| dydx(args).output().unwrap().status.code();
     assert_eq!(code(&["diff", SEED, "--at", "x=2"]), Some(0));
