@@ -157,6 +157,9 @@ struct CheckArgs {
     /// cancellation.
     #[arg(long)]
     strict: bool,
+    /// In code formats, compute shared subexpressions once as temporaries t0, t1, …
+    #[arg(long)]
+    cse: bool,
     /// How much to simplify derivatives: none, fast (normal form) or full (e-graph).
     #[arg(long, value_enum, default_value_t = SimplifyArg::Full)]
     simplify: SimplifyArg,
@@ -687,6 +690,12 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
             format::latex(&o.f),
             format::latex(&o.derivative)
         )),
+        Format::Python | Format::C | Format::Rust if args.check.cse => out.push_str(&format::function_with_cse(
+            &o.derivative,
+            &name,
+            &parameters(&o),
+            args.check.format.code(),
+        )),
         Format::Python => out.push_str(&format::python_function(&o.derivative, &name, &parameters(&o))),
         Format::C => out.push_str(&format::c_function(&o.derivative, &name, &parameters(&o))),
         Format::Rust => out.push_str(&format::rust_function(&o.derivative, &name, &parameters(&o))),
@@ -1144,7 +1153,13 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             params.sort_by(|a, b| natural_cmp(a, b));
             params.dedup();
             let entries: Vec<Vec<&Expr>> = rows.iter().map(|r| r.iter().map(|e| &e.expr).collect()).collect();
-            out.push_str(&format::matrix_function(&entries, title, &params, args.format.code()));
+            out.push_str(&format::matrix_function_cse(
+                &entries,
+                title,
+                &params,
+                args.format.code(),
+                args.cse,
+            ));
         }
         Format::Sexpr => return Err(unsupported(Format::Sexpr, title)),
     }

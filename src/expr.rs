@@ -556,6 +556,12 @@ impl Builder {
         }
     }
 
+    /// A node grouping several roots (a sum node, interned as is), so one arena can
+    /// hold them all; used to find what several expressions share.
+    pub(crate) fn intern_tuple(&mut self, roots: &[Id]) -> Id {
+        self.intern(Node::Add(roots.into()))
+    }
+
     /// `-u`.
     pub fn neg(&mut self, u: Id) -> Id {
         let m1 = self.int(-1);

@@ -451,6 +451,42 @@ pub enum Language {
 /// A function returning a matrix of expressions: NumPy `np.array`, a C function filling
 /// `out[rows][cols]`, or a Rust function returning `[[f64; C]; R]`.
 pub fn matrix_function(rows: &[Vec<&Expr>], name: &str, params: &[String], lang: Language) -> String {
+    matrix_function_cse(rows, name, params, lang, false)
+}
+
+/// [`matrix_function`], optionally with the subexpressions the entries share computed
+/// once as temporaries (symmetric Hessian entries become one temporary).
+pub fn matrix_function_cse(
+    rows: &[Vec<&Expr>],
+    name: &str,
+    params: &[String],
+    lang: Language,
+    with_cse: bool,
+) -> String {
+    let flat: Vec<&Expr> = rows.iter().flatten().copied().collect();
+    let (temporaries, outputs) = if with_cse {
+        let c = cse(&flat);
+        (c.temporaries, c.outputs)
+    } else {
+        (Vec::new(), flat.iter().map(|e| (*e).clone()).collect())
+    };
+    let width = rows.first().map_or(0, Vec::len);
+    let out_rows: Vec<Vec<&Expr>> = outputs.chunks(width.max(1)).map(|r| r.iter().collect()).collect();
+    let code = |x: &Expr| code_at(x, x.root(), lang.code());
+    let temps = |indent: &str, decl: &str| {
+        temporaries
+            .iter()
+            .map(|(t, x)| {
+                format!(
+                    "{indent}{decl}{t}{} = {}{}\n",
+                    if lang == Language::Rust { ": f64" } else { "" },
+                    code(x),
+                    if lang == Language::Python { "" } else { ";" }
+                )
+            })
+            .collect::<String>()
+    };
+    let rows = &out_rows;
     let (nr, nc) = (rows.len(), rows.first().map_or(0, Vec::len));
     match lang {
         Language::Python => {
@@ -464,13 +500,14 @@ pub fn matrix_function(rows: &[Vec<&Expr>], name: &str, params: &[String], lang:
                 })
                 .collect();
             format!(
-                "import numpy as np\n\n\ndef {name}({}):\n    return np.array([\n{},\n    ])\n",
+                "import numpy as np\n\n\ndef {name}({}):\n{}    return np.array([\n{},\n    ])\n",
                 params.join(", "),
+                temps("    ", ""),
                 body.join(",\n")
             )
         }
         Language::C => {
-            let mut body = String::new();
+            let mut body = temps("    ", "const double ");
             for (i, row) in rows.iter().enumerate() {
                 for (j, e) in row.iter().enumerate() {
                     body.push_str(&format!("    out[{i}][{j}] = {};\n", c(e)));
@@ -494,10 +531,127 @@ pub fn matrix_function(rows: &[Vec<&Expr>], name: &str, params: &[String], lang:
                 .collect();
             let params: Vec<String> = params.iter().map(|v| format!("{v}: f64")).collect();
             format!(
-                "#[allow(unused_variables, unused_parens)]\npub fn {name}({}) -> [[f64; {nc}]; {nr}] {{\n    [\n{}\n    ]\n}}\n",
+                "#[allow(unused_variables, unused_parens)]\npub fn {name}({}) -> [[f64; {nc}]; {nr}] {{\n{}    [\n{}\n    ]\n}}\n",
                 params.join(", "),
+                temps("    ", "let "),
                 body.join("\n")
             )
+        }
+    }
+}
+
+/// Common subexpressions of several expressions, as temporaries.
+pub struct Cse {
+    /// `(name, expression)` in order: each may use the ones before it.
+    pub temporaries: Vec<(String, Expr)>,
+    /// The expressions, written in terms of the temporaries.
+    pub outputs: Vec<Expr>,
+}
+
+/// Finds the subexpressions (operations, not leaves) used more than once across
+/// `exprs` and names them `t0, t1, …` in the order they are computed (or `cse0, …` if
+/// a variable is already called `t0`).
+pub fn cse(exprs: &[&Expr]) -> Cse {
+    use crate::expr::{Builder, IdIndex};
+    let mut b = Builder::new();
+    let roots: Vec<Id> = exprs.iter().map(|e| b.import(e)).collect();
+    // One arena holding everything, children first.
+    let mut all = Builder::new();
+    let combined_roots: Vec<Id> = roots.iter().map(|&r| all.import(&b.finish(r))).collect();
+    let sum_root = all.intern_tuple(&combined_roots);
+    let arena = all.finish(sum_root);
+    let n = arena.len();
+    let mut uses = vec![0usize; n];
+    for node in arena.nodes() {
+        for c in node.children() {
+            uses[c.index()] += 1;
+        }
+    }
+    let taken = exprs
+        .iter()
+        .flat_map(|e| e.variables())
+        .any(|v| v.starts_with('t') && v[1..].chars().all(|c| c.is_ascii_digit()) && v.len() > 1);
+    let prefix = if taken { "cse" } else { "t" };
+    let root = arena.root();
+    let mut names: Vec<Option<String>> = vec![None; n];
+    let mut temporaries = Vec::new();
+    let mut out = Builder::new();
+    let mut map: Vec<Id> = Vec::with_capacity(n);
+    for (i, node) in arena.nodes().iter().enumerate() {
+        let id = Id::from_index(i);
+        if id == root {
+            map.push(id);
+            continue;
+        }
+        let built = out.make(node, |c| map[c.index()]);
+        let worth = !matches!(node, Node::Num(_) | Node::Var(_) | Node::Const(_));
+        if worth && uses[i] >= 2 {
+            let name = format!("{prefix}{}", temporaries.len());
+            temporaries.push((name.clone(), out.finish(built)));
+            names[i] = Some(name.clone());
+            map.push(out.var(&name));
+        } else {
+            map.push(built);
+        }
+    }
+    let outputs = arena
+        .node(root)
+        .children()
+        .iter()
+        .map(|c| out.finish(map[c.index()]))
+        .collect();
+    Cse { temporaries, outputs }
+}
+
+/// A function computing one expression with common subexpressions as temporaries.
+pub fn function_with_cse(e: &Expr, name: &str, params: &[String], lang: Language) -> String {
+    let c = cse(&[e]);
+    let code = |x: &Expr| code_at(x, x.root(), lang.code());
+    match lang {
+        Language::Python => {
+            let mut body = String::new();
+            for (t, x) in &c.temporaries {
+                body.push_str(&format!("    {t} = {}\n", code(x)));
+            }
+            format!(
+                "import numpy as np\n\n\ndef {name}({}):\n{body}    return {}\n",
+                params.join(", "),
+                code(&c.outputs[0])
+            )
+        }
+        Language::C => {
+            let mut body = String::new();
+            for (t, x) in &c.temporaries {
+                body.push_str(&format!("    const double {t} = {};\n", code(x)));
+            }
+            let params: Vec<String> = params.iter().map(|v| format!("double {v}")).collect();
+            format!(
+                "#include <math.h>\n\ndouble {name}({}) {{\n{body}    return {};\n}}\n",
+                params.join(", "),
+                code(&c.outputs[0])
+            )
+        }
+        Language::Rust => {
+            let mut body = String::new();
+            for (t, x) in &c.temporaries {
+                body.push_str(&format!("    let {t}: f64 = {};\n", code(x)));
+            }
+            let params: Vec<String> = params.iter().map(|v| format!("{v}: f64")).collect();
+            format!(
+                "#[allow(unused_variables, unused_parens)]\npub fn {name}({}) -> f64 {{\n{body}    {}\n}}\n",
+                params.join(", "),
+                code(&c.outputs[0])
+            )
+        }
+    }
+}
+
+impl Language {
+    fn code(self) -> Code {
+        match self {
+            Language::Python => Code::Python,
+            Language::C => Code::C,
+            Language::Rust => Code::Rust,
         }
     }
 }

@@ -101,6 +101,20 @@ snap!(
     cli_steps_json,
     dydx(&["diff", "x*ln(x)", "--steps", "--format", "json", "--at", "x=2"])
 );
+snap!(
+    cli_hessian_c_cse,
+    dydx(&["hessian", "exp(x*y)*sin(x*y)", "--format", "c", "--cse"])
+);
+snap!(
+    cli_diff_python_cse,
+    dydx(&[
+        "diff",
+        "exp(sin(x)^2)*sin(x)^2/(1 + sin(x)^2)",
+        "--format",
+        "python",
+        "--cse"
+    ])
+);
 snap!(cli_grad_latex, dydx(&["grad", "x*y + y^2*z", "--format", "latex"]));
 snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
 snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));

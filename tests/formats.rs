@@ -251,3 +251,48 @@ fn sexpr_round_trips_on_the_corpus() {
         );
     }
 }
+
+#[test]
+fn cse_code_compiles_and_agrees() {
+    let cases = corpus();
+    if !have("gcc", "--version") {
+        loud_skip("C output with --cse: gcc is not installed");
+        return;
+    }
+    let mut program = String::from("#include <math.h>\n#include <stdio.h>\n");
+    for (k, c) in cases.iter().enumerate() {
+        let f = format::function_with_cse(&c.derivative, &format!("f{k}"), &c.params, format::Language::C);
+        program.push_str(&f.replace("#include <math.h>\n", ""));
+    }
+    program.push_str("int main(void) {\n");
+    for (k, c) in cases.iter().enumerate() {
+        program.push_str(&format!("    printf(\"%.17g\\n\", f{k}({}));\n", args_in_order(c, "c")));
+    }
+    program.push_str("    return 0;\n}\n");
+    let dir = scratch("cse");
+    std::fs::write(dir.join("check.c"), program).unwrap();
+    let out = Command::new("gcc")
+        .args(["-std=gnu11", "-O1", "-Wall", "-Werror", "-o"])
+        .arg(dir.join("check"))
+        .arg(dir.join("check.c"))
+        .arg("-lm")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "gcc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(dir.join("check")).output().unwrap();
+    compare(&cases, &String::from_utf8_lossy(&run.stdout), "c with cse");
+}
+
+#[test]
+fn cse_shares_symmetric_entries() {
+    let f = parse("exp(x*y)*sin(x*y)").unwrap();
+    let dxy = diff(&diff(&f, "x"), "y");
+    let dyx = diff(&diff(&f, "y"), "x");
+    let c = format::cse(&[&dxy, &dyx]);
+    assert_eq!(c.outputs[0], c.outputs[1], "the two mixed partials are one temporary");
+    assert!(!c.temporaries.is_empty());
+}
