@@ -670,6 +670,28 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
             out.push_str(&format!("{j}\n"));
         }
         Format::Json => out.push_str(&format!("{}\n", diff_json(&o))),
+        Format::Latex if args.steps => {
+            let mut t = format!(
+                "{}\\left({}\\right) = {}\n\\begin{{aligned}}\n",
+                latex_operator(&o.wrt, o.order),
+                format::latex(&o.f),
+                format::latex(&o.derivative)
+            );
+            let lines: Vec<String> = crate::steps::steps(&o.previous, &o.last)
+                .iter()
+                .map(|st| {
+                    let sub = crate::parse(&st.expr).map(|e| format::latex(&e)).unwrap_or_default();
+                    let res = crate::parse(&st.result).map(|e| format::latex(&e)).unwrap_or_default();
+                    format!(
+                        "\\frac{{d}}{{d{}}}\\left({sub}\\right) &= {res} && \\text{{{}}}",
+                        o.last, st.rule
+                    )
+                })
+                .collect();
+            t.push_str(&lines.join(" \\\\\n"));
+            t.push_str("\n\\end{aligned}\n");
+            out.push_str(&t);
+        }
         Format::Text if args.steps => {
             let text = diff_text(&o, &tol);
             // The steps go between the result and the values.
@@ -896,6 +918,29 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 }
                 Err(u) => out.push_str(&format!("autograd gradient: undefined ({u})\n")),
             }
+        }
+        Format::Latex => {
+            let v = match (&value, &exact) {
+                (Ok(_), Some(x)) => format::latex(&Expr::number(x.clone())),
+                (Ok(v), None) => format_f64(*v),
+                (Err(_), _) => "\\text{undefined}".to_string(),
+            };
+            let at_tex: Vec<String> = at
+                .iter()
+                .map(|(n, t, _)| {
+                    format!(
+                        "{} = {t}",
+                        format::latex(
+                            &crate::parse(n).unwrap_or_else(|_| Expr::number(crate::Rational::from_integer(0.into())))
+                        )
+                    )
+                })
+                .collect();
+            out.push_str(&format!(
+                "{}\\Big|_{{{}}} = {v}\n",
+                format::latex(&f),
+                at_tex.join(",\\ ")
+            ));
         }
         other => return Err(unsupported(other, "eval")),
     }

@@ -110,7 +110,24 @@ fn latex_renders_with_katex() {
             .unwrap();
         assert!(status.success(), "npm install katex failed");
     }
-    let formulas: Vec<String> = cases.iter().map(|c| format::latex(&c.derivative)).collect();
+    let mut formulas: Vec<String> = cases.iter().map(|c| format::latex(&c.derivative)).collect();
+    // The command line's LaTeX: a derivative with its operator, steps, a matrix, a value,
+    // a gradient and a check.
+    let bin = env!("CARGO_BIN_EXE_dydx");
+    for args in [
+        vec!["diff", "x^2*sin(x)/(1 + x^2)", "--format", "latex"],
+        vec!["diff", "x^3*y^2", "--wrt", "x", "--wrt", "y", "--format", "latex"],
+        vec!["diff", "sin(x)/(x^2 + 1)", "--steps", "--format", "latex"],
+        vec!["hessian", "x^2*y + sin(x*y)", "--format", "latex"],
+        vec!["jacobian", "x*y; x^2 + z", "--format", "latex"],
+        vec!["grad", "x*y + y^2*z", "--format", "latex"],
+        vec!["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "latex"],
+        vec!["check", "sin(x)^2", "--claim", "sin(2*x)", "--format", "latex"],
+    ] {
+        let out = Command::new(bin).args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        formulas.push(String::from_utf8(out.stdout).unwrap());
+    }
     std::fs::write(dir.join("formulas.json"), serde_json::to_string(&formulas).unwrap()).unwrap();
     let script = r#"
 const katex = require('katex');
