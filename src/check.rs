@@ -9,9 +9,10 @@
 //! - If the expression or its derivative has no value at the point (outside the
 //!   domain, or a point such as `abs` at 0 where the derivative does not exist), the
 //!   status is [`Status::Undefined`] with the reason: neither pass nor fail.
-//! - Higher orders: the tape records the (n−1)-th symbolic derivative and sweeps back
-//!   for the last step, so the last differentiation is always checked independently
-//!   (see ARCHITECTURE.md).
+//! - Second order (`d²/dx²`, `∂²/∂x∂y`, Hessian entries): hyper-dual evaluation of the
+//!   expression itself, with no symbolic derivative involved. Higher orders: the tape
+//!   records the (n−1)-th symbolic derivative and sweeps back for the last step, so the
+//!   last differentiation is always checked independently (see ARCHITECTURE.md).
 //! - Without a point, [`sample_check`] tries a fixed set of seeded points and reports
 //!   how many were tried, skipped (outside the domain), passed and failed.
 //!
@@ -192,6 +193,27 @@ pub fn cross_check(f: &Expr, wrt: &[&str], at: &Point, tol: &Tolerance) -> Resul
     check_at(f, &previous, &derivative, last, at, tol)
 }
 
+/// The independent witness a derivative is checked against.
+#[derive(Clone, Copy, Debug)]
+pub enum Witness<'a> {
+    /// The reverse-mode tape of `previous` (the expression, or the symbolic derivative
+    /// one order lower), swept back with respect to `last`.
+    Tape {
+        /// What the tape records.
+        previous: &'a Expr,
+        /// The variable of the last differentiation.
+        last: &'a str,
+    },
+    /// Hyper-dual evaluation of the expression itself: ∂²f/∂`xi`∂`xj`, with no symbolic
+    /// derivative involved at all.
+    HyperDual {
+        /// The first variable.
+        xi: &'a str,
+        /// The second variable.
+        xj: &'a str,
+    },
+}
+
 /// Cross-checks a derivative already computed: `derivative` = d(`previous`)/d(`last`),
 /// where `previous` is `f` or one of its derivatives.
 pub fn check_at(
@@ -199,6 +221,17 @@ pub fn check_at(
     previous: &Expr,
     derivative: &Expr,
     last: &str,
+    at: &Point,
+    tol: &Tolerance,
+) -> Result<Report, String> {
+    check_with(f, derivative, Witness::Tape { previous, last }, at, tol)
+}
+
+/// Cross-checks `derivative` (a derivative of `f`) against a [`Witness`] at `at`.
+pub fn check_with(
+    f: &Expr,
+    derivative: &Expr,
+    witness: Witness<'_>,
     at: &Point,
     tol: &Tolerance,
 ) -> Result<Report, String> {
@@ -210,20 +243,22 @@ pub fn check_at(
     let (value, exact, exact_budget_hit) = value_at(derivative, at);
     // The original expression must be defined at the point as well.
     let original = record(f, at, &[])?;
-    let tape = record(previous, at, &[last])?;
     let original_fault = original.value(f).err();
-    let autograd = match &original_fault {
-        Some(u) => Err(u.clone()),
-        None => tape.value(previous).and_then(|_| tape.gradient(previous)).map(|g| g[0]),
+    let (autograd, witness_magnitude) = match (&original_fault, witness) {
+        (Some(u), _) => (Err(u.clone()), 0.0),
+        (None, Witness::Tape { previous, last }) => {
+            let tape = record(previous, at, &[last])?;
+            let g = tape.value(previous).and_then(|_| tape.gradient(previous)).map(|g| g[0]);
+            (g, tape.gradient_magnitude().first().copied().unwrap_or(0.0))
+        }
+        (None, Witness::HyperDual { xi, xj }) => (crate::tape::second_derivative(f, at, xi, xj), 0.0),
     };
-    // Name the most basic reason: the input itself undefined, then the tape's
+    // Name the most basic reason: the input itself undefined, then the witness's
     // derivative, then the symbolic value.
     let (value, autograd, comparison) = match (value, autograd) {
         (Ok(s), Ok(t)) => {
             let symbolic = crate::eval::magnitude(derivative, at).unwrap_or(0.0);
-            let taped = tape.gradient_magnitude().first().copied().unwrap_or(0.0);
-            let m = symbolic.max(taped);
-            let c = compare_with_rounding(s, t, tol, m);
+            let c = compare_with_rounding(s, t, tol, symbolic.max(witness_magnitude));
             (Ok(s), Ok(t), c)
         }
         (_, Err(u)) | (Err(u), _) => {
@@ -310,13 +345,18 @@ pub fn seeded_box_point(
 /// Cross-checks `derivative` = d(`previous`)/d(`last`) at [`SAMPLE_POINTS`] seeded
 /// points, binding every variable of `f` and the derivative.
 pub fn sample_check(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, tol: &Tolerance) -> SampleSummary {
+    sample_with(f, derivative, Witness::Tape { previous, last }, tol)
+}
+
+/// Cross-checks `derivative` against a [`Witness`] at [`SAMPLE_POINTS`] seeded points,
+/// binding every variable involved.
+pub fn sample_with(f: &Expr, derivative: &Expr, witness: Witness<'_>, tol: &Tolerance) -> SampleSummary {
     let mut vars = f.variables();
-    for v in derivative
-        .variables()
-        .into_iter()
-        .chain(previous.variables())
-        .chain([last.to_string()])
-    {
+    let extra: Vec<String> = match witness {
+        Witness::Tape { previous, last } => previous.variables().into_iter().chain([last.to_string()]).collect(),
+        Witness::HyperDual { xi, xj } => vec![xi.to_string(), xj.to_string()],
+    };
+    for v in derivative.variables().into_iter().chain(extra) {
         if !vars.contains(&v) {
             vars.push(v);
         }
@@ -325,7 +365,7 @@ pub fn sample_check(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, to
     for k in 0..SAMPLE_POINTS {
         let at = seeded_point(&vars, k);
         s.tried += 1;
-        match check_at(f, previous, derivative, last, &at, tol) {
+        match check_with(f, derivative, witness, &at, tol) {
             Ok(r) => match r.comparison.status {
                 Status::Pass => {
                     s.passed += 1;

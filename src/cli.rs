@@ -3,7 +3,9 @@
 //!
 //! Exit codes: 0 ok, 1 a cross-check failed, 2 bad input or usage.
 
-use crate::check::{check_at, sample_check, Report, SampleSummary, Status, Tolerance};
+use crate::check::{
+    check_at, check_with, sample_check, sample_with, Report, SampleSummary, Status, Tolerance, Witness,
+};
 use crate::claim::{check_claim, ClaimOptions, ClaimReport, Method, Verdict};
 use crate::diff::diff;
 use crate::eval::{format_f64, parse_number, Point};
@@ -387,13 +389,22 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     }
     let last = sequence[sequence.len() - 1];
     let (derivative, simplified) = simplify_at(&diff(&previous, last), req.level, &budget);
+    // Second derivatives are checked by hyper-dual evaluation of the expression itself;
+    // other orders by the tape of the derivative one order lower.
+    let witness = match sequence[..] {
+        [xi, xj] => Witness::HyperDual { xi, xj },
+        _ => Witness::Tape {
+            previous: &previous,
+            last,
+        },
+    };
     let (report, samples) = match &req.at {
         Some(at) => {
             let point = to_point(at);
-            let r = check_at(&f, &previous, &derivative, last, &point, &req.tol).map_err(Failure::Usage)?;
+            let r = check_with(&f, &derivative, witness, &point, &req.tol).map_err(Failure::Usage)?;
             (Some(r), None)
         }
-        None => (None, Some(sample_check(&f, &previous, &derivative, last, &req.tol))),
+        None => (None, Some(sample_with(&f, &derivative, witness, &req.tol))),
     };
     let last = last.to_string();
     Ok(DiffOutcome {
@@ -1107,16 +1118,27 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
         let mut arow = Vec::new();
         for entry in row {
             let origin = if hessian { &functions[0] } else { &functions[i] };
+            // Hessian entries: hyper-dual evaluation of f; Jacobian entries: the tape of f.
+            let witness = if hessian {
+                Witness::HyperDual {
+                    xi: &vars[i],
+                    xj: &entry.var,
+                }
+            } else {
+                Witness::Tape {
+                    previous: &entry.of,
+                    last: &entry.var,
+                }
+            };
             let status = match &at {
                 Some(at) => {
-                    let r = check_at(origin, &entry.of, &entry.expr, &entry.var, &to_point(at), &tol)
-                        .map_err(Failure::Usage)?;
+                    let r = check_with(origin, &entry.expr, witness, &to_point(at), &tol).map_err(Failure::Usage)?;
                     vrow.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
                     arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                     r.comparison.status
                 }
                 None => {
-                    let s = sample_check(origin, &entry.of, &entry.expr, &entry.var, &tol);
+                    let s = sample_with(origin, &entry.expr, witness, &tol);
                     if s.failed > 0 {
                         Status::Fail
                     } else if s.passed == 0 {

@@ -91,6 +91,17 @@ proptest! {
     }
 
     #[test]
+    fn second_derivatives_agree_with_hyper_duals(src in expr_text(), x in -250i32..250, y in -250i32..250) {
+        use dydx::check::{check_with, Witness};
+        let f = parse(&src).unwrap();
+        for (a, b) in [("x", "x"), ("x", "y")] {
+            let d2 = diff(&diff(&f, a), b);
+            let r = check_with(&f, &d2, Witness::HyperDual { xi: a, xj: b }, &point(x, y), &Tolerance::default()).unwrap();
+            prop_assert_ne!(r.comparison.status, Status::Fail, "d2/d{}d{} {} = {} at x={}/100 y={}/100: {:?}", a, b, src, print(&d2), x, y, r);
+        }
+    }
+
+    #[test]
     fn simplified_equals_unsimplified_where_defined(src in expr_text(), x in -250i32..250, y in -250i32..250) {
         let d = diff(&parse(&src).unwrap(), "x");
         let (s, _) = simplify(&d, &Budget::default());
