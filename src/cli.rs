@@ -499,6 +499,7 @@ fn simplify_json(r: &SimplifyReport) -> Value {
         "nodes": r.nodes,
         "ops_before": r.ops_before,
         "ops_after": r.ops_after,
+        "rules_fired": r.rules_fired.iter().map(|(n, k)| (n.clone(), json!(k))).collect::<Map<String, Value>>(),
     })
 }
 
@@ -593,6 +594,10 @@ fn steps_text(o: &DiffOutcome) -> String {
         r.iterations,
         r.nodes
     ));
+    if !r.rules_fired.is_empty() {
+        let fired: Vec<String> = r.rules_fired.iter().map(|(n, k)| format!("{n} ×{k}")).collect();
+        t.push_str(&format!("rules fired: {}\n", fired.join(", ")));
+    }
     t
 }
 
@@ -857,6 +862,18 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             out.push_str(&format!(
                 "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
                 rows.join(" \\\\\n")
+            ));
+        }
+        Format::Python | Format::C | Format::Rust => {
+            let mut params = vars.clone();
+            params.sort_by(|a, b| natural_cmp(a, b));
+            let row: Vec<&Expr> = partials.iter().map(|(_, d)| d).collect();
+            out.push_str(&format::matrix_function_cse(
+                &[row],
+                "gradient",
+                &params,
+                args.format.code(),
+                args.cse,
             ));
         }
         other => return Err(unsupported(other, "grad")),

@@ -126,6 +126,8 @@ pub struct Report {
     pub ops_before: usize,
     /// Printed operations after.
     pub ops_after: usize,
+    /// How often each rule fired in the e-graph (new matches only), by rule name.
+    pub rules_fired: Vec<(String, usize)>,
 }
 
 /// Constant folding inside the e-graph, exactly, with `BigRational`s.
@@ -314,6 +316,7 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
         nodes: 0,
         ops_before,
         ops_after: ops_before,
+        rules_fired: Vec::new(),
     };
     if level == Level::None {
         return (e.clone(), report);
@@ -327,10 +330,11 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
         best_ops = fast_ops;
     }
     if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
-        let (candidate, stop, iterations, nodes) = saturate(&best, budget);
+        let (candidate, stop, iterations, nodes, fired) = saturate(&best, budget);
         report.stop = stop;
         report.iterations = iterations;
         report.nodes = nodes;
+        report.rules_fired = fired;
         if let Some(c) = candidate {
             // The e-graph's choice, brought into normal form again.
             for c in [crate::normal::normalize(&c), c] {
@@ -346,7 +350,9 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
     (best, report)
 }
 
-fn saturate(e: &Expr, budget: &Budget) -> (Option<Expr>, Stop, usize, usize) {
+type Saturated = (Option<Expr>, Stop, usize, usize, Vec<(String, usize)>);
+
+fn saturate(e: &Expr, budget: &Budget) -> Saturated {
     let rec = to_rec_expr(e);
     let runner: Runner<Node, ConstantFold> = Runner::new(ConstantFold::default())
         .with_iter_limit(budget.iter_limit)
@@ -370,12 +376,19 @@ fn saturate(e: &Expr, budget: &Budget) -> (Option<Expr>, Stop, usize, usize) {
     };
     let iterations = runner.iterations.len();
     let nodes = runner.egraph.total_number_of_nodes();
+    let mut fired: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for it in &runner.iterations {
+        for (rule, n) in &it.applied {
+            *fired.entry(rule.to_string()).or_default() += n;
+        }
+    }
+    let fired: Vec<(String, usize)> = fired.into_iter().filter(|(_, n)| *n > 0).collect();
     if runner.egraph.analysis.conflict {
-        return (None, Stop::ConstantConflict, iterations, nodes);
+        return (None, Stop::ConstantConflict, iterations, nodes, fired);
     }
     let extractor = egg::Extractor::new(&runner.egraph, HumanCost);
     let (_, best): (f64, RecExpr<Node>) = extractor.find_best(runner.roots[0]);
-    (Some(from_rec_expr(&best)), stop, iterations, nodes)
+    (Some(from_rec_expr(&best)), stop, iterations, nodes, fired)
 }
 
 #[cfg(test)]

@@ -123,6 +123,10 @@ snap!(
     cli_eval_latex,
     dydx(&["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "latex"])
 );
+snap!(
+    cli_grad_python_cse,
+    dydx(&["grad", "exp(x*y)*sin(x*y) + z", "--format", "python", "--cse"])
+);
 snap!(cli_grad_latex, dydx(&["grad", "x*y + y^2*z", "--format", "latex"]));
 snap!(cli_parse_error_json, dydx(&["diff", "(x + 1", "--format", "json"]));
 snap!(cli_several_variables_need_wrt, dydx(&["diff", "x*y"]));

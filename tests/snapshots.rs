@@ -153,3 +153,30 @@ fn check_fixtures() {
         });
     });
 }
+
+/// Every output format of each fixture derivative.
+#[test]
+fn format_fixtures() {
+    use dydx::format;
+    settings().bind(|| {
+        insta::glob!("fixtures/formats/*.txt", |path| {
+            let text = std::fs::read_to_string(path).unwrap();
+            let rendered: Vec<String> = cases(&text)
+                .map(|src| {
+                    let f = parse(src).unwrap();
+                    let d = simplify_at(&diff(&f, "x"), Level::Full, &Budget::default()).0;
+                    let params = f.variables();
+                    format!(
+                        "## `{src}`\ntext:   {d}\nlatex:  {}\npython: {}\nc:      {}\nrust:   {}\nsexpr:  {}\n",
+                        format::latex(&d),
+                        format::python(&d),
+                        format::c(&d),
+                        format::rust(&d),
+                        format::sexpr(&d)
+                    ) + &format::function_with_cse(&d, "df_dx", &params, format::Language::C)
+                })
+                .collect();
+            insta::assert_snapshot!(rendered.join("\n"));
+        });
+    });
+}
