@@ -384,8 +384,16 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         Level::Fast
     };
     let mut previous = f.clone();
-    for v in &sequence[..sequence.len() - 1] {
+    for (k, v) in sequence[..sequence.len() - 1].iter().enumerate() {
         previous = simplify_at(&diff(&previous, v), step_level, &budget).0;
+        if previous.len() > crate::limits::MAX_DERIVATIVE_NODES {
+            return Err(Failure::Usage(format!(
+                "the derivative of order {} has {} nodes, past the limit of {}",
+                k + 1,
+                previous.len(),
+                crate::limits::MAX_DERIVATIVE_NODES
+            )));
+        }
     }
     let last = sequence[sequence.len() - 1];
     let (derivative, simplified) = simplify_at(&diff(&previous, last), req.level, &budget);

@@ -22,3 +22,7 @@ pub const MAX_FOLD_BITS: u64 = crate::expr::FOLD_BITS;
 
 /// Highest derivative order accepted by the command line and the batch runner.
 pub const MAX_ORDER: usize = 64;
+
+/// Largest derivative, in DAG nodes, the command line will build; a higher-order
+/// derivative that grows past it is refused with an error naming the limit.
+pub const MAX_DERIVATIVE_NODES: usize = 200_000;
