@@ -106,11 +106,16 @@ fn latex_at(e: &Expr, id: Id) -> String {
 }
 
 fn latex_sum(e: &Expr, id: Id) -> String {
+    signed_sum(e, id, |s| latex_term(e, s))
+}
+
+/// A sum with `a - b` for negative terms, leading with a positive term (as the text
+/// printer does); `term` writes each term's magnitude.
+fn signed_sum(e: &Expr, id: Id, term: impl Fn(&Split) -> String) -> String {
     let terms: Vec<Id> = match e.node(id) {
         Node::Add(ts) => ts.to_vec(),
         _ => vec![id],
     };
-    // Lead with a positive term, as the text printer does.
     let lead = terms.iter().position(|&t| !split(e, t).negative).unwrap_or(0);
     let order =
         std::iter::once(terms[lead]).chain(terms.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
@@ -124,7 +129,7 @@ fn latex_sum(e: &Expr, id: Id) -> String {
         } else {
             out.push_str(if s.negative { " - " } else { " + " });
         }
-        out.push_str(&latex_term(e, &s));
+        out.push_str(&term(&s));
     }
     out
 }
@@ -661,26 +666,7 @@ fn code_at(e: &Expr, id: Id, lang: Code) -> String {
 }
 
 fn code_sum(e: &Expr, id: Id, lang: Code) -> String {
-    let terms: Vec<Id> = match e.node(id) {
-        Node::Add(ts) => ts.to_vec(),
-        _ => vec![id],
-    };
-    let lead = terms.iter().position(|&t| !split(e, t).negative).unwrap_or(0);
-    let order =
-        std::iter::once(terms[lead]).chain(terms.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
-    let mut out = String::new();
-    for (k, t) in order.enumerate() {
-        let s = split(e, t);
-        if k == 0 {
-            if s.negative {
-                out.push('-');
-            }
-        } else {
-            out.push_str(if s.negative { " - " } else { " + " });
-        }
-        out.push_str(&code_term(e, &s, lang));
-    }
-    out
+    signed_sum(e, id, |s| code_term(e, s, lang))
 }
 
 fn code_term(e: &Expr, s: &Split, lang: Code) -> String {
