@@ -178,17 +178,19 @@ impl Tape {
     /// One backward sweep from `output`: the adjoint of every entry, or the first
     /// point where an input-dependent operation has no derivative.
     pub fn backward(&self, output: u32) -> Result<Vec<f64>, Fault> {
-        self.sweep(output, false)
+        self.sweep::<false>(output)
     }
 
     /// The rounding magnitude of the backward sweep: the same sweep with every
     /// contribution taken in absolute value, so a gradient that is a small difference of
     /// large contributions shows its scale (see [`crate::eval::magnitude`]).
     pub fn backward_magnitude(&self, output: u32) -> Result<Vec<f64>, Fault> {
-        self.sweep(output, true)
+        self.sweep::<true>(output)
     }
 
-    fn sweep(&self, output: u32, magnitude: bool) -> Result<Vec<f64>, Fault> {
+    /// The backward sweep; `MAGNITUDE` selects the absolute-value variant at compile
+    /// time, so the gradient's hot loop carries no extra branch.
+    fn sweep<const MAGNITUDE: bool>(&self, output: u32) -> Result<Vec<f64>, Fault> {
         if let Some(f) = &self.value_fault {
             return Err(f.clone());
         }
@@ -196,9 +198,12 @@ impl Tape {
         let mut adj = vec![0.0; n];
         adj[output as usize] = 1.0;
         // In magnitude mode every contribution is added in absolute value.
-        let add = |adj: &mut [f64], k: u32, c: f64| {
-            adj[k as usize] += if magnitude { c.abs() } else { c };
-        };
+        macro_rules! add {
+            ($adj:expr, $k:expr, $c:expr) => {{
+                let c: f64 = $c;
+                $adj[$k as usize] += if MAGNITUDE { c.abs() } else { c };
+            }};
+        }
         for i in (0..n).rev() {
             if !self.active[i] {
                 continue;
@@ -212,29 +217,29 @@ impl Tape {
             match self.ops[i] {
                 Op::Input | Op::Const => {}
                 Op::Add(a, b) => {
-                    add(&mut adj, a, g);
-                    add(&mut adj, b, g);
+                    add!(adj, a, g);
+                    add!(adj, b, g);
                 }
                 Op::Sub(a, b) => {
-                    add(&mut adj, a, g);
-                    add(&mut adj, b, -g);
+                    add!(adj, a, g);
+                    add!(adj, b, -g);
                 }
                 Op::Mul(a, b) => {
-                    add(&mut adj, a, g * v(b));
-                    add(&mut adj, b, g * v(a));
+                    add!(adj, a, g * v(b));
+                    add!(adj, b, g * v(a));
                 }
                 Op::Div(a, b) => {
                     let y = v(b);
-                    add(&mut adj, a, g / y);
-                    add(&mut adj, b, -g * v(a) / (y * y));
+                    add!(adj, a, g / y);
+                    add!(adj, b, -g * v(a) / (y * y));
                 }
-                Op::Neg(a) => add(&mut adj, a, -g),
+                Op::Neg(a) => add!(adj, a, -g),
                 Op::Powi(a, k) => {
                     let x = v(a);
                     if x == 0.0 && k < 1 {
                         return Err(nondiff("no derivative of a power at base 0"));
                     }
-                    add(&mut adj, a, g * f64::from(k) * powi(x, k - 1));
+                    add!(adj, a, g * f64::from(k) * powi(x, k - 1));
                 }
                 Op::Pow(a, b) => {
                     let (x, y) = (v(a), v(b));
@@ -242,7 +247,7 @@ impl Tape {
                         if x == 0.0 && y < 1.0 {
                             return Err(nondiff("no derivative of a power at base 0"));
                         }
-                        add(&mut adj, a, g * y * x.powf(y - 1.0));
+                        add!(adj, a, g * y * x.powf(y - 1.0));
                     }
                     if self.active[b as usize] {
                         if x <= 0.0 {
@@ -250,18 +255,18 @@ impl Tape {
                                 "no derivative of a power with a varying exponent at a base <= 0",
                             ));
                         }
-                        add(&mut adj, b, g * self.vals[i] * x.ln());
+                        add!(adj, b, g * self.vals[i] * x.ln());
                     }
                 }
                 Op::Call(f, a) => {
                     let local = local_derivative(f, v(a), self.vals[i]).map_err(nondiff)?;
-                    add(&mut adj, a, g * local);
+                    add!(adj, a, g * local);
                 }
                 Op::Log(a, b) => {
                     let (x, y) = (v(a), v(b));
                     let ly = y.ln();
-                    add(&mut adj, a, g / (x * ly));
-                    add(&mut adj, b, -g * x.ln() / (y * ly * ly));
+                    add!(adj, a, g / (x * ly));
+                    add!(adj, b, -g * x.ln() / (y * ly * ly));
                 }
             }
         }
