@@ -456,8 +456,8 @@ pub struct Recording {
     pub tape: Tape,
     /// The entry holding the expression's value.
     pub output: u32,
-    /// The expression node each entry came from, for naming faults.
-    origin: Vec<u32>,
+    /// The tape entry holding each expression node's value, for naming faults.
+    entry_of_node: Vec<u32>,
 }
 
 impl Recording {
@@ -489,14 +489,20 @@ impl Recording {
     }
 
     fn undefined(&self, e: &Expr, f: &Fault) -> crate::eval::Undefined {
-        let node = self
-            .origin
-            .get(f.entry as usize)
-            .copied()
-            .unwrap_or(e.root().index() as u32);
+        // Operations are appended in node order, so the faulting entry belongs to the
+        // first operation node whose value is at or after it.
+        let node = e
+            .nodes()
+            .iter()
+            .enumerate()
+            .find(|(i, n)| {
+                !matches!(n, Node::Num(_) | Node::Var(_) | Node::Const(_))
+                    && self.entry_of_node.get(*i).is_some_and(|&t| t >= f.entry)
+            })
+            .map_or(e.root().index(), |(i, _)| i);
         crate::eval::Undefined {
             reason: f.reason.clone(),
-            at: crate::print::print_at(e, Id::from_index(node as usize), 80),
+            at: crate::print::print_at(e, Id::from_index(node), 80),
         }
     }
 }
@@ -534,13 +540,11 @@ pub fn record_f64(
     tape.ops.reserve(e.len() * 2);
     tape.vals.reserve(e.len() * 2);
     tape.active.reserve(e.len() * 2);
-    let mut origin: Vec<u32> = Vec::with_capacity(e.len() * 2);
     // Inputs first, in the order asked, so the gradient comes back in that order.
     let input_entry: Vec<u32> = values.iter().map(|v| tape.input(*v)).collect();
-    origin.resize(tape.len(), e.root().index() as u32);
     let input_index: rustc_hash::FxHashMap<&str, usize> = inputs.iter().enumerate().map(|(k, n)| (*n, k)).collect();
     let mut entry: Vec<u32> = Vec::with_capacity(e.len());
-    for (i, node) in e.nodes().iter().enumerate() {
+    for node in e.nodes() {
         let at_entry = |c: &Id| entry[c.index()];
         let out = match node {
             Node::Num(r) => tape.constant(r.to_f64().unwrap_or(f64::NAN)),
@@ -580,11 +584,14 @@ pub fn record_f64(
             Node::Call(f, [a]) => tape.push(Op::Call(*f, at_entry(a))),
             Node::Log([a, b]) => tape.push(Op::Log(at_entry(a), at_entry(b))),
         };
-        origin.resize(tape.len(), i as u32);
         entry.push(out);
     }
     let output = entry.last().copied().unwrap_or(0);
-    Ok(Recording { tape, output, origin })
+    Ok(Recording {
+        tape,
+        output,
+        entry_of_node: entry,
+    })
 }
 
 /// A tape to build by hand, like micrograd: make variables, combine them with
