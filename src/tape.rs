@@ -114,6 +114,7 @@ impl Tape {
         self.push_raw(Op::Const, value, false)
     }
 
+    #[inline]
     fn push_raw(&mut self, op: Op, value: f64, active: bool) -> u32 {
         let i = self.ops.len() as u32;
         self.ops.push(op);
@@ -123,6 +124,7 @@ impl Tape {
     }
 
     /// Records an operation, computing its value now.
+    #[inline]
     pub fn push(&mut self, op: Op) -> u32 {
         let (value, bad) = compute(&self.vals, op);
         let act = |i: u32| self.active[i as usize];
@@ -134,10 +136,13 @@ impl Tape {
             }
         };
         let i = self.push_raw(op, value, active);
-        self.check(i, value, bad);
+        if bad.is_some() || !value.is_finite() {
+            self.check(i, value, bad);
+        }
         i
     }
 
+    #[cold]
     fn check(&mut self, entry: u32, value: f64, bad: Option<&str>) {
         if self.value_fault.is_some() {
             return;
