@@ -374,7 +374,7 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         )));
     }
     let wrt = resolve_wrt(&f, &req.wrt)?;
-    let sequence: Vec<&str> = (0..req.order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let sequence: Vec<&str> = differentiation_sequence(&wrt, req.order);
     let budget = Budget::default();
     // Intermediate derivatives get the fast normal form (when simplifying at all), the
     // last one the level asked for.
@@ -511,8 +511,13 @@ fn simplify_json(r: &SimplifyReport) -> Value {
     })
 }
 
+/// The variables differentiated by, in order: `wrt` repeated `order` times.
+fn differentiation_sequence(wrt: &[String], order: usize) -> Vec<&str> {
+    (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect()
+}
+
 fn operator_text(wrt: &[String], order: usize) -> String {
-    let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let seq: Vec<&str> = differentiation_sequence(wrt, order);
     let n = seq.len();
     if seq.iter().all(|v| *v == seq[0]) {
         if n == 1 {
@@ -765,7 +770,7 @@ fn parameters(o: &DiffOutcome) -> Vec<String> {
 
 /// `df_dx`, `d2f_dx2`, `d2f_dxdy`: a function name for generated code.
 fn function_name(wrt: &[String], order: usize) -> String {
-    let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let seq: Vec<&str> = differentiation_sequence(wrt, order);
     if seq.len() == 1 {
         format!("df_d{}", seq[0])
     } else if seq.iter().all(|v| *v == seq[0]) {
@@ -777,7 +782,7 @@ fn function_name(wrt: &[String], order: usize) -> String {
 
 /// `\frac{d}{dx}`, `\frac{d^{2}}{dx^{2}}`, `\frac{\partial^{2}}{\partial x \partial y}`.
 fn latex_operator(wrt: &[String], order: usize) -> String {
-    let seq: Vec<&str> = (0..order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let seq: Vec<&str> = differentiation_sequence(wrt, order);
     let n = seq.len();
     if seq.iter().all(|v| *v == seq[0]) {
         if n == 1 {
@@ -1335,7 +1340,7 @@ fn run_check(req: &CheckRequest) -> Result<(Expr, Vec<String>, ClaimReport), Fai
         return Err(Failure::Usage("--points must be between 1 and 10000".into()));
     }
     let wrt = resolve_wrt(&f, &req.wrt)?;
-    let sequence: Vec<&str> = (0..req.order).flat_map(|_| wrt.iter().map(String::as_str)).collect();
+    let sequence: Vec<&str> = differentiation_sequence(&wrt, req.order);
     let opts = ClaimOptions {
         points: req.points,
         domain: req.domain.clone(),

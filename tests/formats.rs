@@ -184,25 +184,9 @@ fn python_runs_and_agrees() {
     compare(&cases, &String::from_utf8_lossy(&out.stdout), "python");
 }
 
-#[test]
-fn c_compiles_and_agrees() {
-    let cases = corpus();
-    if !have("gcc", "--version") {
-        loud_skip("C output: gcc is not installed");
-        return;
-    }
-    let mut program = String::from("#include <math.h>\n#include <stdio.h>\n");
-    for (k, c) in cases.iter().enumerate() {
-        program.push_str(
-            &format::c_function(&c.derivative, &format!("f{k}"), &c.params).replace("#include <math.h>\n", ""),
-        );
-    }
-    program.push_str("int main(void) {\n");
-    for (k, c) in cases.iter().enumerate() {
-        program.push_str(&format!("    printf(\"%.17g\\n\", f{k}({}));\n", args_in_order(c, "c")));
-    }
-    program.push_str("    return 0;\n}\n");
-    let dir = scratch("c");
+/// Compiles a C program with gcc and returns what it prints.
+fn run_c(program: &str, name: &str) -> String {
+    let dir = scratch(name);
     std::fs::write(dir.join("check.c"), program).unwrap();
     let out = Command::new("gcc")
         .args(["-std=gnu11", "-O1", "-Wall", "-Werror", "-o"])
@@ -217,7 +201,35 @@ fn c_compiles_and_agrees() {
         String::from_utf8_lossy(&out.stderr)
     );
     let run = Command::new(dir.join("check")).output().unwrap();
-    compare(&cases, &String::from_utf8_lossy(&run.stdout), "c");
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
+/// A C `main` printing each case's function at its point.
+fn c_main(cases: &[Case]) -> String {
+    let mut main = String::from("int main(void) {\n");
+    for (k, c) in cases.iter().enumerate() {
+        main.push_str(&format!("    printf(\"%.17g\\n\", f{k}({}));\n", args_in_order(c, "c")));
+    }
+    main.push_str("    return 0;\n}\n");
+    main
+}
+
+#[test]
+fn c_compiles_and_agrees() {
+    let cases = corpus();
+    if !have("gcc", "--version") {
+        loud_skip("C output: gcc is not installed");
+        return;
+    }
+    let mut program = String::from("#include <math.h>\n#include <stdio.h>\n");
+    for (k, c) in cases.iter().enumerate() {
+        program.push_str(
+            &format::c_function(&c.derivative, &format!("f{k}"), &c.params).replace("#include <math.h>\n", ""),
+        );
+    }
+    program.push_str(&c_main(&cases));
+    let output = run_c(&program, "c");
+    compare(&cases, &output, "c");
 }
 
 #[test]
@@ -281,27 +293,9 @@ fn cse_code_compiles_and_agrees() {
         let f = format::function_with_cse(&c.derivative, &format!("f{k}"), &c.params, format::Language::C);
         program.push_str(&f.replace("#include <math.h>\n", ""));
     }
-    program.push_str("int main(void) {\n");
-    for (k, c) in cases.iter().enumerate() {
-        program.push_str(&format!("    printf(\"%.17g\\n\", f{k}({}));\n", args_in_order(c, "c")));
-    }
-    program.push_str("    return 0;\n}\n");
-    let dir = scratch("cse");
-    std::fs::write(dir.join("check.c"), program).unwrap();
-    let out = Command::new("gcc")
-        .args(["-std=gnu11", "-O1", "-Wall", "-Werror", "-o"])
-        .arg(dir.join("check"))
-        .arg(dir.join("check.c"))
-        .arg("-lm")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "gcc failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run = Command::new(dir.join("check")).output().unwrap();
-    compare(&cases, &String::from_utf8_lossy(&run.stdout), "c with cse");
+    program.push_str(&c_main(&cases));
+    let output = run_c(&program, "cse");
+    compare(&cases, &output, "c with cse");
 }
 
 #[test]
