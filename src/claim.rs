@@ -255,12 +255,17 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
             return report;
         }
     }
-    if let Some(steps) = prove(&d, claim, &opts.budget) {
-        let mut conditions: Vec<String> = steps
-            .iter()
-            .filter_map(|s| rule_condition(&s.rule))
-            .map(str::to_string)
-            .collect();
+    if let Some((steps, instantiated)) = prove(&d, claim, &opts.budget) {
+        // Conditions with the matched subterm where the rule says which ("x ≠ 0"), else
+        // the rule's condition in words.
+        let mut conditions: Vec<String> = instantiated;
+        conditions.extend(
+            steps
+                .iter()
+                .filter(|s| !matches!(s.rule.as_str(), "cancel" | "exp-ln" | "recip-sec" | "recip-csc"))
+                .filter_map(|s| rule_condition(&s.rule))
+                .map(str::to_string),
+        );
         conditions.sort();
         conditions.dedup();
         report.verdict = Verdict::Equivalent;
@@ -282,12 +287,15 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
 }
 
 /// A proof that `a` and `b` are equal, as a chain of rewrites from `a` to `b`.
-fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<Vec<ProofStep>> {
+fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<String>)> {
     if a == b {
-        return Some(vec![ProofStep {
-            rule: "identical".into(),
-            term: b.to_string(),
-        }]);
+        return Some((
+            vec![ProofStep {
+                rule: "identical".into(),
+                term: b.to_string(),
+            }],
+            Vec::new(),
+        ));
     }
     // Normal forms: the difference normalises to 0.
     let na = crate::normal::normalize(a);
@@ -321,7 +329,7 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<Vec<ProofStep>> {
                 term: a.to_string(),
             });
         }
-        return Some(steps);
+        return Some((steps, Vec::new()));
     }
     // Equality saturation with explanations.
     let (ra, rb) = (to_rec_expr(&na), to_rec_expr(&nb));
@@ -362,6 +370,12 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<Vec<ProofStep>> {
             term: na.to_string(),
         });
     }
+    let mut conditions = Vec::new();
+    for pair in flat.windows(2) {
+        if let Some(c) = instantiated_condition(&pair[0], &pair[1]) {
+            conditions.push(c);
+        }
+    }
     for term in flat.iter().skip(1) {
         let rule = term_rule(term).unwrap_or_else(|| "congruence".to_string());
         steps.push(ProofStep {
@@ -375,7 +389,43 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<Vec<ProofStep>> {
             term: b.to_string(),
         });
     }
-    Some(steps)
+    Some((steps, conditions))
+}
+
+/// The condition of a conditional rule applied between two consecutive terms of an
+/// explanation, with the matched subterm filled in: `x ≠ 0` for `cancel`.
+fn instantiated_condition(before: &egg::FlatTerm<crate::Node>, after: &egg::FlatTerm<crate::Node>) -> Option<String> {
+    use crate::Node;
+    if let Some(rule) = after.forward_rule.or(after.backward_rule) {
+        // The left-hand side is in `before` for a forward step, in `after` for a backward one.
+        let lhs = if after.forward_rule.is_some() { before } else { after };
+        let sub = |t: &egg::FlatTerm<Node>| from_rec_expr(&t.get_recexpr()).to_string();
+        let child = |t: &egg::FlatTerm<Node>, k: usize| t.children.get(k).map(sub);
+        return match rule.as_str() {
+            "cancel" => child(lhs, 0).map(|a| format!("{a} ≠ 0")),
+            "exp-ln" => lhs
+                .children
+                .first()
+                .and_then(|ln| child(ln, 0))
+                .map(|a| format!("{a} > 0")),
+            "recip-sec" => lhs
+                .children
+                .first()
+                .and_then(|sec| child(sec, 0))
+                .map(|a| format!("cos({a}) ≠ 0")),
+            "recip-csc" => lhs
+                .children
+                .first()
+                .and_then(|csc| child(csc, 0))
+                .map(|a| format!("sin({a}) ≠ 0")),
+            _ => None,
+        };
+    }
+    before
+        .children
+        .iter()
+        .zip(after.children.iter())
+        .find_map(|(b, a)| instantiated_condition(b, a))
 }
 
 /// The rule applied at some position of a flat explanation term.
@@ -414,6 +464,24 @@ mod tests {
         assert_eq!(missing_ln.verdict, Verdict::NotEquivalent);
         let partial = check("sqrt(x^2)", "1", "x");
         assert_eq!(partial.verdict, Verdict::NotEquivalent, "agrees only for x > 0");
+    }
+
+    #[test]
+    fn conditions_name_the_cancelled_factor() {
+        let a: egg::RecExpr<crate::Node> = "(* (+ x 1) (^ (+ x 1) -1))".parse().unwrap();
+        let b: egg::RecExpr<crate::Node> = "1".parse().unwrap();
+        let mut runner: Runner<crate::Node, ConstantFold> = Runner::new(ConstantFold::default())
+            .with_explanations_enabled()
+            .with_expr(&a)
+            .with_expr(&b)
+            .run(&rules());
+        let mut explanation = runner.explain_equivalence(&a, &b);
+        let flat = explanation.make_flat_explanation().clone();
+        let conditions: Vec<String> = flat
+            .windows(2)
+            .filter_map(|w| instantiated_condition(&w[0], &w[1]))
+            .collect();
+        assert_eq!(conditions, ["x + 1 ≠ 0"]);
     }
 
     #[test]
