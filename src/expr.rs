@@ -697,24 +697,34 @@ impl Builder {
     /// (x, 0, y) and `exp(u)` is (e, 0, u). Merging powers of one base this way is
     /// sound: where both factors are defined, so is the merged power, with the same value.
     fn split_power_symbolic(&mut self, f: Id) -> (Id, Rational, Option<Id>) {
-        match self.node(f).clone() {
-            Node::Pow([b, e]) if self.as_num(e).is_none() => (b, Rational::zero(), Some(e)),
+        // Read the shape without cloning the node (a clone allocates).
+        enum Shape {
+            Symbolic(Id, Id),
+            PowOfSymbolic(Id, Id, Id),
+            Exp(Id),
+            Other,
+        }
+        let shape = match self.node(f) {
+            Node::Pow([b, e]) if self.as_num(*e).is_none() => Shape::Symbolic(*b, *e),
             // (b^s)^n with integer n is b^(n*s), as `pow` builds it.
-            Node::Pow([inner, n]) if self.as_num(n).is_some_and(|r| r.is_integer()) => match self.node(inner).clone() {
-                Node::Pow([b, s]) if self.as_num(s).is_none() => {
-                    let ns = self.mul([n, s]);
-                    (b, Rational::zero(), Some(ns))
-                }
-                _ => {
-                    let (b, e) = self.split_power(f);
-                    (b, e, None)
-                }
+            Node::Pow([inner, n]) if self.as_num(*n).is_some_and(|r| r.is_integer()) => match self.node(*inner) {
+                Node::Pow([b, s]) if self.as_num(*s).is_none() => Shape::PowOfSymbolic(*b, *s, *n),
+                _ => Shape::Other,
             },
-            Node::Call(Func::Exp, [u]) => {
+            Node::Call(Func::Exp, [u]) => Shape::Exp(*u),
+            _ => Shape::Other,
+        };
+        match shape {
+            Shape::Symbolic(b, e) => (b, Rational::zero(), Some(e)),
+            Shape::PowOfSymbolic(b, s, n) => {
+                let ns = self.mul([n, s]);
+                (b, Rational::zero(), Some(ns))
+            }
+            Shape::Exp(u) => {
                 let e = self.constant(Constant::E);
                 (e, Rational::zero(), Some(u))
             }
-            _ => {
+            Shape::Other => {
                 let (b, e) = self.split_power(f);
                 (b, e, None)
             }
@@ -757,8 +767,10 @@ impl Builder {
         for f in factors {
             match self.node(f) {
                 Node::Mul(c) if width <= FLATTEN_WIDTH => {
-                    for g in c.clone().iter() {
-                        absorb(self, *g, &mut coefficient);
+                    let n = c.len();
+                    for k in 0..n {
+                        let g = self.node(f).children()[k];
+                        absorb(self, g, &mut coefficient);
                     }
                 }
                 Node::Mul(c) => {
@@ -794,16 +806,18 @@ impl Builder {
                 self.add(sym)
             };
             let p = self.pow(base, eid);
-            match self.node(p).clone() {
-                _ if p == base => out.push(p),
-                Node::Num(r) => rat_mul_assign(&mut coefficient, &r),
+            if p == base {
+                out.push(p);
+                continue;
+            }
+            match self.node(p) {
+                Node::Num(r) => rat_mul_assign(&mut coefficient, r),
                 // A power can canonicalise into a product (`(2*x)^2`); merge it.
                 Node::Mul(inner) => {
                     for g in inner.iter() {
-                        if let Some(r) = self.as_num(*g) {
-                            rat_mul_assign(&mut coefficient, r);
-                        } else {
-                            out.push(*g);
+                        match self.node(*g) {
+                            Node::Num(r) => rat_mul_assign(&mut coefficient, r),
+                            _ => out.push(*g),
                         }
                     }
                 }
