@@ -8,7 +8,11 @@ fn main() {
         let start = std::time::Instant::now();
         let mut d = f.clone();
         for k in 1..=10 {
-            d = dydx::simplify::simplify_at(&dydx::diff(&d, "x"), level, &budget).0;
+            d = if k < 10 {
+                dydx::simplify::step_form(&dydx::diff(&d, "x"), level)
+            } else {
+                dydx::simplify::simplify_at(&dydx::diff(&d, "x"), level, &budget).0
+            };
             println!(
                 "  order {k}: {} DAG nodes, {} ops, {:?}",
                 d.len(),

@@ -29,9 +29,10 @@ fn main() {
         let wrt = case["wrt"].as_str().unwrap_or("x");
         let order = case["order"].as_u64().unwrap_or(1) as usize;
         let mut d = f.clone();
-        for _ in 0..order {
-            d = dydx::simplify::simplify_at(&dydx::diff(&d, wrt), level, &budget).0;
+        for _ in 1..order {
+            d = dydx::simplify::step_form(&dydx::diff(&d, wrt), level);
         }
+        d = dydx::simplify::simplify_at(&dydx::diff(&d, wrt), level, &budget).0;
         let ours = op_count_text(&d.to_string()) as i64;
         let theirs = case["sympy_diff_ops"].as_i64().unwrap_or(0);
         n += 1;

@@ -28,7 +28,7 @@ use crate::check::{compare_with_rounding, seeded_box_point, value_at, Status, To
 use crate::eval::{eval_f64, magnitude, Point};
 use crate::expr::{Builder, Expr, Rational};
 use crate::lang::{from_rec_expr, to_rec_expr};
-use crate::simplify::{rules, simplify_at, Budget, ConstantFold, Level};
+use crate::simplify::{rules, simplify_at, step_form, Budget, ConstantFold, Level};
 use egg::Runner;
 use std::collections::BTreeMap;
 
@@ -188,8 +188,11 @@ fn rule_condition(rule: &str) -> Option<&'static str> {
 pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) -> ClaimReport {
     let mut d = f.clone();
     for (k, v) in wrt.iter().enumerate() {
-        let level = if k + 1 == wrt.len() { Level::Full } else { Level::Fast };
-        d = simplify_at(&crate::diff(&d, v), level, &opts.budget).0;
+        d = if k + 1 == wrt.len() {
+            simplify_at(&crate::diff(&d, v), Level::Full, &opts.budget).0
+        } else {
+            step_form(&crate::diff(&d, v), Level::Full)
+        };
     }
     let mut report = ClaimReport {
         verdict: Verdict::Unknown,

@@ -14,7 +14,7 @@ use crate::format;
 use crate::limits::MAX_ORDER;
 use crate::parse::{parse, ParseError};
 use crate::print::rational_to_string;
-use crate::simplify::{simplify_at, Budget, Level, Report as SimplifyReport};
+use crate::simplify::{simplify_at, step_form, Budget, Level, Report as SimplifyReport};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -376,16 +376,11 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     let wrt = resolve_wrt(&f, &req.wrt)?;
     let sequence: Vec<&str> = differentiation_sequence(&wrt, req.order);
     let budget = Budget::default();
-    // Intermediate derivatives get the fast normal form (when simplifying at all), the
-    // last one the level asked for.
-    let step_level = if req.level == Level::None {
-        Level::None
-    } else {
-        Level::Fast
-    };
+    // Intermediate derivatives get the normal form to differentiate again (when
+    // simplifying at all), the last one the level asked for.
     let mut previous = f.clone();
     for (k, v) in sequence[..sequence.len() - 1].iter().enumerate() {
-        previous = simplify_at(&diff(&previous, v), step_level, &budget).0;
+        previous = step_form(&diff(&previous, v), req.level);
         if previous.len() > crate::limits::MAX_DERIVATIVE_NODES {
             return Err(Failure::Usage(format!(
                 "the derivative of order {} has {} nodes, past the limit of {}",

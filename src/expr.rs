@@ -401,7 +401,8 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
-///   `ln(exp(u))` → `u` and `exp(ln(u))` → `u`.
+///   `ln(exp(u))` → `u`, `exp(ln(u))` → `u`, and a function of its inverse
+///   (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and the hyperbolic ones) → `u`.
 ///
 /// ```
 /// use dydx::expr::Builder;
@@ -1025,6 +1026,14 @@ impl Builder {
         match (f, self.node(arg)) {
             (Func::Ln, Node::Call(Func::Exp, [u])) => return *u,
             (Func::Exp, Node::Call(Func::Ln, [u])) => return *u,
+            // A function of its own inverse: defined exactly where the inverse is, and
+            // equal to its argument there (atan's range lies inside tan's domain).
+            (Func::Tan, Node::Call(Func::Atan, [u]))
+            | (Func::Sin, Node::Call(Func::Asin, [u]))
+            | (Func::Cos, Node::Call(Func::Acos, [u]))
+            | (Func::Sinh, Node::Call(Func::Asinh, [u]))
+            | (Func::Cosh, Node::Call(Func::Acosh, [u]))
+            | (Func::Tanh, Node::Call(Func::Atanh, [u])) => return *u,
             (Func::Ln, Node::Const(Constant::E)) => return self.int(1),
             _ => {}
         }
@@ -1193,6 +1202,24 @@ mod tests {
         assert_eq!(show(&b, s), "sqrt(x)");
         let s2 = b.pow(s, two);
         assert_eq!(show(&b, s2), "x");
+    }
+
+    #[test]
+    fn functions_of_their_inverses() {
+        for (s, want) in [
+            ("tan(atan(x))", "x"),
+            ("sin(asin(x + 1))", "x + 1"),
+            ("cos(acos(x))", "x"),
+            ("sinh(asinh(x))", "x"),
+            ("cosh(acosh(x))", "x"),
+            ("tanh(atanh(x))", "x"),
+            ("tan(atan(-x))", "-x"),
+            // Not an identity everywhere: kept.
+            ("atan(tan(x))", "atan(tan(x))"),
+            ("asin(sin(x))", "asin(sin(x))"),
+        ] {
+            assert_eq!(crate::parse(s).unwrap().to_string(), want, "{s}");
+        }
     }
 
     #[test]
