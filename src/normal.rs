@@ -70,6 +70,7 @@ fn normalize_with(e: &Expr, present: bool) -> Expr {
         cost: FxHashMap::default(),
         expanded: FxHashMap::default(),
         over_common: FxHashMap::default(),
+        factored: FxHashMap::default(),
     };
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
@@ -105,6 +106,7 @@ struct Normalizer {
     /// Expansions and common-denominator forms already computed, by node.
     expanded: FxHashMap<Id, Option<Vec<Id>>>,
     over_common: FxHashMap<Id, Option<Id>>,
+    factored: FxHashMap<Id, Option<Id>>,
 }
 
 impl Normalizer {
@@ -277,9 +279,20 @@ impl Normalizer {
     /// worse for one saved `*`, so that must save two. `None` when nothing shared
     /// makes the sum smaller.
     fn factor(&mut self, id: Id, depth: usize) -> Option<Id> {
-        if depth == 0 {
+        if depth == 0 || !matches!(self.b.node(id), Node::Add(_)) {
             return None;
         }
+        // Memoised by node: the same sum recurs across candidates and parents. The
+        // first depth asked for wins, which keeps the result a function of the input.
+        if let Some(done) = self.factored.get(&id) {
+            return *done;
+        }
+        let result = self.factor_uncached(id, depth);
+        self.factored.insert(id, result);
+        result
+    }
+
+    fn factor_uncached(&mut self, id: Id, depth: usize) -> Option<Id> {
         let terms: Vec<Id> = match self.b.node(id) {
             Node::Add(ts) if ts.len() <= MAX_FACTOR_TERMS => ts.to_vec(),
             _ => return None,
@@ -325,7 +338,9 @@ impl Normalizer {
         });
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
-        for (base, m, group, exact, _) in candidates.into_iter().take(FACTOR_TRIES) {
+        // Several candidates at the top, the best one further down.
+        let tries = if depth == MAX_FACTOR_DEPTH { FACTOR_TRIES } else { 1 };
+        for (base, m, group, exact, _) in candidates.into_iter().take(tries) {
             let power = {
                 let e = self.b.num(m);
                 self.b.pow(base, e)
@@ -1005,6 +1020,7 @@ mod tests {
                 cost: FxHashMap::default(),
                 expanded: FxHashMap::default(),
                 over_common: FxHashMap::default(),
+                factored: FxHashMap::default(),
             };
             let id = n.b.import(&e);
             let terms = n.terms(id);
