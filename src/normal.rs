@@ -35,6 +35,9 @@ const MAX_FACTOR_DEPTH: usize = 4;
 /// How many candidate factors [`Normalizer::factor`] tries per sum.
 const FACTOR_TRIES: usize = 3;
 
+/// Sums whose terms hold more factors than this in all are not factored.
+const MAX_FACTOR_WORK: usize = 256;
+
 /// Sums with more terms than this are not factored.
 const MAX_FACTOR_TERMS: usize = 64;
 
@@ -298,6 +301,11 @@ impl Normalizer {
             _ => return None,
         };
         let split: Vec<(Option<Id>, Vec<Id>)> = terms.iter().map(|&t| self.coefficient_and_factors(t)).collect();
+        // Bounded work: products of many sums (the derivative of a product of forty
+        // binomials) would be factored level by level at a cost quadratic in their size.
+        if split.iter().map(|(_, fs)| fs.len()).sum::<usize>() > MAX_FACTOR_WORK {
+            return None;
+        }
         // For each base, the terms that hold a power of it, and the exponents.
         let mut bases: Vec<(Id, Vec<(usize, Rational)>)> = Vec::new();
         for (k, (_, fs)) in split.iter().enumerate() {
@@ -531,6 +539,19 @@ impl Normalizer {
     }
 
     fn expansion_estimate_inner(&mut self, terms: &[Id]) -> Option<Option<usize>> {
+        // Most sums have nothing to expand: say so before building any monomial.
+        let is_sum_power = |n: &Normalizer, f: Id| match n.b.node(f) {
+            Node::Add(_) => true,
+            Node::Pow([b, _]) => matches!(n.b.node(*b), Node::Add(_)),
+            _ => false,
+        };
+        let expandable = terms.iter().any(|&t| match self.b.node(t) {
+            Node::Mul(fs) => fs.iter().any(|&f| is_sum_power(self, f)),
+            _ => is_sum_power(self, t),
+        });
+        if !expandable {
+            return Some(None);
+        }
         let mut monomials: Vec<Monomial> = Vec::new();
         let mut expandable = false;
         for &t in terms {
