@@ -29,6 +29,10 @@ pub const MAX_EXPANDED_TERMS: usize = 64;
 /// the estimate ignores a few rewrites the smart constructors make.
 const ESTIMATE_SLACK: usize = 2;
 
+/// How far above the sum's own cost the estimate of its form over a common
+/// denominator may be and still be built: a parent can cancel some of it.
+const TOGETHER_SLACK: usize = 6;
+
 /// How many levels of nested sums [`Normalizer::factor`] looks into.
 const MAX_FACTOR_DEPTH: usize = 4;
 
@@ -559,71 +563,119 @@ impl Normalizer {
                 Node::Mul(fs) => fs.to_vec(),
                 _ => vec![t],
             };
-            let mut base = Monomial::one();
-            let mut sums: Vec<Vec<Id>> = Vec::new();
-            for f in factors {
-                match self.b.node(f) {
-                    Node::Add(ts) => sums.push(ts.to_vec()),
-                    Node::Pow([b, e]) if matches!(self.b.node(*b), Node::Add(_)) => {
-                        let k = self
-                            .b
-                            .as_num(*e)
-                            .filter(|r| r.is_integer() && r.is_positive())
-                            .and_then(|r| r.to_integer().to_usize())
-                            .filter(|&k| k <= 4);
-                        match (k, self.b.node(*b)) {
-                            (Some(k), Node::Add(ts)) => {
-                                let ts = ts.to_vec();
-                                for _ in 0..k {
-                                    sums.push(ts.clone());
-                                }
-                            }
-                            _ => base.times_factor(self, f)?,
-                        }
-                    }
-                    _ => base.times_factor(self, f)?,
-                }
-            }
-            if sums.is_empty() {
-                add_monomial(&mut monomials, base);
-                continue;
-            }
-            expandable = true;
-            let count = sums.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()));
-            if count.is_none_or(|c| c > MAX_EXPANDED_TERMS) {
-                // `expand_product` leaves this product as it is.
-                add_monomial(&mut monomials, Monomial::opaque_term(t));
-                continue;
-            }
-            let mut partial = vec![base];
-            for s in &sums {
-                let mut next = Vec::with_capacity(partial.len() * s.len());
-                for p in &partial {
-                    for &term in s {
-                        let mut q = p.clone();
-                        q.times_term(self, term)?;
-                        next.push(q);
-                    }
-                }
-                partial = next;
-            }
-            for m in partial {
-                add_monomial(&mut monomials, m);
-            }
+            expandable |= self.product_monomials(t, &factors, &mut monomials)?;
         }
         if !expandable {
             return Some(None);
         }
+        Some(Some(self.monomials_cost(&mut monomials)))
+    }
+
+    /// Adds the product of `factors` (the factors of term `t`, perhaps with more) to
+    /// `monomials`, its products of sums multiplied out as [`Normalizer::expand_product`]
+    /// would. `Some(true)` when something was multiplied out; `None` when symbolic
+    /// powers would merge (only building tells).
+    fn product_monomials(&mut self, t: Id, factors: &[Id], monomials: &mut Vec<Monomial>) -> Option<bool> {
+        let mut base = Monomial::one();
+        // Powers of one base merge first, as `Builder::mul` merges them: a lifted
+        // `(x^2 + 1)^2` times `1/(x^2 + 1)` is the sum `x^2 + 1` to expand.
+        let mut powers: Vec<(Id, Rational)> = Vec::new();
+        let mut symbolic: Vec<Id> = Vec::new();
+        for &f in factors {
+            let numeric_power = match self.b.node(f) {
+                Node::Num(r) => {
+                    crate::expr::rat_mul_assign(&mut base.coefficient, r);
+                    continue;
+                }
+                Node::Pow([_, e]) => self.b.as_num(*e).is_some(),
+                Node::Call(crate::expr::Func::Exp, _) | Node::Const(crate::expr::Constant::E) => false,
+                _ => true,
+            };
+            if !numeric_power {
+                symbolic.push(f);
+                continue;
+            }
+            let (b, e) = self.power_of(f);
+            match powers.iter_mut().find(|(g, _)| *g == b) {
+                Some((_, x)) => crate::expr::rat_add_assign(x, &e),
+                None => powers.push((b, e)),
+            }
+        }
+        let mut sums: Vec<Vec<Id>> = Vec::new();
+        for (b, e) in powers {
+            if e.is_zero() {
+                continue;
+            }
+            let k = e
+                .is_integer()
+                .then(|| e.to_integer().to_usize())
+                .flatten()
+                .filter(|&k| (1..=4).contains(&k));
+            match (self.b.node(b), k) {
+                (Node::Add(ts), Some(k)) => {
+                    let ts = ts.to_vec();
+                    for _ in 0..k {
+                        sums.push(ts.clone());
+                    }
+                }
+                _ => base.times_power(self, b, e)?,
+            }
+        }
+        for f in symbolic {
+            base.times_factor(self, f)?;
+        }
+        if sums.is_empty() {
+            add_monomial(monomials, base);
+            return Some(false);
+        }
+        let count = sums.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()));
+        if count.is_none_or(|c| c > MAX_EXPANDED_TERMS) {
+            // `expand_product` leaves this product as it is.
+            let mut whole = Monomial::opaque_term(t);
+            for &f in &factors[factors.len().min(self.factor_count(t))..] {
+                whole.times_factor(self, f)?;
+            }
+            add_monomial(monomials, whole);
+            return Some(false);
+        }
+        let mut partial = vec![base];
+        for s in &sums {
+            let mut next = Vec::with_capacity(partial.len() * s.len());
+            for p in &partial {
+                for &term in s {
+                    let mut q = p.clone();
+                    q.times_term(self, term)?;
+                    next.push(q);
+                }
+            }
+            partial = next;
+        }
+        for m in partial {
+            add_monomial(monomials, m);
+        }
+        Some(true)
+    }
+
+    /// How many factors term `t` has as a product.
+    fn factor_count(&self, t: Id) -> usize {
+        match self.b.node(t) {
+            Node::Mul(fs) => fs.len(),
+            _ => 1,
+        }
+    }
+
+    /// The cost [`Normalizer::cost`] would give the sum of `monomials`.
+    fn monomials_cost(&mut self, monomials: &mut Vec<Monomial>) -> usize {
         monomials.retain(|m| !m.coefficient.is_zero());
         if monomials.is_empty() {
-            return Some(Some(0));
+            return 0;
         }
         let negative = monomials.iter().filter(|m| m.coefficient.is_negative()).count();
         let mut total = monomials.len() - 1 - negative + usize::from(negative == monomials.len());
-        for m in &monomials {
+        for m in monomials.iter() {
             total += m.cost(self);
         }
-        Some(Some(total))
+        total
     }
 
     /// The base a factor merges under in a product, as [`Builder::mul`] merges powers:
@@ -763,6 +815,13 @@ impl Normalizer {
                 self.b.pow(*b, k)
             })
             .collect();
+        // Most forms over a common denominator come out much larger than the sum, and
+        // then neither the sum nor its parent takes them: estimate before building.
+        if let Some(estimate) = self.together_estimate(&ts, &lifts, &denominators) {
+            if estimate > self.cost(id).saturating_add(TOGETHER_SLACK) {
+                return None;
+            }
+        }
         let mut numer_terms: Vec<Id> = Vec::new();
         for &t in ts.iter() {
             let mut fs = vec![t];
@@ -790,6 +849,27 @@ impl Normalizer {
             Node::Add(ts) => ts.iter().all(|&u| self.starts_negative(u)),
             _ => false,
         }
+    }
+
+    /// The cost of `terms` over the common denominator `denominators` (lifted to
+    /// `lifts`), estimated on monomials as [`Normalizer::expansion_estimate`] does;
+    /// `None` when only building tells.
+    fn together_estimate(&mut self, terms: &[Id], lifts: &[Id], denominators: &[(Id, Rational)]) -> Option<usize> {
+        let mut monomials: Vec<Monomial> = Vec::new();
+        for &t in terms {
+            let mut factors: Vec<Id> = match self.b.node(t) {
+                Node::Mul(fs) => fs.to_vec(),
+                _ => vec![t],
+            };
+            factors.extend_from_slice(lifts);
+            self.product_monomials(t, &factors, &mut monomials)?;
+        }
+        let numerator = self.monomials_cost(&mut monomials);
+        let mut total = numerator + denominators.len();
+        for (b, k) in denominators {
+            total += self.cost(*b) + usize::from(!k.is_one());
+        }
+        Some(total)
     }
 
     /// An estimate of the printed operation count, memoised per node.
@@ -903,6 +983,12 @@ impl Monomial {
             }
             _ => (f, Rational::one()),
         };
+        self.times_power(n, base, e)
+    }
+
+    /// Multiplies by `base^e` for a numeric `e`; `None` when a symbolic power of the
+    /// same base is already a factor.
+    fn times_power(&mut self, _n: &Normalizer, base: Id, e: Rational) -> Option<()> {
         if self.opaque.iter().any(|&(_, b)| b == base) {
             return None;
         }
@@ -1049,6 +1135,51 @@ mod tests {
                 panic!("{s}: no estimate");
             };
             let built = n.expand(id, usize::MAX).unwrap();
+            assert_eq!(estimate, n.cost(built), "{s} -> {}", n.b.finish(built));
+        }
+    }
+
+    #[test]
+    fn common_denominator_estimate_matches_the_built_cost() {
+        for s in [
+            "1/(x^2 + 1) - 2*x^2/(x^2 + 1)^2",
+            "x^2/(x^2/4 + 1)^2 + 1",
+            "x + 1/(x + 1)",
+            "1/x + 1/y",
+        ] {
+            let e = parse(s).unwrap();
+            let mut n = Normalizer {
+                present: true,
+                b: Builder::new(),
+                cost: FxHashMap::default(),
+                expanded: FxHashMap::default(),
+                over_common: FxHashMap::default(),
+                factored: FxHashMap::default(),
+            };
+            let id = n.b.import(&e);
+            let built = n.together_uncached(id).unwrap();
+            // The same denominators `together_uncached` found, estimated.
+            let Node::Add(ts) = n.b.node(id).clone() else {
+                panic!("{s}: not a sum")
+            };
+            let Node::Mul(fs) = n.b.node(built).clone() else {
+                panic!("{s}: not a product")
+            };
+            let denominators: Vec<(Id, Rational)> = fs
+                .iter()
+                .filter_map(|&f| match n.b.node(f) {
+                    Node::Pow([b, k]) => n.b.as_num(*k).filter(|r| r.is_negative()).map(|r| (*b, -r)),
+                    _ => None,
+                })
+                .collect();
+            let lifts: Vec<Id> = denominators
+                .iter()
+                .map(|(b, k)| {
+                    let k = n.b.num(k.clone());
+                    n.b.pow(*b, k)
+                })
+                .collect();
+            let estimate = n.together_estimate(&ts, &lifts, &denominators).unwrap();
             assert_eq!(estimate, n.cost(built), "{s} -> {}", n.b.finish(built));
         }
     }
