@@ -83,8 +83,16 @@ fn normalize_with(e: &Expr, present: bool) -> Expr {
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
     // common denominator. The parent tries it and keeps it only if the parent shrinks.
     let mut alt: Vec<Option<Id>> = Vec::with_capacity(e.len());
-    for node in e.nodes() {
-        let plain = n.rebuild(node, |k| map[k.index()]);
+    // The input is canonical already: a node whose children came through unchanged is
+    // itself, interned as it is, without going through the smart constructors again.
+    let imported = n.b.import_all(e);
+    for (i, node) in e.nodes().iter().enumerate() {
+        let unchanged = node.children().iter().all(|k| map[k.index()] == imported[k.index()]);
+        let plain = if unchanged {
+            imported[i]
+        } else {
+            n.rebuild(node, |k| map[k.index()])
+        };
         let mut best = n.improve(plain);
         let mut carried = None;
         if node.children().iter().any(|k| alt[k.index()].is_some()) {

@@ -18,7 +18,7 @@
 //! assert_eq!(parse(&print(&e)).unwrap(), e);
 //! ```
 
-use crate::expr::{Expr, Id, Node, Rational};
+use crate::expr::{Expr, Id, IdIndex, Node, Rational};
 use num_traits::{One, Signed, Zero};
 
 /// Prints an expression in the input syntax.
@@ -52,9 +52,164 @@ pub fn rational_to_string(r: &Rational) -> String {
     }
 }
 
-/// The number of operations in the printed form (see [`Expr::op_count`]).
+/// The number of operations in the printed form (see [`Expr::op_count`]), counted on
+/// the expression's nodes the way the printer would write them, once per node: the
+/// same number as [`op_count_text`] of [`print`] (a property test holds them equal),
+/// without building the text, whose length is the size of the unshared tree.
+/// Saturates at `usize::MAX`.
+///
+/// ```
+/// use dydx::{parse, print::{op_count, op_count_text, print}};
+/// let e = parse("3 - x/(2*y^2) + sin(x)^(1/2)").unwrap();
+/// assert_eq!(op_count(&e), op_count_text(&print(&e)));
+/// ```
 pub fn op_count(e: &Expr) -> usize {
-    op_count_text(&print(e))
+    let mut memo: Vec<Option<usize>> = vec![None; e.len()];
+    count_expr(e, e.root(), &mut memo)
+}
+
+/// Operations written by [`write_expr`].
+fn count_expr(e: &Expr, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    if let Some(n) = memo[id.index()] {
+        return n;
+    }
+    let n = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match e.node(id) {
+        Node::Add(ts) => {
+            let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
+            let mut n = count_term(e, ts[lead], false, memo);
+            for (k, &t) in ts.iter().enumerate() {
+                if k != lead {
+                    // ` + ` or ` - `, then the term (negated when it starts negative).
+                    n = n
+                        .saturating_add(1)
+                        .saturating_add(count_term(e, t, starts_negative(e, t), memo));
+                }
+            }
+            n
+        }
+        _ => count_term(e, id, false, memo),
+    });
+    memo[id.index()] = Some(n);
+    n
+}
+
+/// Operations in a rational as [`rational_to_string`] writes it.
+fn count_rational(r: &Rational) -> usize {
+    usize::from(r.is_negative()) + usize::from(!r.is_integer())
+}
+
+/// Operations written by [`write_term`].
+fn count_term(e: &Expr, id: Id, negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
+    match e.node(id) {
+        Node::Num(r) => {
+            let negative = r.is_negative() != negate && !r.is_zero();
+            usize::from(negative) + usize::from(!r.is_integer())
+        }
+        Node::Mul(fs) => count_product(e, fs, negate, memo),
+        Node::Pow(_) if negative_exponent(e, id).is_some() => count_product(e, &[id], false, memo),
+        // `(-1)*(…)`.
+        Node::Add(_) if negate => count_expr(e, id, memo).saturating_add(2),
+        Node::Add(_) => count_expr(e, id, memo),
+        _ => count_atom(e, id, memo),
+    }
+}
+
+/// Operations written by [`write_product`].
+fn count_product(e: &Expr, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
+    let (c, rest) = match e.node(fs[0]).as_num() {
+        Some(r) => (r.clone(), &fs[1..]),
+        None => (Rational::one(), fs),
+    };
+    let c_negative = c.is_negative() != negate && !c.is_zero();
+    let mut n = usize::from(c_negative);
+    let (mut numer, mut denom, mut by_zero) = (0usize, 0usize, 0usize);
+    let mut items = 0usize;
+    for &f in rest {
+        match negative_exponent(e, f) {
+            Some((b, x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => {
+                // `/0` or `/0^k`.
+                by_zero = by_zero.saturating_add(1);
+                if !x.is_one() {
+                    by_zero = by_zero.saturating_add(count_power_num(e, b, &x, memo));
+                }
+            }
+            Some((b, x)) => {
+                denom += 1;
+                let part = if x.is_one() {
+                    count_factor(e, b, memo)
+                } else {
+                    count_power_num(e, b, &x, memo)
+                };
+                n = n.saturating_add(part);
+            }
+            None => {
+                numer += 1;
+                n = n.saturating_add(count_factor(e, f, memo));
+            }
+        }
+    }
+    // The numerator: the coefficient's numerator (when not 1, or when alone) and the
+    // factors, joined by `*`.
+    if !c.numer().abs().is_one() || numer == 0 {
+        items += 1;
+    }
+    items += numer;
+    n = n.saturating_add(items.saturating_sub(1));
+    let den_count = denom + usize::from(!c.denom().is_one());
+    if den_count > 0 {
+        // One `/`, and `*` between the denominator's parts.
+        n = n.saturating_add(1).saturating_add(den_count - 1);
+    }
+    n.saturating_add(by_zero)
+}
+
+/// Operations written by [`write_factor`].
+fn count_factor(e: &Expr, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    match e.node(id) {
+        Node::Add(_) | Node::Mul(_) | Node::Num(_) => count_expr(e, id, memo),
+        _ => count_atom(e, id, memo),
+    }
+}
+
+/// Operations written by [`write_power`] with a numeric exponent.
+fn count_power_num(e: &Expr, base: Id, r: &Rational, memo: &mut Vec<Option<usize>>) -> usize {
+    count_base(e, base, memo)
+        .saturating_add(1)
+        .saturating_add(count_rational(r))
+}
+
+/// Operations in the base of a power.
+fn count_base(e: &Expr, base: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    if is_atomic(e, base) {
+        count_atom(e, base, memo)
+    } else {
+        count_expr(e, base, memo)
+    }
+}
+
+/// Operations written by [`write_atom`].
+fn count_atom(e: &Expr, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    match e.node(id) {
+        Node::Var(_) | Node::Const(_) => 0,
+        Node::Num(r) if r.is_integer() && !r.is_negative() => 0,
+        Node::Call(_, [a]) => count_expr(e, *a, memo).saturating_add(1),
+        Node::Log([a, b]) => count_expr(e, *a, memo)
+            .saturating_add(count_expr(e, *b, memo))
+            .saturating_add(1),
+        Node::Pow([b, x]) => match e.node(*x).as_num() {
+            Some(r) if !r.is_zero() => count_power_num(e, *b, r, memo),
+            _ => {
+                let exponent =
+                    if is_atomic(e, *x) || (negative_exponent(e, *x).is_none() && matches!(e.node(*x), Node::Pow(_))) {
+                        count_atom(e, *x, memo)
+                    } else {
+                        count_expr(e, *x, memo)
+                    };
+                count_base(e, *b, memo).saturating_add(1).saturating_add(exponent)
+            }
+        },
+        _ => count_expr(e, id, memo),
+    }
 }
 
 /// Counts operations in text in the input syntax: each of `+ - * / ^`, unary minus

@@ -258,3 +258,20 @@ fn simplified_derivatives_are_no_longer_than_sympys() {
     assert!(not_longer * 100 >= n * 95, "{not_longer} of {n} no longer than SymPy");
     assert!(shorter * 100 >= n * 40, "{shorter} of {n} shorter than SymPy");
 }
+
+/// The operation count read off the nodes equals the count of the printed text, on
+/// every rand1000 derivative at every simplification level.
+#[test]
+fn op_count_matches_the_printed_text_on_rand1000() {
+    use dydx::print::op_count_text;
+    use dydx::simplify::{simplify_at, Budget, Level};
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bench/rand1000.txt")).unwrap();
+    let budget = Budget::default();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let f = parse(line).unwrap();
+        let d = diff(&f, "x");
+        for e in [f.clone(), d.clone(), simplify_at(&d, Level::Fast, &budget).0] {
+            assert_eq!(e.op_count(), op_count_text(&print(&e)), "{}", print(&e));
+        }
+    }
+}

@@ -76,9 +76,13 @@ proptest! {
     fn print_then_parse_is_identity(src in expr_text()) {
         let e = parse(&src).unwrap();
         let printed = print(&e);
-        prop_assert_eq!(parse(&printed).unwrap(), e, "{} printed as {}", src, printed);
+        prop_assert_eq!(parse(&printed).unwrap(), e.clone(), "{} printed as {}", src, printed);
         let d = diff(&parse(&src).unwrap(), "x");
-        prop_assert_eq!(parse(&print(&d)).unwrap(), d);
+        prop_assert_eq!(parse(&print(&d)).unwrap(), d.clone());
+        // The operation count read off the nodes is the count of the printed text.
+        for x in [&e, &d, &dydx::normal::normalize(&d)] {
+            prop_assert_eq!(x.op_count(), dydx::print::op_count_text(&print(x)), "{}", print(x));
+        }
     }
 
     #[test]
