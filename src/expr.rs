@@ -231,6 +231,90 @@ pub(crate) fn rat_add_assign(a: &mut Rational, b: &Rational) {
     *a += b;
 }
 
+/// A rational for the smart constructors' running products and exponent sums: inline
+/// while numerator and denominator fit in an `i64` (always reduced, denominator
+/// positive), a [`Rational`] beyond. Most coefficients and exponents are small, and a
+/// `BigRational` allocates twice even for 1.
+#[derive(Clone, Debug)]
+pub(crate) enum Q {
+    Small(i64, i64),
+    Big(Rational),
+}
+
+impl Q {
+    pub(crate) const ONE: Q = Q::Small(1, 1);
+    pub(crate) const ZERO: Q = Q::Small(0, 1);
+
+    pub(crate) fn of(r: &Rational) -> Q {
+        match (r.numer().to_i64(), r.denom().to_i64()) {
+            (Some(n), Some(d)) => Q::Small(n, d),
+            _ => Q::Big(r.clone()),
+        }
+    }
+
+    fn from_i128(n: i128, d: i128) -> Q {
+        use num_integer::Integer;
+        let g = n.gcd(&d).max(1);
+        let (n, d) = if d < 0 { (-n / g, -d / g) } else { (n / g, d / g) };
+        match (i64::try_from(n), i64::try_from(d)) {
+            (Ok(n), Ok(d)) => Q::Small(n, d),
+            _ => Q::Big(Rational::new_raw(BigInt::from(n), BigInt::from(d))),
+        }
+    }
+
+    pub(crate) fn to_rational(&self) -> Rational {
+        match self {
+            Q::Small(n, d) => Rational::new_raw(BigInt::from(*n), BigInt::from(*d)),
+            Q::Big(r) => r.clone(),
+        }
+    }
+
+    pub(crate) fn is_zero(&self) -> bool {
+        match self {
+            Q::Small(n, _) => *n == 0,
+            Q::Big(r) => r.is_zero(),
+        }
+    }
+
+    pub(crate) fn is_one(&self) -> bool {
+        match self {
+            Q::Small(n, d) => *n == 1 && *d == 1,
+            Q::Big(r) => r.is_one(),
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: &Q) {
+        *self = match (&*self, other) {
+            (_, o) if o.is_zero() => return,
+            (s, o) if s.is_zero() => o.clone(),
+            (Q::Small(a, b), Q::Small(c, d)) => {
+                let (a, b, c, d) = (i128::from(*a), i128::from(*b), i128::from(*c), i128::from(*d));
+                Q::from_i128(a * d + c * b, b * d)
+            }
+            (s, o) => Q::Big(s.to_rational() + o.to_rational()),
+        };
+    }
+
+    pub(crate) fn mul(&mut self, other: &Q) {
+        *self = match (&*self, other) {
+            (_, o) if o.is_one() => return,
+            (s, o) if s.is_one() => o.clone(),
+            (Q::Small(a, b), Q::Small(c, d)) => {
+                let (a, b, c, d) = (i128::from(*a), i128::from(*b), i128::from(*c), i128::from(*d));
+                Q::from_i128(a * c, b * d)
+            }
+            (s, o) => Q::Big(s.to_rational() * o.to_rational()),
+        };
+    }
+
+    /// Half of it (the exponent of `sqrt`).
+    pub(crate) fn half(&self) -> Q {
+        let mut h = self.clone();
+        h.mul(&Q::Small(1, 2));
+        h
+    }
+}
+
 /// Whether `r` is the integer `k`, without building a rational.
 pub fn rational_is(r: &Rational, k: i64) -> bool {
     r.denom().is_one() && r.numer().to_i64() == Some(k)
@@ -239,6 +323,14 @@ pub fn rational_is(r: &Rational, k: i64) -> bool {
 /// Compares two rationals by cross-multiplication. `Ratio`'s own `Ord` recurses over
 /// the continued fraction, which can overflow the stack on huge constants.
 pub fn rational_cmp(a: &Rational, b: &Rational) -> Ordering {
+    // Fast paths without a product (which allocates): equal denominators (integers
+    // above all), and small numbers.
+    if a.denom() == b.denom() {
+        return a.numer().cmp(b.numer());
+    }
+    if let (Some((an, ad)), Some((bn, bd))) = (small_parts(a), small_parts(b)) {
+        return (an * bd).cmp(&(bn * ad));
+    }
     (a.numer() * b.denom()).cmp(&(b.numer() * a.denom()))
 }
 
@@ -416,7 +508,11 @@ pub const FOLD_BITS: u64 = 1 << 16;
 #[derive(Default)]
 pub struct Builder {
     nodes: Vec<Node>,
-    memo: FxHashMap<Node, Id>,
+    /// Each node's hash, kept so the table can grow without hashing nodes again.
+    hashes: Vec<u64>,
+    /// Hash-consing: node indices by node hash, compared against `nodes` (each node is
+    /// stored once, not copied into a map key).
+    table: hashbrown::HashTable<u32>,
     /// Whether each node is free of variables.
     constant: Vec<bool>,
     /// Ids of small integers already made, to skip building big rationals.
@@ -454,18 +550,27 @@ impl Builder {
 
     /// Adds a node exactly as given (no canonicalisation), or finds the existing copy.
     pub(crate) fn intern(&mut self, node: Node) -> Id {
-        if let Some(&id) = self.memo.get(&node) {
-            return id;
+        let hash = {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            node.hash(&mut h);
+            h.finish()
+        };
+        let nodes = &self.nodes;
+        if let Some(&i) = self.table.find(hash, |&i| nodes[i as usize] == node) {
+            return Id::from_index(i as usize);
         }
-        let id = Id::from_index(self.nodes.len());
+        let index = self.nodes.len();
         let constant = match &node {
             Node::Var(_) => false,
             other => other.children().iter().all(|c| self.constant[c.index()]),
         };
-        self.nodes.push(node.clone());
+        self.nodes.push(node);
         self.constant.push(constant);
-        self.memo.insert(node, id);
-        id
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, index as u32, |&i| hashes[i as usize]);
+        Id::from_index(index)
     }
 
     /// A number.
@@ -481,6 +586,14 @@ impl Builder {
         let id = self.num(Rational::from_integer(BigInt::from(i)));
         self.small.insert(i, id);
         id
+    }
+
+    /// A number given as a [`Q`]: small integers come from the cache.
+    pub(crate) fn num_q(&mut self, q: &Q) -> Id {
+        match q {
+            Q::Small(n, 1) => self.int(*n),
+            other => self.num(other.to_rational()),
+        }
     }
 
     /// A variable.
@@ -678,26 +791,26 @@ impl Builder {
     ///
     /// `sqrt(u)` counts as `u^(1/2)`, so `sqrt(u)/u` merges to `1/sqrt(u)` and
     /// `sqrt(u)*u` to `u^(3/2)`: sound, since both sides are undefined for `u < 0`.
-    fn split_power(&self, f: Id) -> (Id, Rational) {
+    fn split_power(&self, f: Id) -> (Id, Q) {
         match self.node(f) {
             Node::Pow([b, e]) => {
                 if let Some(r) = self.as_num(*e) {
                     if let Node::Call(Func::Sqrt, [u]) = self.node(*b) {
-                        return (*u, r / BigInt::from(2));
+                        return (*u, Q::of(r).half());
                     }
-                    return (*b, r.clone());
+                    return (*b, Q::of(r));
                 }
             }
-            Node::Call(Func::Sqrt, [u]) => return (*u, Rational::new(BigInt::one(), BigInt::from(2))),
+            Node::Call(Func::Sqrt, [u]) => return (*u, Q::Small(1, 2)),
             _ => {}
         }
-        (f, Rational::one())
+        (f, Q::ONE)
     }
 
     /// Like [`Builder::split_power`], but also splits symbolic exponents: `x^y` is
     /// (x, 0, y) and `exp(u)` is (e, 0, u). Merging powers of one base this way is
     /// sound: where both factors are defined, so is the merged power, with the same value.
-    fn split_power_symbolic(&mut self, f: Id) -> (Id, Rational, Option<Id>) {
+    fn split_power_symbolic(&mut self, f: Id) -> (Id, Q, Option<Id>) {
         // Read the shape without cloning the node (a clone allocates).
         enum Shape {
             Symbolic(Id, Id),
@@ -716,19 +829,37 @@ impl Builder {
             _ => Shape::Other,
         };
         match shape {
-            Shape::Symbolic(b, e) => (b, Rational::zero(), Some(e)),
+            Shape::Symbolic(b, e) => (b, Q::ZERO, Some(e)),
             Shape::PowOfSymbolic(b, s, n) => {
                 let ns = self.mul([n, s]);
-                (b, Rational::zero(), Some(ns))
+                (b, Q::ZERO, Some(ns))
             }
             Shape::Exp(u) => {
                 let e = self.constant(Constant::E);
-                (e, Rational::zero(), Some(u))
+                (e, Q::ZERO, Some(u))
             }
             Shape::Other => {
                 let (b, e) = self.split_power(f);
                 (b, e, None)
             }
+        }
+    }
+
+    /// The base a factor merges under in [`Builder::mul`], as
+    /// [`Builder::split_power_symbolic`] finds it but without building anything: `x` for
+    /// `x^3`, `x^y`, `(x^y)^2` and `sqrt(x)`; one marker for `e` and every `exp(u)`.
+    fn merge_base(&self, f: Id) -> Id {
+        const E_MARKER: usize = u32::MAX as usize;
+        match self.node(f) {
+            Node::Pow([b, e]) => match (self.node(*b), self.as_num(*e)) {
+                (Node::Call(Func::Sqrt, [u]), Some(_)) => *u,
+                (Node::Pow([inner, s]), Some(r)) if r.is_integer() && self.as_num(*s).is_none() => *inner,
+                (Node::Const(Constant::E), None) => Id::from_index(E_MARKER),
+                _ => *b,
+            },
+            Node::Call(Func::Sqrt, [u]) => *u,
+            Node::Call(Func::Exp, _) | Node::Const(Constant::E) => Id::from_index(E_MARKER),
+            _ => f,
         }
     }
 
@@ -747,23 +878,39 @@ impl Builder {
                 _ => 1,
             })
             .sum();
-        let mut coefficient = Rational::one();
-        let mut order: Vec<Id> = Vec::new();
-        // Exponents per base: a numeric part and symbolic parts, so `x*x^y` is `x^(y + 1)`
-        // and `exp(a)*exp(b)` is `exp(a + b)`.
-        let mut exps: FxHashMap<Id, (Rational, Vec<Id>)> = FxHashMap::default();
-        let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Rational| {
+        let mut coefficient = Q::ONE;
+        // Exponents per base, in order of first appearance: a numeric part and symbolic
+        // parts, so `x*x^y` is `x^(y + 1)` and `exp(a)*exp(b)` is `exp(a + b)`. Found by
+        // a linear scan while short, through an index beyond.
+        const SCAN: usize = 16;
+        let mut exps: Vec<(Id, Q, Vec<Id>)> = Vec::new();
+        let mut index: FxHashMap<Id, usize> = FxHashMap::default();
+        let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Q| {
             if let Some(r) = this.as_num(f) {
-                rat_mul_assign(coefficient, r);
+                coefficient.mul(&Q::of(r));
                 return;
             }
             let (base, e, sym) = this.split_power_symbolic(f);
-            let acc = exps.entry(base).or_insert_with(|| {
-                order.push(base);
-                (Rational::zero(), Vec::new())
-            });
-            rat_add_assign(&mut acc.0, &e);
-            acc.1.extend(sym);
+            let slot = if exps.len() < SCAN {
+                exps.iter().position(|x| x.0 == base)
+            } else {
+                if index.is_empty() {
+                    index.extend(exps.iter().enumerate().map(|(k, x)| (x.0, k)));
+                }
+                index.get(&base).copied()
+            };
+            match slot {
+                Some(k) => {
+                    exps[k].1.add(&e);
+                    exps[k].2.extend(sym);
+                }
+                None => {
+                    if exps.len() >= SCAN {
+                        index.insert(base, exps.len());
+                    }
+                    exps.push((base, e, sym.into_iter().collect()));
+                }
+            }
         };
         for f in factors {
             match self.node(f) {
@@ -778,8 +925,8 @@ impl Builder {
                     // Too wide to flatten: keep the product grouped, but lift its
                     // coefficient so numbers still merge.
                     let c = c.clone();
-                    if let Some(r) = self.as_num(c[0]).cloned() {
-                        rat_mul_assign(&mut coefficient, &r);
+                    if let Some(r) = self.as_num(c[0]) {
+                        coefficient.mul(&Q::of(r));
                         let rest = if c.len() == 2 {
                             c[1]
                         } else {
@@ -796,28 +943,30 @@ impl Builder {
         if coefficient.is_zero() {
             return self.int(0);
         }
-        let mut out: Vec<Id> = Vec::with_capacity(order.len() + 1);
-        for base in order {
-            let (e, mut sym) = exps.remove(&base).unwrap_or_else(|| (Rational::one(), Vec::new()));
-            let eid = if sym.is_empty() {
-                self.num(e)
-            } else {
-                let n = self.num(e);
+        let mut out: Vec<Id> = Vec::with_capacity(exps.len() + 1);
+        for (base, e, mut sym) in exps {
+            let p = if !sym.is_empty() {
+                let n = self.num_q(&e);
                 sym.push(n);
-                self.add(sym)
+                let s = self.add(sym);
+                self.pow(base, s)
+            } else if e.is_one() {
+                base
+            } else {
+                let eid = self.num_q(&e);
+                self.pow(base, eid)
             };
-            let p = self.pow(base, eid);
             if p == base {
                 out.push(p);
                 continue;
             }
             match self.node(p) {
-                Node::Num(r) => rat_mul_assign(&mut coefficient, r),
+                Node::Num(r) => coefficient.mul(&Q::of(r)),
                 // A power can canonicalise into a product (`(2*x)^2`); merge it.
                 Node::Mul(inner) => {
                     for g in inner.iter() {
                         match self.node(*g) {
-                            Node::Num(r) => rat_mul_assign(&mut coefficient, r),
+                            Node::Num(r) => coefficient.mul(&Q::of(r)),
                             _ => out.push(*g),
                         }
                     }
@@ -828,6 +977,7 @@ impl Builder {
         if coefficient.is_zero() {
             return self.int(0);
         }
+        let mut coefficient = coefficient.to_rational();
         // `2/25 * 1/(4*x^2/25 + 1)` is `2/(4*x^2 + 25)`: the coefficient's denominator
         // moves into a single sum in the denominator. Besides reading better, this keeps
         // printing faithful, since `25*(…)` in a denominator would distribute on reading.
@@ -876,8 +1026,8 @@ impl Builder {
         }
         // Powers that merged into a product may have produced repeated bases; merge
         // again only in that rare case so the result stays canonical.
-        let repeated = {
-            let mut bases: Vec<Id> = out.iter().map(|&f| self.split_power_symbolic(f).0).collect();
+        let repeated = out.len() >= 2 && {
+            let mut bases: Vec<Id> = out.iter().map(|&f| self.merge_base(f)).collect();
             bases.sort();
             bases.windows(2).any(|w| w[0] == w[1])
         };

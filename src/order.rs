@@ -21,7 +21,7 @@
 //!   `sin(x)` comes before one with `cos(x)`. The constant term is always last.
 
 use crate::expr::{natural_cmp, rational_cmp, Builder, Id, Node, Rational};
-use num_traits::{One, Zero};
+use num_traits::{One, ToPrimitive, Zero};
 use std::cmp::Ordering;
 
 /// Anything whose nodes can be read by id: a [`Builder`] or an [`crate::Expr`].
@@ -95,34 +95,56 @@ pub fn cmp_struct<N: Nodes>(nodes: &N, a: Id, b: Id) -> Ordering {
     Ordering::Equal
 }
 
-fn split_power<N: Nodes>(nodes: &N, f: Id) -> (Id, Rational) {
+/// An exponent as the orders compare it, borrowed from the nodes.
+#[derive(Clone, Copy)]
+enum Exponent<'a> {
+    Zero,
+    One,
+    Num(&'a Rational),
+}
+
+fn exponent_cmp(a: Exponent<'_>, b: Exponent<'_>) -> Ordering {
+    let small = |e: Exponent<'_>| -> Option<(i128, i128)> {
+        match e {
+            Exponent::Zero => Some((0, 1)),
+            Exponent::One => Some((1, 1)),
+            Exponent::Num(r) => Some((i128::from(r.numer().to_i64()?), i128::from(r.denom().to_i64()?))),
+        }
+    };
+    if let (Some((an, ad)), Some((bn, bd))) = (small(a), small(b)) {
+        return (an * bd).cmp(&(bn * ad));
+    }
+    let big = |e: Exponent<'_>| match e {
+        Exponent::Zero => Rational::zero(),
+        Exponent::One => Rational::one(),
+        Exponent::Num(r) => r.clone(),
+    };
+    rational_cmp(&big(a), &big(b))
+}
+
+fn split_power<N: Nodes>(nodes: &N, f: Id) -> (Id, Exponent<'_>) {
     if let Node::Pow([b, e]) = nodes.get(f) {
         if let Node::Num(r) = nodes.get(*e) {
-            return (*b, r.clone());
+            return (*b, Exponent::Num(r));
         }
     }
-    (f, Rational::one())
+    (f, Exponent::One)
+}
+
+/// The order of two factors of a product (see the module docs).
+fn cmp_factors(b: &Builder, x: Id, y: Id) -> Ordering {
+    let (bx, ex) = split_power(b, x);
+    let (by, ey) = split_power(b, y);
+    (!coefficient_like(b, x))
+        .cmp(&!coefficient_like(b, y))
+        .then_with(|| cmp_struct(b, bx, by))
+        .then_with(|| exponent_cmp(ex, ey))
 }
 
 /// Sorts the (non-numeric) factors of a product into canonical order.
 pub fn sort_factors(b: &Builder, factors: &mut [Id]) {
-    let keys: Vec<(bool, Id, Rational)> = factors
-        .iter()
-        .map(|&f| {
-            let (base, e) = split_power(b, f);
-            (!coefficient_like(b, f), base, e)
-        })
-        .collect();
-    let mut idx: Vec<usize> = (0..factors.len()).collect();
-    idx.sort_by(|&i, &j| {
-        let (ci, bi, ei) = &keys[i];
-        let (cj, bj, ej) = &keys[j];
-        ci.cmp(cj)
-            .then_with(|| cmp_struct(b, *bi, *bj))
-            .then_with(|| rational_cmp(ei, ej))
-    });
-    let sorted: Vec<Id> = idx.iter().map(|&i| factors[i]).collect();
-    factors.copy_from_slice(&sorted);
+    // Stable, so factors that compare equal keep their order.
+    factors.sort_by(|&x, &y| cmp_factors(b, x, y));
 }
 
 /// Factors that read as part of the coefficient and print right after it:
@@ -157,8 +179,8 @@ fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
 }
 
 /// The monomial key of a term: its atoms in priority order with their exponents.
-fn term_key(b: &Builder, t: Id) -> Vec<(Id, Rational)> {
-    let mut key: Vec<(Id, Rational)> = match b.node(t) {
+fn term_key(b: &Builder, t: Id) -> Vec<(Id, Exponent<'_>)> {
+    let mut key: Vec<(Id, Exponent<'_>)> = match b.node(t) {
         Node::Mul(fs) => fs
             .iter()
             .filter(|f| b.as_num(**f).is_none())
@@ -171,38 +193,37 @@ fn term_key(b: &Builder, t: Id) -> Vec<(Id, Rational)> {
     key
 }
 
-fn cmp_keys(b: &Builder, ka: &[(Id, Rational)], kb: &[(Id, Rational)]) -> Ordering {
-    let zero = Rational::zero();
+fn cmp_keys(b: &Builder, ka: &[(Id, Exponent<'_>)], kb: &[(Id, Exponent<'_>)]) -> Ordering {
     let (mut i, mut j) = (0, 0);
     loop {
         let (ea, eb) = match (ka.get(i), kb.get(j)) {
             (None, None) => return Ordering::Equal,
             (Some((_, ea)), None) => {
                 i += 1;
-                (ea, &zero)
+                (*ea, Exponent::Zero)
             }
             (None, Some((_, eb))) => {
                 j += 1;
-                (&zero, eb)
+                (Exponent::Zero, *eb)
             }
             (Some((x, ea)), Some((y, eb))) => match cmp_atoms(b, *x, *y) {
                 Ordering::Equal => {
                     i += 1;
                     j += 1;
-                    (ea, eb)
+                    (*ea, *eb)
                 }
                 Ordering::Less => {
                     i += 1;
-                    (ea, &zero)
+                    (*ea, Exponent::Zero)
                 }
                 Ordering::Greater => {
                     j += 1;
-                    (&zero, eb)
+                    (Exponent::Zero, *eb)
                 }
             },
         };
         // The higher exponent comes first.
-        let o = rational_cmp(eb, ea);
+        let o = exponent_cmp(eb, ea);
         if o != Ordering::Equal {
             return o;
         }
@@ -214,7 +235,7 @@ pub fn sort_terms(b: &Builder, terms: &mut [Id]) {
     if terms.len() < 2 {
         return;
     }
-    let keys: Vec<Vec<(Id, Rational)>> = terms.iter().map(|&t| term_key(b, t)).collect();
+    let keys: Vec<Vec<(Id, Exponent<'_>)>> = terms.iter().map(|&t| term_key(b, t)).collect();
     let mut idx: Vec<usize> = (0..terms.len()).collect();
     idx.sort_by(|&i, &j| cmp_keys(b, &keys[i], &keys[j]).then_with(|| cmp_struct(b, terms[i], terms[j])));
     let sorted: Vec<Id> = idx.iter().map(|&i| terms[i]).collect();
