@@ -198,23 +198,6 @@ fn small_rational(n: i128, d: i128) -> Rational {
     Rational::new_raw(BigInt::from(n / g), BigInt::from(d / g))
 }
 
-/// `a *= b`, with a fast path for small numbers (most coefficients): the general
-/// big-rational product reduces by a big-integer gcd every time.
-pub(crate) fn rat_mul_assign(a: &mut Rational, b: &Rational) {
-    if b.is_one() {
-        return;
-    }
-    if a.is_one() {
-        *a = b.clone();
-        return;
-    }
-    if let (Some((an, ad)), Some((bn, bd))) = (small_parts(a), small_parts(b)) {
-        *a = small_rational(an * bn, ad * bd);
-        return;
-    }
-    *a *= b;
-}
-
 /// `a += b`, with a fast path for small numbers.
 pub(crate) fn rat_add_assign(a: &mut Rational, b: &Rational) {
     if b.is_zero() {
@@ -305,6 +288,68 @@ impl Q {
             }
             (s, o) => Q::Big(s.to_rational() * o.to_rational()),
         };
+    }
+
+    pub(crate) fn is_negative(&self) -> bool {
+        match self {
+            Q::Small(n, _) => *n < 0,
+            Q::Big(r) => r.is_negative(),
+        }
+    }
+
+    pub(crate) fn is_integer(&self) -> bool {
+        match self {
+            Q::Small(_, d) => *d == 1,
+            Q::Big(r) => r.is_integer(),
+        }
+    }
+
+    /// Whether the numerator is 1 or -1.
+    pub(crate) fn numer_is_unit(&self) -> bool {
+        match self {
+            Q::Small(n, _) => n.unsigned_abs() == 1,
+            Q::Big(r) => r.numer().abs().is_one(),
+        }
+    }
+
+    /// Whether the denominator is `d`.
+    pub(crate) fn denom_is(&self, d: i64) -> bool {
+        match self {
+            Q::Small(_, e) => *e == d,
+            Q::Big(r) => r.denom().to_i64() == Some(d),
+        }
+    }
+
+    /// As an integer, if it is a small one.
+    pub(crate) fn to_small_integer(&self) -> Option<i64> {
+        match self {
+            Q::Small(n, 1) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn same(&self, other: &Q) -> bool {
+        match (self, other) {
+            (Q::Small(a, b), Q::Small(c, d)) => a == c && b == d,
+            (Q::Big(a), Q::Big(b)) => rational_eq(a, b),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn abs(&self) -> Q {
+        match self {
+            Q::Small(n, d) if *n != i64::MIN => Q::Small(n.abs(), *d),
+            other => Q::Big(other.to_rational().abs()),
+        }
+    }
+
+    pub(crate) fn cmp(&self, other: &Q) -> Ordering {
+        match (self, other) {
+            (Q::Small(a, b), Q::Small(c, d)) => {
+                (i128::from(*a) * i128::from(*d)).cmp(&(i128::from(*c) * i128::from(*b)))
+            }
+            (a, b) => rational_cmp(&a.to_rational(), &b.to_rational()),
+        }
     }
 
     /// Half of it (the exponent of `sqrt`).

@@ -18,8 +18,8 @@
 //! assert_eq!(normalize(&e).to_string(), "3*x^2 + 12*x + 11");
 //! ```
 
-use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational};
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational, Q};
+use num_traits::{One, Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 
 /// Most terms an expansion may produce.
@@ -264,19 +264,17 @@ impl Normalizer {
 
     /// The base and numeric exponent of a factor, as [`Builder::mul`] merges them:
     /// `x^3` is (x, 3), `sqrt(u)` is (u, 1/2), `1/d` is (d, -1), `y` is (y, 1).
-    fn power_of(&self, f: Id) -> (Id, Rational) {
+    fn power_of(&self, f: Id) -> (Id, Q) {
         match self.b.node(f) {
-            Node::Pow([b, e]) => {
-                if let Some(r) = self.b.as_num(*e) {
-                    if let Node::Call(crate::expr::Func::Sqrt, [u]) = self.b.node(*b) {
-                        return (*u, r / Rational::from_integer(2.into()));
-                    }
-                    return (*b, r.clone());
-                }
-                (f, Rational::one())
-            }
-            Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Rational::new(1.into(), 2.into())),
-            _ => (f, Rational::one()),
+            Node::Pow([b, e]) => match self.b.as_num(*e) {
+                Some(r) => match self.b.node(*b) {
+                    Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::of(r).half()),
+                    _ => (*b, Q::of(r)),
+                },
+                None => (f, Q::ONE),
+            },
+            Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::Small(1, 2)),
+            _ => (f, Q::ONE),
         }
     }
 
@@ -319,7 +317,7 @@ impl Normalizer {
             return None;
         }
         // For each base, the terms that hold a power of it, and the exponents.
-        let mut bases: Vec<(Id, Vec<(usize, Rational)>)> = Vec::new();
+        let mut bases: Vec<(Id, Vec<(usize, Q)>)> = Vec::new();
         for (k, (_, fs)) in split.iter().enumerate() {
             for &f in fs {
                 let (b, e) = self.power_of(f);
@@ -330,19 +328,19 @@ impl Normalizer {
             }
         }
         // Candidates: (base, exponent to take out, group, exact).
-        let mut candidates: Vec<(Id, Rational, Vec<usize>, bool, usize)> = Vec::new();
+        let mut candidates: Vec<(Id, Q, Vec<usize>, bool, usize)> = Vec::new();
         for (b, held) in bases {
             for positive in [true, false] {
-                let group: Vec<&(usize, Rational)> = held.iter().filter(|(_, e)| e.is_positive() == positive).collect();
+                let group: Vec<&(usize, Q)> = held.iter().filter(|(_, e)| !e.is_negative() == positive).collect();
                 if group.len() < 2 {
                     continue;
                 }
                 let m = group
                     .iter()
                     .map(|(_, e)| e.clone())
-                    .min_by(|x, y| crate::expr::rational_cmp(&x.abs(), &y.abs()))
-                    .unwrap_or_else(Rational::one);
-                let exact = group.iter().all(|(_, e)| crate::expr::rational_eq(e, &m));
+                    .min_by(|x, y| x.abs().cmp(&y.abs()))
+                    .unwrap_or(Q::ONE);
+                let exact = group.iter().all(|(_, e)| e.same(&m));
                 let score = (group.len() - 1) * (self.cost(b) + 1);
                 candidates.push((b, m, group.iter().map(|(k, _)| *k).collect(), exact, score));
             }
@@ -354,7 +352,7 @@ impl Normalizer {
             b.4.cmp(&a.4)
                 .then_with(|| b.3.cmp(&a.3))
                 .then_with(|| crate::order::cmp_struct(&self.b, a.0, b.0))
-                .then_with(|| crate::expr::rational_cmp(&a.1, &b.1))
+                .then_with(|| a.1.cmp(&b.1))
         });
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
@@ -362,7 +360,7 @@ impl Normalizer {
         let tries = if depth == MAX_FACTOR_DEPTH { FACTOR_TRIES } else { 1 };
         for (base, m, group, exact, _) in candidates.into_iter().take(tries) {
             let power = {
-                let e = self.b.num(m);
+                let e = self.b.num_q(&m);
                 self.b.pow(base, e)
             };
             // Other factors the whole group shares.
@@ -587,12 +585,12 @@ impl Normalizer {
         let mut base = Monomial::one();
         // Powers of one base merge first, as `Builder::mul` merges them: a lifted
         // `(x^2 + 1)^2` times `1/(x^2 + 1)` is the sum `x^2 + 1` to expand.
-        let mut powers: Vec<(Id, Rational)> = Vec::new();
+        let mut powers: Vec<(Id, Q)> = Vec::new();
         let mut symbolic: Vec<Id> = Vec::new();
         for &f in factors {
             let numeric_power = match self.b.node(f) {
                 Node::Num(r) => {
-                    crate::expr::rat_mul_assign(&mut base.coefficient, r);
+                    base.coefficient.mul(&Q::of(r));
                     continue;
                 }
                 Node::Pow([_, e]) => self.b.as_num(*e).is_some(),
@@ -605,7 +603,7 @@ impl Normalizer {
             }
             let (b, e) = self.power_of(f);
             match powers.iter_mut().find(|(g, _)| *g == b) {
-                Some((_, x)) => crate::expr::rat_add_assign(x, &e),
+                Some((_, x)) => x.add(&e),
                 None => powers.push((b, e)),
             }
         }
@@ -615,10 +613,9 @@ impl Normalizer {
                 continue;
             }
             let k = e
-                .is_integer()
-                .then(|| e.to_integer().to_usize())
-                .flatten()
-                .filter(|&k| (1..=4).contains(&k));
+                .to_small_integer()
+                .filter(|&k| (1..=4).contains(&k))
+                .map(|k| k as usize);
             match (self.b.node(b), k) {
                 (Node::Add(ts), Some(k)) => {
                     let ts = ts.to_vec();
@@ -947,8 +944,8 @@ enum Estimate {
 /// estimating expansions; symbolic powers (`x^y`, `exp(u)`) ride along as opaque factors.
 #[derive(Clone)]
 struct Monomial {
-    coefficient: Rational,
-    powers: Vec<(Id, Rational)>,
+    coefficient: Q,
+    powers: Vec<(Id, Q)>,
     /// Symbolic powers, with the base they would merge under.
     opaque: Vec<(Id, Id)>,
 }
@@ -957,7 +954,7 @@ impl Monomial {
     /// A term kept whole.
     fn opaque_term(t: Id) -> Monomial {
         Monomial {
-            coefficient: Rational::one(),
+            coefficient: Q::ONE,
             powers: Vec::new(),
             opaque: vec![(t, t)],
         }
@@ -965,7 +962,7 @@ impl Monomial {
 
     fn one() -> Monomial {
         Monomial {
-            coefficient: Rational::one(),
+            coefficient: Q::ONE,
             powers: Vec::new(),
             opaque: Vec::new(),
         }
@@ -975,34 +972,34 @@ impl Monomial {
     fn times_factor(&mut self, n: &Normalizer, f: Id) -> Option<()> {
         let (base, e) = match n.b.node(f) {
             Node::Num(r) => {
-                crate::expr::rat_mul_assign(&mut self.coefficient, r);
+                self.coefficient.mul(&Q::of(r));
                 return Some(());
             }
             Node::Pow([b, e]) => match n.b.as_num(*e) {
                 Some(r) => match n.b.node(*b) {
-                    Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, r / Rational::from_integer(2.into())),
-                    _ => (*b, r.clone()),
+                    Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::of(r).half()),
+                    _ => (*b, Q::of(r)),
                 },
                 None => return self.times_opaque(n, f),
             },
-            Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Rational::new(1.into(), 2.into())),
+            Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::Small(1, 2)),
             Node::Call(crate::expr::Func::Exp, _) | Node::Const(crate::expr::Constant::E) => {
                 return self.times_opaque(n, f)
             }
-            _ => (f, Rational::one()),
+            _ => (f, Q::ONE),
         };
         self.times_power(n, base, e)
     }
 
     /// Multiplies by `base^e` for a numeric `e`; `None` when a symbolic power of the
     /// same base is already a factor.
-    fn times_power(&mut self, _n: &Normalizer, base: Id, e: Rational) -> Option<()> {
+    fn times_power(&mut self, _n: &Normalizer, base: Id, e: Q) -> Option<()> {
         if self.opaque.iter().any(|&(_, b)| b == base) {
             return None;
         }
         match self.powers.binary_search_by(|(b, _)| b.cmp(&base)) {
             Ok(k) => {
-                crate::expr::rat_add_assign(&mut self.powers[k].1, &e);
+                self.powers[k].1.add(&e);
                 if self.powers[k].1.is_zero() {
                     self.powers.remove(k);
                 }
@@ -1042,7 +1039,7 @@ impl Monomial {
                 .powers
                 .iter()
                 .zip(&other.powers)
-                .all(|((a, x), (b, y))| a == b && crate::expr::rational_eq(x, y))
+                .all(|((a, x), (b, y))| a == b && x.same(y))
     }
 
     /// The cost [`Normalizer::cost`] would give this product.
@@ -1053,17 +1050,12 @@ impl Monomial {
         if self.powers.is_empty() && self.opaque.is_empty() {
             return c + usize::from(!r.is_integer());
         }
-        count += usize::from(!r.numer().abs().is_one()) + usize::from(!r.denom().is_one());
+        count += usize::from(!r.numer_is_unit()) + usize::from(!r.denom_is(1));
         for (b, e) in &self.powers {
-            let magnitude = e.abs();
             c += n.cost(*b);
-            if !magnitude.is_one() {
-                // `^k`, `sqrt`, or `^(p/q)`.
-                c += if magnitude.is_integer() || *magnitude.denom() == 2.into() {
-                    1
-                } else {
-                    2
-                };
+            // `^k`, `sqrt`, or `^(p/q)`; nothing for 1 or -1.
+            if !(e.is_integer() && e.numer_is_unit()) {
+                c += if e.is_integer() || e.denom_is(2) { 1 } else { 2 };
             }
             count += 1;
         }
@@ -1078,7 +1070,7 @@ impl Monomial {
 /// Adds a product to a list of products, combining like ones.
 fn add_monomial(list: &mut Vec<Monomial>, m: Monomial) {
     match list.iter_mut().find(|x| x.same_powers(&m)) {
-        Some(x) => crate::expr::rat_add_assign(&mut x.coefficient, &m.coefficient),
+        Some(x) => x.coefficient.add(&m.coefficient),
         None => list.push(m),
     }
 }
