@@ -15,6 +15,9 @@ fn main() {
     if let Some(n) = std::env::var("ITER_LIMIT").ok().and_then(|v| v.parse().ok()) {
         budget.iter_limit = n;
     }
+    if let Some(n) = std::env::var("MAX_INPUT").ok().and_then(|v| v.parse().ok()) {
+        budget.max_input_nodes = n;
+    }
     let level = match std::env::var("LEVEL").as_deref() {
         Ok("none") => dydx::simplify::Level::None,
         Ok("fast") => dydx::simplify::Level::Fast,

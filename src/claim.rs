@@ -28,7 +28,7 @@ use crate::check::{compare_with_rounding, seeded_box_point, value_at, Status, To
 use crate::eval::{eval_f64, magnitude, Point};
 use crate::expr::{Builder, Expr, Rational};
 use crate::lang::{from_rec_expr, to_rec_expr};
-use crate::simplify::{rules, simplify_at, step_form, Budget, ConstantFold, Level};
+use crate::simplify::{simplify_at, step_form, Budget, ConstantFold, Level};
 use egg::Runner;
 use std::collections::BTreeMap;
 
@@ -353,7 +353,7 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
                 Ok(())
             }
         })
-        .run(&rules());
+        .run(crate::simplify::shared_rules());
     if runner.egraph.analysis.conflict {
         return None;
     }
@@ -477,7 +477,7 @@ mod tests {
             .with_explanations_enabled()
             .with_expr(&a)
             .with_expr(&b)
-            .run(&rules());
+            .run(crate::simplify::shared_rules());
         let mut explanation = runner.explain_equivalence(&a, &b);
         let flat = explanation.make_flat_explanation().clone();
         let conditions: Vec<String> = flat

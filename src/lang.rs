@@ -21,32 +21,56 @@ use crate::expr::{Builder, Constant, Expr, Func, Id, IdIndex, Node, Rational};
 use egg::{Language, RecExpr};
 use std::fmt;
 
-/// The discriminant of a node: its kind, its payload for leaves, and its arity.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-pub struct Discriminant(Node);
+/// The discriminant of a node: its kind, its payload for leaves, and its arity. Cheap
+/// to make (egg asks for it on every e-matching step): a number is represented by a
+/// hash of its value, and `matches` tells numbers apart exactly.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Discriminant {
+    /// A number, by a hash of its value.
+    Num(u64),
+    /// A variable.
+    Var(egg::Symbol),
+    /// `pi` or `e`.
+    Const(Constant),
+    /// A sum of this many terms.
+    Add(usize),
+    /// A product of this many factors.
+    Mul(usize),
+    /// A power.
+    Pow,
+    /// A function application.
+    Call(Func),
+    /// A logarithm to a base.
+    Log,
+}
 
-fn shape(n: &Node) -> Node {
-    let z = Id::from_index(0);
-    match n {
-        Node::Add(c) => Node::Add(vec![z; c.len()].into()),
-        Node::Mul(c) => Node::Mul(vec![z; c.len()].into()),
-        Node::Pow(_) => Node::Pow([z, z]),
-        Node::Log(_) => Node::Log([z, z]),
-        Node::Call(f, _) => Node::Call(*f, [z]),
-        leaf => leaf.clone(),
-    }
+fn number_hash(r: &Rational) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    r.numer().hash(&mut h);
+    r.denom().hash(&mut h);
+    h.finish()
 }
 
 impl Language for Node {
     type Discriminant = Discriminant;
 
     fn discriminant(&self) -> Discriminant {
-        Discriminant(shape(self))
+        match self {
+            Node::Num(r) => Discriminant::Num(number_hash(r)),
+            Node::Var(s) => Discriminant::Var(*s),
+            Node::Const(c) => Discriminant::Const(*c),
+            Node::Add(c) => Discriminant::Add(c.len()),
+            Node::Mul(c) => Discriminant::Mul(c.len()),
+            Node::Pow(_) => Discriminant::Pow,
+            Node::Call(f, _) => Discriminant::Call(*f),
+            Node::Log(_) => Discriminant::Log,
+        }
     }
 
     fn matches(&self, other: &Self) -> bool {
         match (self, other) {
-            (Node::Num(a), Node::Num(b)) => a == b,
+            (Node::Num(a), Node::Num(b)) => crate::expr::rational_eq(a, b),
             (Node::Var(a), Node::Var(b)) => a == b,
             (Node::Const(a), Node::Const(b)) => a == b,
             (Node::Add(a), Node::Add(b)) | (Node::Mul(a), Node::Mul(b)) => a.len() == b.len(),

@@ -71,7 +71,7 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Budget {
         Budget {
-            iter_limit: 6,
+            iter_limit: 5,
             node_limit: 2_000,
             time_limit: Duration::from_secs(10),
             max_input_nodes: 400,
@@ -269,6 +269,13 @@ pub fn rules() -> Vec<Rw> {
     ]
 }
 
+/// [`rules`], parsed once per process: parsing the patterns took a few percent of
+/// every simplification.
+pub(crate) fn shared_rules() -> &'static [Rw] {
+    static RULES: std::sync::OnceLock<Vec<Rw>> = std::sync::OnceLock::new();
+    RULES.get_or_init(rules)
+}
+
 /// The extraction cost: printed operations first, then a small preference for the
 /// forms a person writes (`x^2` over `x*x`, `2*x` over `x + x`, division over
 /// negative powers), and for fewer nodes.
@@ -392,7 +399,7 @@ fn saturate(e: &Expr, budget: &Budget) -> Saturated {
             }
         })
         .with_expr(&rec)
-        .run(&rules());
+        .run(shared_rules());
     let stop = match &runner.stop_reason {
         Some(StopReason::Saturated) => Stop::Saturated,
         Some(StopReason::IterationLimit(_)) => Stop::IterLimit,
