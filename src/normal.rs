@@ -331,7 +331,7 @@ impl Normalizer {
         let mut candidates: Vec<(Id, Q, Vec<usize>, bool, usize)> = Vec::new();
         for (b, held) in bases {
             for positive in [true, false] {
-                let group: Vec<&(usize, Q)> = held.iter().filter(|(_, e)| !e.is_negative() == positive).collect();
+                let group: Vec<&(usize, Q)> = held.iter().filter(|(_, e)| e.is_negative() != positive).collect();
                 if group.len() < 2 {
                     continue;
                 }
