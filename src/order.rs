@@ -72,27 +72,48 @@ pub fn cmp_struct<N: Nodes>(nodes: &N, a: Id, b: Id) -> Ordering {
         Pair(Id, Id),
         Decide(Ordering),
     }
-    let mut stack = vec![Task::Pair(a, b)];
-    while let Some(task) = stack.pop() {
-        match task {
-            Task::Decide(o) if o != Ordering::Equal => return o,
-            Task::Decide(_) => {}
-            Task::Pair(a, b) if a == b => {}
-            Task::Pair(a, b) => {
-                let (na, nb) = (nodes.get(a), nodes.get(b));
-                let o = cmp_header(na, nb);
-                if o != Ordering::Equal {
-                    return o;
+    // Pairs still to compare, left to right from the top, each node's arity decision
+    // below its children. The first child pair is compared at once rather than
+    // pushed, so a chain of calls (`sin(cos(sin(…)))`) needs no stack at all.
+    let mut stack: Vec<Task> = Vec::new();
+    let (mut a, mut b) = (a, b);
+    loop {
+        if a != b {
+            let (na, nb) = (nodes.get(a), nodes.get(b));
+            let o = cmp_header(na, nb);
+            if o != Ordering::Equal {
+                return o;
+            }
+            let (ca, cb) = (na.children(), nb.children());
+            let common = ca.len().min(cb.len());
+            if ca.len() != cb.len() {
+                if common == 0 {
+                    return ca.len().cmp(&cb.len());
                 }
-                let (ca, cb) = (na.children(), nb.children());
                 stack.push(Task::Decide(ca.len().cmp(&cb.len())));
-                for (x, y) in ca.iter().zip(cb.iter()).rev() {
+            }
+            if common > 0 {
+                for (x, y) in ca[1..common].iter().zip(&cb[1..common]).rev() {
                     stack.push(Task::Pair(*x, *y));
+                }
+                a = ca[0];
+                b = cb[0];
+                continue;
+            }
+        }
+        loop {
+            match stack.pop() {
+                None => return Ordering::Equal,
+                Some(Task::Decide(o)) if o != Ordering::Equal => return o,
+                Some(Task::Decide(_)) => {}
+                Some(Task::Pair(x, y)) => {
+                    a = x;
+                    b = y;
+                    break;
                 }
             }
         }
     }
-    Ordering::Equal
 }
 
 /// An exponent as the orders compare it, borrowed from the nodes.
