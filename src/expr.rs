@@ -989,6 +989,9 @@ impl Builder {
             return self.int(0);
         }
         let mut out: Vec<Id> = Vec::with_capacity(exps.len() + 1);
+        // Whether a power came back under another base or as a product, so that two
+        // factors may now share a base (rare: `|u|^2` is `u^2`, `(2*x)^2` is `4*x^2`).
+        let mut rebased = false;
         for (base, e, mut sym) in exps {
             let p = if !sym.is_empty() {
                 let n = self.num_q(&e);
@@ -1009,6 +1012,7 @@ impl Builder {
                 Node::Num(r) => coefficient.mul(&Q::of(r)),
                 // A power can canonicalise into a product (`(2*x)^2`); merge it.
                 Node::Mul(inner) => {
+                    rebased = true;
                     for g in inner.iter() {
                         match self.node(*g) {
                             Node::Num(r) => coefficient.mul(&Q::of(r)),
@@ -1016,7 +1020,12 @@ impl Builder {
                         }
                     }
                 }
-                _ => out.push(p),
+                _ => {
+                    // A base that is itself a power (`(u^(3/2))^(2/3)`) can meet its own
+                    // base in another factor.
+                    rebased |= self.merge_base(p) != base || self.merge_base(base) != base;
+                    out.push(p)
+                }
             }
         }
         if coefficient.is_zero() {
@@ -1071,7 +1080,7 @@ impl Builder {
         }
         // Powers that merged into a product may have produced repeated bases; merge
         // again only in that rare case so the result stays canonical.
-        let repeated = out.len() >= 2 && {
+        let repeated = rebased && out.len() >= 2 && {
             let mut bases: Vec<Id> = out.iter().map(|&f| self.merge_base(f)).collect();
             bases.sort();
             bases.windows(2).any(|w| w[0] == w[1])
