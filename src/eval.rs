@@ -179,15 +179,64 @@ pub fn eval_exact(e: &Expr, at: &Point) -> Exact {
 }
 
 /// Evaluates in `f64` (see the module docs).
+///
+/// An intermediate value may overflow to infinity when the result does not:
+/// `1/cosh(u)^2` at `u = 800` is 0 (its true value, 1e-695, rounds to 0), the same as
+/// `1 - tanh(u)^2`, so the two forms of one derivative agree. A result that is itself
+/// infinite, or made not a number by infinities (`exp(800)*exp(-800)`), is reported as
+/// an overflow at the first subexpression that overflowed.
 pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
     let mut vals: Vec<f64> = Vec::with_capacity(e.len());
+    let mut first_overflow: Option<Id> = None;
     for (i, node) in e.nodes().iter().enumerate() {
-        let value = single(e, Id::from_index(i), node, &vals, at)?;
+        let id = Id::from_index(i);
+        let value = match single(e, id, node, &vals, at) {
+            Ok(v) => v,
+            Err(u) if u.reason == OVERFLOW => {
+                first_overflow.get_or_insert(id);
+                f64::INFINITY
+            }
+            Err(u) => {
+                // Not a number after an overflow: the overflow is the reason.
+                return Err(match first_overflow {
+                    Some(o) if u.reason == NOT_A_NUMBER => undefined(e, o, OVERFLOW),
+                    _ => u,
+                });
+            }
+        };
+        // Keep the sign of an infinity (`-exp(800)`) for the nodes above it.
+        let value = match (value.is_infinite(), raw_value(node, &vals)) {
+            (true, Some(raw)) if raw.is_infinite() => raw,
+            _ => value,
+        };
         vals.push(value);
     }
-    vals.pop().ok_or_else(|| Undefined {
-        reason: "empty expression".into(),
-        at: String::new(),
+    match (vals.pop(), first_overflow) {
+        (Some(v), _) if v.is_finite() => Ok(v),
+        (Some(_), Some(o)) => Err(undefined(e, o, OVERFLOW)),
+        (Some(_), None) => Err(undefined(e, e.root(), OVERFLOW)),
+        (None, _) => Err(Undefined {
+            reason: "empty expression".into(),
+            at: String::new(),
+        }),
+    }
+}
+
+/// The reason given for a value too large for `f64`.
+const OVERFLOW: &str = "overflows floating point";
+
+/// The reason given for a value that is not a real number.
+const NOT_A_NUMBER: &str = "not a real number";
+
+/// The raw `f64` value of an operation node whose checked evaluation overflowed.
+fn raw_value(node: &Node, vals: &[f64]) -> Option<f64> {
+    let v = |c: &Id| vals[c.index()];
+    Some(match node {
+        Node::Add(ts) => ts.iter().map(v).sum(),
+        Node::Mul(fs) => fs.iter().map(v).product(),
+        Node::Pow([b, x]) => v(b).powf(v(x)),
+        Node::Call(f, [a]) => apply(*f, v(a)).0,
+        _ => return None,
     })
 }
 
@@ -267,11 +316,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
         }
     };
     if !value.is_finite() {
-        let reason = if value.is_nan() {
-            "not a real number"
-        } else {
-            "overflows floating point"
-        };
+        let reason = if value.is_nan() { NOT_A_NUMBER } else { OVERFLOW };
         return Err(undefined(e, id, reason));
     }
     Ok(value)
@@ -371,11 +416,27 @@ mod tests {
             ("sqrt(x) + 1", "-1", "sqrt of a negative number", "sqrt(x)"),
             ("x^(1/3)", "-8", "a negative base to a fractional power", "x^(1/3)"),
             ("exp(x)", "1000", "overflows floating point", "exp(x)"),
+            ("2*exp(x) + 1", "1000", "overflows floating point", "exp(x)"),
+            // Infinity times zero: the overflow is the reason, not "not a real number".
+            ("exp(x)*(x - 1000)", "1000", "overflows floating point", "exp(x)"),
+            ("exp(x) - exp(x + 1)", "1000", "overflows floating point", "exp(x)"),
         ];
         for (f, x, reason, sub) in cases {
             let err = eval_f64(&parse(f).unwrap(), &at(x)).unwrap_err();
             assert_eq!((err.reason.as_str(), err.at.as_str()), (reason, sub), "{f} at {x}");
         }
+    }
+
+    #[test]
+    fn an_intermediate_overflow_with_a_finite_result_is_a_value() {
+        // 1/cosh(800)^2 is 1e-695: 0 in f64, as 1 - tanh(800)^2 is.
+        assert_eq!(eval_f64(&parse("1/cosh(x)^2").unwrap(), &at("800")), Ok(0.0));
+        assert_eq!(eval_f64(&parse("1 - tanh(x)^2").unwrap(), &at("800")), Ok(0.0));
+        assert_eq!(
+            eval_f64(&parse("atan(exp(x))").unwrap(), &at("800")),
+            Ok(std::f64::consts::FRAC_PI_2)
+        );
+        assert_eq!(eval_f64(&parse("-1/exp(x)").unwrap(), &at("800")), Ok(-0.0));
     }
 
     #[test]
