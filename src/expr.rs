@@ -989,8 +989,10 @@ impl Builder {
             return self.int(0);
         }
         let mut out: Vec<Id> = Vec::with_capacity(exps.len() + 1);
-        // Whether a power came back under another base or as a product, so that two
-        // factors may now share a base (rare: `|u|^2` is `u^2`, `(2*x)^2` is `4*x^2`).
+        // Whether a factor changed after the merge, so that two factors may now share
+        // a base: a power that came back under another base or as a product (`|u|^2` is
+        // `u^2`, `(2*x)^2` is `4*x^2`), or a sum that took the coefficient's sign or
+        // denominator below.
         let mut rebased = false;
         for (base, e, mut sym) in exps {
             let p = if !sym.is_empty() {
@@ -1061,6 +1063,7 @@ impl Builder {
                     let scaled = self.mul([dn, b]);
                     coefficient *= d;
                     out[k] = self.recip(scaled);
+                    rebased = true;
                 }
             }
         }
@@ -1074,6 +1077,8 @@ impl Builder {
                 .position(|&f| matches!(self.node(f), Node::Add(ts) if ts.len() <= SUM_WIDTH));
             if let Some(k) = first_sum {
                 out[k] = self.neg(out[k]);
+                // `(-y - 1)` turned `(y + 1)` may meet `1/(y + 1)`.
+                rebased = true;
                 coefficient = -coefficient;
                 crate::order::sort_factors(self, &mut out);
             }
@@ -1406,6 +1411,27 @@ mod tests {
         assert_eq!(show(&b, s), "sqrt(x)");
         let s2 = b.pow(s, two);
         assert_eq!(show(&b, s2), "x");
+    }
+
+    #[test]
+    fn a_sign_carried_into_a_sum_still_cancels_its_reciprocal() {
+        // -1 * ((-y - 1)/x^2) * (x/(y + 1)): the sign turns `-y - 1` into `y + 1`,
+        // which then meets `1/(y + 1)`.
+        let mut b = Builder::new();
+        let (x, y) = (b.var("x"), b.var("y"));
+        let one = b.int(1);
+        let m1 = b.int(-1);
+        let sum = b.add([y, one]);
+        let neg_sum = b.neg(sum);
+        let m2 = b.int(-2);
+        let x_m2 = b.pow(x, m2);
+        let first = b.mul([neg_sum, x_m2]);
+        let inv = b.recip(sum);
+        let second = b.mul([x, inv]);
+        let product = b.mul([m1, first, second]);
+        assert_eq!(show(&b, product), "1/x");
+        let d = crate::diff(&crate::parse("log(x, (1 + y)/x)").unwrap(), "x");
+        assert_eq!(d.to_string(), "ln(x)/(x*ln((y + 1)/x)^2) + 1/(x*ln((y + 1)/x))");
     }
 
     #[test]
