@@ -428,6 +428,15 @@ mod tests {
     }
 
     #[test]
+    fn zero_to_the_zero_is_one_exactly_and_in_floating_point() {
+        // d/dx x^sign(y) at x = 0: x^(sign(y) - 1)*sign(y) is 0^0 = 1, as the tape says.
+        let d = parse("x^(sign(y) - 1)*sign(y)").unwrap();
+        let at = point(&[("x", "0"), ("y", "1/100")]).unwrap();
+        assert_eq!(eval_exact(&d, &at), Exact::Value(Rational::from_integer(1.into())));
+        assert_eq!(eval_f64(&d, &at), Ok(1.0));
+    }
+
+    #[test]
     fn an_intermediate_overflow_with_a_finite_result_is_a_value() {
         // 1/cosh(800)^2 is 1e-695: 0 in f64, as 1 - tanh(800)^2 is.
         assert_eq!(eval_f64(&parse("1/cosh(x)^2").unwrap(), &at("800")), Ok(0.0));

@@ -1284,7 +1284,12 @@ pub(crate) fn fold_power(b: &Rational, e: &Rational) -> Option<Rational> {
     }
     let n = e.to_integer();
     if b.is_zero() {
-        return if n.is_negative() { None } else { Some(Rational::zero()) };
+        // 0^0 is 1, as `u^0` is 1 in the smart constructors and in `f64`.
+        return match n.sign() {
+            num_bigint::Sign::Minus => None,
+            num_bigint::Sign::NoSign => Some(Rational::one()),
+            num_bigint::Sign::Plus => Some(Rational::zero()),
+        };
     }
     let bits = b.numer().bits().max(b.denom().bits());
     let k = n.abs().to_u64()?;
