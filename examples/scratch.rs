@@ -1,10 +1,12 @@
 fn main() {
     for s in std::env::args().skip(1) {
         let e = dydx::parse(&s).unwrap();
+        let p = dydx::print(&e);
+        let back = dydx::parse(&p).unwrap();
+        println!("e: {p}  roundtrip ok: {}", back == e);
         let d = dydx::diff(&e, "x");
-        for (i, n) in d.nodes().iter().enumerate() {
-            println!("{i}: {n:?}");
-        }
-        println!("{d}");
+        let p = dydx::print(&d);
+        let back = dydx::parse(&p).unwrap();
+        println!("d: {p}  roundtrip ok: {}", back == d);
     }
 }

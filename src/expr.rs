@@ -1049,11 +1049,13 @@ impl Builder {
                 .collect();
             // Only when the sum would be alone with the number in the denominator: with
             // other denominator factors (`1/(3*x^2*(…))`) the printed form is faithful as is.
+            // A division by a literal zero prints on its own (`/0`), so it does not count.
             let denominators = out
                 .iter()
-                .filter(
-                    |&&f| matches!(self.node(f), Node::Pow([_, e]) if self.as_num(*e).is_some_and(Signed::is_negative)),
-                )
+                .filter(|&&f| {
+                    matches!(self.node(f), Node::Pow([b, e])
+                        if self.as_num(*e).is_some_and(Signed::is_negative) && !self.is_zero(*b))
+                })
                 .count();
             if let ([k], 1) = (&sums[..], denominators) {
                 let k = *k;
