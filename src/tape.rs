@@ -845,6 +845,36 @@ impl HyperDual {
             e12: self.re * o.e12 + self.e1 * o.e2 + self.e2 * o.e1 + self.e12 * o.re,
         }
     }
+
+    /// Each part's absolute value.
+    fn abs(self) -> HyperDual {
+        HyperDual {
+            re: self.re.abs(),
+            e1: self.e1.abs(),
+            e2: self.e2.abs(),
+            e12: self.e12.abs(),
+        }
+    }
+
+    /// Each part the larger of the two.
+    fn max(self, o: HyperDual) -> HyperDual {
+        HyperDual {
+            re: self.re.max(o.re),
+            e1: self.e1.max(o.e1),
+            e2: self.e2.max(o.e2),
+            e12: self.e12.max(o.e12),
+        }
+    }
+
+    /// [`HyperDual::chain`] on rounding magnitudes: every term taken by its size.
+    fn chain_magnitude(self, g: f64, g1: f64, g2: f64) -> HyperDual {
+        HyperDual {
+            re: g.abs(),
+            e1: g1.abs() * self.e1,
+            e2: g1.abs() * self.e2,
+            e12: g1.abs() * self.e12 + g2.abs() * self.e1 * self.e2,
+        }
+    }
 }
 
 /// f(x), f′(x), f″(x) for each function, or why there is no second derivative.
@@ -883,13 +913,29 @@ fn second_order(f: Func, x: f64) -> Result<(f64, f64, f64), &'static str> {
 
 /// ∂²e/∂`xi`∂`xj` at `at`, by hyper-dual evaluation (independent of [`crate::diff`]).
 pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64, crate::eval::Undefined> {
+    second_derivative_with_magnitude(e, at, xi, xj).map(|(d, _)| d)
+}
+
+/// [`second_derivative`] and its rounding magnitude: the same evaluation with every
+/// sum and product taken term by term in absolute value (as the tape's magnitude sweep
+/// does for first derivatives), so a second derivative that is a cancellation of large
+/// terms (`log(x, x)`, exactly 1) is told from a wrong one.
+pub fn second_derivative_with_magnitude(
+    e: &Expr,
+    at: &Point,
+    xi: &str,
+    xj: &str,
+) -> Result<(f64, f64), crate::eval::Undefined> {
     let mut vals: Vec<HyperDual> = Vec::with_capacity(e.len());
+    let mut mags: Vec<HyperDual> = Vec::with_capacity(e.len());
     let undefined = |id: usize, reason: &str| crate::eval::Undefined {
         reason: reason.to_string(),
         at: crate::print::print_at(e, Id::from_index(id), 80),
     };
     for (i, node) in e.nodes().iter().enumerate() {
         let v = |c: &Id| vals[c.index()];
+        let m = |c: &Id| mags[c.index()];
+        let mut magnitude = HyperDual::constant(0.0);
         let h = match node {
             Node::Num(r) => HyperDual::constant(r.to_f64().unwrap_or(f64::NAN)),
             Node::Const(c) => HyperDual::constant(c.value()),
@@ -908,8 +954,14 @@ pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64
                 }
                 h
             }
-            Node::Add(ts) => ts.iter().map(v).fold(HyperDual::constant(0.0), HyperDual::add),
-            Node::Mul(fs) => fs.iter().map(v).fold(HyperDual::constant(1.0), HyperDual::mul),
+            Node::Add(ts) => {
+                magnitude = ts.iter().map(m).fold(HyperDual::constant(0.0), HyperDual::add);
+                ts.iter().map(v).fold(HyperDual::constant(0.0), HyperDual::add)
+            }
+            Node::Mul(fs) => {
+                magnitude = fs.iter().map(m).fold(HyperDual::constant(1.0), HyperDual::mul);
+                fs.iter().map(v).fold(HyperDual::constant(1.0), HyperDual::mul)
+            }
             Node::Pow([b, x]) => {
                 let (base, ex) = (v(b), v(x));
                 if ex.e1 == 0.0 && ex.e2 == 0.0 && ex.e12 == 0.0 {
@@ -922,21 +974,27 @@ pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64
                     if u < 0.0 && n.fract() != 0.0 {
                         return Err(undefined(i, "a negative base to a fractional power"));
                     }
-                    base.chain(u.powf(n), n * u.powf(n - 1.0), n * (n - 1.0) * u.powf(n - 2.0))
+                    let (g, g1, g2) = (u.powf(n), n * u.powf(n - 1.0), n * (n - 1.0) * u.powf(n - 2.0));
+                    magnitude = m(b).chain_magnitude(g, g1, g2);
+                    base.chain(g, g1, g2)
                 } else {
                     // u^w = exp(w ln u), for u > 0.
                     if base.re <= 0.0 {
                         return Err(undefined(i, "a varying exponent needs a positive base"));
                     }
-                    let ln = base.chain(base.re.ln(), 1.0 / base.re, -1.0 / (base.re * base.re));
+                    let (l, l1, l2) = (base.re.ln(), 1.0 / base.re, -1.0 / (base.re * base.re));
+                    let ln = base.chain(l, l1, l2);
                     let w = ex.mul(ln);
                     let ew = w.re.exp();
+                    let mw = m(x).mul(m(b).chain_magnitude(l, l1, l2));
+                    magnitude = mw.chain_magnitude(ew, ew, ew);
                     w.chain(ew, ew, ew)
                 }
             }
             Node::Call(f, [a]) => {
                 let x = v(a);
                 let (y, y1, y2) = second_order(*f, x.re).map_err(|r| undefined(i, r))?;
+                magnitude = m(a).chain_magnitude(y, y1, y2);
                 x.chain(y, y1, y2)
             }
             Node::Log([a, b]) => {
@@ -944,10 +1002,17 @@ pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64
                 if x.re <= 0.0 || base.re <= 0.0 || base.re == 1.0 {
                     return Err(undefined(i, "log of a non-positive number or to base 1"));
                 }
-                let lx = x.chain(x.re.ln(), 1.0 / x.re, -1.0 / (x.re * x.re));
-                let lb = base.chain(base.re.ln(), 1.0 / base.re, -1.0 / (base.re * base.re));
+                let ln_parts = |t: f64| (t.ln(), 1.0 / t, -1.0 / (t * t));
+                let (ax, bx) = (ln_parts(x.re), ln_parts(base.re));
+                let lx = x.chain(ax.0, ax.1, ax.2);
+                let lb = base.chain(bx.0, bx.1, bx.2);
                 // 1/lb by the chain rule of t -> 1/t.
-                let inv = lb.chain(1.0 / lb.re, -1.0 / (lb.re * lb.re), 2.0 / (lb.re * lb.re * lb.re));
+                let r = (1.0 / lb.re, -1.0 / (lb.re * lb.re), 2.0 / (lb.re * lb.re * lb.re));
+                let inv = lb.chain(r.0, r.1, r.2);
+                let (ma, mb) = (m(a), m(b));
+                let mlx = ma.chain_magnitude(ax.0, ax.1, ax.2);
+                let minv = mb.chain_magnitude(bx.0, bx.1, bx.2).chain_magnitude(r.0, r.1, r.2);
+                magnitude = mlx.mul(minv);
                 lx.mul(inv)
             }
         };
@@ -955,10 +1020,12 @@ pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64
             return Err(undefined(i, "not a finite real number"));
         }
         vals.push(h);
+        mags.push(magnitude.max(h.abs()));
     }
-    vals.pop()
-        .map(|h| h.e12)
-        .ok_or_else(|| undefined(0, "empty expression"))
+    match (vals.pop(), mags.pop()) {
+        (Some(h), Some(m)) => Ok((h.e12, m.e12)),
+        _ => Err(undefined(0, "empty expression")),
+    }
 }
 
 #[cfg(test)]
