@@ -540,6 +540,7 @@ pub const FOLD_BITS: u64 = 1 << 16;
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
 ///   `ln(exp(u))` → `u`, `exp(ln(u))` → `u`, and a function of its inverse
 ///   (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and the hyperbolic ones) → `u`.
+/// - [`Builder::log`]: `log(u, u)` → 1, `log(1, b)` → 0.
 ///
 /// ```
 /// use dydx::expr::Builder;
@@ -1263,7 +1264,18 @@ impl Builder {
     }
 
     /// `log(x, b)`, the logarithm of `x` to base `b`.
+    ///
+    /// `log(u, u)` is 1 and `log(1, b)` is 0 wherever they are defined (sound in the
+    /// sense of [`Builder`]: the result is defined wherever the input is). Kept as
+    /// quotients of logarithms they evaluate to rounding noise near `u = 1`, which
+    /// second derivatives amplify.
     pub fn log(&mut self, x: Id, b: Id) -> Id {
+        if x == b {
+            return self.int(1);
+        }
+        if self.is_one(x) {
+            return self.int(0);
+        }
         self.intern(Node::Log([x, b]))
     }
 }
@@ -1439,6 +1451,14 @@ mod tests {
         assert_eq!(show(&b, product), "1/x");
         let d = crate::diff(&crate::parse("log(x, (1 + y)/x)").unwrap(), "x");
         assert_eq!(d.to_string(), "ln(x)/(x*ln((y + 1)/x)^2) + 1/(x*ln((y + 1)/x))");
+    }
+
+    #[test]
+    fn logarithms_of_their_base_and_of_one() {
+        assert_eq!(crate::parse("log(x, x)").unwrap().to_string(), "1");
+        assert_eq!(crate::parse("log(1, x + 1)").unwrap().to_string(), "0");
+        assert_eq!(crate::parse("log(log(y, y), x)").unwrap().to_string(), "0");
+        assert_eq!(crate::parse("log(x, 2)").unwrap().to_string(), "log(x, 2)");
     }
 
     #[test]
