@@ -540,7 +540,8 @@ pub const FOLD_BITS: u64 = 1 << 16;
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
 ///   `ln(exp(u))` → `u`, `exp(ln(u))` → `u`, and a function of its inverse
 ///   (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and the hyperbolic ones) → `u`.
-/// - [`Builder::log`]: `log(u, u)` → 1, `log(1, b)` → 0.
+/// - [`Builder::log`]: `log(u, u)` → 1, `log(u^k, u)` → `k` for a constant `k`,
+///   `log(1, b)` → 0.
 ///
 /// ```
 /// use dydx::expr::Builder;
@@ -1265,16 +1266,22 @@ impl Builder {
 
     /// `log(x, b)`, the logarithm of `x` to base `b`.
     ///
-    /// `log(u, u)` is 1 and `log(1, b)` is 0 wherever they are defined (sound in the
-    /// sense of [`Builder`]: the result is defined wherever the input is). Kept as
-    /// quotients of logarithms they evaluate to rounding noise near `u = 1`, which
-    /// second derivatives amplify.
+    /// `log(u, u)` is 1, `log(u^k, u)` is `k` (for `k` free of variables) and
+    /// `log(1, b)` is 0 wherever they are defined (sound in the sense of [`Builder`]:
+    /// the result is defined wherever the input is). Kept as quotients of logarithms
+    /// they evaluate to rounding noise, which second derivatives amplify.
     pub fn log(&mut self, x: Id, b: Id) -> Id {
         if x == b {
             return self.int(1);
         }
         if self.is_one(x) {
             return self.int(0);
+        }
+        // log(b^k, b) = k.
+        if let Node::Pow([base, k]) = self.node(x) {
+            if *base == b && self.is_constant(*k) {
+                return *k;
+            }
         }
         self.intern(Node::Log([x, b]))
     }
@@ -1459,6 +1466,9 @@ mod tests {
         assert_eq!(crate::parse("log(1, x + 1)").unwrap().to_string(), "0");
         assert_eq!(crate::parse("log(log(y, y), x)").unwrap().to_string(), "0");
         assert_eq!(crate::parse("log(x, 2)").unwrap().to_string(), "log(x, 2)");
+        assert_eq!(crate::parse("log(y^3, y)").unwrap().to_string(), "3");
+        assert_eq!(crate::parse("log(y^pi, y)").unwrap().to_string(), "pi");
+        assert_eq!(crate::parse("log(8, 2)").unwrap().to_string(), "log(8, 2)");
     }
 
     #[test]
