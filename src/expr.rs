@@ -191,29 +191,6 @@ fn small_parts(r: &Rational) -> Option<(i128, i128)> {
     Some((i128::from(r.numer().to_i64()?), i128::from(r.denom().to_i64()?)))
 }
 
-/// Builds a rational from an already-signed `n/d` with `d > 0`, reducing it.
-fn small_rational(n: i128, d: i128) -> Rational {
-    use num_integer::Integer;
-    let g = n.gcd(&d).max(1);
-    Rational::new_raw(BigInt::from(n / g), BigInt::from(d / g))
-}
-
-/// `a += b`, with a fast path for small numbers.
-pub(crate) fn rat_add_assign(a: &mut Rational, b: &Rational) {
-    if b.is_zero() {
-        return;
-    }
-    if a.is_zero() {
-        *a = b.clone();
-        return;
-    }
-    if let (Some((an, ad)), Some((bn, bd))) = (small_parts(a), small_parts(b)) {
-        *a = small_rational(an * bd + bn * ad, ad * bd);
-        return;
-    }
-    *a += b;
-}
-
 /// A rational for the smart constructors' running products and exponent sums: inline
 /// while numerator and denominator fit in an `i64` (always reduced, denominator
 /// positive), a [`Rational`] beyond. Most coefficients and exponents are small, and a
@@ -748,39 +725,38 @@ impl Builder {
     }
 
     /// Splits a term into its numeric coefficient and the rest (`None` for a number).
-    fn split_coefficient(&mut self, t: Id) -> (Rational, Option<Id>) {
+    fn split_coefficient(&mut self, t: Id) -> (Q, Option<Id>) {
         match self.node(t) {
-            Node::Num(r) => (r.clone(), None),
+            Node::Num(r) => (Q::of(r), None),
             Node::Mul(fs) if self.as_num(fs[0]).is_some() => {
-                let c = self.as_num(fs[0]).cloned().unwrap_or_else(Rational::one);
-                let rest: Vec<Id> = fs[1..].to_vec();
-                let rest = if rest.len() == 1 {
-                    rest[0]
+                let c = self.as_num(fs[0]).map(Q::of).unwrap_or(Q::ONE);
+                let rest = if fs.len() == 2 {
+                    fs[1]
                 } else {
-                    self.intern(Node::Mul(rest.into()))
+                    let rest: Box<[Id]> = fs[1..].into();
+                    self.intern(Node::Mul(rest))
                 };
                 (c, Some(rest))
             }
-            _ => (Rational::one(), Some(t)),
+            _ => (Q::ONE, Some(t)),
         }
     }
 
     /// `c * t` for a canonical `t` with no numeric coefficient.
-    fn scale(&mut self, c: Rational, t: Option<Id>) -> Id {
-        match t {
-            None => self.num(c),
-            Some(t) if c.is_one() => t,
-            Some(_) if c.is_zero() => self.num(c),
-            Some(t) => {
-                let cid = self.num(c);
-                let mut fs = vec![cid];
-                match self.node(t) {
-                    Node::Mul(inner) => fs.extend(inner.iter().copied()),
-                    _ => fs.push(t),
-                }
-                self.intern(Node::Mul(fs.into()))
-            }
+    fn scale(&mut self, c: &Q, t: Id) -> Id {
+        if c.is_one() {
+            return t;
         }
+        if c.is_zero() {
+            return self.int(0);
+        }
+        let cid = self.num_q(c);
+        let mut fs = vec![cid];
+        match self.node(t) {
+            Node::Mul(inner) => fs.extend(inner.iter().copied()),
+            _ => fs.push(t),
+        }
+        self.intern(Node::Mul(fs.into()))
     }
 
     /// A sum. See [`Builder`] for what it canonicalises.
@@ -800,32 +776,50 @@ impl Builder {
                 _ => flat.push(t),
             }
         }
-        let mut constant = Rational::zero();
-        let mut order: Vec<Id> = Vec::new();
-        let mut coeffs: FxHashMap<Id, Rational> = FxHashMap::default();
+        let mut constant = Q::ZERO;
+        // Like terms by their non-numeric part, in order of first appearance: the
+        // coefficient so far, the first term as given, and whether another joined it
+        // (a term alone is kept as it was given, not rebuilt).
+        const SCAN: usize = 16;
+        let mut like: Vec<(Id, Q, Id, bool)> = Vec::new();
+        let mut index: FxHashMap<Id, usize> = FxHashMap::default();
         for t in flat {
             let (c, rest) = self.split_coefficient(t);
-            match rest {
-                None => rat_add_assign(&mut constant, &c),
-                Some(r) => match coeffs.get_mut(&r) {
-                    Some(acc) => rat_add_assign(acc, &c),
-                    None => {
-                        order.push(r);
-                        coeffs.insert(r, c);
+            let Some(r) = rest else {
+                constant.add(&c);
+                continue;
+            };
+            let slot = if like.len() < SCAN {
+                like.iter().position(|x| x.0 == r)
+            } else {
+                if index.is_empty() {
+                    index.extend(like.iter().enumerate().map(|(k, x)| (x.0, k)));
+                }
+                index.get(&r).copied()
+            };
+            match slot {
+                Some(k) => {
+                    like[k].1.add(&c);
+                    like[k].3 = true;
+                }
+                None => {
+                    if like.len() >= SCAN {
+                        index.insert(r, like.len());
                     }
-                },
+                    like.push((r, c, t, false));
+                }
             }
         }
-        let mut out: Vec<Id> = Vec::with_capacity(order.len() + 1);
-        for r in order {
-            let c = coeffs.remove(&r).unwrap_or_else(Rational::zero);
-            if !c.is_zero() {
-                out.push(self.scale(c, Some(r)));
+        let mut out: Vec<Id> = Vec::with_capacity(like.len() + 1);
+        for (r, c, first, joined) in like {
+            if c.is_zero() {
+                continue;
             }
+            out.push(if joined { self.scale(&c, r) } else { first });
         }
         crate::order::sort_terms(self, &mut out);
         if !constant.is_zero() {
-            out.push(self.num(constant));
+            out.push(self.num_q(&constant));
         }
         match out.len() {
             0 => self.int(0),

@@ -676,7 +676,9 @@ impl Normalizer {
             return 0;
         }
         let negative = monomials.iter().filter(|m| m.coefficient.is_negative()).count();
-        let mut total = monomials.len() - 1 - negative + usize::from(negative == monomials.len());
+        // Every term but the first is joined by `+` or `-`; a negative first term adds a
+        // `-` only when every term is negative (the printer leads with a positive one).
+        let mut total = monomials.len() + usize::from(negative == monomials.len()) - 1 - negative;
         for m in monomials.iter() {
             total += m.cost(self);
         }
@@ -891,7 +893,7 @@ impl Normalizer {
                 // A negative term's sign replaces its `+` (`a - b`), unless every term
                 // is negative (`-a - b`).
                 let negative = ts.iter().filter(|&&t| self.starts_negative(t)).count();
-                inner + ts.len() - 1 - negative + usize::from(negative == ts.len())
+                inner + ts.len() + usize::from(negative == ts.len()) - 1 - negative
             }
             Node::Mul(fs) => {
                 let mut c = 0;
