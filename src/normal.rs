@@ -231,6 +231,9 @@ impl Normalizer {
         {
             return None;
         }
+        if !fs[1..].iter().any(|&f| matches!(self.b.node(f), Node::Add(_))) {
+            return None;
+        }
         let rest: Vec<Id> = fs[1..].to_vec();
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
@@ -414,6 +417,18 @@ impl Normalizer {
         let Node::Add(ts) = self.b.node(id) else {
             return None;
         };
+        // Most sums have no square of a function at all: say so without allocating.
+        let is_square = |f: Id| {
+            matches!(self.b.node(f), Node::Pow([b, e])
+                if matches!(self.b.node(*b), Node::Call(..)) && self.b.as_num(*e).is_some_and(|r| rational_is(r, 2)))
+        };
+        let any_square = ts.iter().any(|&t| match self.b.node(t) {
+            Node::Mul(fs) => fs.len() == 2 && self.b.as_num(fs[0]).is_some() && is_square(fs[1]),
+            _ => is_square(t),
+        });
+        if !any_square {
+            return None;
+        }
         let mut terms: Vec<Id> = ts.to_vec();
         let mut changed = false;
         // Each pass replaces one pair; a sum has few.
@@ -510,6 +525,24 @@ impl Normalizer {
     /// Expands products of sums (and small powers of sums) in `id`, or in each term of
     /// a sum; `None` when there is nothing to expand or the bound is exceeded.
     fn expand(&mut self, id: Id, limit: usize) -> Option<Id> {
+        // Nothing to expand without a sum among the factors: say so before allocating.
+        let is_sum_power = |f: Id| match self.b.node(f) {
+            Node::Add(_) => true,
+            Node::Pow([b, _]) => matches!(self.b.node(*b), Node::Add(_)),
+            _ => false,
+        };
+        let holds_sum = |t: Id| match self.b.node(t) {
+            Node::Mul(fs) => fs.iter().any(|&f| is_sum_power(f)),
+            Node::Pow(_) => is_sum_power(t),
+            _ => false,
+        };
+        let expandable = match self.b.node(id) {
+            Node::Add(ts) => ts.iter().any(|&t| holds_sum(t)),
+            _ => holds_sum(id),
+        };
+        if !expandable {
+            return None;
+        }
         let terms = self.terms(id);
         match self.expansion_estimate(&terms) {
             Estimate::Nothing => return None,
@@ -784,12 +817,10 @@ impl Normalizer {
     }
 
     fn together_uncached(&mut self, id: Id) -> Option<Id> {
-        let Node::Add(ts) = self.b.node(id).clone() else {
-            return None;
+        let ts = match self.b.node(id) {
+            Node::Add(ts) if ts.len() <= 16 => ts.clone(),
+            _ => return None,
         };
-        if ts.len() > 16 {
-            return None;
-        }
         // The common denominator: each base at its largest negative integer power.
         let mut denominators: Vec<(Id, Rational)> = Vec::new();
         for &t in ts.iter() {
