@@ -909,9 +909,49 @@ impl Builder {
         self.mul_at(factors.into_iter().collect(), 0)
     }
 
+    /// The common product of numbers and one factor that nothing can merge with or
+    /// distribute over (a variable, a call, a power of anything but a sum): the
+    /// coefficient times it, as the general path would build it, without that path's
+    /// bookkeeping. `None` for anything else.
+    fn mul_of_numbers_and_one_atom(&mut self, factors: &[Id]) -> Option<Id> {
+        let mut coefficient = Q::ONE;
+        let mut atom: Option<Id> = None;
+        for &f in factors {
+            match self.node(f) {
+                Node::Num(r) => coefficient.mul(&Q::of(r)),
+                _ if atom.is_none() && self.is_plain_atom(f) => atom = Some(f),
+                Node::Pow([b, _]) if atom.is_none() && self.is_plain_atom(*b) => atom = Some(f),
+                _ => return None,
+            }
+        }
+        let atom = atom?;
+        Some(if coefficient.is_zero() {
+            self.int(0)
+        } else if coefficient.is_one() {
+            atom
+        } else {
+            let c = self.num_q(&coefficient);
+            self.intern(Node::Mul(Box::new([c, atom])))
+        })
+    }
+
+    /// A factor that the general product keeps exactly as it is: a variable, `pi`, a
+    /// logarithm, a call other than `sqrt` and `exp` (which it reads as powers: `-exp(1)`
+    /// is `-e`, `-sqrt(sqrt(x))` is `-x^(1/4)`). `e` is read as a power too.
+    fn is_plain_atom(&self, f: Id) -> bool {
+        match self.node(f) {
+            Node::Var(_) | Node::Log(_) | Node::Const(Constant::Pi) => true,
+            Node::Call(g, _) => !matches!(g, Func::Sqrt | Func::Exp),
+            _ => false,
+        }
+    }
+
     /// [`Builder::mul`], with `pass` counting the re-merges of powers that
     /// canonicalised into products; the count bounds the work.
     fn mul_at(&mut self, factors: Vec<Id>, pass: u8) -> Id {
+        if let Some(id) = self.mul_of_numbers_and_one_atom(&factors) {
+            return id;
+        }
         let width: usize = factors
             .iter()
             .map(|&t| match self.node(t) {
