@@ -139,6 +139,15 @@ impl Normalizer {
     /// `id`, its expansion, its form over a common denominator, its Pythagorean pairs
     /// replaced, its shared factors taken out and its coefficient taken into a sum.
     fn improve_at(&mut self, id: Id, depth: usize) -> Id {
+        // Only sums, products and powers of sums have anything to improve.
+        let candidate = match self.b.node(id) {
+            Node::Add(_) | Node::Mul(_) => true,
+            Node::Pow([b, _]) => matches!(self.b.node(*b), Node::Add(_)),
+            _ => false,
+        };
+        if !candidate {
+            return id;
+        }
         let mut best = id;
         let mut best_cost = self.cost(id);
         if let Some(x) = self.expand(id, best_cost) {
@@ -808,6 +817,9 @@ impl Normalizer {
     /// A sum with fractions over a common denominator: `a/d1 + b/d2` becomes
     /// `(a*d2 + b*d1)/(d1*d2)` with shared factors taken once.
     fn together(&mut self, id: Id) -> Option<Id> {
+        if !matches!(self.b.node(id), Node::Add(_)) {
+            return None;
+        }
         if let Some(done) = self.over_common.get(&id) {
             return *done;
         }
