@@ -70,7 +70,66 @@ pub fn normalize_for_steps(e: &Expr) -> Expr {
     normalize_with(e, false)
 }
 
+/// Whether no step of the normal form applies anywhere in `e`, so that it is its own
+/// normal form: no sum inside a product or under a power (nothing to expand), no small
+/// sum with a denominator (nothing to bring together), no square of a function in a sum
+/// (no Pythagorean pair), no coefficient beside a sum, no base shared by two terms of a
+/// sum small enough to factor. Checked on the nodes without building anything; a
+/// derivative that is already a polynomial (`poly2000`'s) skips the normalizer.
+fn nothing_to_improve(e: &Expr) -> bool {
+    let is_sum = |id: Id| matches!(e.node(id), Node::Add(_));
+    let sum_power = |f: Id| is_sum(f) || matches!(e.node(f), Node::Pow([b, _]) if is_sum(*b));
+    let negative_power =
+        |f: Id| matches!(e.node(f), Node::Pow([_, k]) if e.node(*k).as_num().is_some_and(|r| r.is_negative()));
+    let square_of_call = |f: Id| {
+        matches!(e.node(f), Node::Pow([b, k])
+            if matches!(e.node(*b), Node::Call(..)) && e.node(*k).as_num().is_some_and(|r| rational_is(r, 2)))
+    };
+    let mut bases: Vec<Id> = Vec::new();
+    for node in e.nodes() {
+        match node {
+            Node::Pow([b, _]) if is_sum(*b) => return false,
+            Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) => return false,
+            Node::Add(ts) => {
+                bases.clear();
+                for &t in ts.iter() {
+                    let single = [t];
+                    let fs: &[Id] = match e.node(t) {
+                        Node::Mul(fs) => fs,
+                        _ => &single,
+                    };
+                    if fs.iter().any(|&f| square_of_call(f))
+                        || (ts.len() <= 16 && fs.iter().any(|&f| negative_power(f)))
+                    {
+                        return false;
+                    }
+                    if ts.len() <= MAX_FACTOR_TERMS {
+                        bases.extend(
+                            fs.iter()
+                                .filter(|&&f| e.node(f).as_num().is_none())
+                                .map(|&f| match e.node(f) {
+                                    Node::Pow([b, k]) if e.node(*k).as_num().is_some() => *b,
+                                    Node::Call(crate::expr::Func::Sqrt, [u]) => *u,
+                                    _ => f,
+                                }),
+                        );
+                    }
+                }
+                bases.sort();
+                if bases.windows(2).any(|w| w[0] == w[1]) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
 fn normalize_with(e: &Expr, present: bool) -> Expr {
+    if nothing_to_improve(e) {
+        return e.clone();
+    }
     let mut n = Normalizer {
         present,
         b: Builder::new(),
@@ -1282,6 +1341,27 @@ mod tests {
         assert_same_values("2*y*(5 - 5*x^2)");
         // `3*y*(x + 1)` would not be shorter as `y*(3*x + 3)`.
         assert_eq!(norm("3*y*(x + 1)"), "3*y*(x + 1)");
+    }
+
+    #[test]
+    fn an_expression_already_normal_is_recognised() {
+        for s in ["3*x^2 + 2*y + 1", "sin(x) + cos(y)", "20*x^3 + 9*x^2 + 14*x + 9"] {
+            // Shared bases (x in several terms) are left to the normalizer.
+            let e = parse(s).unwrap();
+            assert_eq!(normalize(&e), e, "{s}");
+        }
+        assert!(nothing_to_improve(&parse("3*x^2 + 2*y + 1").unwrap()));
+        assert!(nothing_to_improve(&parse("sin(x) + cos(y) + 7").unwrap()));
+        for s in [
+            "x^x*ln(x) + x^x",
+            "y*(x + 1)",
+            "(x + 1)^2",
+            "1/x + y",
+            "tan(x)^2 + 1",
+            "2*y*(x + 1)",
+        ] {
+            assert!(!nothing_to_improve(&parse(s).unwrap()), "{s}");
+        }
     }
 
     #[test]

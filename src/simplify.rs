@@ -327,7 +327,7 @@ pub fn step_form(e: &Expr, level: Level) -> Expr {
         return e.clone();
     }
     let n = crate::normal::normalize_for_steps(e);
-    if n.op_count() < e.op_count() {
+    if n == *e || n.op_count() < e.op_count() {
         n
     } else {
         e.clone()
@@ -354,14 +354,14 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
     if level == Level::None {
         return (e.clone(), report);
     }
-    let mut best = e.clone();
-    let mut best_ops = ops_before;
     let fast = crate::normal::normalize(e);
     let fast_ops = fast.op_count();
-    if fast_ops < best_ops {
-        best = fast;
-        best_ops = fast_ops;
-    }
+    // Ties go to the input; a normal form equal to the input is the input, uncopied.
+    let (mut best, mut best_ops) = if fast_ops < ops_before || fast == *e {
+        (fast, fast_ops)
+    } else {
+        (e.clone(), ops_before)
+    };
     if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
         let (candidate, stop, iterations, nodes, fired) = saturate(&best, budget);
         report.stop = stop;
