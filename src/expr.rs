@@ -541,6 +541,12 @@ pub struct Builder {
     constant: Vec<bool>,
     /// Ids of small integers already made, to skip building big rationals.
     small: FxHashMap<i64, Id>,
+    /// Negations already built, both ways (`-u` of `u` and `u` of `-u`): carrying a
+    /// sign into a sum negates its terms, which can carry it into their sums in turn,
+    /// and a chain of such products would otherwise be negated again at every level.
+    negated: FxHashMap<Id, Id>,
+    /// How many products were asked for: a measure of work, for tests of linearity.
+    products_built: usize,
 }
 
 impl Builder {
@@ -702,8 +708,14 @@ impl Builder {
 
     /// `-u`.
     pub fn neg(&mut self, u: Id) -> Id {
+        if let Some(&n) = self.negated.get(&u) {
+            return n;
+        }
         let m1 = self.int(-1);
-        self.mul([m1, u])
+        let n = self.mul([m1, u]);
+        self.negated.insert(u, n);
+        self.negated.insert(n, u);
+        n
     }
 
     /// `a - b`.
@@ -949,6 +961,7 @@ impl Builder {
     /// [`Builder::mul`], with `pass` counting the re-merges of powers that
     /// canonicalised into products; the count bounds the work.
     fn mul_at(&mut self, factors: Vec<Id>, pass: u8) -> Id {
+        self.products_built += 1;
         if let Some(id) = self.mul_of_numbers_and_one_atom(&factors) {
             return id;
         }
@@ -1503,6 +1516,27 @@ mod tests {
         assert_eq!(crate::parse("log(y^3, y)").unwrap().to_string(), "3");
         assert_eq!(crate::parse("log(y^pi, y)").unwrap().to_string(), "pi");
         assert_eq!(crate::parse("log(8, 2)").unwrap().to_string(), "log(8, 2)");
+    }
+
+    #[test]
+    fn negating_a_chain_of_products_of_sums_is_linear() {
+        // cos(cos(…cos(x)…) + x): each level's derivative carries a sign into the
+        // sum below, which carried it further down before negations were remembered.
+        let mut text = "x".to_string();
+        for _ in 0..300 {
+            text = format!("cos({text} + x)");
+        }
+        let f = crate::parse(&text).unwrap();
+        let mut built = Builder::new();
+        crate::diff::diff_into(&mut built, &f, "x");
+        // Products asked for: quadratic in the depth without the memo (135,000 here).
+        assert!(built.products_built < 300 * 20, "{} products", built.products_built);
+        let mut b = Builder::new();
+        let x = b.var("x");
+        let one = b.int(1);
+        let s = b.add([x, one]);
+        let n = b.neg(s);
+        assert_eq!(b.neg(n), s);
     }
 
     #[test]
