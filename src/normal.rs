@@ -708,7 +708,8 @@ impl Normalizer {
                 None => powers.push((b, e)),
             }
         }
-        let mut sums: Vec<Vec<Id>> = Vec::new();
+        // The sums to multiply out, each as often as its power says.
+        let mut sums: Vec<Id> = Vec::new();
         for (b, e) in powers {
             if e.is_zero() {
                 continue;
@@ -718,12 +719,7 @@ impl Normalizer {
                 .filter(|&k| (1..=4).contains(&k))
                 .map(|k| k as usize);
             match (self.b.node(b), k) {
-                (Node::Add(ts), Some(k)) => {
-                    let ts = ts.to_vec();
-                    for _ in 0..k {
-                        sums.push(ts.clone());
-                    }
-                }
+                (Node::Add(_), Some(k)) => sums.extend(std::iter::repeat_n(b, k)),
                 _ => base.times_power(self, b, e)?,
             }
         }
@@ -734,7 +730,15 @@ impl Normalizer {
             add_monomial(monomials, base);
             return Some(false);
         }
-        let count = sums.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()));
+        let terms_of = |n: &Normalizer, s: Id| -> usize {
+            match n.b.node(s) {
+                Node::Add(ts) => ts.len(),
+                _ => 1,
+            }
+        };
+        let count = sums
+            .iter()
+            .try_fold(1usize, |acc, &s| acc.checked_mul(terms_of(self, s)));
         if count.is_none_or(|c| c > MAX_EXPANDED_TERMS) {
             // `expand_product` leaves this product as it is.
             let mut whole = Monomial::opaque_term(t);
@@ -745,10 +749,11 @@ impl Normalizer {
             return Some(false);
         }
         let mut partial = vec![base];
-        for s in &sums {
-            let mut next = Vec::with_capacity(partial.len() * s.len());
+        for &s in &sums {
+            let Node::Add(ts) = self.b.node(s) else { continue };
+            let mut next = Vec::with_capacity(partial.len() * ts.len());
             for p in &partial {
-                for &term in s {
+                for &term in ts.iter() {
                     let mut q = p.clone();
                     q.times_term(self, term)?;
                     next.push(q);
