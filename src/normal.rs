@@ -381,6 +381,29 @@ impl Normalizer {
             Node::Add(ts) if ts.len() <= MAX_FACTOR_TERMS => ts.to_vec(),
             _ => return None,
         };
+        // Most sums share no base between two terms: say so from one sorted list of
+        // (base, term) pairs, before building anything per term.
+        let mut held: Vec<(Id, usize)> = Vec::new();
+        for (k, &t) in terms.iter().enumerate() {
+            let single = [t];
+            let fs: &[Id] = match self.b.node(t) {
+                Node::Mul(fs) => fs,
+                Node::Num(_) => &[],
+                _ => &single,
+            };
+            if held.len() + fs.len() > MAX_FACTOR_WORK {
+                return None;
+            }
+            held.extend(
+                fs.iter()
+                    .filter(|&&f| self.b.as_num(f).is_none())
+                    .map(|&f| (self.power_of(f).0, k)),
+            );
+        }
+        held.sort_unstable();
+        if !held.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) {
+            return None;
+        }
         let split: Vec<(Option<Id>, Vec<Id>)> = terms.iter().map(|&t| self.coefficient_and_factors(t)).collect();
         // Bounded work: products of many sums (the derivative of a product of forty
         // binomials) would be factored level by level at a cost quadratic in their size.
