@@ -130,14 +130,7 @@ fn normalize_with(e: &Expr, present: bool) -> Expr {
     if nothing_to_improve(e) {
         return e.clone();
     }
-    let mut n = Normalizer {
-        present,
-        b: Builder::new(),
-        cost: FxHashMap::default(),
-        expanded: FxHashMap::default(),
-        over_common: FxHashMap::default(),
-        factored: FxHashMap::default(),
-    };
+    let mut n = Normalizer::new(present);
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
     // common denominator. The parent tries it and keeps it only if the parent shrinks.
@@ -184,6 +177,18 @@ struct Normalizer {
 }
 
 impl Normalizer {
+    /// An empty normalizer, with or without the presentation steps.
+    fn new(present: bool) -> Normalizer {
+        Normalizer {
+            present,
+            b: Builder::new(),
+            cost: FxHashMap::default(),
+            expanded: FxHashMap::default(),
+            over_common: FxHashMap::default(),
+            factored: FxHashMap::default(),
+        }
+    }
+
     /// Rebuilds a node of the input with new children.
     fn rebuild(&mut self, node: &Node, c: impl Fn(Id) -> Id) -> Id {
         self.b.make(node, c)
@@ -1253,14 +1258,7 @@ mod tests {
             "sqrt(x)*(sqrt(x) + 1)",
         ] {
             let e = parse(s).unwrap();
-            let mut n = Normalizer {
-                present: true,
-                b: Builder::new(),
-                cost: FxHashMap::default(),
-                expanded: FxHashMap::default(),
-                over_common: FxHashMap::default(),
-                factored: FxHashMap::default(),
-            };
+            let mut n = Normalizer::new(true);
             let id = n.b.import(&e);
             let terms = n.terms(id);
             let Estimate::Cost(estimate) = n.expansion_estimate(&terms) else {
@@ -1280,14 +1278,7 @@ mod tests {
             "1/x + 1/y",
         ] {
             let e = parse(s).unwrap();
-            let mut n = Normalizer {
-                present: true,
-                b: Builder::new(),
-                cost: FxHashMap::default(),
-                expanded: FxHashMap::default(),
-                over_common: FxHashMap::default(),
-                factored: FxHashMap::default(),
-            };
+            let mut n = Normalizer::new(true);
             let id = n.b.import(&e);
             let built = n.together_uncached(id).unwrap();
             // The same denominators `together_uncached` found, estimated.
