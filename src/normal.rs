@@ -396,25 +396,22 @@ impl Normalizer {
                 Node::Num(_) => &[],
                 _ => &single,
             };
-            if held.len() + fs.len() > MAX_FACTOR_WORK {
-                return None;
-            }
             held.extend(
                 fs.iter()
                     .filter(|&&f| self.b.as_num(f).is_none())
                     .map(|&f| (self.power_of(f).0, k)),
             );
+            // Bounded work: products of many sums (the derivative of a product of
+            // forty binomials) would be factored level by level at a quadratic cost.
+            if held.len() > MAX_FACTOR_WORK {
+                return None;
+            }
         }
         held.sort_unstable();
         if !held.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) {
             return None;
         }
         let split: Vec<(Option<Id>, Vec<Id>)> = terms.iter().map(|&t| self.coefficient_and_factors(t)).collect();
-        // Bounded work: products of many sums (the derivative of a product of forty
-        // binomials) would be factored level by level at a cost quadratic in their size.
-        if split.iter().map(|(_, fs)| fs.len()).sum::<usize>() > MAX_FACTOR_WORK {
-            return None;
-        }
         // For each base, the terms that hold a power of it, and the exponents.
         let mut bases: Vec<(Id, Vec<(usize, Q)>)> = Vec::new();
         for (k, (_, fs)) in split.iter().enumerate() {
