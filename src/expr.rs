@@ -844,7 +844,7 @@ impl Builder {
     ///
     /// `sqrt(u)` counts as `u^(1/2)`, so `sqrt(u)/u` merges to `1/sqrt(u)` and
     /// `sqrt(u)*u` to `u^(3/2)`: sound, since both sides are undefined for `u < 0`.
-    fn split_power(&self, f: Id) -> (Id, Q) {
+    pub(crate) fn split_power(&self, f: Id) -> (Id, Q) {
         match self.node(f) {
             Node::Pow([b, e]) => {
                 if let Some(r) = self.as_num(*e) {
@@ -901,7 +901,7 @@ impl Builder {
     /// The base a factor merges under in [`Builder::mul`], as
     /// [`Builder::split_power_symbolic`] finds it but without building anything: `x` for
     /// `x^3`, `x^y`, `(x^y)^2` and `sqrt(x)`; one marker for `e` and every `exp(u)`.
-    fn merge_base(&self, f: Id) -> Id {
+    pub(crate) fn merge_base(&self, f: Id) -> Id {
         const E_MARKER: usize = u32::MAX as usize;
         match self.node(f) {
             Node::Pow([b, e]) => match (self.node(*b), self.as_num(*e)) {

@@ -338,22 +338,6 @@ impl Normalizer {
         }
     }
 
-    /// The base and numeric exponent of a factor, as [`Builder::mul`] merges them:
-    /// `x^3` is (x, 3), `sqrt(u)` is (u, 1/2), `1/d` is (d, -1), `y` is (y, 1).
-    fn power_of(&self, f: Id) -> (Id, Q) {
-        match self.b.node(f) {
-            Node::Pow([b, e]) => match self.b.as_num(*e) {
-                Some(r) => match self.b.node(*b) {
-                    Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::of(r).half()),
-                    _ => (*b, Q::of(r)),
-                },
-                None => (f, Q::ONE),
-            },
-            Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::Small(1, 2)),
-            _ => (f, Q::ONE),
-        }
-    }
-
     /// Takes a power that several terms of a sum share out of them:
     /// `x^x*ln(x) + x^x` → `x^x*(ln(x) + 1)`, `a/d + b/d + c` → `(a + b)/d + c`,
     /// `x^3*a + x^5*b` → `x^3*(a + x^2*b)`.
@@ -399,7 +383,7 @@ impl Normalizer {
             held.extend(
                 fs.iter()
                     .filter(|&&f| self.b.as_num(f).is_none())
-                    .map(|&f| (self.power_of(f).0, k)),
+                    .map(|&f| (self.b.split_power(f).0, k)),
             );
             // Bounded work: products of many sums (the derivative of a product of
             // forty binomials) would be factored level by level at a quadratic cost.
@@ -416,7 +400,7 @@ impl Normalizer {
         let mut bases: Vec<(Id, Vec<(usize, Q)>)> = Vec::new();
         for (k, (_, fs)) in split.iter().enumerate() {
             for &f in fs {
-                let (b, e) = self.power_of(f);
+                let (b, e) = self.b.split_power(f);
                 match bases.iter_mut().find(|(g, _)| *g == b) {
                     Some((_, held)) => held.push((k, e)),
                     None => bases.push((b, vec![(k, e)])),
@@ -461,7 +445,7 @@ impl Normalizer {
             };
             // Other factors the whole group shares.
             let mut common: Vec<Id> = split[group[0]].1.clone();
-            common.retain(|&f| self.power_of(f).0 != base && group.iter().all(|&k| split[k].1.contains(&f)));
+            common.retain(|&f| self.b.split_power(f).0 != base && group.iter().all(|&k| split[k].1.contains(&f)));
             let coefficient = split[group[0]]
                 .0
                 .filter(|&c| group.iter().all(|&k| split[k].0 == Some(c)));
@@ -675,19 +659,6 @@ impl Normalizer {
     }
 
     fn expansion_estimate_inner(&mut self, terms: &[Id]) -> Option<Option<usize>> {
-        // Most sums have nothing to expand: say so before building any monomial.
-        let is_sum_power = |n: &Normalizer, f: Id| match n.b.node(f) {
-            Node::Add(_) => true,
-            Node::Pow([b, _]) => matches!(n.b.node(*b), Node::Add(_)),
-            _ => false,
-        };
-        let expandable = terms.iter().any(|&t| match self.b.node(t) {
-            Node::Mul(fs) => fs.iter().any(|&f| is_sum_power(self, f)),
-            _ => is_sum_power(self, t),
-        });
-        if !expandable {
-            return Some(None);
-        }
         let mut monomials: Vec<Monomial> = Vec::new();
         let mut expandable = false;
         for &t in terms {
@@ -727,7 +698,7 @@ impl Normalizer {
                 symbolic.push(f);
                 continue;
             }
-            let (b, e) = self.power_of(f);
+            let (b, e) = self.b.split_power(f);
             match powers.iter_mut().find(|(g, _)| *g == b) {
                 Some((_, x)) => x.add(&e),
                 None => powers.push((b, e)),
@@ -814,23 +785,6 @@ impl Normalizer {
             total += m.cost(self);
         }
         total
-    }
-
-    /// The base a factor merges under in a product, as [`Builder::mul`] merges powers:
-    /// `x^3`, `x^y`, `sqrt(x)` under `x`; `exp(u)` under a marker shared by all `exp`s.
-    fn merge_base(&self, f: Id) -> Id {
-        match self.b.node(f) {
-            Node::Pow([b, e]) => match (self.b.node(*b), self.b.as_num(*e)) {
-                (Node::Call(crate::expr::Func::Sqrt, [u]), Some(_)) => *u,
-                (Node::Pow([inner, _]), Some(_)) => *inner,
-                _ => *b,
-            },
-            Node::Call(crate::expr::Func::Sqrt, [u]) => *u,
-            Node::Call(crate::expr::Func::Exp, _) | Node::Const(crate::expr::Constant::E) => {
-                Id::from(u32::MAX as usize)
-            }
-            _ => f,
-        }
     }
 
     /// The terms of a product of sums, multiplied out.
@@ -1104,25 +1058,18 @@ impl Monomial {
 
     /// Multiplies by one factor; `None` when symbolic powers would merge.
     fn times_factor(&mut self, n: &Normalizer, f: Id) -> Option<()> {
-        let (base, e) = match n.b.node(f) {
+        match n.b.node(f) {
             Node::Num(r) => {
                 self.coefficient.mul(&Q::of(r));
-                return Some(());
+                Some(())
             }
-            Node::Pow([b, e]) => match n.b.as_num(*e) {
-                Some(r) => match n.b.node(*b) {
-                    Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::of(r).half()),
-                    _ => (*b, Q::of(r)),
-                },
-                None => return self.times_opaque(n, f),
-            },
-            Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, Q::Small(1, 2)),
-            Node::Call(crate::expr::Func::Exp, _) | Node::Const(crate::expr::Constant::E) => {
-                return self.times_opaque(n, f)
+            Node::Pow([_, e]) if n.b.as_num(*e).is_none() => self.times_opaque(n, f),
+            Node::Call(crate::expr::Func::Exp, _) | Node::Const(crate::expr::Constant::E) => self.times_opaque(n, f),
+            _ => {
+                let (base, e) = n.b.split_power(f);
+                self.times_power(n, base, e)
             }
-            _ => (f, Q::ONE),
-        };
-        self.times_power(n, base, e)
+        }
     }
 
     /// Multiplies by `base^e` for a numeric `e`; `None` when a symbolic power of the
@@ -1144,7 +1091,7 @@ impl Monomial {
     }
 
     fn times_opaque(&mut self, n: &Normalizer, f: Id) -> Option<()> {
-        let base = n.merge_base(f);
+        let base = n.b.merge_base(f);
         if self.opaque.iter().any(|&(_, b)| b == base) || self.powers.iter().any(|&(b, _)| b == base) {
             return None;
         }
