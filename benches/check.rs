@@ -1,6 +1,10 @@
 //! `dydx check` on the hand-derived claims of the reference corpus (tests/corpus/):
 //! target from the issue, at most 50 ms per case.
 
+// The allocator the dydx binary ships with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dydx::claim::{check_claim, ClaimOptions};
 use dydx::eval::parse_number;

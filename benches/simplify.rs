@@ -3,6 +3,10 @@
 //! SymEngine diff of rand1000 13.4 ms, nest40 0.07 ms, prod40 0.08 ms, poly2000 2.2 ms,
 //! 10th derivative of sin(sin(sin(sin(x)))) 11.8 ms.
 
+// The allocator the dydx binary ships with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dydx::simplify::{simplify_at, step_form, Budget, Level};
 use dydx::{diff, parse, Expr};

@@ -1,6 +1,10 @@
 //! Tape benchmarks: the gradient of chain1000 (1000 inputs, about 7,000 operations)
 //! at one point, record + backward. Target from the issue: <= 57 us (JAX jit `grad`).
 
+// The allocator the dydx binary ships with (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use dydx::eval::Point;
 use dydx::{parse, Rational};

@@ -1,6 +1,8 @@
 //! Times each phase of `diff --simplify fast` on a workload: parse, diff, normal form,
 //! operation count. `cargo run --release --example phases [FILE] [REPEAT]`
 use std::time::Instant;
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let name = std::env::args().nth(1).unwrap_or_else(|| "rand1000.txt".into());

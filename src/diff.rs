@@ -27,7 +27,8 @@ use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, FLATTEN_WIDTH};
 
 /// The derivative of `e` with respect to the variable `var`.
 pub fn diff(e: &Expr, var: &str) -> Expr {
-    let mut b = Builder::new();
+    // A derivative is typically a few times the size of its input.
+    let mut b = Builder::with_capacity(4 * e.len());
     let root = diff_into(&mut b, e, var);
     b.finish(root)
 }
@@ -169,6 +170,9 @@ fn product_rule(b: &mut Builder, fs: &[Id], ds: &[Id], zero: Id) -> Id {
         let terms: Vec<Id> = active
             .iter()
             .map(|&i| {
+                if let Some(rest) = b.product_without(fs, i, ds[i]) {
+                    return rest;
+                }
                 let mut factors: Vec<Id> = fs
                     .iter()
                     .enumerate()

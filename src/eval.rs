@@ -120,7 +120,7 @@ pub fn eval_exact(e: &Expr, at: &Point) -> Exact {
         let id = Id::from_index(i);
         let get = |c: &Id| vals[c.index()].clone();
         let v: Option<Rational> = match node {
-            Node::Num(r) => Some(r.clone()),
+            Node::Num(r) => Some((**r).clone()),
             Node::Var(s) => at.get(s.as_str()).cloned(),
             Node::Const(_) | Node::Log(_) => None,
             Node::Add(ts) => ts.iter().map(get).sum(),

@@ -25,6 +25,7 @@
 use num_bigint::BigInt;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -124,7 +125,7 @@ impl Func {
 #[derive(Clone, Debug)]
 pub enum Node {
     /// An exact rational constant.
-    Num(Rational),
+    Num(Box<Rational>),
     /// A variable.
     Var(egg::Symbol),
     /// `pi` or `e`.
@@ -198,7 +199,7 @@ fn small_parts(r: &Rational) -> Option<(i128, i128)> {
 #[derive(Clone, Debug)]
 pub(crate) enum Q {
     Small(i64, i64),
-    Big(Rational),
+    Big(Box<Rational>),
 }
 
 impl Q {
@@ -208,7 +209,7 @@ impl Q {
     pub(crate) fn of(r: &Rational) -> Q {
         match (r.numer().to_i64(), r.denom().to_i64()) {
             (Some(n), Some(d)) => Q::Small(n, d),
-            _ => Q::Big(r.clone()),
+            _ => Q::Big(Box::new(r.clone())),
         }
     }
 
@@ -218,14 +219,14 @@ impl Q {
         let (n, d) = if d < 0 { (-n / g, -d / g) } else { (n / g, d / g) };
         match (i64::try_from(n), i64::try_from(d)) {
             (Ok(n), Ok(d)) => Q::Small(n, d),
-            _ => Q::Big(Rational::new_raw(BigInt::from(n), BigInt::from(d))),
+            _ => Q::Big(Box::new(Rational::new_raw(BigInt::from(n), BigInt::from(d)))),
         }
     }
 
     pub(crate) fn to_rational(&self) -> Rational {
         match self {
             Q::Small(n, d) => Rational::new_raw(BigInt::from(*n), BigInt::from(*d)),
-            Q::Big(r) => r.clone(),
+            Q::Big(r) => (**r).clone(),
         }
     }
 
@@ -251,7 +252,7 @@ impl Q {
                 let (a, b, c, d) = (i128::from(*a), i128::from(*b), i128::from(*c), i128::from(*d));
                 Q::from_i128(a * d + c * b, b * d)
             }
-            (s, o) => Q::Big(s.to_rational() + o.to_rational()),
+            (s, o) => Q::Big(Box::new(s.to_rational() + o.to_rational())),
         };
     }
 
@@ -263,7 +264,7 @@ impl Q {
                 let (a, b, c, d) = (i128::from(*a), i128::from(*b), i128::from(*c), i128::from(*d));
                 Q::from_i128(a * c, b * d)
             }
-            (s, o) => Q::Big(s.to_rational() * o.to_rational()),
+            (s, o) => Q::Big(Box::new(s.to_rational() * o.to_rational())),
         };
     }
 
@@ -316,7 +317,7 @@ impl Q {
     pub(crate) fn abs(&self) -> Q {
         match self {
             Q::Small(n, d) if *n != i64::MIN => Q::Small(n.abs(), *d),
-            other => Q::Big(other.to_rational().abs()),
+            other => Q::Big(Box::new(other.to_rational().abs())),
         }
     }
 
@@ -443,7 +444,7 @@ impl Expr {
     /// An expression that is just this number.
     pub fn number(r: Rational) -> Expr {
         Expr {
-            nodes: vec![Node::Num(r)],
+            nodes: vec![Node::Num(Box::new(r))],
         }
     }
     /// The variables in the expression, in natural order (`x2` before `x10`).
@@ -555,9 +556,25 @@ impl Builder {
         Builder::default()
     }
 
+    /// An empty builder with room for about `nodes` nodes before it grows.
+    pub fn with_capacity(nodes: usize) -> Builder {
+        Builder {
+            nodes: Vec::with_capacity(nodes),
+            hashes: Vec::with_capacity(nodes),
+            table: hashbrown::HashTable::with_capacity(nodes),
+            constant: Vec::with_capacity(nodes),
+            ..Builder::default()
+        }
+    }
+
     /// The node with this id.
     pub fn node(&self, id: Id) -> &Node {
         &self.nodes[id.index()]
+    }
+
+    /// How many nodes the builder holds.
+    pub(crate) fn len(&self) -> usize {
+        self.nodes.len()
     }
 
     /// Whether the subexpression has no variables.
@@ -605,7 +622,7 @@ impl Builder {
 
     /// A number.
     pub fn num(&mut self, r: Rational) -> Id {
-        self.intern(Node::Num(r))
+        self.intern(Node::Num(Box::new(r)))
     }
 
     /// An integer.
@@ -683,7 +700,7 @@ impl Builder {
     /// `child`: the way to bring a node from another arena into canonical form here.
     pub fn make(&mut self, node: &Node, child: impl Fn(Id) -> Id) -> Id {
         match node {
-            Node::Num(r) => self.num(r.clone()),
+            Node::Num(r) => self.num((**r).clone()),
             Node::Var(s) => self.intern(Node::Var(*s)),
             Node::Const(k) => self.constant(*k),
             Node::Add(ts) => {
@@ -921,6 +938,31 @@ impl Builder {
         self.mul_at(factors.into_iter().collect(), 0)
     }
 
+    /// The product of the canonical factors `fs` (a product's own, in order) without
+    /// factor `i`, times `d`, when `d` is 1 and `fs` has no numeric coefficient: then
+    /// what is left is canonical as it stands (still sorted, no two factors sharing a
+    /// base, no coefficient to carry into a sum), and is interned without going
+    /// through [`Builder::mul`]. The product rule's common case: each binomial of
+    /// `(x + 1)*(x + 2)*…` has derivative 1. `None` when it does not apply.
+    pub(crate) fn product_without(&mut self, fs: &[Id], i: usize, d: Id) -> Option<Id> {
+        if fs.len() < 2 || !self.is_one(d) || fs.iter().any(|&f| self.as_num(f).is_some()) {
+            return None;
+        }
+        let rest: Box<[Id]> = fs
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != i)
+            .map(|(_, &f)| f)
+            .collect();
+        let id = match rest.len() {
+            1 => rest[0],
+            _ => self.intern(Node::Mul(rest.clone())),
+        };
+        // The general path must agree; checked in debug builds (every test).
+        debug_assert_eq!(id, self.mul(rest.iter().copied()), "product_without");
+        Some(id)
+    }
+
     /// The common product of numbers and one factor that nothing can merge with or
     /// distribute over (a variable, a call, a power of anything but a sum): the
     /// coefficient times it, as the general path would build it, without that path's
@@ -960,7 +1002,7 @@ impl Builder {
 
     /// [`Builder::mul`], with `pass` counting the re-merges of powers that
     /// canonicalised into products; the count bounds the work.
-    fn mul_at(&mut self, factors: Vec<Id>, pass: u8) -> Id {
+    fn mul_at(&mut self, factors: SmallVec<[Id; 8]>, pass: u8) -> Id {
         self.products_built += 1;
         if let Some(id) = self.mul_of_numbers_and_one_atom(&factors) {
             return id;
@@ -977,7 +1019,7 @@ impl Builder {
         // parts, so `x*x^y` is `x^(y + 1)` and `exp(a)*exp(b)` is `exp(a + b)`. Found by
         // a linear scan while short, through an index beyond.
         const SCAN: usize = 16;
-        let mut exps: Vec<(Id, Q, Vec<Id>)> = Vec::new();
+        let mut exps: SmallVec<[(Id, Q, Vec<Id>); 8]> = SmallVec::new();
         let mut index: FxHashMap<Id, usize> = FxHashMap::default();
         let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Q| {
             if let Some(r) = this.as_num(f) {
@@ -1037,7 +1079,7 @@ impl Builder {
         if coefficient.is_zero() {
             return self.int(0);
         }
-        let mut out: Vec<Id> = Vec::with_capacity(exps.len() + 1);
+        let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
         // Whether a factor changed after the merge, so that two factors may now share
         // a base: a power that came back under another base or as a product (`|u|^2` is
         // `u^2`, `(2*x)^2` is `4*x^2`), or a sum that took the coefficient's sign or
@@ -1164,7 +1206,7 @@ impl Builder {
         }
         match out.len() {
             1 => out[0],
-            _ => self.intern(Node::Mul(out.into())),
+            _ => self.intern(Node::Mul(out[..].into())),
         }
     }
 

@@ -81,7 +81,7 @@ fn split(e: &Expr, id: Id) -> Split {
     };
     for f in factors {
         match e.node(f) {
-            Node::Num(r) => s.coefficient *= r,
+            Node::Num(r) => s.coefficient *= &**r,
             Node::Pow([b, x]) if e.node(*x).as_num().is_some_and(Signed::is_negative) => {
                 let r = e.node(*x).as_num().cloned().unwrap_or_else(Rational::one);
                 s.denominator.push((*b, -r));

@@ -112,7 +112,7 @@ impl egg::FromOp for Node {
             ("e", []) => Node::Const(Constant::E),
             (name, [a]) => Node::Call(Func::from_name(name).ok_or_else(bad)?, [*a]),
             (text, []) => match crate::eval::parse_number(text) {
-                Ok(r) => Node::Num(r),
+                Ok(r) => Node::Num(Box::new(r)),
                 Err(_) if text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
                     Node::Var(egg::Symbol::from(text))
                 }

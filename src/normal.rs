@@ -21,6 +21,7 @@
 use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational, Q};
 use num_traits::{One, Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 /// Most terms an expansion may produce.
 pub const MAX_EXPANDED_TERMS: usize = 64;
@@ -44,6 +45,9 @@ const MAX_FACTOR_WORK: usize = 256;
 
 /// Sums with more terms than this are not factored.
 const MAX_FACTOR_TERMS: usize = 64;
+
+/// A node whose cost is not computed yet.
+const UNKNOWN_COST: u32 = u32::MAX;
 
 /// Most distinct denominators a sum may be brought over.
 pub const MAX_DENOMINATORS: usize = 4;
@@ -85,11 +89,28 @@ fn nothing_to_improve(e: &Expr) -> bool {
         matches!(e.node(f), Node::Pow([b, k])
             if matches!(e.node(*b), Node::Call(..)) && e.node(*k).as_num().is_some_and(|r| rational_is(r, 2)))
     };
+    // A product of sums that expands to more than `MAX_EXPANDED_TERMS` terms stays as
+    // it is (`expand_product` leaves it): nothing to improve there unless a
+    // coefficient could go into one of its sums.
+    let too_wide_to_expand = |fs: &[Id]| {
+        if fs.iter().any(|&f| e.node(f).as_num().is_some()) {
+            return false;
+        }
+        // Powers of sums return early below, so only plain sums count here.
+        let count = fs
+            .iter()
+            .filter_map(|&f| match e.node(f) {
+                Node::Add(ts) => Some(ts.len()),
+                _ => None,
+            })
+            .fold(1usize, |acc, n| acc.saturating_mul(n));
+        count > MAX_EXPANDED_TERMS
+    };
     let mut bases: Vec<Id> = Vec::new();
     for node in e.nodes() {
         match node {
             Node::Pow([b, _]) if is_sum(*b) => return false,
-            Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) => return false,
+            Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
             Node::Add(ts) => {
                 bases.clear();
                 for &t in ts.iter() {
@@ -116,7 +137,8 @@ fn nothing_to_improve(e: &Expr) -> bool {
                     }
                 }
                 bases.sort();
-                if bases.windows(2).any(|w| w[0] == w[1]) {
+                // `factor` does not look at sums with this many factors in all.
+                if bases.len() <= MAX_FACTOR_WORK && bases.windows(2).any(|w| w[0] == w[1]) {
                     return false;
                 }
             }
@@ -131,6 +153,7 @@ fn normalize_with(e: &Expr, present: bool) -> Expr {
         return e.clone();
     }
     let mut n = Normalizer::new(present);
+    n.b = Builder::with_capacity(3 * e.len());
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
     // common denominator. The parent tries it and keeps it only if the parent shrinks.
@@ -169,7 +192,8 @@ struct Normalizer {
     /// Whether to take shared factors out and coefficients into sums.
     present: bool,
     b: Builder,
-    cost: FxHashMap<Id, usize>,
+    /// Each node's cost by id, [`UNKNOWN_COST`] until computed.
+    cost: Vec<u32>,
     /// Expansions and common-denominator forms already computed, by node.
     expanded: FxHashMap<Id, Option<Vec<Id>>>,
     over_common: FxHashMap<Id, Option<Id>>,
@@ -182,7 +206,7 @@ impl Normalizer {
         Normalizer {
             present,
             b: Builder::new(),
-            cost: FxHashMap::default(),
+            cost: Vec::new(),
             expanded: FxHashMap::default(),
             over_common: FxHashMap::default(),
             factored: FxHashMap::default(),
@@ -662,9 +686,9 @@ impl Normalizer {
         let mut monomials: Vec<Monomial> = Vec::new();
         let mut expandable = false;
         for &t in terms {
-            let factors: Vec<Id> = match self.b.node(t) {
-                Node::Mul(fs) => fs.to_vec(),
-                _ => vec![t],
+            let factors: SmallVec<[Id; 8]> = match self.b.node(t) {
+                Node::Mul(fs) => fs.iter().copied().collect(),
+                _ => smallvec::smallvec![t],
             };
             expandable |= self.product_monomials(t, &factors, &mut monomials)?;
         }
@@ -682,8 +706,8 @@ impl Normalizer {
         let mut base = Monomial::one();
         // Powers of one base merge first, as `Builder::mul` merges them: a lifted
         // `(x^2 + 1)^2` times `1/(x^2 + 1)` is the sum `x^2 + 1` to expand.
-        let mut powers: Vec<(Id, Q)> = Vec::new();
-        let mut symbolic: Vec<Id> = Vec::new();
+        let mut powers: SmallVec<[(Id, Q); 8]> = SmallVec::new();
+        let mut symbolic: SmallVec<[Id; 4]> = SmallVec::new();
         for &f in factors {
             let numeric_power = match self.b.node(f) {
                 Node::Num(r) => {
@@ -705,7 +729,7 @@ impl Normalizer {
             }
         }
         // The sums to multiply out, each as often as its power says.
-        let mut sums: Vec<Id> = Vec::new();
+        let mut sums: SmallVec<[Id; 4]> = SmallVec::new();
         for (b, e) in powers {
             if e.is_zero() {
                 continue;
@@ -967,15 +991,21 @@ impl Normalizer {
 
     /// An estimate of the printed operation count, memoised per node.
     fn cost(&mut self, id: Id) -> usize {
-        if let Some(&c) = self.cost.get(&id) {
-            return c;
+        if let Some(&c) = self.cost.get(id.index()).filter(|&&c| c != UNKNOWN_COST) {
+            return c as usize;
         }
-        let node = self.b.node(id).clone();
-        let c = match &node {
+        // Children first (a negative power's base is a child's child, reached through
+        // the child), then this node from their known costs, without cloning it.
+        let children: smallvec::SmallVec<[Id; 8]> = self.b.node(id).children().into();
+        for c in children {
+            self.cost(c);
+        }
+        let known = |k: Id| self.cost[k.index()] as usize;
+        let c = match self.b.node(id) {
             Node::Num(r) => usize::from(r.is_negative()) + usize::from(!r.is_integer()),
             Node::Var(_) | Node::Const(_) => 0,
             Node::Add(ts) => {
-                let inner: usize = ts.iter().map(|&t| self.cost(t)).sum();
+                let inner: usize = ts.iter().map(|&t| known(t)).sum();
                 // A negative term's sign replaces its `+` (`a - b`), unless every term
                 // is negative (`-a - b`).
                 let negative = ts.iter().filter(|&&t| self.starts_negative(t)).count();
@@ -985,19 +1015,19 @@ impl Normalizer {
                 let mut c = 0;
                 let mut count = 0;
                 for &f in fs.iter() {
-                    match self.b.node(f).clone() {
+                    match self.b.node(f) {
                         Node::Num(r) => {
                             c += usize::from(r.is_negative());
                             count += usize::from(!r.numer().abs().is_one()) + usize::from(!r.denom().is_one());
                         }
                         // A negative power prints in the denominator: `/b` or `/b^k`.
-                        Node::Pow([b, e]) if self.b.as_num(e).is_some_and(|r| r.is_negative()) => {
-                            let one = self.b.as_num(e).is_some_and(|r| rational_is(r, -1));
-                            c += self.cost(b) + usize::from(!one);
+                        Node::Pow([b, e]) if self.b.as_num(*e).is_some_and(|r| r.is_negative()) => {
+                            let one = self.b.as_num(*e).is_some_and(|r| rational_is(r, -1));
+                            c += known(*b) + usize::from(!one);
                             count += 1;
                         }
                         _ => {
-                            c += self.cost(f);
+                            c += known(f);
                             count += 1;
                         }
                     }
@@ -1005,14 +1035,17 @@ impl Normalizer {
                 c + count.saturating_sub(1)
             }
             Node::Pow([b, e]) => match self.b.as_num(*e) {
-                Some(r) if rational_is(r, -1) => self.cost(*b) + 1,
-                Some(r) if r.is_negative() => self.cost(*b) + 2,
-                _ => self.cost(*b) + self.cost(*e) + 1,
+                Some(r) if rational_is(r, -1) => known(*b) + 1,
+                Some(r) if r.is_negative() => known(*b) + 2,
+                _ => known(*b) + known(*e) + 1,
             },
-            Node::Call(_, [a]) => self.cost(*a) + 1,
-            Node::Log([a, b]) => self.cost(*a) + self.cost(*b) + 1,
+            Node::Call(_, [a]) => known(*a) + 1,
+            Node::Log([a, b]) => known(*a) + known(*b) + 1,
         };
-        self.cost.insert(id, c);
+        if self.cost.len() <= id.index() {
+            self.cost.resize(self.b.len().max(id.index() + 1), UNKNOWN_COST);
+        }
+        self.cost[id.index()] = u32::try_from(c).unwrap_or(u32::MAX - 1);
         c
     }
 }
@@ -1033,9 +1066,10 @@ enum Estimate {
 #[derive(Clone)]
 struct Monomial {
     coefficient: Q,
-    powers: Vec<(Id, Q)>,
+    // Inline: most monomials have a few factors, and the estimates make many of them.
+    powers: SmallVec<[(Id, Q); 4]>,
     /// Symbolic powers, with the base they would merge under.
-    opaque: Vec<(Id, Id)>,
+    opaque: SmallVec<[(Id, Id); 2]>,
 }
 
 impl Monomial {
@@ -1043,16 +1077,16 @@ impl Monomial {
     fn opaque_term(t: Id) -> Monomial {
         Monomial {
             coefficient: Q::ONE,
-            powers: Vec::new(),
-            opaque: vec![(t, t)],
+            powers: SmallVec::new(),
+            opaque: smallvec::smallvec![(t, t)],
         }
     }
 
     fn one() -> Monomial {
         Monomial {
             coefficient: Q::ONE,
-            powers: Vec::new(),
-            opaque: Vec::new(),
+            powers: SmallVec::new(),
+            opaque: SmallVec::new(),
         }
     }
 
@@ -1325,6 +1359,28 @@ mod tests {
         ] {
             assert!(!nothing_to_improve(&parse(s).unwrap()), "{s}");
         }
+    }
+
+    #[test]
+    fn products_of_sums_too_wide_to_expand_are_recognised_as_normal() {
+        // The derivative of seventeen binomials: each term a product of sixteen,
+        // 2^16 terms expanded (more than MAX_EXPANDED_TERMS), and 272 factors in the sum
+        // (more than `factor` looks at). No step applies, and the pre-check says so
+        // without running the normalizer.
+        let binomials = |n: usize| (1..=n).map(|k| format!("(x + {k})")).collect::<Vec<_>>().join("*");
+        let e = crate::diff::diff(&parse(&binomials(17)).unwrap(), "x");
+        assert!(nothing_to_improve(&e));
+        let mut n = Normalizer::new(true);
+        let root = n.b.import(&e);
+        let improved = n.improve(root);
+        assert_eq!(n.b.finish(improved), e, "the normalizer agrees");
+        // A coefficient a sum could take, or fewer factors, and it is not skipped.
+        assert!(!nothing_to_improve(&parse(&format!("3*{}", binomials(8))).unwrap()));
+        assert!(!nothing_to_improve(&crate::diff::diff(
+            &parse(&binomials(8)).unwrap(),
+            "x"
+        )));
+        assert!(!nothing_to_improve(&parse(&binomials(3)).unwrap()));
     }
 
     #[test]

@@ -75,7 +75,9 @@ pub fn cmp_struct<N: Nodes>(nodes: &N, a: Id, b: Id) -> Ordering {
     // Pairs still to compare, left to right from the top, each node's arity decision
     // below its children. The first child pair is compared at once rather than
     // pushed, so a chain of calls (`sin(cos(sin(…)))`) needs no stack at all.
-    let mut stack: Vec<Task> = Vec::new();
+    // Inline for the common shallow case: most comparisons are of small terms, and a
+    // heap allocation per comparison was most of their cost.
+    let mut stack: smallvec::SmallVec<[Task; 8]> = smallvec::SmallVec::new();
     let (mut a, mut b) = (a, b);
     loop {
         if a != b {
@@ -210,7 +212,17 @@ fn term_key(b: &Builder, t: Id) -> Vec<(Id, Exponent<'_>)> {
         Node::Num(_) => Vec::new(),
         _ => vec![split_power(b, t)],
     };
-    key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
+    // A canonical product's factors are sorted by base already (`cmp_factors`), and
+    // the key order differs from that only in taking some kinds of atom first and in
+    // where the coefficient-like constants go. Without constants, grouping by kind is
+    // the whole sort; a product of forty binomials then needs no structural comparison.
+    let constants = key.iter().any(|x| atom_priority(b, x.0) == 0);
+    if matches!(b.node(t), Node::Mul(_)) && !constants {
+        key.sort_by_key(|x| std::cmp::Reverse(atom_priority(b, x.0)));
+        debug_assert!(key.is_sorted_by(|x, y| cmp_atoms(b, x.0, y.0) != Ordering::Greater));
+    } else {
+        key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
+    }
     key
 }
 

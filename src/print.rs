@@ -299,7 +299,7 @@ fn write_expr_inner(e: &Expr, id: Id, out: &mut String) {
 fn write_term(e: &Expr, id: Id, negate: bool, out: &mut String) {
     match e.node(id) {
         Node::Num(r) => {
-            let r = if negate { -r } else { r.clone() };
+            let r = if negate { -(**r).clone() } else { (**r).clone() };
             out.push_str(&rational_to_string(&r));
         }
         Node::Mul(fs) => write_product(e, fs, negate, out),

@@ -141,7 +141,7 @@ fn fold(egraph: &EGraph<Node, ConstantFold>, enode: &Node) -> Option<Rational> {
     let c = |id: &Id| egraph[*id].data.clone();
     let mut b = crate::expr::Builder::new();
     let node = match enode {
-        Node::Num(r) => return Some(r.clone()),
+        Node::Num(r) => return Some((**r).clone()),
         Node::Var(_) | Node::Const(_) => return None,
         Node::Add(ch) => {
             let ids: Option<Vec<_>> = ch.iter().map(|k| c(k).map(|r| b.num(r))).collect();
@@ -194,7 +194,7 @@ impl Analysis<Node> for ConstantFold {
 
     fn modify(egraph: &mut EGraph<Node, Self>, id: Id) {
         if let Some(r) = egraph[id].data.clone() {
-            let added = egraph.add(Node::Num(r));
+            let added = egraph.add(Node::Num(Box::new(r)));
             egraph.union_trusted(id, added, "constant-fold");
         }
     }
