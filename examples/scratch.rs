@@ -1,12 +1,23 @@
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
-    for s in std::env::args().skip(1) {
-        let e = dydx::parse(&s).unwrap();
-        let p = dydx::print(&e);
-        let back = dydx::parse(&p).unwrap();
-        println!("e: {p}  roundtrip ok: {}", back == e);
-        let d = dydx::diff(&e, "x");
-        let p = dydx::print(&d);
-        let back = dydx::parse(&p).unwrap();
-        println!("d: {p}  roundtrip ok: {}", back == d);
+    let name = std::env::args().nth(1).unwrap();
+    let repeat: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let what = std::env::args().nth(3).unwrap_or_else(|| "norm".into());
+    let text = std::fs::read_to_string(format!("{}/tests/bench/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let exprs: Vec<dydx::Expr> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| dydx::parse(l).unwrap())
+        .collect();
+    let ds: Vec<dydx::Expr> = exprs.iter().map(|f| dydx::diff(f, "x")).collect();
+    let mut n = 0;
+    for _ in 0..repeat {
+        if what == "norm" {
+            n += ds.iter().map(|d| dydx::normal::normalize(d).len()).sum::<usize>();
+        } else {
+            n += exprs.iter().map(|d| dydx::diff(d, "x").len()).sum::<usize>();
+        }
     }
+    println!("{n}");
 }

@@ -248,6 +248,8 @@ impl Q {
         *self = match (&*self, other) {
             (_, o) if o.is_zero() => return,
             (s, o) if s.is_zero() => o.clone(),
+            // Integers, the common case, need no gcd.
+            (Q::Small(a, 1), Q::Small(c, 1)) if a.checked_add(*c).is_some() => Q::Small(a + c, 1),
             (Q::Small(a, b), Q::Small(c, d)) => {
                 let (a, b, c, d) = (i128::from(*a), i128::from(*b), i128::from(*c), i128::from(*d));
                 Q::from_i128(a * d + c * b, b * d)
@@ -260,6 +262,7 @@ impl Q {
         *self = match (&*self, other) {
             (_, o) if o.is_one() => return,
             (s, o) if s.is_one() => o.clone(),
+            (Q::Small(a, 1), Q::Small(c, 1)) if a.checked_mul(*c).is_some() => Q::Small(a * c, 1),
             (Q::Small(a, b), Q::Small(c, d)) => {
                 let (a, b, c, d) = (i128::from(*a), i128::from(*b), i128::from(*c), i128::from(*d));
                 Q::from_i128(a * c, b * d)
@@ -542,13 +545,22 @@ pub struct Builder {
     constant: Vec<bool>,
     /// Ids of small integers already made, to skip building big rationals.
     small: FxHashMap<i64, Id>,
+    /// Ids of the integers -`TINY_INTS`..=`TINY_INTS`, the ones asked for most.
+    tiny: [Option<Id>; 2 * TINY_INTS as usize + 1],
     /// Negations already built, both ways (`-u` of `u` and `u` of `-u`): carrying a
     /// sign into a sum negates its terms, which can carry it into their sums in turn,
     /// and a chain of such products would otherwise be negated again at every level.
-    negated: FxHashMap<Id, Id>,
+    /// By node index; [`NO_NEGATION`] where none was built.
+    negated: Vec<u32>,
     /// How many products were asked for: a measure of work, for tests of linearity.
     products_built: usize,
 }
+
+/// The integers whose ids `Builder::int` keeps in a fixed table.
+const TINY_INTS: i64 = 8;
+
+/// No negation recorded for a node (see `Builder::negated`).
+const NO_NEGATION: u32 = u32::MAX;
 
 impl Builder {
     /// An empty builder.
@@ -627,11 +639,21 @@ impl Builder {
 
     /// An integer.
     pub fn int(&mut self, i: i64) -> Id {
+        // The smallest integers (0, 1, -1, 2 above all) in a fixed table.
+        let slot = usize::try_from(i + TINY_INTS).ok().filter(|&k| k < self.tiny.len());
+        if let Some(id) = slot.and_then(|k| self.tiny[k]) {
+            return id;
+        }
         if let Some(&id) = self.small.get(&i) {
             return id;
         }
         let id = self.num(Rational::from_integer(BigInt::from(i)));
-        self.small.insert(i, id);
+        match slot {
+            Some(k) => self.tiny[k] = Some(id),
+            None => {
+                self.small.insert(i, id);
+            }
+        }
         id
     }
 
@@ -725,13 +747,17 @@ impl Builder {
 
     /// `-u`.
     pub fn neg(&mut self, u: Id) -> Id {
-        if let Some(&n) = self.negated.get(&u) {
-            return n;
+        if let Some(&n) = self.negated.get(u.index()).filter(|&&n| n != NO_NEGATION) {
+            return Id::from_index(n as usize);
         }
         let m1 = self.int(-1);
         let n = self.mul([m1, u]);
-        self.negated.insert(u, n);
-        self.negated.insert(n, u);
+        let needed = u.index().max(n.index()) + 1;
+        if self.negated.len() < needed {
+            self.negated.resize(needed.max(self.nodes.len()), NO_NEGATION);
+        }
+        self.negated[u.index()] = n.index() as u32;
+        self.negated[n.index()] = u.index() as u32;
         n
     }
 

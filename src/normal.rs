@@ -185,19 +185,47 @@ fn normalize_with(e: &Expr, present: bool) -> Expr {
         alt.push(together);
     }
     let root = map[e.root().index()];
+    if root == imported[e.root().index()] {
+        // Nothing changed: the input is its own normal form, already laid out.
+        return e.clone();
+    }
     n.b.finish(root)
+}
+
+/// A memo of `Option<Id>` results by node id: a dense vector, since ids are small and
+/// most nodes are asked about.
+#[derive(Default)]
+struct IdMemo {
+    /// `None`: not computed; `Some(r)`: computed, with result `r`.
+    results: Vec<Option<Option<Id>>>,
+}
+
+impl IdMemo {
+    fn get(&self, id: Id) -> Option<Option<Id>> {
+        self.results.get(id.index()).copied().flatten()
+    }
+
+    fn insert(&mut self, id: Id, result: Option<Id>) {
+        if self.results.len() <= id.index() {
+            self.results.resize(id.index() + 1, None);
+        }
+        self.results[id.index()] = Some(result);
+    }
 }
 
 struct Normalizer {
     /// Whether to take shared factors out and coefficients into sums.
     present: bool,
+    /// Whether to skip products known to be irreducible (off only while debug builds
+    /// check that claim).
+    skip_known: bool,
     b: Builder,
     /// Each node's cost by id, [`UNKNOWN_COST`] until computed.
     cost: Vec<u32>,
     /// Expansions and common-denominator forms already computed, by node.
     expanded: FxHashMap<Id, Option<Vec<Id>>>,
-    over_common: FxHashMap<Id, Option<Id>>,
-    factored: FxHashMap<Id, Option<Id>>,
+    over_common: IdMemo,
+    factored: IdMemo,
 }
 
 impl Normalizer {
@@ -205,11 +233,12 @@ impl Normalizer {
     fn new(present: bool) -> Normalizer {
         Normalizer {
             present,
+            skip_known: true,
             b: Builder::new(),
             cost: Vec::new(),
             expanded: FxHashMap::default(),
-            over_common: FxHashMap::default(),
-            factored: FxHashMap::default(),
+            over_common: IdMemo::default(),
+            factored: IdMemo::default(),
         }
     }
 
@@ -234,6 +263,16 @@ impl Normalizer {
             _ => false,
         };
         if !candidate {
+            return id;
+        }
+        if self.skip_known && self.product_is_irreducible(id) {
+            // Debug builds (every test) check the claim by trying every step anyway.
+            if cfg!(debug_assertions) {
+                self.skip_known = false;
+                let tried = self.improve_at(id, depth);
+                self.skip_known = true;
+                debug_assert_eq!(tried, id, "an irreducible product changed");
+            }
             return id;
         }
         let mut best = id;
@@ -301,6 +340,132 @@ impl Normalizer {
             }
         }
         best
+    }
+
+    /// Whether `id` is a product that no step changes, known without trying them: one
+    /// sum `S` among its factors and no numeric coefficient (nothing to absorb), no
+    /// other sum or small power of one (nothing else to multiply out), no sum with a
+    /// content (nothing to take out), and no base shared between the other factors and
+    /// the factors of `S`'s terms. Then multiplying out `f*S` only repeats `f` in every
+    /// term, `(n - 1)*(cost(f) + 1)` operations more, and nothing merges or cancels.
+    /// (The derivative of `cos(sin(cos(…)))` is a chain of such products.)
+    fn product_is_irreducible(&mut self, id: Id) -> bool {
+        let Node::Mul(fs) = self.b.node(id) else {
+            return false;
+        };
+        let mut sum: Option<Id> = None;
+        for &f in fs.iter() {
+            match self.b.node(f) {
+                Node::Num(_) => return false,
+                Node::Add(_) if sum.is_none() => sum = Some(f),
+                Node::Add(_) => return false,
+                Node::Pow([b, k]) if matches!(self.b.node(*b), Node::Add(_)) => {
+                    let integer = self.b.as_num(*k).filter(|r| r.is_integer());
+                    if integer.is_some_and(|r| r.is_positive()) || (integer.is_some() && self.may_have_content(*b)) {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(sum) = sum else {
+            return false;
+        };
+        if self.may_have_content(sum) {
+            return false;
+        }
+        let Node::Add(ts) = self.b.node(sum) else {
+            return false;
+        };
+        // Multiplying out repeats the other factors `f` in each of the n terms: at
+        // least (n - 1)*cost(f) more, and a `*` more for each term but a bare 1 or -1,
+        // which takes no `*` (`x*(y - 1)` is `x*y - x`). Ask for a margin of two: an
+        // all-negative sum's leading `-` can vanish into the signs of a sum around it.
+        let n = ts.len();
+        let units = ts
+            .iter()
+            .filter(|&&t| self.b.as_num(t).is_some_and(|r| r.abs().is_one()))
+            .count();
+        let ts: SmallVec<[Id; 8]> = ts.iter().copied().collect();
+        let others: SmallVec<[Id; 8]> = fs.iter().copied().filter(|&f| f != sum).collect();
+        let outer_cost: usize = others.iter().map(|&f| self.cost(f)).sum::<usize>() + others.len() - 1;
+        if (n - 1) * outer_cost + (n - units) < 3 {
+            return false;
+        }
+        let bases = |f: Id| [self.b.merge_base(f), self.b.split_power(f).0];
+        let mut outer: SmallVec<[Id; 16]> = SmallVec::new();
+        for &f in others.iter() {
+            outer.extend(bases(f));
+        }
+        for &t in ts.iter() {
+            let single = [t];
+            let factors: &[Id] = match self.b.node(t) {
+                Node::Mul(gs) => gs,
+                Node::Num(_) => &[],
+                _ => &single,
+            };
+            for &g in factors {
+                if self.b.as_num(g).is_none() && bases(g).iter().any(|b| outer.contains(b)) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Whether term `t` of the sum `terms` is a product that multiplying out cannot
+    /// shorten there either: it is irreducible on its own
+    /// ([`Normalizer::product_is_irreducible`]), and no other term, nor any term of a
+    /// sum among that term's factors, has a base in common with `t`'s factors outside
+    /// its sum. Every term of `t` multiplied out holds all of those factors, so none
+    /// can then be like another term of the sum.
+    fn stays_in_sum(&mut self, t: Id, terms: &[Id]) -> bool {
+        if !self.product_is_irreducible(t) {
+            return false;
+        }
+        let Node::Mul(fs) = self.b.node(t) else {
+            return false;
+        };
+        let bases = |f: Id| [self.b.merge_base(f), self.b.split_power(f).0];
+        let is_sum = |f: Id| matches!(self.b.node(f), Node::Add(_));
+        let mut outer: SmallVec<[Id; 16]> = SmallVec::new();
+        for &f in fs.iter().filter(|&&f| !is_sum(f)) {
+            outer.extend(bases(f));
+        }
+        let factors_of = |u: Id| -> SmallVec<[Id; 8]> {
+            match self.b.node(u) {
+                Node::Mul(gs) => gs.iter().copied().collect(),
+                Node::Num(_) => SmallVec::new(),
+                _ => smallvec::smallvec![u],
+            }
+        };
+        for &u in terms.iter().filter(|&&u| u != t) {
+            for g in factors_of(u) {
+                if self.b.as_num(g).is_some() {
+                    continue;
+                }
+                if bases(g).iter().any(|b| outer.contains(b)) {
+                    return false;
+                }
+                // A sum (or power of one) among the factors multiplies out into the
+                // factors of its terms.
+                let inner = match self.b.node(g) {
+                    Node::Add(_) => Some(g),
+                    Node::Pow([b, _]) if is_sum(*b) => Some(*b),
+                    _ => None,
+                };
+                if let Some(Node::Add(vs)) = inner.map(|s| self.b.node(s)) {
+                    for &v in vs.iter() {
+                        for h in factors_of(v) {
+                            if self.b.as_num(h).is_none() && bases(h).iter().any(|b| outer.contains(b)) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// A product with its sum factors factored ([`Normalizer::factor`]); `None` when
@@ -540,8 +705,8 @@ impl Normalizer {
         }
         // Memoised by node: the same sum recurs across candidates and parents. The
         // first depth asked for wins, which keeps the result a function of the input.
-        if let Some(done) = self.factored.get(&id) {
-            return *done;
+        if let Some(done) = self.factored.get(id) {
+            return done;
         }
         let result = self.factor_uncached(id, depth);
         self.factored.insert(id, result);
@@ -796,11 +961,39 @@ impl Normalizer {
             Node::Pow(_) => is_sum_power(t),
             _ => false,
         };
+        let (holding, terms): (SmallVec<[Id; 8]>, SmallVec<[Id; 8]>) = match self.b.node(id) {
+            Node::Add(ts) => (
+                ts.iter().copied().filter(|&t| holds_sum(t)).collect(),
+                ts.iter().copied().collect(),
+            ),
+            _ => (SmallVec::new(), SmallVec::new()),
+        };
         let expandable = match self.b.node(id) {
-            Node::Add(ts) => ts.iter().any(|&t| holds_sum(t)),
+            Node::Add(_) => {
+                let mut any = false;
+                for &t in &holding {
+                    if !self.skip_known || !self.stays_in_sum(t, &terms) {
+                        any = true;
+                        break;
+                    }
+                }
+                any
+            }
             _ => holds_sum(id),
         };
         if !expandable {
+            // Debug builds (every test) check that multiplying out would not be shorter.
+            if cfg!(debug_assertions) && !holding.is_empty() {
+                self.skip_known = false;
+                let tried = self.expand(id, limit);
+                self.skip_known = true;
+                if let Some(x) = tried {
+                    debug_assert!(
+                        self.cost(x) >= limit,
+                        "a sum kept its products but would be shorter expanded"
+                    );
+                }
+            }
             return None;
         }
         let terms = self.terms(id);
@@ -1046,8 +1239,8 @@ impl Normalizer {
         if !matches!(self.b.node(id), Node::Add(_)) {
             return None;
         }
-        if let Some(done) = self.over_common.get(&id) {
-            return *done;
+        if let Some(done) = self.over_common.get(id) {
+            return done;
         }
         let result = self.together_uncached(id);
         self.over_common.insert(id, result);
@@ -1226,9 +1419,9 @@ enum Estimate {
 struct Monomial {
     coefficient: Q,
     // Inline: most monomials have a few factors, and the estimates make many of them.
-    powers: SmallVec<[(Id, Q); 4]>,
+    powers: SmallVec<[(Id, Q); 2]>,
     /// Symbolic powers, with the base they would merge under.
-    opaque: SmallVec<[(Id, Id); 2]>,
+    opaque: SmallVec<[(Id, Id); 1]>,
 }
 
 impl Monomial {
@@ -1564,6 +1757,19 @@ mod tests {
             "x"
         )));
         assert!(!nothing_to_improve(&parse(&binomials(3)).unwrap()));
+    }
+
+    #[test]
+    fn chains_of_products_with_one_sum_are_left_as_they_are() {
+        // The chain rule through nested calls builds `f*(g*(…) + 1)` at every level;
+        // multiplying out would only repeat `f`. (In debug builds, every skip is checked
+        // against trying all the steps.)
+        let nested = "cos(sin(cos(sin(cos(sin(x + x) + x) + x) + x) + x) + x)";
+        let d = crate::diff::diff(&parse(nested).unwrap(), "x");
+        assert_eq!(normalize(&d), d);
+        // But `x*(y - 1) + x` is shorter multiplied out: the constant term needs no `*`.
+        assert_eq!(norm("x*(y - 1) + x"), "x*y");
+        assert_eq!(norm("z + x*(-1/(x^2 + 1) - 1)"), "z - x - x/(x^2 + 1)");
     }
 
     #[test]

@@ -355,12 +355,17 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
         return (e.clone(), report);
     }
     let fast = crate::normal::normalize(e);
-    let fast_ops = fast.op_count();
-    // Ties go to the input; a normal form equal to the input is the input, uncopied.
-    let (mut best, mut best_ops) = if fast_ops < ops_before || fast == *e {
-        (fast, fast_ops)
+    // Ties go to the input; a normal form equal to the input is the input, uncopied
+    // and not counted again.
+    let (mut best, mut best_ops) = if fast == *e {
+        (fast, ops_before)
     } else {
-        (e.clone(), ops_before)
+        let fast_ops = fast.op_count();
+        if fast_ops < ops_before {
+            (fast, fast_ops)
+        } else {
+            (e.clone(), ops_before)
+        }
     };
     if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
         let (candidate, stop, iterations, nodes, fired) = saturate(&best, budget);
