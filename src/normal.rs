@@ -7,7 +7,11 @@
 //!   `y/(x^2 + y^2)`);
 //! - products of sums are expanded, within a bound on the number of terms, and kept
 //!   only when smaller (`(x+1)(x+2) + (x+1)(x+3) + (x+2)(x+3)` becomes
-//!   `3*x^2 + 12*x + 11`).
+//!   `3*x^2 + 12*x + 11`);
+//! - Pythagorean pairs are replaced (`1 - tanh(u)^2` is `1/cosh(u)^2`);
+//! - for presentation: shared factors come out of sums (`x^x*(ln(x) + 1)`), rational
+//!   contents out of sums in products and powers (`9*(1 - x)^2/400`), and a coefficient
+//!   goes into a sum where that reads shorter.
 //!
 //! Every step is sound (see [`crate::expr::Builder`]), deterministic, and linear in the
 //! size of the expression times the term bound.
@@ -57,8 +61,8 @@ pub fn normalize(e: &Expr) -> Expr {
     normalize_with(e, true)
 }
 
-/// The normal form without its presentation steps (shared factors taken out of sums,
-/// coefficients taken into sums): the form to differentiate again. Factored forms are
+/// The normal form without its presentation steps (shared factors and contents taken
+/// out of sums, coefficients taken into sums): the form to differentiate again. Factored forms are
 /// shorter to read but their derivatives no longer collect like terms, so the
 /// intermediate steps of an n-th derivative use this and only the last step is
 /// factored (the 10th derivative of `sin(sin(sin(sin(x))))` stays at 16,597
@@ -602,6 +606,11 @@ impl Normalizer {
                 Some(k) if k.unsigned_abs() <= 8 => self.content(sum),
                 _ => None,
             };
+            // Within the constant-folding budget: `c^k` is built exactly.
+            let found = found.filter(|(c, _)| {
+                let bits = c.numer().bits().max(c.denom().bits());
+                k.is_some_and(|k| bits.saturating_mul(u64::from(k.unsigned_abs())) <= crate::expr::FOLD_BITS)
+            });
             split.push(match (found, k) {
                 (Some((c, d)), Some(k)) => {
                     delta += d;
