@@ -478,7 +478,10 @@ fn diff_json(o: &DiffOutcome) -> Value {
             }
             m.insert("check".into(), comparison_json(&r.comparison));
             if r.exact_budget_hit {
-                m.insert("budget".into(), json!({"exact_bits": crate::limits::MAX_EXACT_BITS}));
+                m.insert(
+                    "budget".into(),
+                    json!({"exact_bits": crate::limits::MAX_EXACT_BITS, "exact_work_bits": crate::limits::MAX_EXACT_WORK}),
+                );
             }
         }
         (None, Some(s)) => {
@@ -633,8 +636,9 @@ fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
             }
             if r.exact_budget_hit {
                 t.push_str(&format!(
-                    "note: exact evaluation stopped at its budget of {} bits; the value is floating point\n",
-                    crate::limits::MAX_EXACT_BITS
+                    "note: exact evaluation stopped at its budget ({} bits a result, {} in all); the value is floating point\n",
+                    crate::limits::MAX_EXACT_BITS,
+                    crate::limits::MAX_EXACT_WORK
                 ));
             }
         }
@@ -1687,7 +1691,9 @@ fn cmd_batch(file: Option<std::path::PathBuf>) -> Result<u8, Failure> {
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("internal error: {info}\nthis is a bug in dydx; please report it with the input that caused it");
+        write_stderr(&format!(
+            "internal error: {info}\nthis is a bug in dydx; please report it with the input that caused it\n"
+        ));
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -1756,17 +1762,37 @@ pub fn main() -> ExitCode {
         (format, code, out)
     });
     match result {
-        Ok((_, Ok(code), out)) => {
-            print!("{out}");
-            ExitCode::from(code)
-        }
+        Ok((_, Ok(code), out)) => match write_stdout(&out) {
+            Ok(()) => ExitCode::from(code),
+            Err(e) => {
+                write_stderr(&format!("error: cannot write the output: {e}\n"));
+                ExitCode::from(2)
+            }
+        },
         Ok((format, Err(f), _)) => {
             match format {
-                Format::Json => println!("{}", json!({"error": f.to_json()})),
-                _ => eprint!("{}", f.render()),
+                Format::Json => {
+                    let _ = write_stdout(&format!("{}\n", json!({"error": f.to_json()})));
+                }
+                _ => write_stderr(&f.render()),
             }
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Writes a message to stderr; if even that fails there is no one left to tell.
+fn write_stderr(message: &str) {
+    let _ = std::io::stderr().lock().write_all(message.as_bytes());
+}
+
+/// Writes the output to stdout. A reader that has gone away (`dydx … | head`) is not an
+/// error: the output is simply not wanted any more, so a broken pipe is success.
+fn write_stdout(out: &str) -> std::io::Result<()> {
+    let mut lock = std::io::stdout().lock();
+    match lock.write_all(out.as_bytes()).and_then(|()| lock.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }

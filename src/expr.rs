@@ -1433,7 +1433,10 @@ pub(crate) fn fold_power(b: &Rational, e: &Rational) -> Option<Rational> {
         return None;
     }
     let k = k.to_u32()?;
-    let p = Rational::new(b.numer().pow(k), b.denom().pow(k));
+    // Powers of coprime integers are coprime: already in lowest terms, with no gcd to
+    // compute (num-bigint's gcd is quadratic, and this runs on every term of a
+    // polynomial evaluated exactly).
+    let p = Rational::new_raw(b.numer().pow(k), b.denom().pow(k));
     Some(if n.is_negative() { p.recip() } else { p })
 }
 

@@ -376,3 +376,31 @@ fn deep_input_gives_an_error_not_a_crash() {
     assert!(err.contains("nesting is deeper than the limit"), "{err}");
     assert!(err.len() < 2000, "the error shows an excerpt, not the whole input");
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    // Some 200 KB of output, more than a pipe holds: the write fails with a broken
+    // pipe once the reader has gone, as with `dydx diff … | head`.
+    let poly: Vec<String> = (1..=6000).map(|k| format!("{k}*x^{k}")).collect();
+    let mut child = dydx(&["diff", &poly.join(" + "), "--simplify", "none"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dydx starts");
+    let mut first = [0u8; 16];
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    stdout.read_exact(&mut first).expect("the output begins");
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    let status = child.wait().expect("dydx exits");
+    assert!(!stderr.contains("internal error"), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}
