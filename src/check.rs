@@ -229,6 +229,15 @@ pub enum Witness<'a> {
         /// The variable of the last differentiation.
         last: &'a str,
     },
+    /// One entry of a gradient already swept back from a tape of the expression with
+    /// every variable an input ([`check_gradient_at`], [`sample_gradient`]): the tape
+    /// ran without a fault, forward and backward.
+    Swept {
+        /// ∂f/∂(the variable) from the tape.
+        value: f64,
+        /// Its rounding magnitude.
+        magnitude: f64,
+    },
     /// Hyper-dual evaluation of the expression itself: ∂²f/∂`xi`∂`xj`, with no symbolic
     /// derivative involved at all.
     HyperDual {
@@ -265,21 +274,45 @@ pub fn check_with(
             return Err(format!("no value given for {v}"));
         }
     }
+    check_bound(f, derivative, witness, at, tol)
+}
+
+/// [`check_with`] at a point known to bind every variable (a seeded point made from
+/// them): listing a thousand variables for each of a thousand partial derivatives was
+/// most of the time of checking a gradient.
+fn check_bound(
+    f: &Expr,
+    derivative: &Expr,
+    witness: Witness<'_>,
+    at: &Point,
+    tol: &Tolerance,
+) -> Result<Report, String> {
     let (value, exact, exact_budget_hit) = value_at(derivative, at);
-    // The original expression must be defined at the point as well.
-    let original = record(f, at, &[])?;
-    let original_fault = original.value(f).err();
-    let (autograd, witness_magnitude) = match (&original_fault, witness) {
-        (Some(u), _) => (Err(u.clone()), 0.0),
-        (None, Witness::Tape { previous, last }) => {
-            let tape = record(previous, at, &[last])?;
+    // The original expression must be defined at the point as well. When the witness
+    // tapes the expression itself, its tape says so: the forward pass is the same.
+    let witness_tape = match witness {
+        Witness::Tape { previous, last } => Some(record(previous, at, &[last])?),
+        Witness::HyperDual { .. } | Witness::Swept { .. } => None,
+    };
+    let original_fault = match (witness, &witness_tape) {
+        (Witness::Tape { previous, .. }, Some(tape)) if previous == f => tape.value(f).err(),
+        (Witness::Swept { .. }, _) => None,
+        _ => record(f, at, &[])?.value(f).err(),
+    };
+    let (autograd, witness_magnitude) = match (&original_fault, witness, &witness_tape) {
+        (Some(u), _, _) => (Err(u.clone()), 0.0),
+        (None, Witness::Tape { previous, .. }, Some(tape)) => {
             let g = tape.value(previous).and_then(|_| tape.gradient(previous)).map(|g| g[0]);
             (g, tape.gradient_magnitude().first().copied().unwrap_or(0.0))
         }
-        (None, Witness::HyperDual { xi, xj }) => match crate::tape::second_derivative_with_magnitude(f, at, xi, xj) {
-            Ok((d, magnitude)) => (Ok(d), magnitude),
-            Err(u) => (Err(u), 0.0),
-        },
+        (None, Witness::Tape { .. }, None) => return Err("the witness tape is missing".into()),
+        (None, Witness::Swept { value, magnitude }, _) => (Ok(value), magnitude),
+        (None, Witness::HyperDual { xi, xj }, _) => {
+            match crate::tape::second_derivative_with_magnitude(f, at, xi, xj) {
+                Ok((d, magnitude)) => (Ok(d), magnitude),
+                Err(u) => (Err(u), 0.0),
+            }
+        }
     };
     // Name the most basic reason: the input itself undefined, then the witness's
     // derivative, then the symbolic value.
@@ -314,6 +347,90 @@ pub fn check_with(
     })
 }
 
+/// The gradient of `f` at `at` from one tape with every variable in `vars` an input and
+/// one backward sweep, with each entry's rounding magnitude; `None` when the tape
+/// faults anywhere, forward or backward (a fault on one variable's path would stop the
+/// others', so each is then checked on a tape of its own, as [`check_at`] does).
+fn swept_gradient(f: &Expr, vars: &[&str], at: &Point) -> Option<(Vec<f64>, Vec<f64>)> {
+    let tape = record(f, at, vars).ok()?;
+    tape.value(f).ok()?;
+    let gradient = tape.gradient(f).ok()?;
+    let magnitude = tape.gradient_magnitude();
+    (gradient.len() == vars.len() && magnitude.len() == vars.len()).then_some((gradient, magnitude))
+}
+
+/// Cross-checks every first partial derivative of `f` at `at`: `partials` pairs each
+/// variable with ∂f/∂(it). Reverse mode's point: one tape and one backward sweep give
+/// every partial's witness, where [`check_at`] tapes `f` once per variable. The
+/// reports are the ones [`check_at`] gives, bit for bit (the sweep adds the same terms
+/// in the same order); at a point where the shared tape faults, each partial falls
+/// back to [`check_at`].
+pub fn check_gradient_at(
+    f: &Expr,
+    partials: &[(String, Expr)],
+    at: &Point,
+    tol: &Tolerance,
+) -> Result<Vec<Report>, String> {
+    for v in f.variables() {
+        if !at.contains_key(&v) {
+            return Err(format!("no value given for {v}"));
+        }
+    }
+    let vars: Vec<&str> = partials.iter().map(|(v, _)| v.as_str()).collect();
+    let swept = swept_gradient(f, &vars, at);
+    partials
+        .iter()
+        .enumerate()
+        .map(|(k, (v, d))| match &swept {
+            Some((g, m)) if d.variables().iter().all(|u| at.contains_key(u)) => check_bound(
+                f,
+                d,
+                Witness::Swept {
+                    value: g[k],
+                    magnitude: m[k],
+                },
+                at,
+                tol,
+            ),
+            _ => check_at(f, f, d, v, at, tol),
+        })
+        .collect()
+}
+
+/// [`sample_check`] for every first partial derivative of `f` at once (see
+/// [`check_gradient_at`]): the same points and the same counts, one tape per point.
+pub fn sample_gradient(f: &Expr, partials: &[(String, Expr)], tol: &Tolerance) -> Vec<SampleSummary> {
+    let vars = f.variables();
+    // Each partial is sampled at the points sample_check would choose for it: the
+    // expression's variables, plus its own if the expression lacks it.
+    let shared = |(v, d): &(String, Expr)| vars.contains(v) && d.variables().iter().all(|u| vars.contains(u));
+    let names: Vec<&str> = vars.iter().map(String::as_str).collect();
+    let index = |v: &str| names.iter().position(|n| *n == v);
+    let points = seeded_points(&vars);
+    let sweeps: Vec<Option<(Vec<f64>, Vec<f64>)>> = points.iter().map(|at| swept_gradient(f, &names, at)).collect();
+    partials
+        .iter()
+        .map(|p| {
+            let (v, d) = p;
+            let Some(k) = index(v).filter(|_| shared(p)) else {
+                return sample_check(f, f, d, v, tol);
+            };
+            let mut s = SampleSummary::default();
+            for (at, sweep) in points.iter().zip(&sweeps) {
+                let witness = match sweep {
+                    Some((g, m)) => Witness::Swept {
+                        value: g[k],
+                        magnitude: m[k],
+                    },
+                    None => Witness::Tape { previous: f, last: v },
+                };
+                s.record(at, check_bound(f, d, witness, at, tol));
+            }
+            s
+        })
+        .collect()
+}
+
 /// Counts from checking at seeded points.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SampleSummary {
@@ -346,6 +463,27 @@ impl SplitMix64 {
 
 /// Number of seeded points [`sample_check`] tries.
 pub const SAMPLE_POINTS: usize = 8;
+
+/// The [`SAMPLE_POINTS`] seeded points for these variables, remembered for the last
+/// list asked for: checking each partial derivative of a gradient asks for the same
+/// points again, and a point of a thousand variables is a thousand rationals.
+fn seeded_points(vars: &[String]) -> std::rc::Rc<Vec<Point>> {
+    type Memo = Option<(Vec<String>, std::rc::Rc<Vec<Point>>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((v, points)) = last.as_ref() {
+            if v.as_slice() == vars {
+                return points.clone();
+            }
+        }
+        let points = std::rc::Rc::new((0..SAMPLE_POINTS).map(|k| seeded_point(vars, k)).collect::<Vec<_>>());
+        *last = Some((vars.to_vec(), points.clone()));
+        points
+    })
+}
 
 /// The `k`-th seeded point for these variables: rationals with two decimals in
 /// [-3, 3], from a fixed SplitMix64 sequence, so every run tries the same points.
@@ -390,37 +528,48 @@ pub fn sample_check(f: &Expr, previous: &Expr, derivative: &Expr, last: &str, to
 pub fn sample_with(f: &Expr, derivative: &Expr, witness: Witness<'_>, tol: &Tolerance) -> SampleSummary {
     let mut vars = f.variables();
     let extra: Vec<String> = match witness {
+        // The expression's own variables are there already.
+        Witness::Tape { previous, last } if previous == f => vec![last.to_string()],
         Witness::Tape { previous, last } => previous.variables().into_iter().chain([last.to_string()]).collect(),
         Witness::HyperDual { xi, xj } => vec![xi.to_string(), xj.to_string()],
+        Witness::Swept { .. } => Vec::new(),
     };
+    let known: std::collections::HashSet<String> = vars.iter().cloned().collect();
     for v in derivative.variables().into_iter().chain(extra) {
-        if !vars.contains(&v) {
+        if !known.contains(&v) && !vars.contains(&v) {
             vars.push(v);
         }
     }
+    let points = seeded_points(&vars);
     let mut s = SampleSummary::default();
-    for k in 0..SAMPLE_POINTS {
-        let at = seeded_point(&vars, k);
-        s.tried += 1;
-        match check_with(f, derivative, witness, &at, tol) {
-            Ok(r) => match r.comparison.status {
-                Status::Pass => {
-                    s.passed += 1;
-                    s.max_rel_err = s.max_rel_err.max(r.comparison.rel_err);
-                }
-                Status::Fail => {
-                    s.failed += 1;
-                    s.max_rel_err = s.max_rel_err.max(r.comparison.rel_err);
-                    if s.first_failure.is_none() {
-                        s.first_failure = Some(at);
-                    }
-                }
-                Status::Undefined => s.skipped += 1,
-            },
-            Err(_) => s.skipped += 1,
-        }
+    for at in points.iter() {
+        s.record(at, check_bound(f, derivative, witness, at, tol));
     }
     s
+}
+
+impl SampleSummary {
+    /// Counts one point's check.
+    fn record(&mut self, at: &Point, report: Result<Report, String>) {
+        self.tried += 1;
+        match report {
+            Ok(r) => match r.comparison.status {
+                Status::Pass => {
+                    self.passed += 1;
+                    self.max_rel_err = self.max_rel_err.max(r.comparison.rel_err);
+                }
+                Status::Fail => {
+                    self.failed += 1;
+                    self.max_rel_err = self.max_rel_err.max(r.comparison.rel_err);
+                    if self.first_failure.is_none() {
+                        self.first_failure = Some(at.clone());
+                    }
+                }
+                Status::Undefined => self.skipped += 1,
+            },
+            Err(_) => self.skipped += 1,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -444,6 +593,54 @@ mod tests {
         assert_eq!(ulp_distance(1.0, f64::from_bits(1.0f64.to_bits() + 3)), 3);
         assert_eq!(ulp_distance(-0.0, 0.0), 0);
         assert_eq!(ulp_distance(-f64::from_bits(1), f64::from_bits(1)), 2);
+    }
+
+    #[test]
+    fn one_sweep_checks_a_gradient_as_one_tape_per_variable_does() {
+        let tol = Tolerance::default();
+        // The second has a fault on y's path only (d sqrt(y)/dy at 0): the shared sweep
+        // faults, and each partial falls back to its own tape.
+        for (src, at) in [
+            ("sin(x*y) + x^2*exp(y) - ln(z)", "x=0.75,y=-1.5,z=2"),
+            ("sqrt(y) + x*z", "x=1,y=0,z=3"),
+            ("x/y + abs(z)", "x=2,y=0,z=1"),
+        ] {
+            let f = parse(src).unwrap();
+            let pairs: Vec<(String, String)> = at
+                .split(',')
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap();
+                    (k.to_string(), v.to_string())
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let at = point(&refs).unwrap();
+            let partials: Vec<(String, Expr)> = f
+                .variables()
+                .into_iter()
+                .map(|v| {
+                    let d = diff(&f, &v);
+                    (v, d)
+                })
+                .collect();
+            let swept = check_gradient_at(&f, &partials, &at, &tol).unwrap();
+            let sampled = sample_gradient(&f, &partials, &tol);
+            for (k, (v, d)) in partials.iter().enumerate() {
+                let alone = check_at(&f, &f, d, v, &at, &tol).unwrap();
+                assert_eq!(
+                    format!("{:?}", swept[k].autograd),
+                    format!("{:?}", alone.autograd),
+                    "{src} d/d{v}"
+                );
+                assert_eq!(swept[k].comparison.status, alone.comparison.status, "{src} d/d{v}");
+                assert_eq!(
+                    swept[k].comparison.rel_err.to_bits(),
+                    alone.comparison.rel_err.to_bits(),
+                    "{src} d/d{v}"
+                );
+                assert_eq!(sampled[k], sample_check(&f, &f, d, v, &tol), "{src} d/d{v}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Exit codes: 0 ok, 1 a cross-check failed, 2 bad input or usage.
 
 use crate::check::{
-    check_at, check_with, sample_check, sample_with, Report, SampleSummary, Status, Tolerance, Witness,
+    check_gradient_at, check_with, sample_gradient, sample_with, Report, SampleSummary, Status, Tolerance, Witness,
 };
 use crate::claim::{check_claim, ClaimOptions, ClaimReport, Method, Verdict};
 use crate::diff::diff;
@@ -817,28 +817,35 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     for v in &vars {
         let (d, simplified) = simplify_at(&diff(&f, v), args.simplify.into(), &Budget::default());
         simplify_reports.insert(v.clone(), simplify_json(&simplified));
-        partials.push((v.clone(), d.clone()));
+        partials.push((v.clone(), d));
+    }
+    // Every partial is checked against one tape of f per point, swept back once.
+    let reports = match &at {
+        Some(at) => Some(check_gradient_at(&f, &partials, &to_point(at), &tol).map_err(Failure::Usage)?),
+        None => None,
+    };
+    let samples = match &at {
+        Some(_) => Vec::new(),
+        None => sample_gradient(&f, &partials, &tol),
+    };
+    for (k, (v, d)) in partials.iter().enumerate() {
         gradient.insert(v.clone(), json!(d.to_string()));
         text.push_str(&format!("  d/d{v} = {d}\n"));
-        match &at {
-            Some(at) => {
-                let r = check_at(&f, &f, &d, v, &to_point(at), &tol).map_err(Failure::Usage)?;
-                values.insert(v.clone(), r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
-                autograd.insert(v.clone(), r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
-                checks.insert(v.clone(), comparison_json(&r.comparison));
-                if r.comparison.status == Status::Fail {
-                    worst = Status::Fail;
-                }
-                rows.push((v.clone(), r));
+        if let Some(r) = reports.as_ref().and_then(|rs| rs.get(k)) {
+            values.insert(v.clone(), r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+            autograd.insert(v.clone(), r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
+            checks.insert(v.clone(), comparison_json(&r.comparison));
+            if r.comparison.status == Status::Fail {
+                worst = Status::Fail;
             }
-            None => {
-                let s = sample_check(&f, &f, &d, v, &tol);
-                if s.failed > 0 {
-                    worst = Status::Fail;
-                }
-                checks.insert(v.clone(), samples_json(&s));
-                text.push_str(&format!("    {}\n", samples_text(&s).replace('\n', "\n    ")));
+            rows.push((v.clone(), r.clone()));
+        }
+        if let Some(s) = samples.get(k) {
+            if s.failed > 0 {
+                worst = Status::Fail;
             }
+            checks.insert(v.clone(), samples_json(s));
+            text.push_str(&format!("    {}\n", samples_text(s).replace('\n', "\n    ")));
         }
     }
     if let Some(at) = &at {
