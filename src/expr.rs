@@ -556,6 +556,10 @@ pub struct Builder {
     products_built: usize,
 }
 
+/// One base of a product being built: the base, its numeric exponent so far, its
+/// symbolic exponents, and whether it is one factor given as is (see `Builder::mul_at`).
+type Exponents = (Id, Q, Vec<Id>, bool);
+
 /// The integers whose ids `Builder::int` keeps in a fixed table.
 const TINY_INTS: i64 = 8;
 
@@ -1045,7 +1049,10 @@ impl Builder {
         // parts, so `x*x^y` is `x^(y + 1)` and `exp(a)*exp(b)` is `exp(a + b)`. Found by
         // a linear scan while short, through an index beyond.
         const SCAN: usize = 16;
-        let mut exps: SmallVec<[(Id, Q, Vec<Id>); 8]> = SmallVec::new();
+        // The last field says the entry is one factor that is its own base, as given:
+        // a product kept grouped stays so, but a product that powers merged back into
+        // (`sqrt(-x)*sqrt(-x)` is `-x`) is flattened below.
+        let mut exps: SmallVec<[Exponents; 8]> = SmallVec::new();
         let mut index: FxHashMap<Id, usize> = FxHashMap::default();
         let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Q| {
             if let Some(r) = this.as_num(f) {
@@ -1065,12 +1072,13 @@ impl Builder {
                 Some(k) => {
                     exps[k].1.add(&e);
                     exps[k].2.extend(sym);
+                    exps[k].3 = false;
                 }
                 None => {
                     if exps.len() >= SCAN {
                         index.insert(base, exps.len());
                     }
-                    exps.push((base, e, sym.into_iter().collect()));
+                    exps.push((base, e, sym.into_iter().collect(), f == base));
                 }
             }
         };
@@ -1111,7 +1119,7 @@ impl Builder {
         // `u^2`, `(2*x)^2` is `4*x^2`), or a sum that took the coefficient's sign or
         // denominator below.
         let mut rebased = false;
-        for (base, e, mut sym) in exps {
+        for (base, e, mut sym, as_given) in exps {
             let p = if !sym.is_empty() {
                 let n = self.num_q(&e);
                 sym.push(n);
@@ -1123,7 +1131,7 @@ impl Builder {
                 let eid = self.num_q(&e);
                 self.pow(base, eid)
             };
-            if p == base {
+            if p == base && (as_given || !matches!(self.node(p), Node::Mul(_))) {
                 out.push(p);
                 continue;
             }
@@ -1274,9 +1282,11 @@ impl Builder {
                 let ra = self.mul([exponent, a]);
                 return self.call(Func::Exp, ra);
             }
-            // sqrt(u)^r is u^(r/2) for every numeric r (both undefined for u < 0); only
-            // 1/sqrt(u) keeps the sqrt form.
-            Node::Call(Func::Sqrt, [u]) if !rational_is(&e, -1) => {
+            // sqrt(u)^r is u^(r/2) for every numeric r (both undefined for u < 0). For
+            // r = -1 that is u^(-1/2), which is 1/sqrt(u) again for most u, but not for
+            // all: `1/sqrt(exp(x))` is `exp(-x/2)` and `1/sqrt(sqrt(x))` is `1/x^(1/4)`,
+            // as a product reads them, so the two agree.
+            Node::Call(Func::Sqrt, [u]) => {
                 let half = self.num(e / BigInt::from(2));
                 return self.pow(u, half);
             }
@@ -1555,6 +1565,31 @@ mod tests {
         assert_eq!(show(&b, s), "sqrt(x)");
         let s2 = b.pow(s, two);
         assert_eq!(show(&b, s2), "x");
+    }
+
+    #[test]
+    fn powers_that_merge_back_into_a_product_are_flattened() {
+        // sqrt(-x)^2 is the product -x: its factors join the outer product, so the
+        // printed `-x*y*ln(y)` reads back as the same expression.
+        let e = crate::parse("sqrt(-x)*sqrt(-x)*y*ln(y)").unwrap();
+        assert_eq!(e.to_string(), "-x*y*ln(y)");
+        assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
+        let e = crate::parse("ln(y)*sqrt(-x)^2").unwrap();
+        assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
+    }
+
+    #[test]
+    fn one_over_the_root_of_a_power_of_e_has_one_form() {
+        // A product reads 1/sqrt(exp(x)) as exp(x)^(-1/2), that is exp(-x/2); a power
+        // must agree, or the printed form reads back as another expression.
+        for s in ["(sqrt(exp(x)))^-1", "1/sqrt(exp(x))", "sqrt(exp(x))^(-1)*1"] {
+            let e = crate::parse(s).unwrap();
+            assert_eq!(e.to_string(), "exp(-x/2)", "{s}");
+            assert_eq!(crate::parse(&e.to_string()).unwrap(), e, "{s}");
+        }
+        assert_eq!(crate::parse("(sqrt(e))^-1").unwrap().to_string(), "exp(-1/2)");
+        // Other bases keep 1/sqrt(u).
+        assert_eq!(crate::parse("(sqrt(2^x))^-1").unwrap().to_string(), "1/sqrt(2^x)");
     }
 
     #[test]
