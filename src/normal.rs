@@ -759,7 +759,14 @@ impl Normalizer {
             for &f in fs {
                 let (b, e) = self.b.split_power(f);
                 match bases.iter_mut().find(|(g, _)| *g == b) {
-                    Some((_, held)) => held.push((k, e)),
+                    // One term can hold two factors of one base (`(pi^x)^(1/10)*pi^x`,
+                    // which the product keeps apart): their exponents add, and the term
+                    // is listed once. Listed twice, it was divided out twice and its
+                    // share of the factored sum doubled.
+                    Some((_, held)) => match held.last_mut().filter(|(j, _)| *j == k) {
+                        Some(last) => last.1.add(&e),
+                        None => held.push((k, e)),
+                    },
                     None => bases.push((b, vec![(k, e)])),
                 }
             }
@@ -1705,6 +1712,15 @@ mod tests {
         assert_same_values("2*y*(5*x - 3)");
         // `3*y*(x + 1)` would not be shorter as `y*(3*x + 3)`.
         assert_eq!(norm("3*y*(x + 1)"), "3*y*(x + 1)");
+    }
+
+    #[test]
+    fn a_term_with_two_factors_of_one_base_is_factored_once() {
+        // d/dx (pi^x)^(11/10)/x: the first term holds (pi^x)^(1/10) and pi^x, which the
+        // product keeps apart; factoring counted that term twice (11/5 for 11/10).
+        let d = crate::diff::diff(&parse("(pi^x)^(11/10)/x").unwrap(), "x");
+        assert_eq!(normalize(&d).to_string(), "(pi^x)^(11/10)*(11*ln(pi)/10 - 1/x)/x");
+        assert_same_values("11*(pi^x)^(1/10)*pi^x*ln(pi)/(10*x) - (pi^x)^(11/10)/x^2");
     }
 
     #[test]

@@ -111,7 +111,11 @@ proptest! {
         let (s, _) = simplify(&d, &Budget::default());
         prop_assert_eq!(parse(&print(&s)).unwrap(), s.clone());
         let at = point(x, y);
-        if let Ok(dv) = eval_f64(&d, &at) {
+        // Defined in exact arithmetic too: at a pole such as 3*x - 57/20 = 0 at x = 0.95,
+        // f64 rounds 3*0.95 to 2.8499999999999996 and calls one form defined where the
+        // other, `20*x - 19`, meets the pole exactly.
+        let at_pole = matches!(dydx::eval::eval_exact(&d, &at), dydx::eval::Exact::Undefined(_));
+        if let (Ok(dv), false) = (eval_f64(&d, &at), at_pole) {
             // Where the unsimplified derivative is defined, the simplified one is too, and equal.
             let sv = eval_f64(&s, &at);
             prop_assert!(sv.is_ok(), "{} -> {} undefined at x={}/100 y={}/100 where {} = {}", src, print(&s), x, y, print(&d), dv);
