@@ -396,25 +396,33 @@ impl Normalizer {
         if (n - 1) * outer_cost + (n - units) < 3 {
             return false;
         }
-        let bases = |f: Id| [self.b.merge_base(f), self.b.split_power(f).0];
-        let mut outer: SmallVec<[Id; 16]> = SmallVec::new();
-        for &f in others.iter() {
-            outer.extend(bases(f));
-        }
-        for &t in ts.iter() {
-            let single = [t];
-            let factors: &[Id] = match self.b.node(t) {
-                Node::Mul(gs) => gs,
-                Node::Num(_) => &[],
-                _ => &single,
-            };
-            for &g in factors {
-                if self.b.as_num(g).is_none() && bases(g).iter().any(|b| outer.contains(b)) {
-                    return false;
-                }
-            }
-        }
-        true
+        let outer = self.bases_of(&others);
+        !ts.iter().any(|&t| self.term_meets(t, &outer))
+    }
+
+    /// Both bases a factor can merge under in a product: [`Builder::merge_base`]'s and
+    /// [`Builder::split_power`]'s.
+    fn bases(&self, f: Id) -> [Id; 2] {
+        [self.b.merge_base(f), self.b.split_power(f).0]
+    }
+
+    /// [`Normalizer::bases`] of each of `factors`.
+    fn bases_of(&self, factors: &[Id]) -> SmallVec<[Id; 16]> {
+        factors.iter().flat_map(|&f| self.bases(f)).collect()
+    }
+
+    /// Whether a non-numeric factor of term `t` has one of the bases `outer`.
+    fn term_meets(&self, t: Id, outer: &[Id]) -> bool {
+        let single = [t];
+        let factors: &[Id] = match self.b.node(t) {
+            Node::Mul(gs) => gs,
+            Node::Num(_) => &[],
+            _ => &single,
+        };
+        factors
+            .iter()
+            .filter(|&&g| self.b.as_num(g).is_none())
+            .any(|&g| self.bases(g).iter().any(|b| outer.contains(b)))
     }
 
     /// Whether term `t` of the sum `terms` is a product that multiplying out cannot
@@ -430,41 +438,29 @@ impl Normalizer {
         let Node::Mul(fs) = self.b.node(t) else {
             return false;
         };
-        let bases = |f: Id| [self.b.merge_base(f), self.b.split_power(f).0];
         let is_sum = |f: Id| matches!(self.b.node(f), Node::Add(_));
-        let mut outer: SmallVec<[Id; 16]> = SmallVec::new();
-        for &f in fs.iter().filter(|&&f| !is_sum(f)) {
-            outer.extend(bases(f));
-        }
-        let factors_of = |u: Id| -> SmallVec<[Id; 8]> {
-            match self.b.node(u) {
-                Node::Mul(gs) => gs.iter().copied().collect(),
-                Node::Num(_) => SmallVec::new(),
-                _ => smallvec::smallvec![u],
-            }
-        };
+        let others: SmallVec<[Id; 8]> = fs.iter().copied().filter(|&f| !is_sum(f)).collect();
+        let outer = self.bases_of(&others);
         for &u in terms.iter().filter(|&&u| u != t) {
-            for g in factors_of(u) {
-                if self.b.as_num(g).is_some() {
-                    continue;
-                }
-                if bases(g).iter().any(|b| outer.contains(b)) {
-                    return false;
-                }
-                // A sum (or power of one) among the factors multiplies out into the
-                // factors of its terms.
+            if self.term_meets(u, &outer) {
+                return false;
+            }
+            // A sum (or power of one) among its factors multiplies out into the factors
+            // of its terms.
+            let single = [u];
+            let factors: &[Id] = match self.b.node(u) {
+                Node::Mul(gs) => gs,
+                _ => &single,
+            };
+            for &g in factors {
                 let inner = match self.b.node(g) {
                     Node::Add(_) => Some(g),
                     Node::Pow([b, _]) if is_sum(*b) => Some(*b),
                     _ => None,
                 };
                 if let Some(Node::Add(vs)) = inner.map(|s| self.b.node(s)) {
-                    for &v in vs.iter() {
-                        for h in factors_of(v) {
-                            if self.b.as_num(h).is_none() && bases(h).iter().any(|b| outer.contains(b)) {
-                                return false;
-                            }
-                        }
+                    if vs.iter().any(|&v| self.term_meets(v, &outer)) {
+                        return false;
                     }
                 }
             }
@@ -498,11 +494,7 @@ impl Normalizer {
         let Node::Add(ts) = self.b.node(sum) else {
             return None;
         };
-        let coefficient = |t: Id| match self.b.node(t) {
-            Node::Num(r) => Some(&**r),
-            Node::Mul(fs) => self.b.as_num(fs[0]),
-            _ => None,
-        };
+        let coefficient = |t: Id| self.coefficient_of(t);
         if !self.may_have_content(sum) {
             return None;
         }
@@ -534,6 +526,16 @@ impl Normalizer {
         Some((content, delta))
     }
 
+    /// A term's numeric coefficient: the number itself, or a product's first factor
+    /// when it is one; `None` for 1.
+    fn coefficient_of(&self, t: Id) -> Option<&Rational> {
+        match self.b.node(t) {
+            Node::Num(r) => Some(&**r),
+            Node::Mul(fs) => self.b.as_num(fs[0]),
+            _ => None,
+        }
+    }
+
     /// Whether a sum may have a content other than 1: false as soon as the
     /// coefficients seen so far have gcd 1 and no denominator, which most sums show
     /// in their first two terms. Small integers only; anything larger says maybe.
@@ -544,12 +546,7 @@ impl Normalizer {
         };
         let mut small = (0u64, 1u64);
         for &t in ts.iter() {
-            let c = match self.b.node(t) {
-                Node::Num(r) => Some(&**r),
-                Node::Mul(fs) => self.b.as_num(fs[0]),
-                _ => None,
-            };
-            let (n, d) = match c {
+            let (n, d) = match self.coefficient_of(t) {
                 Some(r) => match (r.numer().to_i64(), r.denom().to_u64()) {
                     (Some(n), Some(d)) => (n.unsigned_abs(), d),
                     _ => return true,
