@@ -555,7 +555,10 @@ fn comparison_text(c: &crate::check::Comparison, tol: &Tolerance) -> String {
             format_f64(tol.rtol),
             format_f64(tol.atol)
         ),
-        Status::Undefined => "undefined".to_string(),
+        Status::Undefined => match &c.reason {
+            Some(reason) => format!("undefined ({reason})"),
+            None => "undefined".to_string(),
+        },
     }
 }
 
