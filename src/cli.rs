@@ -531,9 +531,29 @@ fn operator_text(wrt: &[String], order: usize) -> String {
     }
 }
 
+/// Longest exact value the text output prints in full; beyond it, the decimal (JSON
+/// keeps the exact value whatever its length).
+const EXACT_TEXT_CHARS: usize = 80;
+
 fn value_text(r: &Report) -> String {
-    match (&r.value, &r.exact) {
-        (Ok(_), Some(x)) => rational_to_string(x),
+    exact_or_decimal_text(&r.value, r.exact.as_ref())
+}
+
+/// A value for the text output: exact when it is rational and short, else decimal.
+fn exact_or_decimal_text(value: &Result<f64, crate::eval::Undefined>, exact: Option<&crate::Rational>) -> String {
+    match (value, exact) {
+        (Ok(v), Some(x)) => {
+            let exact = rational_to_string(x);
+            if exact.len() <= EXACT_TEXT_CHARS {
+                exact
+            } else {
+                format!(
+                    "{} (the exact value, {} characters long, is in --format json)",
+                    format_f64(*v),
+                    exact.len()
+                )
+            }
+        }
         (Ok(v), None) => format_f64(*v),
         (Err(u), _) => format!("undefined ({u})"),
     }
@@ -949,11 +969,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             out.push_str(&format!("{}\n", Value::Object(m)));
         }
         Format::Text => {
-            let v = match (&value, &exact) {
-                (Ok(_), Some(x)) => rational_to_string(x),
-                (Ok(v), None) => format_f64(*v),
-                (Err(u), _) => format!("undefined ({u})"),
-            };
+            let v = exact_or_decimal_text(&value, exact.as_ref());
             out.push_str(&format!("{f}\nat {}: {v}\n", at_text(&at)));
             match &grad {
                 Ok(g) => {

@@ -404,3 +404,18 @@ fn a_reader_that_goes_away_is_not_an_error() {
     assert!(!stderr.contains("internal error"), "{stderr}");
     assert_eq!(status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn long_exact_values_print_as_decimals_in_text_and_in_full_in_json() {
+    let text = dydx(&["eval", "x^1296", "--at", "x=1.45"]).output().expect("dydx runs");
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("at x = 1.45: 1.3580973335288763e209 (the exact value, 3584 characters long"),
+        "{text}"
+    );
+    let json = dydx(&["eval", "x^1296", "--at", "x=1.45", "--format", "json"])
+        .output()
+        .expect("dydx runs");
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(json["exact"].as_str().map(str::len), Some(3584), "{json}");
+}
