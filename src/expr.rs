@@ -556,6 +556,35 @@ pub struct Builder {
     products_built: usize,
 }
 
+/// Finds the entries of a sum or product being built by key, in order of first
+/// appearance: by a linear scan while there are few (most sums and products are short),
+/// through a hash index beyond, built on the first lookup that needs it.
+#[derive(Default)]
+struct KeyIndex(FxHashMap<Id, usize>);
+
+impl KeyIndex {
+    /// Entries scanned linearly before the index is used.
+    const SCAN: usize = 16;
+
+    /// The position of the entry whose key is `key`, if any.
+    fn find<T>(&mut self, entries: &[T], key_of: impl Fn(&T) -> Id, key: Id) -> Option<usize> {
+        if entries.len() < Self::SCAN {
+            return entries.iter().position(|x| key_of(x) == key);
+        }
+        if self.0.is_empty() {
+            self.0.extend(entries.iter().enumerate().map(|(k, x)| (key_of(x), k)));
+        }
+        self.0.get(&key).copied()
+    }
+
+    /// Records that the entry at `position` has key `key` (call before pushing it).
+    fn added(&mut self, position: usize, key: Id) {
+        if position >= Self::SCAN {
+            self.0.insert(key, position);
+        }
+    }
+}
+
 /// One base of a product being built: the base, its numeric exponent so far, its
 /// symbolic exponents, and whether it is one factor given as is (see `Builder::mul_at`).
 type Exponents = (Id, Q, Vec<Id>, bool);
@@ -839,32 +868,21 @@ impl Builder {
         // Like terms by their non-numeric part, in order of first appearance: the
         // coefficient so far, the first term as given, and whether another joined it
         // (a term alone is kept as it was given, not rebuilt).
-        const SCAN: usize = 16;
         let mut like: Vec<(Id, Q, Id, bool)> = Vec::new();
-        let mut index: FxHashMap<Id, usize> = FxHashMap::default();
+        let mut index = KeyIndex::default();
         for t in flat {
             let (c, rest) = self.split_coefficient(t);
             let Some(r) = rest else {
                 constant.add(&c);
                 continue;
             };
-            let slot = if like.len() < SCAN {
-                like.iter().position(|x| x.0 == r)
-            } else {
-                if index.is_empty() {
-                    index.extend(like.iter().enumerate().map(|(k, x)| (x.0, k)));
-                }
-                index.get(&r).copied()
-            };
-            match slot {
+            match index.find(&like, |x| x.0, r) {
                 Some(k) => {
                     like[k].1.add(&c);
                     like[k].3 = true;
                 }
                 None => {
-                    if like.len() >= SCAN {
-                        index.insert(r, like.len());
-                    }
+                    index.added(like.len(), r);
                     like.push((r, c, t, false));
                 }
             }
@@ -1046,38 +1064,26 @@ impl Builder {
             .sum();
         let mut coefficient = Q::ONE;
         // Exponents per base, in order of first appearance: a numeric part and symbolic
-        // parts, so `x*x^y` is `x^(y + 1)` and `exp(a)*exp(b)` is `exp(a + b)`. Found by
-        // a linear scan while short, through an index beyond.
-        const SCAN: usize = 16;
+        // parts, so `x*x^y` is `x^(y + 1)` and `exp(a)*exp(b)` is `exp(a + b)`.
         // The last field says the entry is one factor that is its own base, as given:
         // a product kept grouped stays so, but a product that powers merged back into
         // (`sqrt(-x)*sqrt(-x)` is `-x`) is flattened below.
         let mut exps: SmallVec<[Exponents; 8]> = SmallVec::new();
-        let mut index: FxHashMap<Id, usize> = FxHashMap::default();
+        let mut index = KeyIndex::default();
         let mut absorb = |this: &mut Builder, f: Id, coefficient: &mut Q| {
             if let Some(r) = this.as_num(f) {
                 coefficient.mul(&Q::of(r));
                 return;
             }
             let (base, e, sym) = this.split_power_symbolic(f);
-            let slot = if exps.len() < SCAN {
-                exps.iter().position(|x| x.0 == base)
-            } else {
-                if index.is_empty() {
-                    index.extend(exps.iter().enumerate().map(|(k, x)| (x.0, k)));
-                }
-                index.get(&base).copied()
-            };
-            match slot {
+            match index.find(&exps, |x| x.0, base) {
                 Some(k) => {
                     exps[k].1.add(&e);
                     exps[k].2.extend(sym);
                     exps[k].3 = false;
                 }
                 None => {
-                    if exps.len() >= SCAN {
-                        index.insert(base, exps.len());
-                    }
+                    index.added(exps.len(), base);
                     exps.push((base, e, sym.into_iter().collect(), f == base));
                 }
             }
