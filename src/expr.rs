@@ -1138,6 +1138,9 @@ impl Builder {
                 self.pow(base, eid)
             };
             if p == base && (as_given || !matches!(self.node(p), Node::Mul(_))) {
+                // A base that is itself a power (`sqrt(1/x)^2` is `1/x`, read under the
+                // base `1/x`) can meet its own base (`x`) in another factor.
+                rebased |= self.merge_base(base) != base;
                 out.push(p);
                 continue;
             }
@@ -1582,6 +1585,23 @@ mod tests {
         assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
         let e = crate::parse("ln(y)*sqrt(-x)^2").unwrap();
         assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
+    }
+
+    #[test]
+    fn a_root_squared_meets_its_base_in_another_factor() {
+        // sqrt(1/x)^2 is 1/x, which must merge with x^2: not `x^2*cot(x)/x`.
+        let e = crate::parse("sqrt(1/x)^2*x^2*cot(x)").unwrap();
+        assert_eq!(e.to_string(), "x*cot(x)");
+        let mut b = Builder::new();
+        let x = b.var("x");
+        let m1 = b.int(-1);
+        let inv = b.pow(x, m1);
+        let root = b.call(Func::Sqrt, inv);
+        let two = b.int(2);
+        let square = b.intern(Node::Pow([root, two]));
+        let x2 = b.pow(x, two);
+        let product = b.mul([square, x2]);
+        assert_eq!(b.finish(product).to_string(), "x");
     }
 
     #[test]
