@@ -353,17 +353,46 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
         let id = Id::from_index(i);
         let value = single(e, id, node, &vals, at).ok()?;
         let m = |c: &Id| mags[c.index()];
-        let mag = match node {
+        let val = |c: &Id| vals[c.index()];
+        // A first-order bound on the value's error in units of rounding: its own
+        // rounding plus each operand's error times how much the value moves with it,
+        // so a cancellation inside a call or a denominator shows (`ln(2^(1e-8))` is
+        // 6.9e-9, good to about one unit of rounding of 1, not of itself). Linear in
+        // the operands' bounds: products of bounds overstate the error by orders.
+        let carried = match node {
             Node::Add(ts) => ts.iter().map(m).sum(),
-            Node::Mul(fs) => fs.iter().map(m).product(),
-            Node::Pow([b, x]) => match e.node(*x).as_num().and_then(|r| r.to_f64()) {
-                Some(k) if k > 0.0 => m(b).powf(k),
-                _ => value.abs(),
-            },
-            _ => value.abs(),
+            Node::Mul(fs) => (0..fs.len())
+                .map(|k| {
+                    let others: f64 = fs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != k)
+                        .map(|(_, f)| val(f).abs())
+                        .product();
+                    others * m(&fs[k])
+                })
+                .sum(),
+            Node::Pow([b, x]) => {
+                let (u, k) = (val(b), val(x));
+                let base = if u == 0.0 { 0.0 } else { (k * value / u).abs() * m(b) };
+                let exponent = if e.node(*x).as_num().is_some() {
+                    0.0
+                } else {
+                    (value * u.abs().ln()).abs() * m(x)
+                };
+                base + exponent
+            }
+            Node::Call(f, [a]) => crate::tape::local_derivative(*f, val(a), value).map_or(0.0, |d| d.abs()) * m(a),
+            Node::Log([a, b]) => {
+                let (x, y) = (val(a), val(b));
+                let ly = y.ln();
+                m(a) / (x * ly).abs() + (x.ln() / (y * ly * ly)).abs() * m(b)
+            }
+            Node::Num(_) | Node::Var(_) | Node::Const(_) => 0.0,
         };
+        let carried = if carried.is_finite() { carried } else { 0.0 };
         vals.push(value);
-        mags.push(mag.max(value.abs()));
+        mags.push(value.abs() + carried);
     }
     mags.pop()
 }
@@ -514,6 +543,22 @@ mod tests {
             eval_exact(&parse(&terms(300)).unwrap(), &at("3/100")),
             Exact::Value(_)
         ));
+    }
+
+    #[test]
+    fn magnitudes_carry_a_cancellation_forward() {
+        // ln(2^(x^4)) at x = 0.01 is 6.9e-9, computed from a number 7e-9 above 1: its
+        // error is about one unit of rounding of 1, so its magnitude is about 1, and a
+        // quotient by it carries that. A well-conditioned value stays near its own size.
+        let at = point(&[("x", "0.01")]).unwrap();
+        let m = magnitude(&parse("ln(2^(x^4))").unwrap(), &at).unwrap();
+        assert!((0.5..10.0).contains(&m), "{m}");
+        let q = parse("1/(x*ln(2^(x^4)))").unwrap();
+        let (v, m) = (eval_f64(&q, &at).unwrap(), magnitude(&q, &at).unwrap());
+        assert!(m > 1e7 * v.abs(), "{v} {m}");
+        let p = parse("3*x^2 + sin(x)").unwrap();
+        let (v, m) = (eval_f64(&p, &at).unwrap(), magnitude(&p, &at).unwrap());
+        assert!(m < 10.0 * v.abs(), "{v} {m}");
     }
 
     #[test]

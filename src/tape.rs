@@ -489,7 +489,7 @@ fn call(f: Func, x: f64) -> (f64, Option<&'static str>) {
 }
 
 /// d f(x) / dx at `x`, where `y` = f(x). Written here, independently of `diff`.
-fn local_derivative(f: Func, x: f64, y: f64) -> Result<f64, &'static str> {
+pub(crate) fn local_derivative(f: Func, x: f64, y: f64) -> Result<f64, &'static str> {
     Ok(match f {
         Func::Sin => x.cos(),
         Func::Cos => -x.sin(),
