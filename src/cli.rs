@@ -13,8 +13,8 @@ use crate::expr::{natural_cmp, Expr};
 use crate::format;
 use crate::limits::MAX_ORDER;
 use crate::parse::{parse, ParseError};
-use crate::print::rational_to_string;
-use crate::simplify::{simplify_at, step_form, Budget, Level, Report as SimplifyReport};
+use crate::print::{print_with, rational_to_string, Numbers};
+use crate::simplify::{simplify_for, step_form, Budget, Level, Report as SimplifyReport};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -118,6 +118,8 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        numbers: NumbersArgs,
     },
     /// JSON Lines in (FILE, or stdin), one JSON line out per line in.
     Batch {
@@ -165,6 +167,43 @@ struct CheckArgs {
     /// How much to simplify derivatives: none, fast (normal form) or full (e-graph).
     #[arg(long, value_enum, default_value_t = SimplifyArg::Full)]
     simplify: SimplifyArg,
+    #[command(flatten)]
+    numbers: NumbersArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct NumbersArgs {
+    /// How numbers print: as fractions (3*x/10), as decimals where they end (0.3*x),
+    /// or auto: decimals when the input has a decimal literal.
+    #[arg(long, value_enum, default_value_t = NumbersArg::Auto)]
+    numbers: NumbersArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum NumbersArg {
+    Auto,
+    Fractions,
+    Decimals,
+}
+
+impl NumbersArg {
+    /// The spelling for output about `input`.
+    fn for_input(self, input: &str) -> Numbers {
+        match self {
+            NumbersArg::Auto => Numbers::of_input(input),
+            NumbersArg::Fractions => Numbers::Fractions,
+            NumbersArg::Decimals => Numbers::Decimals,
+        }
+    }
+}
+
+/// An expression printed with its numbers spelled one way.
+struct Show<'a>(&'a Expr, Numbers);
+
+impl std::fmt::Display for Show<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&print_with(self.0, self.1))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -337,6 +376,7 @@ struct DiffRequest {
     at: Option<Vec<(String, String, crate::Rational)>>,
     tol: Tolerance,
     level: Level,
+    numbers: NumbersArg,
 }
 
 /// Everything a diff run found, ready to print as text or JSON.
@@ -352,6 +392,8 @@ struct DiffOutcome {
     /// The expression the last differentiation started from, and its variable.
     previous: Expr,
     last: String,
+    /// How the output spells numbers.
+    numbers: Numbers,
 }
 
 impl DiffOutcome {
@@ -367,6 +409,7 @@ impl DiffOutcome {
 
 fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     let f = parse_expr(&req.expr)?;
+    let numbers = req.numbers.for_input(&req.expr);
     if req.order == 0 || req.order > MAX_ORDER {
         return Err(Failure::Usage(format!(
             "--order must be between 1 and {MAX_ORDER}, got {}",
@@ -391,7 +434,7 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         }
     }
     let last = sequence[sequence.len() - 1];
-    let (derivative, simplified) = simplify_at(&diff(&previous, last), req.level, &budget);
+    let (derivative, simplified) = simplify_for(&diff(&previous, last), req.level, &budget, numbers);
     // Second derivatives are checked by hyper-dual evaluation of the expression itself;
     // other orders by the tape of the derivative one order lower.
     let witness = match sequence[..] {
@@ -421,6 +464,7 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         simplified,
         previous,
         last,
+        numbers,
     })
 }
 
@@ -454,10 +498,10 @@ fn samples_json(s: &SampleSummary) -> Value {
 
 fn diff_json(o: &DiffOutcome) -> Value {
     let mut m = Map::new();
-    m.insert("expr".into(), json!(o.f.to_string()));
+    m.insert("expr".into(), json!(print_with(&o.f, o.numbers)));
     m.insert("wrt".into(), json!(o.wrt));
     m.insert("order".into(), json!(o.order));
-    m.insert("derivative".into(), json!(o.derivative.to_string()));
+    m.insert("derivative".into(), json!(print_with(&o.derivative, o.numbers)));
     m.insert("at".into(), o.at.as_ref().map_or(Value::Null, |a| at_json(a)));
     match (&o.report, &o.samples) {
         (Some(r), _) => {
@@ -603,7 +647,10 @@ fn samples_text(s: &SampleSummary) -> String {
 /// The step-by-step section of the text output.
 fn steps_text(o: &DiffOutcome) -> String {
     let mut t = String::from("steps:\n");
-    for (k, s) in crate::steps::steps(&o.previous, &o.last).iter().enumerate() {
+    for (k, s) in crate::steps::steps_with(&o.previous, &o.last, o.numbers)
+        .iter()
+        .enumerate()
+    {
         let head = format!("  {}. {}: d/d{} ({}) = ", k + 1, s.rule, o.last, s.expr);
         t.push_str(&head);
         if s.applied == s.result {
@@ -637,7 +684,7 @@ fn steps_text(o: &DiffOutcome) -> String {
 
 fn steps_json(o: &DiffOutcome) -> Value {
     Value::Array(
-        crate::steps::steps(&o.previous, &o.last)
+        crate::steps::steps_with(&o.previous, &o.last, o.numbers)
             .iter()
             .map(|s| json!({"rule": s.rule, "expr": s.expr, "applied": s.applied, "result": s.result}))
             .collect(),
@@ -645,7 +692,12 @@ fn steps_json(o: &DiffOutcome) -> Value {
 }
 
 fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
-    let mut t = format!("{} ({})\n  = {}\n", operator_text(&o.wrt, o.order), o.f, o.derivative);
+    let mut t = format!(
+        "{} ({})\n  = {}\n",
+        operator_text(&o.wrt, o.order),
+        Show(&o.f, o.numbers),
+        Show(&o.derivative, o.numbers)
+    );
     match (&o.report, &o.samples, &o.at) {
         (Some(r), _, Some(at)) => {
             t.push_str(&format!("at {}: {}\n", at_text(at), value_text(r)));
@@ -710,6 +762,7 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
         at,
         tol,
         level: args.check.simplify.into(),
+        numbers: args.check.numbers.numbers,
     })?;
     let name = function_name(&o.wrt, o.order);
     match args.check.format {
@@ -728,7 +781,7 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
                 format::latex(&o.f),
                 format::latex(&o.derivative)
             );
-            let lines: Vec<String> = crate::steps::steps(&o.previous, &o.last)
+            let lines: Vec<String> = crate::steps::steps_with(&o.previous, &o.last, o.numbers)
                 .iter()
                 .map(|st| {
                     let sub = crate::parse(&st.expr).map(|e| format::latex(&e)).unwrap_or_default();
@@ -822,6 +875,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let expr = read_expr_arg(expr)?;
     let tol = tolerance(&args)?;
     let f = parse_expr(&expr)?;
+    let numbers = args.numbers.numbers.for_input(&expr);
     let at = if args.at.is_empty() {
         None
     } else {
@@ -834,11 +888,11 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let mut checks = Map::new();
     let mut simplify_reports = Map::new();
     let mut partials: Vec<(String, Expr)> = Vec::new();
-    let mut text = format!("grad ({f})\n");
+    let mut text = format!("grad ({})\n", Show(&f, numbers));
     let mut worst = Status::Pass;
     let mut rows = Vec::new();
     for v in &vars {
-        let (d, simplified) = simplify_at(&diff(&f, v), args.simplify.into(), &Budget::default());
+        let (d, simplified) = simplify_for(&diff(&f, v), args.simplify.into(), &Budget::default(), numbers);
         simplify_reports.insert(v.clone(), simplify_json(&simplified));
         partials.push((v.clone(), d));
     }
@@ -852,8 +906,8 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         None => sample_gradient(&f, &partials, &tol),
     };
     for (k, (v, d)) in partials.iter().enumerate() {
-        gradient.insert(v.clone(), json!(d.to_string()));
-        text.push_str(&format!("  d/d{v} = {d}\n"));
+        gradient.insert(v.clone(), json!(print_with(d, numbers)));
+        text.push_str(&format!("  d/d{v} = {}\n", Show(d, numbers)));
         if let Some(r) = reports.as_ref().and_then(|rs| rs.get(k)) {
             values.insert(v.clone(), r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
             autograd.insert(v.clone(), r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
@@ -884,7 +938,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     match args.format {
         Format::Json => {
             let j = json!({
-                "expr": f.to_string(),
+                "expr": print_with(&f, numbers),
                 "variables": vars,
                 "gradient": gradient,
                 "at": at.as_ref().map_or(Value::Null, |a| at_json(a)),
@@ -926,6 +980,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
 fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failure> {
     let expr = read_expr_arg(expr)?;
     let f = parse_expr(&expr)?;
+    let numbers = args.numbers.numbers.for_input(&expr);
     if args.at.is_empty() {
         return Err(Failure::Usage(
             "eval needs a point: --at VAR=VALUE[,VAR=VALUE...]".into(),
@@ -952,7 +1007,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     match args.format {
         Format::Json => {
             let mut m = Map::new();
-            m.insert("expr".into(), json!(f.to_string()));
+            m.insert("expr".into(), json!(print_with(&f, numbers)));
             m.insert("at".into(), at_json(&at));
             m.insert("value".into(), value.as_ref().map_or(Value::Null, |v| number_json(*v)));
             m.insert(
@@ -970,7 +1025,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         }
         Format::Text => {
             let v = exact_or_decimal_text(&value, exact.as_ref());
-            out.push_str(&format!("{f}\nat {}: {v}\n", at_text(&at)));
+            out.push_str(&format!("{}\nat {}: {v}\n", Show(&f, numbers), at_text(&at)));
             match &grad {
                 Ok(g) => {
                     let parts: Vec<String> = vars
@@ -1052,7 +1107,8 @@ fn cmd_plot(
             (lo, hi)
         }
     };
-    let derivative = simplify_at(&diff(&f, &var), Level::Full, &Budget::default()).0;
+    let numbers = Numbers::of_input(&src);
+    let derivative = simplify_for(&diff(&f, &var), Level::Full, &Budget::default(), numbers).0;
     let (value, exact, _) = crate::check::value_at(&derivative, &point);
     let slope = value.map_err(|u| Failure::Usage(format!("the derivative is undefined at the point: {u}")))?;
     let slope_text = match &exact {
@@ -1070,8 +1126,9 @@ fn cmd_plot(
     let svg = crate::plot::plot_svg(&req).map_err(Failure::Usage)?;
     std::fs::write(&output, svg).map_err(|e| Failure::Usage(format!("cannot write {}: {e}", output.display())))?;
     out.push_str(&format!(
-        "wrote {}: f, f' = {derivative} and the tangent at {var} = {} (slope {slope_text})\n",
+        "wrote {}: f, f' = {} and the tangent at {var} = {} (slope {slope_text})\n",
         output.display(),
+        Show(&derivative, numbers),
         format_f64(a)
     ));
     Ok(0)
@@ -1091,6 +1148,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     let tol = tolerance(&args)?;
     let level: Level = args.simplify.into();
     let budget = Budget::default();
+    let numbers = args.numbers.numbers.for_input(&src);
     let functions: Vec<Expr> = if hessian {
         vec![parse_expr(&src)?]
     } else {
@@ -1122,7 +1180,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     for v in &vars {
         resolve_wrt(&functions[0], std::slice::from_ref(v))?;
     }
-    let d = |e: &Expr, v: &str| simplify_at(&diff(e, v), level, &budget).0;
+    let d = |e: &Expr, v: &str| simplify_for(&diff(e, v), level, &budget, numbers).0;
     let rows: Vec<Vec<Entry>> = if hessian {
         let f = &functions[0];
         let grads: Vec<Expr> = vars.iter().map(|v| d(f, v)).collect();
@@ -1214,10 +1272,10 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     }
     let cells: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| r.iter().map(|e| e.expr.to_string()).collect())
+        .map(|r| r.iter().map(|e| print_with(&e.expr, numbers)).collect())
         .collect();
     let title = if hessian { "hessian" } else { "jacobian" };
-    let names: Vec<String> = functions.iter().map(|f| f.to_string()).collect();
+    let names: Vec<String> = functions.iter().map(|f| print_with(f, numbers)).collect();
     match args.format {
         Format::Json => {
             let j = json!({
@@ -1410,12 +1468,13 @@ fn point_json(p: &Point) -> Value {
 const PROOF_LINES: usize = 12;
 
 /// The text the `check` command prints for a report.
-pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> String {
+pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbers: Numbers) -> String {
     let mut t = format!(
-        "{} ({f})\n  = {}\nclaim: {}\n",
+        "{} ({})\n  = {}\nclaim: {}\n",
         operator_text(wrt, order),
-        r.derivative,
-        r.claim
+        Show(f, numbers),
+        Show(&r.derivative, numbers),
+        Show(&r.claim, numbers)
     );
     match (r.verdict, r.method) {
         (Verdict::Equivalent, Some(Method::Proof)) => {
@@ -1455,7 +1514,7 @@ pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> St
                 ));
             }
             if let Some(res) = &r.residual {
-                t.push_str(&format!("your claim is off by {res}\n"));
+                t.push_str(&format!("your claim is off by {}\n", Show(res, numbers)));
             }
         }
         (Verdict::Unknown, _) => {
@@ -1465,15 +1524,15 @@ pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> St
     t
 }
 
-fn claim_json(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> Value {
+fn claim_json(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbers: Numbers) -> Value {
     let mut m = Map::new();
-    m.insert("expr".into(), json!(f.to_string()));
+    m.insert("expr".into(), json!(print_with(f, numbers)));
     m.insert("wrt".into(), json!(wrt));
     m.insert("order".into(), json!(order));
     m.insert("verdict".into(), json!(r.verdict.as_str()));
     m.insert("method".into(), r.method.map_or(Value::Null, |x| json!(x.as_str())));
-    m.insert("derivative".into(), json!(r.derivative.to_string()));
-    m.insert("claim".into(), json!(r.claim.to_string()));
+    m.insert("derivative".into(), json!(print_with(&r.derivative, numbers)));
+    m.insert("claim".into(), json!(print_with(&r.claim, numbers)));
     m.insert(
         "proof".into(),
         r.proof.as_ref().map_or(Value::Null, |steps| {
@@ -1495,7 +1554,9 @@ fn claim_json(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport) -> Value 
     );
     m.insert(
         "residual".into(),
-        r.residual.as_ref().map_or(Value::Null, |x| json!(x.to_string())),
+        r.residual
+            .as_ref()
+            .map_or(Value::Null, |x| json!(print_with(x, numbers))),
     );
     m.insert(
         "points".into(),
@@ -1605,6 +1666,17 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
     if let Some(strict) = obj.get("strict").and_then(Value::as_bool) {
         tol.rounding = !strict;
     }
+    let numbers = match obj.get("numbers") {
+        None | Some(Value::Null) => NumbersArg::Auto,
+        Some(Value::String(s)) if s == "auto" => NumbersArg::Auto,
+        Some(Value::String(s)) if s == "fractions" => NumbersArg::Fractions,
+        Some(Value::String(s)) if s == "decimals" => NumbersArg::Decimals,
+        Some(_) => {
+            return error(Failure::Usage(
+                "\"numbers\" must be \"auto\", \"fractions\" or \"decimals\"".into(),
+            ))
+        }
+    };
     let level = match obj.get("simplify") {
         None | Some(Value::Null) => Level::Full,
         Some(Value::String(s)) if s == "none" => Level::None,
@@ -1655,7 +1727,8 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
         };
         return match run_check(&req) {
             Ok((f, wrt, report)) => {
-                let mut j = claim_json(&f, &wrt, order, &report);
+                let numbers = numbers.for_input(&format!("{expr} {claim}"));
+                let mut j = claim_json(&f, &wrt, order, &report, numbers);
                 if let Value::Object(m) = &mut j {
                     let mut with_line = Map::new();
                     with_line.insert("line".into(), json!(n));
@@ -1674,6 +1747,7 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
         at,
         tol,
         level,
+        numbers,
     }) {
         Ok(o) => {
             let mut j = diff_json(&o);
@@ -1753,9 +1827,11 @@ pub fn main() -> ExitCode {
                 domain,
                 points,
                 format,
+                numbers,
             } => {
                 let r = (|| {
                     let expr = read_expr_arg(expr)?;
+                    let numbers = numbers.numbers.for_input(&format!("{expr} {claim}"));
                     let domain = parse_domain(&domain)?;
                     let req = CheckRequest {
                         expr,
@@ -1767,8 +1843,8 @@ pub fn main() -> ExitCode {
                     };
                     let (f, wrt, report) = run_check(&req)?;
                     match format {
-                        Format::Json => out.push_str(&format!("{}\n", claim_json(&f, &wrt, order, &report))),
-                        Format::Text => out.push_str(&claim_text(&f, &wrt, order, &report)),
+                        Format::Json => out.push_str(&format!("{}\n", claim_json(&f, &wrt, order, &report, numbers))),
+                        Format::Text => out.push_str(&claim_text(&f, &wrt, order, &report, numbers)),
                         Format::Latex => out.push_str(&format!(
                             "{}\\left({}\\right) = {} \\quad\\text{{claim: }} {} \\quad\\text{{({})}}\n",
                             latex_operator(&wrt, order),

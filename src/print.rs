@@ -19,19 +19,106 @@
 //! ```
 
 use crate::expr::{Expr, Id, IdIndex, Node, Rational};
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
-/// Prints an expression in the input syntax.
+/// How numbers that are not integers print.
+///
+/// Every number in an expression is an exact rational; this only chooses its spelling,
+/// and both spellings parse back to the same number.
+/// - [`Numbers::Fractions`]: `3*x/10`, `x^(1/2)`, `9/4` (the default).
+/// - [`Numbers::Decimals`]: a number whose decimal expansion ends within
+///   [`MAX_DECIMAL_PLACES`] places (and [`MAX_DECIMAL_DIGITS`] digits) prints as that
+///   decimal, `0.3*x`, `x^0.5`, `2.25`; any other (`1/3`) stays a fraction. This is how
+///   a person who wrote `0.3*x` reads the result, and what [`Numbers::of_input`] picks
+///   for input with a decimal literal.
+///
+/// ```
+/// use dydx::{parse, print::{print_with, Numbers}};
+/// let e = parse("0.3*x^2 + x/3 + 9/4").unwrap();
+/// assert_eq!(print_with(&e, Numbers::Fractions), "3*x^2/10 + x/3 + 9/4");
+/// assert_eq!(print_with(&e, Numbers::Decimals), "0.3*x^2 + x/3 + 2.25");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Numbers {
+    /// `p/q` in lowest terms.
+    #[default]
+    Fractions,
+    /// Terminating decimals where short, fractions otherwise.
+    Decimals,
+}
+
+impl Numbers {
+    /// The spelling that matches how `input` writes its numbers: [`Numbers::Decimals`]
+    /// when it holds a decimal literal (`0.5`, `2.25`, `1e-3`), otherwise
+    /// [`Numbers::Fractions`].
+    ///
+    /// ```
+    /// use dydx::print::Numbers;
+    /// assert_eq!(Numbers::of_input("0.5*x^2"), Numbers::Decimals);
+    /// assert_eq!(Numbers::of_input("2e-3*x"), Numbers::Decimals);
+    /// assert_eq!(Numbers::of_input("x^2/2 + exp(x) + x1"), Numbers::Fractions);
+    /// ```
+    pub fn of_input(input: &str) -> Numbers {
+        let bytes = input.as_bytes();
+        // A literal starts with a digit not preceded by a name's letter, digit or `_`
+        // (`x1` and `e2e` are names); it is decimal when a `.` or an exponent follows
+        // its digits.
+        let mut i = 0;
+        while i < bytes.len() {
+            let starts_literal = bytes[i].is_ascii_digit()
+                && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'.'));
+            let starts_fraction = bytes[i] == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+            if starts_fraction {
+                return Numbers::Decimals;
+            }
+            if !starts_literal {
+                i += 1;
+                continue;
+            }
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let exponent = matches!(bytes.get(i), Some(b'e' | b'E'))
+                && match bytes.get(i + 1) {
+                    Some(b'+' | b'-') => bytes.get(i + 2).is_some_and(u8::is_ascii_digit),
+                    Some(c) => c.is_ascii_digit(),
+                    None => false,
+                };
+            if bytes.get(i) == Some(&b'.') || exponent {
+                return Numbers::Decimals;
+            }
+        }
+        Numbers::Fractions
+    }
+}
+
+/// Most places after the point a number prints with as a decimal ([`Numbers::Decimals`]).
+pub const MAX_DECIMAL_PLACES: u64 = 12;
+
+/// Most digits a number prints with as a decimal ([`Numbers::Decimals`]).
+pub const MAX_DECIMAL_DIGITS: usize = 24;
+
+/// Prints an expression in the input syntax, numbers as fractions.
 pub fn print(e: &Expr) -> String {
+    print_with(e, Numbers::Fractions)
+}
+
+/// Prints an expression in the input syntax, numbers spelled as `numbers` says.
+pub fn print_with(e: &Expr, numbers: Numbers) -> String {
     let mut out = String::new();
-    write_expr(e, e.root(), &mut out);
+    write_whole(e, numbers, e.root(), &mut out);
     out
 }
 
 /// Prints the subexpression rooted at `id`, cut to at most `max` characters.
 pub fn print_at(e: &Expr, id: Id, max: usize) -> String {
+    print_at_with(e, id, max, Numbers::Fractions)
+}
+
+/// [`print_at`] with numbers spelled as `numbers` says.
+pub fn print_at_with(e: &Expr, id: Id, max: usize, numbers: Numbers) -> String {
     let mut out = String::new();
-    write_expr(e, id, &mut out);
+    write_whole(e, numbers, id, &mut out);
     if out.len() > max {
         let mut cut = max.saturating_sub(1);
         while !out.is_char_boundary(cut) {
@@ -52,6 +139,71 @@ pub fn rational_to_string(r: &Rational) -> String {
     }
 }
 
+/// A rational that is not an integer as a terminating decimal (`-3/8` is `-0.375`),
+/// when it has one within [`MAX_DECIMAL_PLACES`] places and [`MAX_DECIMAL_DIGITS`]
+/// digits; `None` otherwise. The text parses back to the same rational.
+///
+/// ```
+/// use dydx::{print::decimal_text, Rational};
+/// let r = |p: i64, q: i64| Rational::new(p.into(), q.into());
+/// assert_eq!(decimal_text(&r(-3, 8)).as_deref(), Some("-0.375"));
+/// assert_eq!(decimal_text(&r(81, 16)).as_deref(), Some("5.0625"));
+/// assert_eq!(decimal_text(&r(1, 3)), None);
+/// assert_eq!(decimal_text(&r(4, 1)), None);
+/// ```
+pub fn decimal_text(r: &Rational) -> Option<String> {
+    use num_bigint::BigInt;
+    if r.is_integer() {
+        return None;
+    }
+    let denom = r.denom();
+    // The denominator must be 2^a*5^b with a, b within the places allowed.
+    let twos = denom.trailing_zeros().unwrap_or(0);
+    if twos > MAX_DECIMAL_PLACES {
+        return None;
+    }
+    let mut rest = denom >> twos;
+    let five = BigInt::from(5);
+    let mut fives = 0u64;
+    while !rest.is_one() {
+        if fives == MAX_DECIMAL_PLACES || !(&rest % &five).is_zero() {
+            return None;
+        }
+        rest /= &five;
+        fives += 1;
+    }
+    let places = twos.max(fives);
+    let scale = BigInt::from(10).pow(places as u32);
+    let scaled = r.numer().abs() * scale / denom;
+    let mut digits = scaled.to_string();
+    let places = places as usize;
+    if digits.len() <= places {
+        digits.insert_str(0, &"0".repeat(places + 1 - digits.len()));
+    }
+    if digits.len() > MAX_DECIMAL_DIGITS {
+        return None;
+    }
+    digits.insert(digits.len() - places, '.');
+    if r.is_negative() {
+        digits.insert(0, '-');
+    }
+    Some(digits)
+}
+
+/// A rational as `numbers` spells it: [`decimal_text`] where that applies, else
+/// [`rational_to_string`].
+pub fn rational_text(r: &Rational, numbers: Numbers) -> String {
+    match numbers {
+        Numbers::Decimals => decimal_text(r).unwrap_or_else(|| rational_to_string(r)),
+        Numbers::Fractions => rational_to_string(r),
+    }
+}
+
+/// Whether a number that is not an integer prints as a decimal.
+fn is_decimal(r: &Rational, numbers: Numbers) -> bool {
+    numbers == Numbers::Decimals && !r.is_integer() && decimal_text(r).is_some()
+}
+
 /// The number of operations in the printed form (see [`Expr::op_count`]), counted on
 /// the expression's nodes the way the printer would write them, once per node: the
 /// same number as [`op_count_text`] of [`print`] (a property test holds them equal),
@@ -64,58 +216,71 @@ pub fn rational_to_string(r: &Rational) -> String {
 /// assert_eq!(op_count(&e), op_count_text(&print(&e)));
 /// ```
 pub fn op_count(e: &Expr) -> usize {
+    op_count_with(e, Numbers::Fractions)
+}
+
+/// [`op_count`] of the text [`print_with`] writes with `numbers`: the same number as
+/// [`op_count_text`] of it.
+///
+/// ```
+/// use dydx::{parse, print::{op_count_with, Numbers}};
+/// let e = parse("0.3*x + 2.25").unwrap();
+/// assert_eq!(op_count_with(&e, Numbers::Fractions), 4);
+/// assert_eq!(op_count_with(&e, Numbers::Decimals), 2);
+/// ```
+pub fn op_count_with(e: &Expr, numbers: Numbers) -> usize {
     let mut memo: Vec<Option<usize>> = vec![None; e.len()];
-    count_expr(e, e.root(), &mut memo)
+    count_whole(e, numbers, e.root(), &mut memo)
 }
 
 /// Operations written by [`write_expr`].
-fn count_expr(e: &Expr, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+fn count_expr(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
     if let Some(n) = memo[id.index()] {
         return n;
     }
     let n = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match e.node(id) {
         Node::Add(ts) => {
             let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
-            let mut n = count_term(e, ts[lead], false, memo);
+            let mut n = count_term(e, numbers, ts[lead], false, memo);
             for (k, &t) in ts.iter().enumerate() {
                 if k != lead {
                     // ` + ` or ` - `, then the term (negated when it starts negative).
                     n = n
                         .saturating_add(1)
-                        .saturating_add(count_term(e, t, starts_negative(e, t), memo));
+                        .saturating_add(count_term(e, numbers, t, starts_negative(e, t), memo));
                 }
             }
             n
         }
-        _ => count_term(e, id, false, memo),
+        _ => count_term(e, numbers, id, false, memo),
     });
     memo[id.index()] = Some(n);
     n
 }
 
 /// Operations in a rational as [`rational_to_string`] writes it.
-fn count_rational(r: &Rational) -> usize {
-    usize::from(r.is_negative()) + usize::from(!r.is_integer())
+fn count_rational(r: &Rational, numbers: Numbers) -> usize {
+    usize::from(r.is_negative()) + usize::from(!r.is_integer() && !is_decimal(r, numbers))
 }
 
 /// Operations written by [`write_term`].
-fn count_term(e: &Expr, id: Id, negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
+fn count_term(e: &Expr, numbers: Numbers, id: Id, negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
     match e.node(id) {
         Node::Num(r) => {
             let negative = r.is_negative() != negate && !r.is_zero();
-            usize::from(negative) + usize::from(!r.is_integer())
+            usize::from(negative) + usize::from(!r.is_integer() && !is_decimal(r, numbers))
         }
-        Node::Mul(fs) => count_product(e, fs, negate, memo),
-        Node::Pow(_) if negative_exponent(e, id).is_some() => count_product(e, &[id], false, memo),
+        Node::Mul(fs) => count_product(e, numbers, fs, negate, memo),
+        Node::Pow(_) if negative_exponent(e, id).is_some() => count_product(e, numbers, &[id], false, memo),
         // `(-1)*(…)`.
-        Node::Add(_) if negate => count_expr(e, id, memo).saturating_add(2),
-        Node::Add(_) => count_expr(e, id, memo),
-        _ => count_atom(e, id, memo),
+        Node::Add(_) if negate => count_expr(e, numbers, id, memo).saturating_add(2),
+        Node::Add(_) => count_expr(e, numbers, id, memo),
+        _ => count_atom(e, numbers, id, memo),
     }
 }
 
 /// Operations written by [`write_product`].
-fn count_product(e: &Expr, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
+fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
     let (c, rest) = match e.node(fs[0]).as_num() {
         Some(r) => (r.clone(), &fs[1..]),
         None => (Rational::one(), fs),
@@ -130,32 +295,33 @@ fn count_product(e: &Expr, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>
                 // `/0` or `/0^k`.
                 by_zero = by_zero.saturating_add(1);
                 if !x.is_one() {
-                    by_zero = by_zero.saturating_add(count_power_num(e, b, &x, memo));
+                    by_zero = by_zero.saturating_add(count_power_num(e, numbers, b, &x, memo));
                 }
             }
             Some((b, x)) => {
                 denom += 1;
                 let part = if x.is_one() {
-                    count_factor(e, b, memo)
+                    count_factor(e, numbers, b, memo)
                 } else {
-                    count_power_num(e, b, &x, memo)
+                    count_power_num(e, numbers, b, &x, memo)
                 };
                 n = n.saturating_add(part);
             }
             None => {
                 numer += 1;
-                n = n.saturating_add(count_factor(e, f, memo));
+                n = n.saturating_add(count_factor(e, numbers, f, memo));
             }
         }
     }
     // The numerator: the coefficient's numerator (when not 1, or when alone) and the
-    // factors, joined by `*`.
-    if !c.numer().abs().is_one() || numer == 0 {
+    // factors, joined by `*`; a decimal coefficient is all in the numerator.
+    let decimal = is_decimal(&c, numbers);
+    if decimal || !c.numer().abs().is_one() || numer == 0 {
         items += 1;
     }
     items += numer;
     n = n.saturating_add(items.saturating_sub(1));
-    let den_count = denom + usize::from(!c.denom().is_one());
+    let den_count = denom + usize::from(!decimal && !c.denom().is_one());
     if den_count > 0 {
         // One `/`, and `*` between the denominator's parts.
         n = n.saturating_add(1).saturating_add(den_count - 1);
@@ -164,51 +330,54 @@ fn count_product(e: &Expr, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>
 }
 
 /// Operations written by [`write_factor`].
-fn count_factor(e: &Expr, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+fn count_factor(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
     match e.node(id) {
-        Node::Add(_) | Node::Mul(_) | Node::Num(_) => count_expr(e, id, memo),
-        _ => count_atom(e, id, memo),
+        Node::Add(_) | Node::Mul(_) | Node::Num(_) => count_expr(e, numbers, id, memo),
+        _ => count_atom(e, numbers, id, memo),
     }
 }
 
 /// Operations written by [`write_power`] with a numeric exponent.
-fn count_power_num(e: &Expr, base: Id, r: &Rational, memo: &mut Vec<Option<usize>>) -> usize {
-    count_base(e, base, memo)
+fn count_power_num(e: &Expr, numbers: Numbers, base: Id, r: &Rational, memo: &mut Vec<Option<usize>>) -> usize {
+    count_base(e, numbers, base, memo)
         .saturating_add(1)
-        .saturating_add(count_rational(r))
+        .saturating_add(count_rational(r, numbers))
 }
 
 /// Operations in the base of a power.
-fn count_base(e: &Expr, base: Id, memo: &mut Vec<Option<usize>>) -> usize {
-    if is_atomic(e, base) {
-        count_atom(e, base, memo)
+fn count_base(e: &Expr, numbers: Numbers, base: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    if is_atomic(e, numbers, base) {
+        count_atom(e, numbers, base, memo)
     } else {
-        count_expr(e, base, memo)
+        count_whole(e, numbers, base, memo)
     }
 }
 
 /// Operations written by [`write_atom`].
-fn count_atom(e: &Expr, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+fn count_atom(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
     match e.node(id) {
         Node::Var(_) | Node::Const(_) => 0,
-        Node::Num(r) if r.is_integer() && !r.is_negative() => 0,
-        Node::Call(_, [a]) => count_expr(e, *a, memo).saturating_add(1),
-        Node::Log([a, b]) => count_expr(e, *a, memo)
-            .saturating_add(count_expr(e, *b, memo))
+        Node::Num(_) if is_atomic(e, numbers, id) => 0,
+        Node::Call(_, [a]) => count_whole(e, numbers, *a, memo).saturating_add(1),
+        Node::Log([a, b]) => count_whole(e, numbers, *a, memo)
+            .saturating_add(count_whole(e, numbers, *b, memo))
             .saturating_add(1),
         Node::Pow([b, x]) => match e.node(*x).as_num() {
-            Some(r) if !r.is_zero() => count_power_num(e, *b, r, memo),
+            Some(r) if !r.is_zero() => count_power_num(e, numbers, *b, r, memo),
             _ => {
-                let exponent =
-                    if is_atomic(e, *x) || (negative_exponent(e, *x).is_none() && matches!(e.node(*x), Node::Pow(_))) {
-                        count_atom(e, *x, memo)
-                    } else {
-                        count_expr(e, *x, memo)
-                    };
-                count_base(e, *b, memo).saturating_add(1).saturating_add(exponent)
+                let exponent = if is_atomic(e, numbers, *x)
+                    || (negative_exponent(e, *x).is_none() && matches!(e.node(*x), Node::Pow(_)))
+                {
+                    count_atom(e, numbers, *x, memo)
+                } else {
+                    count_whole(e, numbers, *x, memo)
+                };
+                count_base(e, numbers, *b, memo)
+                    .saturating_add(1)
+                    .saturating_add(exponent)
             }
         },
-        _ => count_expr(e, id, memo),
+        _ => count_expr(e, numbers, id, memo),
     }
 }
 
@@ -248,10 +417,10 @@ fn starts_negative(e: &Expr, id: Id) -> bool {
 
 /// Whether a node prints as a single token or call, so it needs no parentheses as a
 /// base or exponent.
-fn is_atomic(e: &Expr, id: Id) -> bool {
+fn is_atomic(e: &Expr, numbers: Numbers, id: Id) -> bool {
     match e.node(id) {
         Node::Var(_) | Node::Const(_) | Node::Call(..) | Node::Log(_) => true,
-        Node::Num(r) => r.is_integer() && !r.is_negative(),
+        Node::Num(r) => (r.is_integer() || is_decimal(r, numbers)) && !r.is_negative(),
         _ => false,
     }
 }
@@ -267,11 +436,188 @@ fn negative_exponent(e: &Expr, id: Id) -> Option<(Id, Rational)> {
     None
 }
 
-fn write_expr(e: &Expr, id: Id, out: &mut String) {
-    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || write_expr_inner(e, id, out));
+/// A sum's positive rational content (the gcd of its coefficients' numerators over
+/// the lcm of their denominators) when printing it outside parentheses is strictly
+/// shorter, `2*(x - x^2 + 7)` for `2*x - 2*x^2 + 14`, and the operations that saves.
+///
+/// Only for a sum that stands alone ([`write_whole`]): the text `c*(…)` reads back as
+/// the same sum, since a number times a lone sum distributes
+/// ([`crate::expr::Builder::mul`]); as a factor of a product the normal form decides.
+fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> {
+    use num_integer::Integer;
+    let Node::Add(ts) = e.node(id) else {
+        return None;
+    };
+    if ts.len() < 2 || ts.len() > crate::expr::SUM_WIDTH {
+        return None;
+    }
+    // Most sums have content 1, which their first terms show: a scan on small integers,
+    // without allocating (a number too large for it says maybe).
+    let mut small = (0u64, 1u64);
+    for &t in ts.iter() {
+        let coefficient = match e.node(t) {
+            Node::Num(r) => Some(&**r),
+            Node::Mul(fs) => e.node(fs[0]).as_num(),
+            Node::Add(_) => return None,
+            _ => None,
+        };
+        let (n, d) = match coefficient {
+            Some(r) => match (r.numer().to_i64(), r.denom().to_u64()) {
+                (Some(n), Some(d)) => (n.unsigned_abs(), d),
+                _ => break,
+            },
+            None => (1, 1),
+        };
+        small.0 = small.0.gcd(&n);
+        small.1 = match (small.1 / small.1.gcd(&d)).checked_mul(d) {
+            Some(l) => l,
+            None => break,
+        };
+        if small == (1, 1) {
+            return None;
+        }
+    }
+    // Each term's coefficient, and how many other factors print in its numerator and
+    // its denominator (`None` for a number term).
+    let mut parts: Vec<(Rational, Option<(usize, usize)>)> = Vec::with_capacity(ts.len());
+    for &t in ts.iter() {
+        let (c, shape) = match e.node(t) {
+            Node::Num(r) => ((**r).clone(), None),
+            Node::Add(_) => return None,
+            Node::Mul(fs) => {
+                let (c, rest) = match e.node(fs[0]).as_num() {
+                    Some(r) => (r.clone(), &fs[1..]),
+                    None => (Rational::one(), &fs[..]),
+                };
+                let (mut m, mut d) = (0, 0);
+                for &f in rest {
+                    match negative_exponent(e, f) {
+                        Some((b, _)) if e.node(b).as_num().is_some_and(Zero::is_zero) => return None,
+                        Some(_) => d += 1,
+                        None => m += 1,
+                    }
+                }
+                (c, Some((m, d)))
+            }
+            Node::Pow(_) => match negative_exponent(e, t) {
+                Some((b, _)) if e.node(b).as_num().is_some_and(Zero::is_zero) => return None,
+                Some(_) => (Rational::one(), Some((0, 1))),
+                None => (Rational::one(), Some((1, 0))),
+            },
+            _ => (Rational::one(), Some((1, 0))),
+        };
+        parts.push((c, shape));
+    }
+    let mut numer = num_bigint::BigInt::zero();
+    let mut denom = num_bigint::BigInt::one();
+    for (c, _) in &parts {
+        numer = numer.gcd(c.numer());
+        denom = denom.lcm(c.denom());
+    }
+    let content = Rational::new(numer, denom);
+    if content.is_one() || content.is_zero() {
+        return None;
+    }
+    let cost = |c: &Rational, shape: Option<(usize, usize)>| -> usize {
+        match shape {
+            None => usize::from(!c.is_integer() && !is_decimal(c, numbers)),
+            Some((m, d)) => coefficient_cost(c, m, d, numbers),
+        }
+    };
+    let (mut before, mut after) = (0usize, coefficient_cost(&content, 1, 0, numbers));
+    for (c, shape) in &parts {
+        let scaled = c / &content;
+        // Only a content that makes no number larger: `(x + 1)/2` for `x/2 + 1/2`, but
+        // not `(18*x^2 + 20*x + 135)/60` for `3*x^2/10 + x/3 + 9/4`.
+        if scaled.numer().magnitude() > c.numer().magnitude() {
+            return None;
+        }
+        before += cost(c, *shape);
+        after += cost(&scaled, *shape);
+    }
+    (after < before).then(|| (content, before - after))
 }
 
-fn write_expr_inner(e: &Expr, id: Id, out: &mut String) {
+/// Operations a product's number `c` takes part in, with `m` other factors in its
+/// numerator and `d` in its denominator: the `*` between the numerator's items and
+/// the denominator's parts, as [`count_product`] counts them (signs aside).
+fn coefficient_cost(c: &Rational, m: usize, d: usize, numbers: Numbers) -> usize {
+    let decimal = is_decimal(c, numbers);
+    let items = m + usize::from(decimal || !c.numer().abs().is_one() || m == 0);
+    let den = d + usize::from(!decimal && !c.denom().is_one());
+    items.saturating_sub(1) + den
+}
+
+/// Operations written by [`write_whole`].
+fn count_whole(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    let n = count_expr(e, numbers, id, memo);
+    match sum_content(e, numbers, id) {
+        Some((_, saving)) => n.saturating_sub(saving),
+        None => n,
+    }
+}
+
+/// Writes an expression that stands alone: the printed root, a function's argument,
+/// a power's base or exponent. There a sum prints its content outside parentheses
+/// where that is shorter (see [`sum_content`]).
+fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
+    let Some((content, _)) = sum_content(e, numbers, id) else {
+        return write_expr(e, numbers, id, out);
+    };
+    let Node::Add(ts) = e.node(id) else {
+        return write_expr(e, numbers, id, out);
+    };
+    // An all-negative sum takes the sign out too: `-2*(x + y + 1)`, not
+    // `2*(-x - y - 1)` (the same count: its leading `-` moves outside).
+    let negative = ts.iter().all(|&t| starts_negative(e, t));
+    if negative {
+        out.push('-');
+    }
+    let decimal = decimal_text(&content).filter(|_| numbers == Numbers::Decimals);
+    if let Some(text) = &decimal {
+        out.push_str(text);
+        out.push('*');
+    } else if !content.numer().is_one() {
+        out.push_str(&content.numer().to_string());
+        out.push('*');
+    }
+    out.push('(');
+    let scale = content.recip();
+    let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
+    let order = std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
+    for (i, t) in order.enumerate() {
+        let minus = !negative && starts_negative(e, t);
+        if i > 0 {
+            out.push_str(if minus { " - " } else { " + " });
+        }
+        let negate = negative || (i > 0 && minus);
+        match e.node(t) {
+            Node::Num(r) => {
+                let r = if negate { -(&**r * &scale) } else { &**r * &scale };
+                out.push_str(&rational_text(&r, numbers));
+            }
+            Node::Mul(fs) => {
+                let (c, rest) = match e.node(fs[0]).as_num() {
+                    Some(r) => (r * &scale, &fs[1..]),
+                    None => (scale.clone(), &fs[..]),
+                };
+                write_product_parts(e, numbers, c, rest, negate, out);
+            }
+            _ => write_product_parts(e, numbers, scale.clone(), &[t], false, out),
+        }
+    }
+    out.push(')');
+    if decimal.is_none() && !content.denom().is_one() {
+        out.push('/');
+        out.push_str(&content.denom().to_string());
+    }
+}
+
+fn write_expr(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || write_expr_inner(e, numbers, id, out));
+}
+
+fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Add(ts) => {
             // Lead with the first positive term, as a person writes `1 - x`, not
@@ -281,49 +627,54 @@ fn write_expr_inner(e: &Expr, id: Id, out: &mut String) {
                 std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
             for (i, t) in order.enumerate() {
                 if i == 0 {
-                    write_term(e, t, false, out);
+                    write_term(e, numbers, t, false, out);
                 } else if starts_negative(e, t) {
                     out.push_str(" - ");
-                    write_term(e, t, true, out);
+                    write_term(e, numbers, t, true, out);
                 } else {
                     out.push_str(" + ");
-                    write_term(e, t, false, out);
+                    write_term(e, numbers, t, false, out);
                 }
             }
         }
-        _ => write_term(e, id, false, out),
+        _ => write_term(e, numbers, id, false, out),
     }
 }
 
 /// Writes a term; with `negate`, writes the negation of a term that starts negative.
-fn write_term(e: &Expr, id: Id, negate: bool, out: &mut String) {
+fn write_term(e: &Expr, numbers: Numbers, id: Id, negate: bool, out: &mut String) {
     match e.node(id) {
         Node::Num(r) => {
             let r = if negate { -(**r).clone() } else { (**r).clone() };
-            out.push_str(&rational_to_string(&r));
+            out.push_str(&rational_text(&r, numbers));
         }
-        Node::Mul(fs) => write_product(e, fs, negate, out),
-        Node::Pow(_) if negative_exponent(e, id).is_some() => write_product(e, &[id], false, out),
+        Node::Mul(fs) => write_product(e, numbers, fs, negate, out),
+        Node::Pow(_) if negative_exponent(e, id).is_some() => write_product(e, numbers, &[id], false, out),
         Node::Add(_) if negate => {
             // A grouped sum used as a term: only reached for very wide sums.
             out.push_str("(-1)*(");
-            write_expr(e, id, out);
+            write_expr(e, numbers, id, out);
             out.push(')');
         }
         Node::Add(_) => {
             out.push('(');
-            write_expr(e, id, out);
+            write_expr(e, numbers, id, out);
             out.push(')');
         }
-        _ => write_atom(e, id, out),
+        _ => write_atom(e, numbers, id, out),
     }
 }
 
-fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
-    let (mut c, rest) = match e.node(fs[0]).as_num() {
+fn write_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, out: &mut String) {
+    let (c, rest) = match e.node(fs[0]).as_num() {
         Some(r) => (r.clone(), &fs[1..]),
         None => (Rational::one(), fs),
     };
+    write_product_parts(e, numbers, c, rest, negate, out);
+}
+
+/// Writes the product of the number `c` and the factors `rest`.
+fn write_product_parts(e: &Expr, numbers: Numbers, mut c: Rational, rest: &[Id], negate: bool, out: &mut String) {
     if negate {
         c = -c;
     }
@@ -344,7 +695,11 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
         }
     }
     let mut first = true;
-    if !c.numer().is_one() || numer.is_empty() {
+    let decimal = decimal_text(&c).filter(|_| numbers == Numbers::Decimals);
+    if let Some(text) = &decimal {
+        out.push_str(text);
+        first = false;
+    } else if !c.numer().is_one() || numer.is_empty() {
         out.push_str(&c.numer().to_string());
         first = false;
     }
@@ -353,16 +708,16 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
             out.push('*');
         }
         first = false;
-        write_factor(e, f, out);
+        write_factor(e, numbers, f, out);
     }
-    let den_count = denom.len() + usize::from(!c.denom().is_one());
+    let den_count = denom.len() + usize::from(decimal.is_none() && !c.denom().is_one());
     let write_by_zero = |out: &mut String| {
         for (b, x) in &by_zero {
             out.push('/');
             if x.is_one() {
                 out.push('0');
             } else {
-                write_power(e, *b, Exponent::Num(x), out);
+                write_power(e, numbers, *b, Exponent::Num(x), out);
             }
         }
     };
@@ -375,7 +730,7 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
         out.push('(');
     }
     let mut first = true;
-    if !c.denom().is_one() {
+    if decimal.is_none() && !c.denom().is_one() {
         out.push_str(&c.denom().to_string());
         first = false;
     }
@@ -385,9 +740,9 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
         }
         first = false;
         if x.is_one() {
-            write_factor(e, *b, out);
+            write_factor(e, numbers, *b, out);
         } else {
-            write_power(e, *b, Exponent::Num(x), out);
+            write_power(e, numbers, *b, Exponent::Num(x), out);
         }
     }
     if den_count > 1 {
@@ -397,14 +752,14 @@ fn write_product(e: &Expr, fs: &[Id], negate: bool, out: &mut String) {
 }
 
 /// Writes a factor of a product, in parentheses where `*` would bind wrongly.
-fn write_factor(e: &Expr, id: Id, out: &mut String) {
+fn write_factor(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Add(_) | Node::Mul(_) | Node::Num(_) => {
             out.push('(');
-            write_expr(e, id, out);
+            write_expr(e, numbers, id, out);
             out.push(')');
         }
-        _ => write_atom(e, id, out),
+        _ => write_atom(e, numbers, id, out),
     }
 }
 
@@ -413,61 +768,62 @@ enum Exponent<'a> {
     Num(&'a Rational),
 }
 
-fn write_power(e: &Expr, base: Id, exponent: Exponent<'_>, out: &mut String) {
-    if is_atomic(e, base) {
-        write_atom(e, base, out);
+fn write_power(e: &Expr, numbers: Numbers, base: Id, exponent: Exponent<'_>, out: &mut String) {
+    if is_atomic(e, numbers, base) {
+        write_atom(e, numbers, base, out);
     } else {
         out.push('(');
-        write_expr(e, base, out);
+        write_whole(e, numbers, base, out);
         out.push(')');
     }
     out.push('^');
     match exponent {
         Exponent::Num(r) if r.is_integer() && !r.is_negative() => out.push_str(&r.to_string()),
+        Exponent::Num(r) if is_decimal(r, numbers) && !r.is_negative() => out.push_str(&rational_text(r, numbers)),
         Exponent::Num(r) => {
             out.push('(');
-            out.push_str(&rational_to_string(r));
+            out.push_str(&rational_text(r, numbers));
             out.push(')');
         }
-        Exponent::Node(x) if is_atomic(e, x) => write_atom(e, x, out),
+        Exponent::Node(x) if is_atomic(e, numbers, x) => write_atom(e, numbers, x, out),
         // Powers are right-associative, so `2^x^y` needs no parentheses.
         Exponent::Node(x) if negative_exponent(e, x).is_none() && matches!(e.node(x), Node::Pow(_)) => {
-            write_atom(e, x, out)
+            write_atom(e, numbers, x, out)
         }
         Exponent::Node(x) => {
             out.push('(');
-            write_expr(e, x, out);
+            write_whole(e, numbers, x, out);
             out.push(')');
         }
     }
 }
 
 /// Writes a variable, constant, call or power, or anything else in parentheses.
-fn write_atom(e: &Expr, id: Id, out: &mut String) {
+fn write_atom(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Var(s) => out.push_str(s.as_str()),
         Node::Const(c) => out.push_str(c.name()),
-        Node::Num(r) if r.is_integer() && !r.is_negative() => out.push_str(&r.to_string()),
+        Node::Num(r) if is_atomic(e, numbers, id) => out.push_str(&rational_text(r, numbers)),
         Node::Call(f, [a]) => {
             out.push_str(f.name());
             out.push('(');
-            write_expr(e, *a, out);
+            write_whole(e, numbers, *a, out);
             out.push(')');
         }
         Node::Log([a, b]) => {
             out.push_str("log(");
-            write_expr(e, *a, out);
+            write_whole(e, numbers, *a, out);
             out.push_str(", ");
-            write_expr(e, *b, out);
+            write_whole(e, numbers, *b, out);
             out.push(')');
         }
         Node::Pow([b, x]) => match e.node(*x).as_num() {
-            Some(r) if !r.is_zero() => write_power(e, *b, Exponent::Num(r), out),
-            _ => write_power(e, *b, Exponent::Node(*x), out),
+            Some(r) if !r.is_zero() => write_power(e, numbers, *b, Exponent::Num(r), out),
+            _ => write_power(e, numbers, *b, Exponent::Node(*x), out),
         },
         _ => {
             out.push('(');
-            write_expr(e, id, out);
+            write_expr(e, numbers, id, out);
             out.push(')');
         }
     }
@@ -525,6 +881,57 @@ mod tests {
         assert_eq!(round("log(x, 2)"), "log(x, 2)");
         assert_eq!(round("2*pi*x"), "2*pi*x");
         assert_eq!(round("e^x"), "exp(x)");
+    }
+
+    fn round_decimal(s: &str) -> String {
+        use super::{op_count_text, op_count_with, print_with, Numbers};
+        let e = parse(s).unwrap();
+        let p = print_with(&e, Numbers::Decimals);
+        assert_eq!(parse(&p).unwrap(), e, "round trip of {s} via {p}");
+        assert_eq!(op_count_with(&e, Numbers::Decimals), op_count_text(&p), "{p}");
+        p
+    }
+
+    #[test]
+    fn decimals_print_where_they_end() {
+        assert_eq!(round_decimal("0.3*x"), "0.3*x");
+        assert_eq!(round_decimal("-0.3*x/y"), "-0.3*x/y");
+        assert_eq!(round_decimal("x/2 - 2.25"), "0.5*x - 2.25");
+        assert_eq!(round_decimal("x/3 + 1/4"), "x/3 + 0.25");
+        assert_eq!(round_decimal("3*x/(10*y)"), "0.3*x/y");
+        assert_eq!(round_decimal("x^1.5 + y^(-0.5)*z"), "x^1.5 + z/sqrt(y)");
+        assert_eq!(round_decimal("(x + 1)^(-2.5) + x^(1/3)"), "x^(1/3) + 1/(x + 1)^2.5");
+        assert_eq!(round_decimal("0.3^x"), "0.3^x");
+        assert_eq!(round_decimal("(-0.3)^x"), "(-0.3)^x");
+        assert_eq!(round_decimal("x^(-1/3)*y"), "y/x^(1/3)");
+        assert_eq!(round_decimal("0.000244140625*x"), "0.000244140625*x");
+        // Beyond the places allowed, a fraction.
+        assert_eq!(round_decimal("x/8192"), "x/8192");
+        assert_eq!(round_decimal("123456789012345678901.5*x"), "123456789012345678901.5*x");
+        assert_eq!(
+            round_decimal("1234567890123456789012345.5*x"),
+            "2469135780246913578024691*x/2"
+        );
+    }
+
+    #[test]
+    fn a_sum_standing_alone_prints_its_content_outside_when_shorter() {
+        assert_eq!(round("exp(2*x - 2*x^2 + 14)"), "exp(2*(x - x^2 + 7))");
+        assert_eq!(round("x/2 + 1/2"), "(x + 1)/2");
+        assert_eq!(round("3*x*y + 3*z"), "3*(x*y + z)");
+        assert_eq!(round("-2*x - 2*y - 2"), "-2*(x + y + 1)");
+        assert_eq!(round("sin(3*x/2 - 3/2)"), "sin(3*(x - 1)/2)");
+        assert_eq!(round("(4*x + 4*y)^z"), "(4*(x + y))^z");
+        assert_eq!(round("x^(2*y + 2*z)"), "x^(2*(y + z))");
+        // Not when it is no shorter, or would make a number larger.
+        assert_eq!(round("2*x + 2"), "2*x + 2");
+        assert_eq!(round("-2*x - 2"), "-2*x - 2");
+        assert_eq!(round("2*x + 4*y^2"), "2*x + 4*y^2");
+        assert_eq!(round("3*x^2/10 + x/3 + 9/4"), "3*x^2/10 + x/3 + 9/4");
+        assert_eq!(round("x/2 + 1/4"), "x/2 + 1/4");
+        // As a factor of a product the normal form decides; printing leaves it.
+        assert_eq!(round("y*(2*x + 2*z + 2)"), "y*(2*x + 2*z + 2)");
+        assert_eq!(round_decimal("0.5*x*y + 0.5*z"), "0.5*(x*y + z)");
     }
 
     #[test]

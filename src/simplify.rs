@@ -28,6 +28,7 @@
 
 use crate::expr::{Expr, Node, Rational};
 use crate::lang::{from_rec_expr, to_rec_expr};
+use crate::print::Numbers;
 use egg::{rewrite as rw, Analysis, DidMerge, EGraph, Id, Language, RecExpr, Rewrite, Runner, StopReason};
 use num_traits::{Signed, Zero};
 use std::time::Duration;
@@ -339,9 +340,26 @@ pub fn simplify(e: &Expr, budget: &Budget) -> (Expr, Report) {
     simplify_at(e, Level::Full, budget)
 }
 
-/// Simplifies at the given level.
+/// Simplifies at the given level, for printing with fractions
+/// ([`crate::print::print`]).
 pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
-    let ops_before = e.op_count();
+    simplify_for(e, level, budget, Numbers::Fractions)
+}
+
+/// Simplifies at the given level, for printing with `numbers`
+/// ([`crate::print::print_with`]): of the candidates, the one whose printed text is
+/// shortest, and the operation counts in the report, are counted in that spelling.
+///
+/// ```
+/// use dydx::{parse, print::{print_with, Numbers}, simplify::{simplify_for, Budget, Level}};
+/// let d = dydx::diff(&parse("0.5*x^2 + 0.25*x").unwrap(), "x");
+/// let (s, report) = simplify_for(&d, Level::Full, &Budget::default(), Numbers::Decimals);
+/// assert_eq!(print_with(&s, Numbers::Decimals), "x + 0.25");
+/// assert_eq!(report.ops_after, 1);
+/// ```
+pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -> (Expr, Report) {
+    let op_count = |e: &Expr| crate::print::op_count_with(e, numbers);
+    let ops_before = op_count(e);
     let mut report = Report {
         level,
         stop: Stop::Skipped,
@@ -360,7 +378,7 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
     let (mut best, mut best_ops) = if fast == *e {
         (fast, ops_before)
     } else {
-        let fast_ops = fast.op_count();
+        let fast_ops = op_count(&fast);
         if fast_ops < ops_before {
             (fast, fast_ops)
         } else {
@@ -376,7 +394,7 @@ pub fn simplify_at(e: &Expr, level: Level, budget: &Budget) -> (Expr, Report) {
         if let Some(c) = candidate {
             // The e-graph's choice, brought into normal form again.
             for c in [crate::normal::normalize(&c), c] {
-                let ops = c.op_count();
+                let ops = op_count(&c);
                 if ops < best_ops {
                     best = c;
                     best_ops = ops;

@@ -16,6 +16,7 @@
 
 use crate::diff::diff_nodes;
 use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node};
+use crate::print::{print_at_with, print_with, Numbers};
 
 /// One step of a derivation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,11 +33,16 @@ pub struct Step {
 
 /// The steps of d(`e`)/d(`var`), outermost first.
 pub fn steps(e: &Expr, var: &str) -> Vec<Step> {
+    steps_with(e, var, Numbers::Fractions)
+}
+
+/// [`steps`], with numbers spelled as `numbers` says.
+pub fn steps_with(e: &Expr, var: &str, numbers: Numbers) -> Vec<Step> {
     let mut b = Builder::new();
     let nd = diff_nodes(&mut b, e, var);
-    let show = |b: &Builder, id: Id| b.finish(id).to_string();
-    let d_of = |c: &Id| format!("d/d{var} ({})", crate::print::print_at(e, *c, usize::MAX));
-    let text = |c: &Id| crate::print::print_at(e, *c, usize::MAX);
+    let show = |b: &Builder, id: Id| print_with(&b.finish(id), numbers);
+    let d_of = |c: &Id| format!("d/d{var} ({})", print_at_with(e, *c, usize::MAX, numbers));
+    let text = |c: &Id| print_at_with(e, *c, usize::MAX, numbers);
     let paren = |c: &Id| match e.node(*c) {
         Node::Add(_) | Node::Mul(_) => format!("({})", text(c)),
         _ => text(c),

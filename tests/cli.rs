@@ -419,3 +419,61 @@ fn long_exact_values_print_as_decimals_in_text_and_in_full_in_json() {
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(json["exact"].as_str().map(str::len), Some(3584), "{json}");
 }
+
+snap!(
+    cli_decimal_input_prints_decimals,
+    dydx(&["diff", "0.3*x^2 + sin(2.5*x)", "--at", "x=2"])
+);
+
+#[test]
+fn numbers_print_as_the_input_writes_them_unless_told() {
+    let derivative = |args: &[&str]| {
+        let out = dydx(args).arg("--format").arg("json").output().expect("dydx runs");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        json["derivative"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(derivative(&["diff", "0.25*x^2 + x/3"]), "0.5*x + 1/3");
+    assert_eq!(derivative(&["diff", "x^2/4 + x/3"]), "x/2 + 1/3");
+    assert_eq!(derivative(&["diff", "x^2/4", "--numbers", "decimals"]), "0.5*x");
+    assert_eq!(derivative(&["diff", "0.25*x^2", "--numbers", "fractions"]), "x/2");
+    let grad = dydx(&["grad", "0.5*x^2*y", "--format", "json"])
+        .output()
+        .expect("dydx runs");
+    let grad: serde_json::Value = serde_json::from_slice(&grad.stdout).expect("json");
+    assert_eq!(grad["gradient"]["x"], "x*y");
+    assert_eq!(grad["gradient"]["y"], "0.5*x^2");
+    // Batch lines choose for themselves, and may say.
+    let input = [
+        r#"{"expr": "1.5*x^2"}"#,
+        r#"{"expr": "3*x^2/2"}"#,
+        r#"{"expr": "3*x^2/2", "numbers": "decimals"}"#,
+        r#"{"expr": "1.5*x^2", "claim": "3*x"}"#,
+        r#"{"expr": "x", "numbers": "roman"}"#,
+    ]
+    .join("\n");
+    let out = {
+        use std::io::Write;
+        let mut child = dydx(&["batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dydx runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("dydx ends")
+    };
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines[0]["derivative"], "3*x");
+    assert_eq!(lines[1]["expr"], "3*x^2/2");
+    assert_eq!(lines[2]["expr"], "1.5*x^2");
+    assert_eq!(lines[3]["expr"], "1.5*x^2");
+    assert_eq!(lines[3]["verdict"], "equivalent");
+    assert_eq!(lines[4]["error"]["kind"], "bad-request");
+}

@@ -79,9 +79,14 @@ proptest! {
         prop_assert_eq!(parse(&printed).unwrap(), e.clone(), "{} printed as {}", src, printed);
         let d = diff(&parse(&src).unwrap(), "x");
         prop_assert_eq!(parse(&print(&d)).unwrap(), d.clone());
-        // The operation count read off the nodes is the count of the printed text.
+        // The operation count read off the nodes is the count of the printed text, and
+        // the text with decimals reads back the same too.
+        use dydx::print::{op_count_text, op_count_with, print_with, Numbers};
         for x in [&e, &d, &dydx::normal::normalize(&d)] {
-            prop_assert_eq!(x.op_count(), dydx::print::op_count_text(&print(x)), "{}", print(x));
+            prop_assert_eq!(x.op_count(), op_count_text(&print(x)), "{}", print(x));
+            let decimal = print_with(x, Numbers::Decimals);
+            prop_assert_eq!(&parse(&decimal).unwrap(), x, "{}", decimal);
+            prop_assert_eq!(op_count_with(x, Numbers::Decimals), op_count_text(&decimal), "{}", decimal);
         }
     }
 

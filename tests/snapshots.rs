@@ -4,7 +4,8 @@
 use dydx::check::{check_at, Tolerance};
 use dydx::eval::{format_f64, parse_number, Point};
 use dydx::print::rational_to_string;
-use dydx::simplify::{simplify_at, Budget, Level};
+use dydx::print::{print_with, Numbers};
+use dydx::simplify::{simplify_at, simplify_for, Budget, Level};
 use dydx::{diff, parse};
 
 fn settings() -> insta::Settings {
@@ -56,7 +57,9 @@ fn render_diff_case(line: &str) -> String {
         previous = simplify_at(&diff(&previous, v), Level::Fast, &budget).0;
     }
     let raw = diff(&previous, seq[seq.len() - 1]);
-    let d = simplify_at(&raw, Level::Full, &budget).0;
+    // As the command line prints them: decimals for input with a decimal literal.
+    let numbers = Numbers::of_input(src);
+    let d = simplify_for(&raw, Level::Full, &budget, numbers).0;
     let operator = if seq.len() == 1 {
         format!("d/d{}", seq[0])
     } else {
@@ -66,9 +69,10 @@ fn render_diff_case(line: &str) -> String {
             seq.iter().map(|v| format!("d{v}")).collect::<Vec<_>>().join(" ")
         )
     };
-    let mut out = format!("## `{src}`\n{operator} ({f})\n  = {d}\n");
+    let show = |e: &dydx::Expr| print_with(e, numbers);
+    let mut out = format!("## `{src}`\n{operator} ({})\n  = {}\n", show(&f), show(&d));
     if raw != d {
-        out.push_str(&format!("  (unsimplified: {raw})\n"));
+        out.push_str(&format!("  (unsimplified: {})\n", show(&raw)));
     }
     if !at.is_empty() {
         let r = check_at(&f, &previous, &d, seq[seq.len() - 1], &at, &Tolerance::default()).unwrap();
@@ -139,7 +143,7 @@ fn render_check_case(line: &str) -> String {
     let report = check_claim(&f, &claim, &names, &opts);
     format!(
         "## `{src}` claimed `{claim_src}`\n{}",
-        dydx::cli::claim_text(&f, &wrt, 1, &report)
+        dydx::cli::claim_text(&f, &wrt, 1, &report, Numbers::of_input(&format!("{src} {claim_src}")))
     )
 }
 
