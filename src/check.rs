@@ -735,6 +735,27 @@ mod tests {
     }
 
     #[test]
+    fn a_hyper_dual_witness_after_a_cancellation_is_not_trusted() {
+        // log(2*x, exp(y^(1/x))) at x = 0.04, y = 0.24: y^(1/x) is 3.2e-16, exp of it
+        // rounds to 1 + 2.2e-16, and ln of that is off by a third. The hyper-dual
+        // evaluation of the expression is off by a factor of 4 there; its magnitude now
+        // carries that error forward, so the (right) derivative is not called wrong.
+        let f = parse("log(2*x, exp(y^(1/x)))").unwrap();
+        let d2 = crate::diff(&crate::diff(&f, "x"), "x");
+        let at = point(&[("x", "0.04"), ("y", "0.24")]).unwrap();
+        let witness = Witness::HyperDual { xi: "x", xj: "x" };
+        let r = check_with(&f, &d2, witness, &at, &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Undefined, "{r:?}");
+        // Away from the cancellation the same check passes, and a wrong derivative fails.
+        let at = point(&[("x", "0.5"), ("y", "0.24")]).unwrap();
+        let r = check_with(&f, &d2, witness, &at, &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Pass, "{r:?}");
+        let wrong = crate::diff(&f, "x");
+        let r = check_with(&f, &wrong, witness, &at, &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Fail, "{r:?}");
+    }
+
+    #[test]
     fn an_ill_conditioned_point_is_not_a_disagreement() {
         // tan(x^-9) at x = -0.05: x^-9 is -5e11, and tan there moves by 1e-3 for a
         // one-ulp move of x; the symbolic value and the hyper-dual one differ by 7e-4.

@@ -1031,6 +1031,78 @@ fn second_order(f: Func, x: f64) -> Result<(f64, f64, f64), &'static str> {
     Ok((y, y1, y2))
 }
 
+/// f‴(x) for each function, given y = f(x): how fast f″ moves, for the rounding
+/// magnitude of a second derivative whose argument carries an error.
+fn third_order(f: Func, x: f64, y: f64) -> f64 {
+    match f {
+        Func::Sin => -x.cos(),
+        Func::Cos => x.sin(),
+        Func::Tan => 2.0 * (1.0 + y * y) * (1.0 + 3.0 * y * y),
+        Func::Sec => {
+            let t = x.tan();
+            y * t * (t * t + 5.0 * y * y)
+        }
+        Func::Csc => {
+            let cot = x.cos() / x.sin();
+            -y * cot * (cot * cot + 5.0 * y * y)
+        }
+        Func::Cot => -2.0 * (1.0 + y * y) * (1.0 + 3.0 * y * y),
+        Func::Asin => (1.0 + 2.0 * x * x) / (1.0 - x * x).powf(2.5),
+        Func::Acos => -(1.0 + 2.0 * x * x) / (1.0 - x * x).powf(2.5),
+        Func::Atan => (6.0 * x * x - 2.0) / (1.0 + x * x).powi(3),
+        Func::Sinh => x.cosh(),
+        Func::Cosh => x.sinh(),
+        Func::Tanh => (1.0 - y * y) * (6.0 * y * y - 2.0),
+        Func::Asinh => (2.0 * x * x - 1.0) / (x * x + 1.0).powf(2.5),
+        Func::Acosh => (2.0 * x * x + 1.0) / (x * x - 1.0).powf(2.5),
+        Func::Atanh => (2.0 + 6.0 * x * x) / (1.0 - x * x).powi(3),
+        Func::Exp => y,
+        Func::Ln => 2.0 / (x * x * x),
+        Func::Sqrt => 0.375 / (x * x * y),
+        Func::Abs | Func::Sign => 0.0,
+    }
+}
+
+/// The rounding magnitude of `g(u)` for a hyper-dual `u` of magnitude `m` whose value
+/// carries the error `err` (in units of rounding): [`HyperDual::chain_magnitude`], plus
+/// what that error moves g′ and g″ by (`g2`·err and `g3`·err) times `u`'s parts (its
+/// values', not its magnitude's: the error is first order).
+fn chain_magnitude_with_error(m: HyperDual, u: HyperDual, err: f64, g: [f64; 4]) -> HyperDual {
+    let [g0, g1, g2, g3] = g;
+    let mut out = m.chain_magnitude(g0, g1, g2);
+    let (d1, d2) = ((g2 * err).abs(), (g3 * err).abs());
+    // An infinite bound (a derivative infinite at the point) says nothing useful.
+    if d1.is_finite() && d2.is_finite() {
+        out.e1 += d1 * u.e1.abs();
+        out.e2 += d1 * u.e2.abs();
+        out.e12 += d1 * u.e12.abs() + d2 * (u.e1 * u.e2).abs();
+    }
+    out
+}
+
+/// `m` plus what an error `err` (in units of rounding) in a factor's value moves a
+/// product's derivative parts by: `err` times the other factors' product `others`
+/// (∂(a·b).e1/∂a.re is b.e1, and so on).
+fn with_factor_error(mut m: HyperDual, err: f64, others: HyperDual) -> HyperDual {
+    let parts = [others.e1 * err, others.e2 * err, others.e12 * err];
+    if parts.iter().all(|p| p.is_finite()) {
+        m.e1 += parts[0].abs();
+        m.e2 += parts[1].abs();
+        m.e12 += parts[2].abs();
+    }
+    m
+}
+
+/// The rounding error of a number as `f64`, in units of rounding: none when it is
+/// exactly representable (an integer, a binary fraction), else its size.
+fn representation_error(r: &crate::Rational, x: f64) -> f64 {
+    if crate::Rational::from_float(x).is_some_and(|exact| &exact == r) {
+        0.0
+    } else {
+        x.abs()
+    }
+}
+
 /// ∂²e/∂`xi`∂`xj` at `at`, by hyper-dual evaluation (independent of [`crate::diff`]).
 pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64, crate::eval::Undefined> {
     second_derivative_with_magnitude(e, at, xi, xj).map(|(d, _)| d)
@@ -1040,6 +1112,12 @@ pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64
 /// sum and product taken term by term in absolute value (as the tape's magnitude sweep
 /// does for first derivatives), so a second derivative that is a cancellation of large
 /// terms (`log(x, x)`, exactly 1) is told from a wrong one.
+///
+/// Like the tape's, the sweep also carries a first-order bound on each value's own
+/// error forward (in units of rounding) and adds to the magnitude what that error moves
+/// each local derivative by: after a cancellation (`ln(exp(0.24^25))`, whose f64 value
+/// is 2.2e-16 for 3.2e-16) the derivatives built on that value are mostly error, and
+/// the magnitude says so.
 pub fn second_derivative_with_magnitude(
     e: &Expr,
     at: &Point,
@@ -1048,6 +1126,8 @@ pub fn second_derivative_with_magnitude(
 ) -> Result<(f64, f64), crate::eval::Undefined> {
     let mut vals: Vec<HyperDual> = Vec::with_capacity(e.len());
     let mut mags: Vec<HyperDual> = Vec::with_capacity(e.len());
+    // Each value's error bound, in units of rounding (the error is about EPSILON times it).
+    let mut errs: Vec<f64> = Vec::with_capacity(e.len());
     let undefined = |id: usize, reason: &str| crate::eval::Undefined {
         reason: reason.to_string(),
         at: crate::print::print_at(e, Id::from_index(id), 80),
@@ -1055,16 +1135,24 @@ pub fn second_derivative_with_magnitude(
     for (i, node) in e.nodes().iter().enumerate() {
         let v = |c: &Id| vals[c.index()];
         let m = |c: &Id| mags[c.index()];
+        let err = |c: &Id| errs[c.index()];
         let mut magnitude = HyperDual::constant(0.0);
+        // This value's error: carried in from its operands, and its own rounding.
+        let mut value_error = 0.0;
         let h = match node {
-            Node::Num(r) => HyperDual::constant(r.to_f64().unwrap_or(f64::NAN)),
-            Node::Const(c) => HyperDual::constant(c.value()),
+            Node::Num(r) => {
+                let x = r.to_f64().unwrap_or(f64::NAN);
+                value_error = representation_error(r, x);
+                HyperDual::constant(x)
+            }
+            Node::Const(c) => {
+                value_error = c.value().abs();
+                HyperDual::constant(c.value())
+            }
             Node::Var(s) => {
-                let x = at
-                    .get(s.as_str())
-                    .ok_or_else(|| undefined(i, "no value given"))?
-                    .to_f64()
-                    .unwrap_or(f64::NAN);
+                let r = at.get(s.as_str()).ok_or_else(|| undefined(i, "no value given"))?;
+                let x = r.to_f64().unwrap_or(f64::NAN);
+                value_error = representation_error(r, x);
                 let mut h = HyperDual::constant(x);
                 if s.as_str() == xi {
                     h.e1 = 1.0;
@@ -1076,11 +1164,29 @@ pub fn second_derivative_with_magnitude(
             }
             Node::Add(ts) => {
                 magnitude = ts.iter().map(m).fold(HyperDual::constant(0.0), HyperDual::add);
+                // Each partial sum rounds, by at most the terms' sizes in all.
+                value_error = ts.iter().map(|t| err(t) + v(t).re.abs()).sum::<f64>();
                 ts.iter().map(v).fold(HyperDual::constant(0.0), HyperDual::add)
             }
             Node::Mul(fs) => {
                 magnitude = fs.iter().map(m).fold(HyperDual::constant(1.0), HyperDual::mul);
-                fs.iter().map(v).fold(HyperDual::constant(1.0), HyperDual::mul)
+                let product = fs.iter().map(v).fold(HyperDual::constant(1.0), HyperDual::mul);
+                // A factor's error moves the product by the other factors' product.
+                for (k, f) in fs.iter().enumerate() {
+                    if err(f) == 0.0 {
+                        continue;
+                    }
+                    let others = fs
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != k)
+                        .map(|(_, g)| v(g))
+                        .fold(HyperDual::constant(1.0), HyperDual::mul);
+                    magnitude = with_factor_error(magnitude, err(f), others);
+                    value_error += err(f) * others.re.abs();
+                }
+                value_error += product.re.abs() * fs.len().saturating_sub(1) as f64;
+                product
             }
             Node::Pow([b, x]) => {
                 let (base, ex) = (v(b), v(x));
@@ -1095,7 +1201,10 @@ pub fn second_derivative_with_magnitude(
                         return Err(undefined(i, "a negative base to a fractional power"));
                     }
                     let (g, g1, g2) = (u.powf(n), n * u.powf(n - 1.0), n * (n - 1.0) * u.powf(n - 2.0));
-                    magnitude = m(b).chain_magnitude(g, g1, g2);
+                    let g3 = n * (n - 1.0) * (n - 2.0) * u.powf(n - 3.0);
+                    magnitude = chain_magnitude_with_error(m(b), base, err(b), [g, g1, g2, g3]);
+                    // The exponent's own error moves the power by g*ln|u| per unit.
+                    value_error = (g1 * err(b)).abs() + (g * u.abs().ln() * err(x)).abs() + g.abs();
                     if u == 0.0 {
                         base.chain(g, g1, g2)
                     } else {
@@ -1107,18 +1216,25 @@ pub fn second_derivative_with_magnitude(
                         return Err(undefined(i, "a varying exponent needs a positive base"));
                     }
                     let (l, l1, l2) = (base.re.ln(), 1.0 / base.re, -1.0 / (base.re * base.re));
+                    let l3 = 2.0 / (base.re * base.re * base.re);
                     let ln = base.ln();
                     let w = ex.mul(ln);
                     let ew = w.re.exp();
-                    let mw = m(x).mul(m(b).chain_magnitude(l, l1, l2));
-                    magnitude = mw.chain_magnitude(ew, ew, ew);
+                    let ln_error = (l1 * err(b)).abs() + l.abs();
+                    let m_ln = chain_magnitude_with_error(m(b), base, err(b), [l, l1, l2, l3]);
+                    let mw = with_factor_error(with_factor_error(m(x).mul(m_ln), err(x), ln), ln_error, ex);
+                    let w_error = ex.re.abs() * ln_error + l.abs() * err(x) + w.re.abs();
+                    magnitude = chain_magnitude_with_error(mw, w, w_error, [ew, ew, ew, ew]);
+                    value_error = ew * w_error + ew;
                     w.chain(ew, ew, ew)
                 }
             }
             Node::Call(f, [a]) => {
                 let x = v(a);
                 let (y, y1, y2) = second_order(*f, x.re).map_err(|r| undefined(i, r))?;
-                magnitude = m(a).chain_magnitude(y, y1, y2);
+                let y3 = third_order(*f, x.re, y);
+                magnitude = chain_magnitude_with_error(m(a), x, err(a), [y, y1, y2, y3]);
+                value_error = (y1 * err(a)).abs() + y.abs();
                 match f {
                     Func::Ln => x.ln(),
                     Func::Sqrt if x.re > 0.0 => x.powf(0.5),
@@ -1130,23 +1246,34 @@ pub fn second_derivative_with_magnitude(
                 if x.re <= 0.0 || base.re <= 0.0 || base.re == 1.0 {
                     return Err(undefined(i, "log of a non-positive number or to base 1"));
                 }
-                let ln_parts = |t: f64| (t.ln(), 1.0 / t, -1.0 / (t * t));
+                let ln_parts = |t: f64| (t.ln(), 1.0 / t, -1.0 / (t * t), 2.0 / (t * t * t));
                 let (ax, bx) = (ln_parts(x.re), ln_parts(base.re));
                 let lx = x.ln();
                 let lb = base.ln();
                 // 1/lb by the chain rule of t -> 1/t.
                 let r = (1.0 / lb.re, -1.0 / (lb.re * lb.re), 2.0 / (lb.re * lb.re * lb.re));
+                let r3 = -6.0 / (lb.re * lb.re * lb.re * lb.re);
                 let inv = lb.chain(r.0, r.1, r.2);
-                let (ma, mb) = (m(a), m(b));
-                let mlx = ma.chain_magnitude(ax.0, ax.1, ax.2);
-                let minv = mb.chain_magnitude(bx.0, bx.1, bx.2).chain_magnitude(r.0, r.1, r.2);
-                magnitude = mlx.mul(minv);
+                let lx_error = (ax.1 * err(a)).abs() + ax.0.abs();
+                let lb_error = (bx.1 * err(b)).abs() + bx.0.abs();
+                let inv_error = (r.1 * lb_error).abs() + r.0.abs();
+                let mlx = chain_magnitude_with_error(m(a), x, err(a), [ax.0, ax.1, ax.2, ax.3]);
+                let mlb = chain_magnitude_with_error(m(b), base, err(b), [bx.0, bx.1, bx.2, bx.3]);
+                let minv = chain_magnitude_with_error(mlb, lb, lb_error, [r.0, r.1, r.2, r3]);
+                magnitude = with_factor_error(with_factor_error(mlx.mul(minv), lx_error, inv), inv_error, lx);
+                value_error = inv.re.abs() * lx_error + lx.re.abs() * inv_error + (lx.re * inv.re).abs();
                 lx.mul(inv)
             }
         };
         if !h.re.is_finite() || !h.e12.is_finite() {
             return Err(undefined(i, "not a finite real number"));
         }
+        // A bound that is not finite (a derivative infinite at the point) says nothing.
+        errs.push(if value_error.is_finite() {
+            value_error
+        } else {
+            h.re.abs()
+        });
         vals.push(h);
         mags.push(magnitude.max(h.abs()));
     }
@@ -1195,6 +1322,27 @@ mod hyper_dual_tests {
             let at = point(&[("x", x)]).unwrap();
             let (d, _) = second_derivative_with_magnitude(&parse(src).unwrap(), &at, "x", "x").unwrap();
             assert!((d - want).abs() <= 1e-9 * want, "{src}: {d} vs {want}");
+        }
+    }
+
+    #[test]
+    fn third_derivatives_of_every_function() {
+        // Against central differences of the second derivatives written out above.
+        let h = 1e-5;
+        for f in Func::ALL {
+            if matches!(f, Func::Sign | Func::Abs) {
+                continue;
+            }
+            let x = if *f == Func::Acosh { 1.7 } else { 0.3 };
+            let y = call(*f, x).0;
+            let y3 = third_order(*f, x, y);
+            let g2 = |t: f64| second_order(*f, t).map(|(_, _, y2)| y2).unwrap();
+            let numeric = (g2(x + h) - g2(x - h)) / (2.0 * h);
+            assert!(
+                (numeric - y3).abs() < 1e-5 * (1.0 + y3.abs()),
+                "{}: {y3} vs {numeric}",
+                f.name()
+            );
         }
     }
 
