@@ -110,10 +110,28 @@ fn nothing_to_improve(e: &Expr) -> bool {
             .fold(1usize, |acc, n| acc.saturating_mul(n));
         count > MAX_EXPANDED_TERMS
     };
+    // A product with a sine and a cosine (or their hyperbolic kin) among its factors
+    // may hold a double angle (`Normalizer::double_angle`).
+    let may_double = |fs: &[Id]| {
+        use crate::expr::Func;
+        let call = |f: Id| {
+            let base = match e.node(f) {
+                Node::Pow([b, _]) => *b,
+                _ => f,
+            };
+            match e.node(base) {
+                Node::Call(g, _) => Some(*g),
+                _ => None,
+            }
+        };
+        let has = |wanted: [Func; 2]| fs.iter().any(|&f| call(f).is_some_and(|g| wanted.contains(&g)));
+        has([Func::Sin, Func::Sinh]) && has([Func::Cos, Func::Cosh])
+    };
     let mut bases: Vec<Id> = Vec::new();
     for node in e.nodes() {
         match node {
             Node::Pow([b, _]) if is_sum(*b) => return false,
+            Node::Mul(fs) if may_double(fs) => return false,
             Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
             Node::Add(ts) => {
                 bases.clear();
@@ -330,6 +348,13 @@ impl Normalizer {
             let c = self.cost(a);
             if c < best_cost {
                 best = a;
+                best_cost = c;
+            }
+        }
+        if let Some(d) = self.double_angle(best) {
+            let c = self.cost(d);
+            if c < best_cost {
+                best = d;
             }
         }
         if let Some(f) = self.factor(best, depth) {
@@ -357,6 +382,9 @@ impl Normalizer {
         let Node::Mul(fs) = self.b.node(id) else {
             return false;
         };
+        if self.present && self.has_double_angle(fs) {
+            return false;
+        }
         let mut sum: Option<Id> = None;
         for &f in fs.iter() {
             match self.b.node(f) {
@@ -678,6 +706,94 @@ impl Normalizer {
             }
         }
         best.map(|(r, _)| r)
+    }
+
+    /// Whether `factors` hold a pair [`Normalizer::double_angle`] rewrites.
+    fn has_double_angle(&self, factors: &[Id]) -> bool {
+        use crate::expr::Func;
+        let call = |f: Id| {
+            let (base, k) = match self.b.node(f) {
+                Node::Pow([b, k]) => (*b, *k),
+                _ => (f, f),
+            };
+            match self.b.node(base) {
+                Node::Call(g, [u]) => Some((*g, *u, k)),
+                _ => None,
+            }
+        };
+        factors.iter().any(|&f| {
+            let partner = match call(f) {
+                Some((Func::Sin, u, k)) => (Func::Cos, u, k),
+                Some((Func::Sinh, u, k)) => (Func::Cosh, u, k),
+                _ => return false,
+            };
+            factors.iter().any(|&h| {
+                call(h).is_some_and(|(g, u, k)| {
+                    // The same power: both plain (k is the factor itself) or equal exponents.
+                    let same_power = match (self.b.node(f), self.b.node(h)) {
+                        (Node::Pow(_), Node::Pow(_)) => k == partner.2,
+                        (Node::Pow(_), _) | (_, Node::Pow(_)) => false,
+                        _ => true,
+                    };
+                    g == partner.0 && u == partner.1 && same_power
+                })
+            })
+        })
+    }
+
+    /// A product with both `sin(u)` and `cos(u)` among its factors, the pair as
+    /// `sin(2*u)/2`: `6*x*sin(u)*cos(u)` → `3*x*sin(2*u)`, `sin(x^2)*cos(x^2)` →
+    /// `sin(2*x^2)/2`; likewise `sinh(u)*cosh(u)` → `sinh(2*u)/2`, and the pair to a
+    /// power `k` (`/2^k`). Sound everywhere (`sin(u)*cos(u)` is `sin(2*u)/2` for every
+    /// `u`); the caller keeps it only when shorter. `None` when there is no such pair.
+    fn double_angle(&mut self, id: Id) -> Option<Id> {
+        use crate::expr::Func;
+        let Node::Mul(fs) = self.b.node(id) else {
+            return None;
+        };
+        let (coefficient, first) = match self.b.as_num(fs[0]) {
+            Some(r) => (r.clone(), 1),
+            None => (Rational::one(), 0),
+        };
+        // (function, argument, power) of each factor `f(u)^k` with k a small integer.
+        let call_power = |n: &Normalizer, f: Id| -> Option<(Func, Id, u32)> {
+            let (base, k) = match n.b.node(f) {
+                Node::Pow([b, k]) => (*b, n.b.as_num(*k).filter(|r| r.is_integer())?.to_u32()?),
+                _ => (f, 1),
+            };
+            match n.b.node(base) {
+                Node::Call(g @ (Func::Sin | Func::Cos | Func::Sinh | Func::Cosh), [u]) if (1..=8).contains(&k) => {
+                    Some((*g, *u, k))
+                }
+                _ => None,
+            }
+        };
+        let factors: SmallVec<[Id; 8]> = fs[first..].iter().copied().collect();
+        for (a, &f) in factors.iter().enumerate() {
+            let Some((g, u, k)) = call_power(self, f) else { continue };
+            let (partner, double) = match g {
+                Func::Sin => (Func::Cos, Func::Sin),
+                Func::Sinh => (Func::Cosh, Func::Sinh),
+                _ => continue,
+            };
+            let divisor = Rational::from_integer(num_bigint::BigInt::from(1u32) << k);
+            let Some(b) = factors
+                .iter()
+                .position(|&h| call_power(self, h) == Some((partner, u, k)))
+            else {
+                continue;
+            };
+            let two = self.b.int(2);
+            let twice = self.b.mul([two, u]);
+            let call = self.b.call(double, twice);
+            let power = self.b.int(i64::from(k));
+            let paired = self.b.pow(call, power);
+            let c = self.b.num(&coefficient / &divisor);
+            let mut out: Vec<Id> = vec![c, paired];
+            out.extend(factors.iter().enumerate().filter(|&(j, _)| j != a && j != b).map(|(_, &h)| h));
+            return Some(self.b.mul(out));
+        }
+        None
     }
 
     /// The non-numeric factors of a term and its numeric coefficient.
@@ -1709,6 +1825,24 @@ mod tests {
         assert_same_values("2*y*(5*x - 3)");
         // `3*y*(x + 1)` would not be shorter as `y*(3*x + 3)`.
         assert_eq!(norm("3*y*(x + 1)"), "3*y*(x + 1)");
+    }
+
+    #[test]
+    fn sine_and_cosine_of_one_argument_make_a_double_angle_when_shorter() {
+        for (s, want) in [
+            ("2*sin(x)*cos(x)", "sin(2*x)"),
+            ("6*y*sin(x)*cos(x)", "3*y*sin(2*x)"),
+            ("sin(x^2)*cos(x^2)*y", "y*sin(2*x^2)/2"),
+            ("4*sinh(x)*cosh(x)", "2*sinh(2*x)"),
+            ("4*sin(x)^2*cos(x)^2", "sin(2*x)^2"),
+            // Not shorter: kept.
+            ("sin(x)*cos(x)", "sin(x)*cos(x)"),
+            ("3*sin(x)*cos(x)^2", "3*sin(x)*cos(x)^2"),
+            ("sin(x)*cos(y)", "sin(x)*cos(y)"),
+        ] {
+            assert_eq!(norm(s), want, "{s}");
+            assert_same_values(s);
+        }
     }
 
     #[test]
