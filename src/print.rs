@@ -156,6 +156,11 @@ pub fn decimal_text(r: &Rational) -> Option<String> {
     if r.is_integer() {
         return None;
     }
+    // A numerator this large has more digits than allowed whatever the denominator
+    // (at most 10^12): say so before any arithmetic on it.
+    if r.numer().bits() > 200 {
+        return None;
+    }
     let denom = r.denom();
     // The denominator must be 2^a*5^b with a, b within the places allowed.
     let twos = denom.trailing_zeros().unwrap_or(0);
