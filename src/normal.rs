@@ -790,7 +790,13 @@ impl Normalizer {
             let paired = self.b.pow(call, power);
             let c = self.b.num(&coefficient / &divisor);
             let mut out: Vec<Id> = vec![c, paired];
-            out.extend(factors.iter().enumerate().filter(|&(j, _)| j != a && j != b).map(|(_, &h)| h));
+            out.extend(
+                factors
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != a && j != b)
+                    .map(|(_, &h)| h),
+            );
             return Some(self.b.mul(out));
         }
         None
