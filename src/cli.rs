@@ -1134,11 +1134,9 @@ fn cmd_plot(
     Ok(0)
 }
 
-/// One matrix entry: its expression, and the expression and variable it is the
-/// derivative of (for the tape).
+/// One matrix entry: its expression, and the variable of its last differentiation.
 struct Entry {
     expr: Expr,
-    of: Expr,
     var: String,
 }
 
@@ -1192,12 +1190,10 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 let e = d(&grads[i], &vars[j]);
                 h[j][i] = Some(Entry {
                     expr: e.clone(),
-                    of: grads[j].clone(),
                     var: vars[i].clone(),
                 });
                 h[i][j] = Some(Entry {
                     expr: e,
-                    of: grads[i].clone(),
                     var: vars[j].clone(),
                 });
             }
@@ -1210,7 +1206,6 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 vars.iter()
                     .map(|v| Entry {
                         expr: d(f, v),
-                        of: f.clone(),
                         var: v.clone(),
                     })
                     .collect()
@@ -1226,22 +1221,46 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     let (mut passed, mut failed, mut undefined) = (0usize, 0usize, 0usize);
     let mut values: Vec<Vec<Value>> = Vec::new();
     let mut autograd: Vec<Vec<Value>> = Vec::new();
+    let summary_status = |s: &SampleSummary| {
+        if s.failed > 0 {
+            Status::Fail
+        } else if s.passed == 0 {
+            Status::Undefined
+        } else {
+            Status::Pass
+        }
+    };
     for (i, row) in rows.iter().enumerate() {
         let mut vrow = Vec::new();
         let mut arow = Vec::new();
-        for entry in row {
-            let origin = if hessian { &functions[0] } else { &functions[i] };
-            // Hessian entries: hyper-dual evaluation of f; Jacobian entries: the tape of f.
-            let witness = if hessian {
-                Witness::HyperDual {
-                    xi: &vars[i],
-                    xj: &entry.var,
+        let mut statuses: Vec<Status> = Vec::with_capacity(row.len());
+        if !hessian {
+            // A Jacobian row is a gradient: one tape of its function per point, swept
+            // back once, witnesses every entry (as `grad` does).
+            let partials: Vec<(String, Expr)> = row.iter().map(|e| (e.var.clone(), e.expr.clone())).collect();
+            match &at {
+                Some(at) => {
+                    let reports =
+                        check_gradient_at(&functions[i], &partials, &to_point(at), &tol).map_err(Failure::Usage)?;
+                    for r in reports {
+                        vrow.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                        arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                        statuses.push(r.comparison.status);
+                    }
                 }
-            } else {
-                Witness::Tape {
-                    previous: &entry.of,
-                    last: &entry.var,
-                }
+                None => statuses.extend(
+                    sample_gradient(&functions[i], &partials, &tol)
+                        .iter()
+                        .map(summary_status),
+                ),
+            }
+        }
+        for entry in row.iter().filter(|_| hessian) {
+            // Hessian entries: hyper-dual evaluation of f.
+            let origin = &functions[0];
+            let witness = Witness::HyperDual {
+                xi: &vars[i],
+                xj: &entry.var,
             };
             let status = match &at {
                 Some(at) => {
@@ -1250,17 +1269,11 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                     arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                     r.comparison.status
                 }
-                None => {
-                    let s = sample_with(origin, &entry.expr, witness, &tol);
-                    if s.failed > 0 {
-                        Status::Fail
-                    } else if s.passed == 0 {
-                        Status::Undefined
-                    } else {
-                        Status::Pass
-                    }
-                }
+                None => summary_status(&sample_with(origin, &entry.expr, witness, &tol)),
             };
+            statuses.push(status);
+        }
+        for status in statuses {
             match status {
                 Status::Pass => passed += 1,
                 Status::Fail => failed += 1,
