@@ -341,6 +341,61 @@ impl Q {
     }
 }
 
+/// Whether numbers (`None` standing for 1) have content 1 — numerators with gcd 1 and no
+/// denominator — as a scan on small integers shows, which most sums' first two terms do,
+/// without allocating. `false` means maybe not (a number too large for the scan says
+/// maybe).
+pub(crate) fn content_is_one<'a>(coefficients: impl IntoIterator<Item = Option<&'a Rational>>) -> bool {
+    use num_integer::Integer;
+    let mut small = (0u64, 1u64);
+    for c in coefficients {
+        let (n, d) = match c {
+            Some(r) => match (r.numer().to_i64(), r.denom().to_u64()) {
+                (Some(n), Some(d)) => (n.unsigned_abs(), d),
+                _ => return false,
+            },
+            None => (1, 1),
+        };
+        small.0 = small.0.gcd(&n);
+        small.1 = match (small.1 / small.1.gcd(&d)).checked_mul(d) {
+            Some(l) => l,
+            None => return false,
+        };
+        if small == (1, 1) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The positive rational content of numbers (`None` standing for 1): the gcd of their
+/// numerators over the lcm of their denominators (`3/20 - 3*x/20` has `3/20`); `None`
+/// when it is 1 (or the numbers are all zero).
+pub(crate) fn rational_content<'a, I>(coefficients: I) -> Option<Rational>
+where
+    I: IntoIterator<Item = Option<&'a Rational>>,
+    I::IntoIter: Clone,
+{
+    use num_integer::Integer;
+    let coefficients = coefficients.into_iter();
+    if content_is_one(coefficients.clone()) {
+        return None;
+    }
+    let mut numer = BigInt::from(0);
+    let mut denom = BigInt::from(1);
+    for c in coefficients {
+        match c {
+            Some(r) => {
+                numer = numer.gcd(r.numer());
+                denom = denom.lcm(r.denom());
+            }
+            None => numer = BigInt::from(1),
+        }
+    }
+    let content = Rational::new(numer, denom);
+    (!content.is_one() && !content.is_zero()).then_some(content)
+}
+
 /// Whether `r` is the integer `k`, without building a rational.
 pub fn rational_is(r: &Rational, k: i64) -> bool {
     r.denom().is_one() && r.numer().to_i64() == Some(k)

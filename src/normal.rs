@@ -560,29 +560,11 @@ impl Normalizer {
     /// how many operations dividing its terms by it saves (negative) or adds, counted
     /// on the coefficients alone. `None` when the content is 1.
     fn content(&self, sum: Id) -> Option<(Rational, isize)> {
-        use num_integer::Integer;
         let Node::Add(ts) = self.b.node(sum) else {
             return None;
         };
         let coefficient = |t: Id| self.coefficient_of(t);
-        if !self.may_have_content(sum) {
-            return None;
-        }
-        let mut numer = num_bigint::BigInt::from(0);
-        let mut denom = num_bigint::BigInt::from(1);
-        for &t in ts.iter() {
-            match coefficient(t) {
-                Some(r) => {
-                    numer = numer.gcd(r.numer());
-                    denom = denom.lcm(r.denom());
-                }
-                None => numer = num_bigint::BigInt::from(1),
-            }
-        }
-        let content = Rational::new(numer, denom);
-        if content.is_one() {
-            return None;
-        }
+        let content = crate::expr::rational_content(ts.iter().map(|&t| coefficient(t)))?;
         let mut delta: isize = 0;
         for &t in ts.iter() {
             let r = coefficient(t).cloned().unwrap_or_else(Rational::one);
@@ -610,29 +592,10 @@ impl Normalizer {
     /// coefficients seen so far have gcd 1 and no denominator, which most sums show
     /// in their first two terms. Small integers only; anything larger says maybe.
     fn may_have_content(&self, sum: Id) -> bool {
-        use num_integer::Integer;
         let Node::Add(ts) = self.b.node(sum) else {
             return false;
         };
-        let mut small = (0u64, 1u64);
-        for &t in ts.iter() {
-            let (n, d) = match self.coefficient_of(t) {
-                Some(r) => match (r.numer().to_i64(), r.denom().to_u64()) {
-                    (Some(n), Some(d)) => (n.unsigned_abs(), d),
-                    _ => return true,
-                },
-                None => (1, 1),
-            };
-            small.0 = small.0.gcd(&n);
-            small.1 = match (small.1 / small.1.gcd(&d)).checked_mul(d) {
-                Some(l) => l,
-                None => return true,
-            };
-            if small == (1, 1) {
-                return false;
-            }
-        }
-        true
+        !crate::expr::content_is_one(ts.iter().map(|&t| self.coefficient_of(t)))
     }
 
     /// A product or integer power with the rational content of its sums taken out

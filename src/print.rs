@@ -19,7 +19,7 @@
 //! ```
 
 use crate::expr::{Expr, Id, IdIndex, Node, Rational};
-use num_traits::{One, Signed, ToPrimitive, Zero};
+use num_traits::{One, Signed, Zero};
 
 /// How numbers that are not integers print.
 ///
@@ -449,46 +449,27 @@ fn negative_exponent(e: &Expr, id: Id) -> Option<(Id, Rational)> {
 /// the same sum, since a number times a lone sum distributes
 /// ([`crate::expr::Builder::mul`]); as a factor of a product the normal form decides.
 fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> {
-    use num_integer::Integer;
     let Node::Add(ts) = e.node(id) else {
         return None;
     };
     if ts.len() < 2 || ts.len() > crate::expr::SUM_WIDTH {
         return None;
     }
-    // Most sums have content 1, which their first terms show: a scan on small integers,
-    // without allocating (a number too large for it says maybe).
-    let mut small = (0u64, 1u64);
-    for &t in ts.iter() {
-        let coefficient = match e.node(t) {
-            Node::Num(r) => Some(&**r),
-            Node::Mul(fs) => e.node(fs[0]).as_num(),
-            Node::Add(_) => return None,
-            _ => None,
-        };
-        let (n, d) = match coefficient {
-            Some(r) => match (r.numer().to_i64(), r.denom().to_u64()) {
-                (Some(n), Some(d)) => (n.unsigned_abs(), d),
-                _ => break,
-            },
-            None => (1, 1),
-        };
-        small.0 = small.0.gcd(&n);
-        small.1 = match (small.1 / small.1.gcd(&d)).checked_mul(d) {
-            Some(l) => l,
-            None => break,
-        };
-        if small == (1, 1) {
-            return None;
-        }
+    let coefficient = |t: Id| match e.node(t) {
+        Node::Num(r) => Some(&**r),
+        Node::Mul(fs) => e.node(fs[0]).as_num(),
+        _ => None,
+    };
+    if ts.iter().any(|&t| matches!(e.node(t), Node::Add(_))) {
+        return None;
     }
+    let content = crate::expr::rational_content(ts.iter().map(|&t| coefficient(t)))?;
     // Each term's coefficient, and how many other factors print in its numerator and
     // its denominator (`None` for a number term).
     let mut parts: Vec<(Rational, Option<(usize, usize)>)> = Vec::with_capacity(ts.len());
     for &t in ts.iter() {
         let (c, shape) = match e.node(t) {
             Node::Num(r) => ((**r).clone(), None),
-            Node::Add(_) => return None,
             Node::Mul(fs) => {
                 let (c, rest) = match e.node(fs[0]).as_num() {
                     Some(r) => (r.clone(), &fs[1..]),
@@ -512,16 +493,6 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
             _ => (Rational::one(), Some((1, 0))),
         };
         parts.push((c, shape));
-    }
-    let mut numer = num_bigint::BigInt::zero();
-    let mut denom = num_bigint::BigInt::one();
-    for (c, _) in &parts {
-        numer = numer.gcd(c.numer());
-        denom = denom.lcm(c.denom());
-    }
-    let content = Rational::new(numer, denom);
-    if content.is_one() || content.is_zero() {
-        return None;
     }
     let cost = |c: &Rational, shape: Option<(usize, usize)>| -> usize {
         match shape {
