@@ -245,15 +245,15 @@ fn count_expr(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>)
     }
     let n = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match e.node(id) {
         Node::Add(ts) => {
-            let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
-            let mut n = count_term(e, numbers, ts[lead], false, memo);
-            for (k, &t) in ts.iter().enumerate() {
-                if k != lead {
+            let mut n = 0usize;
+            for (i, t) in lead_first(e, ts).enumerate() {
+                n = if i == 0 {
+                    count_term(e, numbers, t, false, memo)
+                } else {
                     // ` + ` or ` - `, then the term (negated when it starts negative).
-                    n = n
-                        .saturating_add(1)
-                        .saturating_add(count_term(e, numbers, t, starts_negative(e, t), memo));
-                }
+                    n.saturating_add(1)
+                        .saturating_add(count_term(e, numbers, t, starts_negative(e, t), memo))
+                };
             }
             n
         }
@@ -559,13 +559,12 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     }
     out.push('(');
     let scale = content.recip();
-    let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
-    let order = std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
-    for (i, t) in order.enumerate() {
+    for (i, t) in lead_first(e, ts).enumerate() {
         let minus = !negative && starts_negative(e, t);
         if i > 0 {
             out.push_str(if minus { " - " } else { " + " });
         }
+        // Each term divided by the content (`sum_content` saw no sum among them).
         let negate = negative || (i > 0 && minus);
         match e.node(t) {
             Node::Num(r) => {
@@ -589,6 +588,13 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     }
 }
 
+/// A sum's terms in printing order: the first positive term leads, as a person writes
+/// `1 - x`, not `-x + 1` (the parser re-sorts, so the text still reads back the same).
+fn lead_first<'a>(e: &'a Expr, ts: &'a [Id]) -> impl Iterator<Item = Id> + 'a {
+    let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
+    std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(move |(k, _)| *k != lead).map(|(_, t)| *t))
+}
+
 fn write_expr(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || write_expr_inner(e, numbers, id, out));
 }
@@ -596,12 +602,7 @@ fn write_expr(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
 fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Add(ts) => {
-            // Lead with the first positive term, as a person writes `1 - x`, not
-            // `-x + 1`; the parser re-sorts, so the text still reads back the same.
-            let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
-            let order =
-                std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
-            for (i, t) in order.enumerate() {
+            for (i, t) in lead_first(e, ts).enumerate() {
                 if i == 0 {
                     write_term(e, numbers, t, false, out);
                 } else if starts_negative(e, t) {
