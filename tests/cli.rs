@@ -10,6 +10,23 @@ fn dydx(args: &[&str]) -> Command {
     c
 }
 
+/// What `dydx batch` prints for `input` on stdin.
+fn batch(input: &str) -> String {
+    use std::io::Write;
+    let mut child = dydx(&["batch"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("dydx runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    String::from_utf8(child.wait_with_output().expect("dydx ends").stdout).expect("utf-8")
+}
+
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_snapshot_path("../snapshots");
@@ -193,16 +210,7 @@ fn batch_gives_one_line_per_line_and_is_deterministic() {
     let lines: Vec<String> = (0..50)
         .map(|k| format!(r#"{{"expr": "x^{k} + sin({k}*x)", "at": {{"x": "0.5"}}}}"#))
         .collect();
-    let run = |input: String| {
-        use std::io::Write;
-        let mut child = dydx(&["batch"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
-    };
+    let run = |input: String| batch(&input);
     let first = run(lines.join("\n"));
     assert_eq!(first.lines().count(), 50);
     assert_eq!(first, run(lines.join("\n")), "same input, same bytes");
@@ -451,22 +459,7 @@ fn numbers_print_as_the_input_writes_them_unless_told() {
         r#"{"expr": "x", "numbers": "roman"}"#,
     ]
     .join("\n");
-    let out = {
-        use std::io::Write;
-        let mut child = dydx(&["batch"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("dydx runs");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-        child.wait_with_output().expect("dydx ends")
-    };
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+    let lines: Vec<serde_json::Value> = batch(&input)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
