@@ -152,25 +152,30 @@ fn nothing_to_improve(e: &Expr) -> bool {
     true
 }
 
-/// Whether a product in `e` holds a sine and a cosine (or their hyperbolic kin), which
-/// [`Normalizer::double_angle`] may pair.
+/// Whether a product in `e` holds a sine and a cosine of one argument (or their
+/// hyperbolic kin), which [`Normalizer::double_angle`] may pair.
 fn may_hold_double_angle(e: &Expr) -> bool {
     use crate::expr::Func;
+    // The function and argument of a factor `f(u)` or `f(u)^k`.
     let call = |f: Id| {
         let base = match e.node(f) {
             Node::Pow([b, _]) => *b,
             _ => f,
         };
         match e.node(base) {
-            Node::Call(g, _) => Some(*g),
+            Node::Call(g, [u]) => Some((*g, *u)),
             _ => None,
         }
     };
     e.nodes().iter().any(|node| match node {
-        Node::Mul(fs) => {
-            let has = |wanted: [Func; 2]| fs.iter().any(|&f| call(f).is_some_and(|g| wanted.contains(&g)));
-            has([Func::Sin, Func::Sinh]) && has([Func::Cos, Func::Cosh])
-        }
+        Node::Mul(fs) => fs.iter().any(|&f| {
+            let partner = match call(f) {
+                Some((Func::Sin, u)) => (Func::Cos, u),
+                Some((Func::Sinh, u)) => (Func::Cosh, u),
+                _ => return false,
+            };
+            fs.iter().any(|&h| call(h) == Some(partner))
+        }),
         _ => false,
     })
 }
