@@ -728,6 +728,17 @@ impl Normalizer {
         let Node::Mul(fs) = self.b.node(id) else {
             return None;
         };
+        // Most products hold no sine at all: say so before anything else.
+        let is_sine = |f: Id| {
+            let base = match self.b.node(f) {
+                Node::Pow([b, _]) => *b,
+                _ => f,
+            };
+            matches!(self.b.node(base), Node::Call(Func::Sin | Func::Sinh, _))
+        };
+        if !fs.iter().any(|&f| is_sine(f)) {
+            return None;
+        }
         let (coefficient, first) = match self.b.as_num(fs[0]) {
             Some(r) => (Q::of(r), 1),
             None => (Q::ONE, 0),
@@ -746,17 +757,15 @@ impl Normalizer {
             }
         };
         let factors: SmallVec<[Id; 8]> = fs[first..].iter().copied().collect();
-        for (a, &f) in factors.iter().enumerate() {
-            let Some((g, u, k)) = call_power(self, f) else { continue };
+        let calls: SmallVec<[Option<(Func, Id, u32)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
+        for (a, &call) in calls.iter().enumerate() {
+            let Some((g, u, k)) = call else { continue };
             let (partner, double) = match g {
                 Func::Sin => (Func::Cos, Func::Sin),
                 Func::Sinh => (Func::Cosh, Func::Sinh),
                 _ => continue,
             };
-            let Some(b) = factors
-                .iter()
-                .position(|&h| call_power(self, h) == Some((partner, u, k)))
-            else {
+            let Some(b) = calls.iter().position(|&h| h == Some((partner, u, k))) else {
                 continue;
             };
             // The pair's second factor and its `*` go; `2*` comes in (and `(…)` around a
