@@ -353,7 +353,7 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
                 Ok(())
             }
         })
-        .run(crate::simplify::shared_rules());
+        .run(crate::simplify::shared_proof_rules());
     if runner.egraph.analysis.conflict {
         return None;
     }
@@ -470,6 +470,20 @@ mod tests {
     }
 
     #[test]
+    fn a_double_angle_on_one_side_only_is_proved() {
+        // The derivative keeps `sin(x)*cos(x)` (as short as `sin(2*x)/2`); the claim
+        // writes the double angle. The proof rules expand it to meet the derivative.
+        for (f, claim) in [("sin(x)^2/2", "sin(2*x)/2"), ("sinh(x)^2/2", "sinh(2*x)/2")] {
+            let r = check(f, claim, "x");
+            assert_eq!(
+                (r.verdict, r.method),
+                (Verdict::Equivalent, Some(Method::Proof)),
+                "{f}: {claim}"
+            );
+        }
+    }
+
+    #[test]
     fn conditions_name_the_cancelled_factor() {
         let a: egg::RecExpr<crate::Node> = "(* (+ x 1) (^ (+ x 1) -1))".parse().unwrap();
         let b: egg::RecExpr<crate::Node> = "1".parse().unwrap();
@@ -477,7 +491,7 @@ mod tests {
             .with_explanations_enabled()
             .with_expr(&a)
             .with_expr(&b)
-            .run(crate::simplify::shared_rules());
+            .run(crate::simplify::shared_proof_rules());
         let mut explanation = runner.explain_equivalence(&a, &b);
         let flat = explanation.make_flat_explanation().clone();
         let conditions: Vec<String> = flat

@@ -197,6 +197,15 @@ impl NumbersArg {
     }
 }
 
+/// A term the library printed with fractions (a proof step), spelled as `numbers` says:
+/// the text reads back as the same expression, so it is read and printed again.
+fn respell(term: &str, numbers: Numbers) -> String {
+    match (numbers, parse(term)) {
+        (Numbers::Decimals, Ok(e)) => print_with(&e, numbers),
+        _ => term.to_string(),
+    }
+}
+
 /// An expression printed with its numbers spelled one way.
 struct Show<'a>(&'a Expr, Numbers);
 
@@ -1503,7 +1512,7 @@ pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbe
                 if steps.len() > PROOF_LINES && k == PROOF_LINES / 2 {
                     t.push_str(&format!("  … {} more steps (all of them are in --format json)\n", steps.len() - PROOF_LINES));
                 }
-                t.push_str(&format!("  {:width$}  {}\n", step.rule, step.term));
+                t.push_str(&format!("  {:width$}  {}\n", step.rule, respell(&step.term, numbers)));
             }
             if !r.conditions.is_empty() {
                 t.push_str(&format!("conditions: {}\n", r.conditions.join("; ")));
@@ -1549,7 +1558,12 @@ fn claim_json(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbers: 
     m.insert(
         "proof".into(),
         r.proof.as_ref().map_or(Value::Null, |steps| {
-            Value::Array(steps.iter().map(|s| json!({"rule": s.rule, "term": s.term})).collect())
+            Value::Array(
+                steps
+                    .iter()
+                    .map(|s| json!({"rule": s.rule, "term": respell(&s.term, numbers)}))
+                    .collect(),
+            )
         }),
     );
     m.insert("conditions".into(), json!(r.conditions));

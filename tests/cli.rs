@@ -450,6 +450,18 @@ fn numbers_print_as_the_input_writes_them_unless_told() {
     let grad: serde_json::Value = serde_json::from_slice(&grad.stdout).expect("json");
     assert_eq!(grad["gradient"]["x"], "x*y");
     assert_eq!(grad["gradient"]["y"], "0.5*x^2");
+    // A proof's lines are spelled the same way.
+    let check = dydx(&["check", "0.5*sin(x)^2", "--claim", "0.5*sin(2*x)", "--format", "json"])
+        .output()
+        .expect("dydx runs");
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json");
+    assert_eq!(check["verdict"], "equivalent");
+    assert_eq!(check["method"], "proof");
+    let proof = check["proof"].as_array().expect("proof steps");
+    assert_eq!(
+        proof.last().map(|s| &s["term"]),
+        Some(&serde_json::json!("0.5*sin(2*x)"))
+    );
     // Batch lines choose for themselves, and may say.
     let input = [
         r#"{"expr": "1.5*x^2"}"#,
