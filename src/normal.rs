@@ -8,7 +8,10 @@
 //! - products of sums are expanded, within a bound on the number of terms, and kept
 //!   only when smaller (`(x+1)(x+2) + (x+1)(x+3) + (x+2)(x+3)` becomes
 //!   `3*x^2 + 12*x + 11`);
-//! - Pythagorean pairs are replaced (`1 - tanh(u)^2` is `1/cosh(u)^2`);
+//! - Pythagorean pairs are replaced (`1 - tanh(u)^2` is `1/cosh(u)^2`, `cos(u)^2 -
+//!   sin(u)^2` is `cos(2*u)`);
+//! - a sine and a cosine of one argument in a product become a double angle where that
+//!   is shorter (`6*x*sin(u)*cos(u)` is `3*x*sin(2*u)`);
 //! - for presentation: shared factors come out of sums (`x^x*(ln(x) + 1)`), rational
 //!   contents out of sums in products and powers (`9*(1 - x)^2/400`), and a coefficient
 //!   goes into a sum where that reads shorter.
@@ -969,7 +972,9 @@ impl Normalizer {
 
     /// Pythagorean pairs in a sum: `c*tan(u)^2 + c` → `c*sec(u)^2`, `c - c*tanh(u)^2`
     /// → `c/cosh(u)^2`, `c*sin(u)^2 + c*cos(u)^2` → `c`, and the like for `cot`,
-    /// `sin`, `cos`, `sinh`, `cosh`. Each holds wherever its left side is defined.
+    /// `sin`, `cos`, `sinh`, `cosh`; and the double angles `c*cos(u)^2 - c*sin(u)^2` →
+    /// `c*cos(2*u)`, `c*cosh(u)^2 + c*sinh(u)^2` → `c*cosh(2*u)`. Each holds wherever
+    /// its left side is defined.
     /// `None` when there is no pair.
     fn pythagoras(&mut self, id: Id) -> Option<Id> {
         use crate::expr::Func;
@@ -1039,20 +1044,37 @@ impl Normalizer {
                         break;
                     }
                 }
-                // With another square: sin² + cos² and cosh² − sinh².
-                let partner: Option<(Func, Rational)> = match g {
-                    Func::Sin => Some((Func::Cos, c.clone())),
-                    Func::Cosh => Some((Func::Sinh, -c.clone())),
-                    _ => None,
+                // With another square: sin² + cos² is 1 and cosh² − sinh² is 1;
+                // cos² − sin² is cos(2u) and cosh² + sinh² is cosh(2u).
+                let partners: &[(Func, bool, Option<Func>)] = match g {
+                    Func::Sin => &[(Func::Cos, true, None)],
+                    Func::Cos => &[(Func::Sin, false, Some(Func::Cos))],
+                    Func::Cosh => &[(Func::Sinh, false, None), (Func::Sinh, true, Some(Func::Cosh))],
+                    _ => &[],
                 };
-                if let Some((h, need)) = partner {
-                    if let Some((j, ..)) = squares
+                for &(h, same_sign, double) in partners {
+                    let need = if same_sign { c.clone() } else { -c.clone() };
+                    let Some((j, ..)) = squares
                         .iter()
                         .find(|(_, c2, g2, u2)| *g2 == h && u2 == u && crate::expr::rational_eq(c2, &need))
-                    {
-                        found = Some((*k, *j, self.b.num(c.clone())));
-                        break;
-                    }
+                    else {
+                        continue;
+                    };
+                    let scale = self.b.num(c.clone());
+                    let replacement = match double {
+                        None => scale,
+                        Some(f2) => {
+                            let two = self.b.int(2);
+                            let twice = self.b.mul([two, *u]);
+                            let call = self.b.call(f2, twice);
+                            self.b.mul([scale, call])
+                        }
+                    };
+                    found = Some((*k, *j, replacement));
+                    break;
+                }
+                if found.is_some() {
+                    break;
                 }
             }
             let Some((k, j, replacement)) = found else { break };
@@ -1807,6 +1829,10 @@ mod tests {
         assert_eq!(norm("cosh(x)^2 - 1"), "sinh(x)^2");
         assert_eq!(norm("5*sin(y)^2 + 5*cos(y)^2 + x"), "x + 5");
         assert_eq!(norm("cosh(x)^2 - sinh(x)^2"), "1");
+        // Double angles.
+        assert_eq!(norm("cos(x)^2 - sin(x)^2"), "cos(2*x)");
+        assert_eq!(norm("3*sin(x*y)^2 - 3*cos(x*y)^2 + y"), "y - 3*cos(2*x*y)");
+        assert_eq!(norm("cosh(x)^2 + sinh(x)^2"), "cosh(2*x)");
         // Not a pair: the coefficients differ.
         assert_eq!(norm("2*tan(x)^2 + 1"), "2*tan(x)^2 + 1");
         for s in [
@@ -1819,6 +1845,9 @@ mod tests {
             "cosh(x)^2 - 1",
             "5*sin(y)^2 + 5*cos(y)^2 + x",
             "cosh(x)^2 - sinh(x)^2",
+            "cos(x)^2 - sin(x)^2",
+            "3*sin(x*y)^2 - 3*cos(x*y)^2 + y",
+            "cosh(x)^2 + sinh(x)^2",
         ] {
             assert_same_values(s);
         }
