@@ -1624,6 +1624,33 @@ fn resolve_wrt(f: &Expr, wrt: &[String]) -> Result<Vec<String>, Failure> {
     Ok(wrt)
 }
 
+/// A batch field holding one of the values its command-line option takes (clap's
+/// names for them), `default` when absent or null.
+fn choice<T: ValueEnum + Clone>(obj: &Map<String, Value>, key: &str, default: T) -> Result<T, Failure> {
+    let names: Vec<String> = T::value_variants()
+        .iter()
+        .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+        .collect();
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::String(s)) => match names.iter().position(|n| n == s) {
+            Some(k) => Ok(T::value_variants()[k].clone()),
+            None => Err(choice_error(key, &names)),
+        },
+        Some(_) => Err(choice_error(key, &names)),
+    }
+}
+
+/// `"simplify" must be "none", "fast" or "full"`.
+fn choice_error(key: &str, names: &[String]) -> Failure {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    let list = match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    };
+    Failure::Usage(format!("\"{key}\" must be {list}"))
+}
+
 /// One batch line in, one JSON value out, and the exit code that line asks for.
 fn batch_line(n: usize, line: &str) -> (Value, u8) {
     let error = |f: Failure| {
@@ -1693,27 +1720,13 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
     if let Some(strict) = obj.get("strict").and_then(Value::as_bool) {
         tol.rounding = !strict;
     }
-    let numbers = match obj.get("numbers") {
-        None | Some(Value::Null) => NumbersArg::Auto,
-        Some(Value::String(s)) if s == "auto" => NumbersArg::Auto,
-        Some(Value::String(s)) if s == "fractions" => NumbersArg::Fractions,
-        Some(Value::String(s)) if s == "decimals" => NumbersArg::Decimals,
-        Some(_) => {
-            return error(Failure::Usage(
-                "\"numbers\" must be \"auto\", \"fractions\" or \"decimals\"".into(),
-            ))
-        }
+    let numbers = match choice(obj, "numbers", NumbersArg::Auto) {
+        Ok(n) => n,
+        Err(f) => return error(f),
     };
-    let level = match obj.get("simplify") {
-        None | Some(Value::Null) => Level::Full,
-        Some(Value::String(s)) if s == "none" => Level::None,
-        Some(Value::String(s)) if s == "fast" => Level::Fast,
-        Some(Value::String(s)) if s == "full" => Level::Full,
-        Some(_) => {
-            return error(Failure::Usage(
-                "\"simplify\" must be \"none\", \"fast\" or \"full\"".into(),
-            ))
-        }
+    let level: Level = match choice(obj, "simplify", SimplifyArg::Full) {
+        Ok(l) => l.into(),
+        Err(f) => return error(f),
     };
     if let Some(claim) = obj.get("claim") {
         let Some(claim) = claim.as_str() else {
