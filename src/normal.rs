@@ -1466,6 +1466,31 @@ impl Normalizer {
         Some(self.b.mul(fs))
     }
 
+    /// Whether a term is a product that prints with its sign in front and its one
+    /// all-negative sum negated, as the printer writes it in a sum (`y - 2*x*(x + 1)`
+    /// for `y + 2*x*(-x - 1)`), so its sign takes the place of its `+`. (The printer
+    /// also checks that the negated sum meets no power of itself; the estimate does not.)
+    fn has_flippable_sum(&self, t: Id) -> bool {
+        let Node::Mul(fs) = self.b.node(t) else {
+            return false;
+        };
+        let rest = match self.b.as_num(fs[0]) {
+            Some(r) if r.is_negative() => return false,
+            Some(_) => &fs[1..],
+            None => &fs[..],
+        };
+        if rest.len() < 2 {
+            return false;
+        }
+        let mut sums = rest
+            .iter()
+            .filter(|&&f| matches!(self.b.node(f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH));
+        match (sums.next(), sums.next()) {
+            (Some(&sum), None) => self.starts_negative(sum),
+            _ => false,
+        }
+    }
+
     /// Whether a term prints with a leading minus sign, as the printer decides.
     fn starts_negative(&self, t: Id) -> bool {
         match self.b.node(t) {
@@ -1516,7 +1541,10 @@ impl Normalizer {
                 let inner: usize = ts.iter().map(|&t| known(t)).sum();
                 // A negative term's sign replaces its `+` (`a - b`), unless every term
                 // is negative (`-a - b`).
-                let negative = ts.iter().filter(|&&t| self.starts_negative(t)).count();
+                let negative = ts
+                    .iter()
+                    .filter(|&&t| self.starts_negative(t) || self.has_flippable_sum(t))
+                    .count();
                 inner + ts.len() + usize::from(negative == ts.len()) - 1 - negative
             }
             Node::Mul(fs) => {

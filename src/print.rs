@@ -246,13 +246,14 @@ fn count_expr(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>)
     let n = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match e.node(id) {
         Node::Add(ts) => {
             let mut n = 0usize;
-            for (i, t) in lead_first(e, ts).enumerate() {
-                n = if i == 0 {
-                    count_term(e, numbers, t, false, memo)
-                } else {
-                    // ` + ` or ` - `, then the term (negated when it starts negative).
-                    n.saturating_add(1)
-                        .saturating_add(count_term(e, numbers, t, starts_negative(e, t), memo))
+            for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+                // ` + ` or ` - ` before every term but the first, then the term: negated
+                // when it starts negative, and one `-` shorter when its sum factor
+                // prints negated.
+                let term = count_term(e, numbers, t, sign == Sign::Minus, memo);
+                n = match sign {
+                    Sign::Flip(_) => n.saturating_add(term),
+                    _ => n.saturating_add(term).saturating_add(usize::from(i > 0)),
                 };
             }
             n
@@ -559,13 +560,19 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     }
     out.push('(');
     let scale = content.recip();
-    for (i, t) in lead_first(e, ts).enumerate() {
-        let minus = !negative && starts_negative(e, t);
+    for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+        // An all-negative sum has no positive term to lead or to flip: every term
+        // prints negated after the `-` outside.
+        let sign = if negative { Sign::Minus } else { sign };
         if i > 0 {
-            out.push_str(if minus { " - " } else { " + " });
+            out.push_str(if negative || sign == Sign::Plus { " + " } else { " - " });
         }
         // Each term divided by the content (`sum_content` saw no sum among them).
-        let negate = negative || (i > 0 && minus);
+        let negate = negative || (i > 0 && sign == Sign::Minus);
+        let flip = match sign {
+            Sign::Flip(sum) => Some(sum),
+            _ => None,
+        };
         match e.node(t) {
             Node::Num(r) => {
                 let r = if negate { -(&**r * &scale) } else { &**r * &scale };
@@ -576,9 +583,9 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
                     Some(r) => (r * &scale, &fs[1..]),
                     None => (scale.clone(), &fs[..]),
                 };
-                write_product_parts(e, numbers, c, rest, negate, out);
+                write_product_parts(e, numbers, c, rest, negate, flip, out);
             }
-            _ => write_product_parts(e, numbers, scale.clone(), &[t], false, out),
+            _ => write_product_parts(e, numbers, scale.clone(), &[t], false, None, out),
         }
     }
     out.push(')');
@@ -588,11 +595,112 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     }
 }
 
-/// A sum's terms in printing order: the first positive term leads, as a person writes
-/// `1 - x`, not `-x + 1` (the parser re-sorts, so the text still reads back the same).
-fn lead_first<'a>(e: &'a Expr, ts: &'a [Id]) -> impl Iterator<Item = Id> + 'a {
-    let lead = ts.iter().position(|&t| !starts_negative(e, t)).unwrap_or(0);
-    std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(move |(k, _)| *k != lead).map(|(_, t)| *t))
+/// The sign a term of a sum prints with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    /// As it is, after ` + ` (or first).
+    Plus,
+    /// Negated, after ` - `: the term starts negative.
+    Minus,
+    /// After ` - `, with its sum factor (the id) negated: see [`flippable_sum`].
+    Flip(Id),
+}
+
+/// A sum's terms in printing order, each with its sign. The first term that is
+/// positive as it stands leads, as a person writes `1 - x`, not `-x + 1`; failing that
+/// the first positive one, failing that the first. (The parser re-sorts, so the text
+/// still reads back the same.)
+fn signed_terms<'a>(e: &'a Expr, ts: &'a [Id]) -> impl Iterator<Item = (Id, Sign)> + 'a {
+    let lead = ts
+        .iter()
+        .position(|&t| !starts_negative(e, t) && flippable_sum(e, t).is_none())
+        .or_else(|| ts.iter().position(|&t| !starts_negative(e, t)))
+        .unwrap_or(0);
+    let sign = move |t: Id| {
+        if starts_negative(e, t) {
+            Sign::Minus
+        } else {
+            flippable_sum(e, t).map_or(Sign::Plus, Sign::Flip)
+        }
+    };
+    std::iter::once((ts[lead], Sign::Plus))
+        .chain(ts.iter().enumerate().filter(move |(k, _)| *k != lead).map(move |(_, &t)| (t, sign(t))))
+}
+
+/// The sum factor of a term that can print negated with the term's sign taken out in
+/// front, one `-` shorter: a product with a positive coefficient, at least one other
+/// factor, and one sum (as a plain factor), which prints with a leading minus.
+/// `3*x^2 + 2*x^3*(-x - 3)` prints as `3*x^2 - 2*x^3*(x + 3)`. The text reads back the
+/// same: a negative product carries its sign into its one sum
+/// ([`crate::expr::Builder::mul`]).
+fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
+    let Node::Mul(fs) = e.node(t) else {
+        return None;
+    };
+    let rest = match e.node(fs[0]).as_num() {
+        Some(r) if r.is_negative() => return None,
+        Some(_) => &fs[1..],
+        None => &fs[..],
+    };
+    if rest.len() < 2 {
+        return None;
+    }
+    let short_sum = |f: &&Id| matches!(e.node(**f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH);
+    let mut sums = rest.iter().filter(short_sum);
+    let sum = *sums.next()?;
+    if sums.next().is_some() {
+        return None;
+    }
+    let Node::Add(ts) = e.node(sum) else {
+        return None;
+    };
+    // Every term negative, and none a sum itself (that would print as `(-1)*(…)`).
+    let negative = ts.iter().all(|&u| starts_negative(e, u) && !matches!(e.node(u), Node::Add(_)));
+    // Nor may the negated sum meet a power of itself among the other factors, where
+    // reading would merge them (`(-x - y)/(x + y)^2` is no `(x + y)/(x + y)^2`).
+    let meets = rest.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
+        Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => is_negation(e, *b, sum),
+        _ => false,
+    });
+    (negative && !meets).then_some(sum)
+}
+
+/// Whether the sums `a` and `b` are each other's negation, term by term.
+fn is_negation(e: &Expr, a: Id, b: Id) -> bool {
+    let (Node::Add(us), Node::Add(vs)) = (e.node(a), e.node(b)) else {
+        return false;
+    };
+    // A term's coefficient and the rest of its factors (`x` for both `x` and `-x`).
+    fn parts<'a>(e: &'a Expr, t: &'a Id) -> (Rational, &'a [Id]) {
+        match e.node(*t) {
+            Node::Num(r) => ((**r).clone(), &[]),
+            Node::Mul(fs) => match e.node(fs[0]).as_num() {
+                Some(r) => (r.clone(), &fs[1..]),
+                None => (Rational::one(), &fs[..]),
+            },
+            _ => (Rational::one(), std::slice::from_ref(t)),
+        }
+    }
+    us.len() == vs.len()
+        && us.iter().all(|u| {
+            let (c, rest) = parts(e, u);
+            vs.iter().any(|v| {
+                let (d, other) = parts(e, v);
+                rest == other && c == -d
+            })
+        })
+}
+
+/// Writes the negation of an all-negative sum, `x + 3` for `-x - 3`.
+fn write_negated_sum(e: &Expr, numbers: Numbers, sum: Id, out: &mut String) {
+    if let Node::Add(ts) = e.node(sum) {
+        for (i, &t) in ts.iter().enumerate() {
+            if i > 0 {
+                out.push_str(" + ");
+            }
+            write_term(e, numbers, t, true, out);
+        }
+    }
 }
 
 fn write_expr(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
@@ -602,15 +710,27 @@ fn write_expr(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
 fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Add(ts) => {
-            for (i, t) in lead_first(e, ts).enumerate() {
-                if i == 0 {
-                    write_term(e, numbers, t, false, out);
-                } else if starts_negative(e, t) {
-                    out.push_str(" - ");
-                    write_term(e, numbers, t, true, out);
-                } else {
-                    out.push_str(" + ");
-                    write_term(e, numbers, t, false, out);
+            for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+                match sign {
+                    Sign::Plus if i == 0 => write_term(e, numbers, t, false, out),
+                    Sign::Plus => {
+                        out.push_str(" + ");
+                        write_term(e, numbers, t, false, out);
+                    }
+                    Sign::Minus => {
+                        out.push_str(" - ");
+                        write_term(e, numbers, t, true, out);
+                    }
+                    Sign::Flip(sum) => {
+                        out.push_str(" - ");
+                        if let Node::Mul(fs) = e.node(t) {
+                            let (c, rest) = match e.node(fs[0]).as_num() {
+                                Some(r) => (r.clone(), &fs[1..]),
+                                None => (Rational::one(), &fs[..]),
+                            };
+                            write_product_parts(e, numbers, c, rest, false, Some(sum), out);
+                        }
+                    }
                 }
             }
         }
@@ -647,11 +767,20 @@ fn write_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, out: &mut 
         Some(r) => (r.clone(), &fs[1..]),
         None => (Rational::one(), fs),
     };
-    write_product_parts(e, numbers, c, rest, negate, out);
+    write_product_parts(e, numbers, c, rest, negate, None, out);
 }
 
-/// Writes the product of the number `c` and the factors `rest`.
-fn write_product_parts(e: &Expr, numbers: Numbers, mut c: Rational, rest: &[Id], negate: bool, out: &mut String) {
+/// Writes the product of the number `c` and the factors `rest`, the factor `flip`
+/// negated (an all-negative sum, [`flippable_sum`]).
+fn write_product_parts(
+    e: &Expr,
+    numbers: Numbers,
+    mut c: Rational,
+    rest: &[Id],
+    negate: bool,
+    flip: Option<Id>,
+    out: &mut String,
+) {
     if negate {
         c = -c;
     }
@@ -685,7 +814,13 @@ fn write_product_parts(e: &Expr, numbers: Numbers, mut c: Rational, rest: &[Id],
             out.push('*');
         }
         first = false;
-        write_factor(e, numbers, f, out);
+        if flip == Some(f) {
+            out.push('(');
+            write_negated_sum(e, numbers, f, out);
+            out.push(')');
+        } else {
+            write_factor(e, numbers, f, out);
+        }
     }
     let den_count = denom.len() + usize::from(decimal.is_none() && !c.denom().is_one());
     let write_by_zero = |out: &mut String| {
@@ -826,6 +961,28 @@ mod tests {
         assert_eq!(round("1 - x"), "1 - x");
         assert_eq!(round("-x - 1"), "-x - 1");
         assert_eq!(round("x - 2*y"), "x - 2*y");
+    }
+
+    #[test]
+    fn a_term_takes_the_sign_of_its_all_negative_sum_in_front() {
+        // The canonical form keeps the sign in the sum (`2*x^3*(-x - 3)`); in a sum the
+        // term reads one `-` shorter with the sign in front.
+        let cases = [
+            ("3*x^2 - 2*x^3*(x + 3)", "3*x^2 - 2*x^3*(x + 3)"),
+            ("y - sin(x)*(x + 1)/x", "y - sin(x)*(x + 1)/x"),
+            // Leading, it would gain nothing: `-sin(x)*(x + 1)` is no shorter.
+            ("-sin(x)*(x + 1) - y", "sin(x)*(-x - 1) - y"),
+            ("-sin(x)*(x + 1)", "sin(x)*(-x - 1)"),
+            // Two sums: the sign stays where the canonical form puts it.
+            ("y - sin(x)*(x + 1)*(x + 2)", "sin(x)*(x + 2)*(-x - 1) + y"),
+            // Negated, the sum would merge with its power on reading.
+            ("y + (-x - 1)/(x + 1)^2*sin(x)", "sin(x)*(-x - 1)/(x + 1)^2 + y"),
+        ];
+        for (input, printed) in cases {
+            assert_eq!(round(input), printed, "{input}");
+            let e = parse(input).unwrap();
+            assert_eq!(e.op_count(), super::op_count_text(printed), "{printed}");
+        }
     }
 
     #[test]
