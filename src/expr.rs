@@ -1036,6 +1036,27 @@ impl Builder {
         }
     }
 
+    /// An even power of `u` among a product's exponents merged into a power of `|u|`
+    /// there: `u^2` is `|u|^2` wherever `u` is defined, so `sec(x)^2/abs(sec(x))` is
+    /// `abs(sec(x))` (a derivative of `sqrt(sec(x)^2)`). An even total power of `|u|`
+    /// is `u`'s again ([`Builder::pow`]).
+    fn merge_even_powers_into_abs(&self, exps: &mut [Exponents]) {
+        if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Abs, _))) {
+            return;
+        }
+        for k in 0..exps.len() {
+            let Node::Call(Func::Abs, [u]) = *self.node(exps[k].0) else {
+                continue;
+            };
+            let even = |x: &Exponents| x.2.is_empty() && x.1.to_small_integer().is_some_and(|n| n != 0 && n % 2 == 0);
+            if let Some(j) = exps.iter().position(|x| x.0 == u && even(x)) {
+                let e = std::mem::replace(&mut exps[j].1, Q::ZERO);
+                exps[k].1.add(&e);
+                exps[k].3 = false;
+            }
+        }
+    }
+
     /// A product. See [`Builder`] for what it canonicalises.
     pub fn mul(&mut self, factors: impl IntoIterator<Item = Id>) -> Id {
         self.mul_at(factors.into_iter().collect(), 0)
@@ -1174,6 +1195,7 @@ impl Builder {
         if coefficient.is_zero() {
             return self.int(0);
         }
+        self.merge_even_powers_into_abs(&mut exps);
         let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
         // Whether a factor changed after the merge, so that two factors may now share
         // a base: a power that came back under another base or as a product (`|u|^2` is
@@ -1426,6 +1448,16 @@ impl Builder {
             }
         }
         match (f, self.node(arg)) {
+            // sqrt(u^(2k)) is |u|^k for every real u where u is defined.
+            (Func::Sqrt, Node::Pow([b, k])) => {
+                let (b, k) = (*b, *k);
+                let half = self.as_num(k).and_then(|r| r.to_integer().to_i64()).filter(|n| n % 2 == 0).map(|n| n / 2);
+                if let Some(half) = half {
+                    let abs = self.call(Func::Abs, b);
+                    let half = self.int(half);
+                    return self.pow(abs, half);
+                }
+            }
             (Func::Ln, Node::Call(Func::Exp, [u])) => return *u,
             (Func::Exp, Node::Call(Func::Ln, [u])) => return *u,
             // A function of its own inverse: defined exactly where the inverse is, and

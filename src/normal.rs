@@ -26,6 +26,7 @@
 //! ```
 
 use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational, Q};
+use crate::print::{is_decimal, Numbers};
 use num_traits::{One, Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -61,7 +62,35 @@ pub const MAX_DENOMINATORS: usize = 4;
 
 /// The normal form of `e` (see the module docs).
 pub fn normalize(e: &Expr) -> Expr {
-    normalize_with(e, true)
+    normalize_with(e, true, Style::default())
+}
+
+/// How the normal form weighs its choices: the spelling its numbers will print in
+/// (`0.25*x` is one operation, `x/4` too, but `2.25*x` against `9*x/4` is one
+/// against two), and whether a sum's rational content comes out also where that reads
+/// no shorter on the spot (`x/(2*(x^2 + 1))` for `x/(2*x^2 + 2)`): sums left
+/// primitive meet more often, so like terms collect and powers merge further up.
+/// Each choice makes some expressions shorter and others longer, so the full
+/// simplification tries several.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// The spelling whose operations are counted.
+    pub numbers: Numbers,
+    /// Whether a content comes out of a sum on a tie.
+    pub contents_on_ties: bool,
+}
+
+/// The normal form, its choices weighed in `style`.
+///
+/// ```
+/// use dydx::{parse, normal::{normalize, normalize_styled, Style}};
+/// let e = parse("x/(2*x^2 + 2)").unwrap();
+/// assert_eq!(normalize(&e).to_string(), "x/(2*x^2 + 2)");
+/// let style = Style { contents_on_ties: true, ..Style::default() };
+/// assert_eq!(normalize_styled(&e, style).to_string(), "x/(2*(x^2 + 1))");
+/// ```
+pub fn normalize_styled(e: &Expr, style: Style) -> Expr {
+    normalize_with(e, true, style)
 }
 
 /// The normal form without its presentation steps (shared factors and contents taken
@@ -78,7 +107,7 @@ pub fn normalize(e: &Expr) -> Expr {
 /// assert_eq!(normalize_for_steps(&e).to_string(), "x^x*ln(x) + x^x");
 /// ```
 pub fn normalize_for_steps(e: &Expr) -> Expr {
-    normalize_with(e, false)
+    normalize_with(e, false, Style::default())
 }
 
 /// Whether no step of the normal form applies anywhere in `e`, so that it is its own
@@ -183,7 +212,7 @@ fn may_hold_double_angle(e: &Expr) -> bool {
     })
 }
 
-fn normalize_with(e: &Expr, present: bool) -> Expr {
+fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
     if nothing_to_improve(e) {
         // No step applies but perhaps a double angle, which needs no other: pair
         // those alone (the 10th derivative of sin(sin(sin(sin(x)))) takes 0.1 ms this
@@ -195,6 +224,8 @@ fn normalize_with(e: &Expr, present: bool) -> Expr {
         };
     }
     let mut n = Normalizer::new(present);
+    n.contents_on_ties = style.contents_on_ties;
+    n.numbers = style.numbers;
     n.b = Builder::with_capacity(3 * e.len());
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
@@ -285,6 +316,11 @@ impl IdMemo {
 struct Normalizer {
     /// Whether to take shared factors out and coefficients into sums.
     present: bool,
+    /// Whether a content comes out of a sum also when that is no shorter
+    /// ([`Style`]).
+    contents_on_ties: bool,
+    /// The spelling whose operations [`Normalizer::cost`] counts.
+    numbers: Numbers,
     /// Whether to skip products known to be irreducible (off only while debug builds
     /// check that claim).
     skip_known: bool,
@@ -302,6 +338,8 @@ impl Normalizer {
     fn new(present: bool) -> Normalizer {
         Normalizer {
             present,
+            contents_on_ties: false,
+            numbers: Numbers::Fractions,
             skip_known: true,
             b: Builder::new(),
             cost: Vec::new(),
@@ -391,7 +429,7 @@ impl Normalizer {
         }
         if let Some(p) = self.content_out(best) {
             let c = self.cost(p);
-            if c < best_cost {
+            if c < best_cost || (c == best_cost && self.contents_on_ties) {
                 best = p;
                 best_cost = c;
             }
@@ -580,7 +618,7 @@ impl Normalizer {
             delta += match self.b.node(t) {
                 // A number term prints its denominator only.
                 Node::Num(_) => isize::from(!after.is_integer()) - isize::from(!r.is_integer()),
-                _ => coefficient_ops(&after) - coefficient_ops(&r),
+                _ => self.coefficient_ops(&after) - self.coefficient_ops(&r),
             };
         }
         Some((content, delta))
@@ -661,8 +699,8 @@ impl Normalizer {
         if split.iter().all(Option::is_none) {
             return None;
         }
-        delta += coefficient_ops(&coefficient) - coefficient_ops(&before);
-        if delta >= 0 {
+        delta += self.coefficient_ops(&coefficient) - self.coefficient_ops(&before);
+        if delta > 0 || (delta == 0 && !self.contents_on_ties) {
             return None;
         }
         let mut out: Vec<Id> = Vec::with_capacity(factors.len() + 1);
@@ -1522,6 +1560,17 @@ impl Normalizer {
         Some(total)
     }
 
+    /// The operations a product's coefficient `r` takes part in besides its sign: a
+    /// `*` for a numerator other than 1, a `/` for a denominator, one `*` for a
+    /// decimal.
+    fn coefficient_ops(&self, r: &Rational) -> isize {
+        if is_decimal(r, self.numbers) {
+            1
+        } else {
+            isize::from(!r.numer().abs().is_one()) + isize::from(!r.denom().is_one())
+        }
+    }
+
     /// An estimate of the printed operation count, memoised per node.
     fn cost(&mut self, id: Id) -> usize {
         if let Some(&c) = self.cost.get(id.index()).filter(|&&c| c != UNKNOWN_COST) {
@@ -1535,7 +1584,7 @@ impl Normalizer {
         }
         let known = |k: Id| self.cost[k.index()] as usize;
         let c = match self.b.node(id) {
-            Node::Num(r) => usize::from(r.is_negative()) + usize::from(!r.is_integer()),
+            Node::Num(r) => usize::from(r.is_negative()) + usize::from(!r.is_integer() && !is_decimal(r, self.numbers)),
             Node::Var(_) | Node::Const(_) => 0,
             Node::Add(ts) => {
                 let inner: usize = ts.iter().map(|&t| known(t)).sum();
@@ -1554,7 +1603,11 @@ impl Normalizer {
                     match self.b.node(f) {
                         Node::Num(r) => {
                             c += usize::from(r.is_negative());
-                            count += usize::from(!r.numer().abs().is_one()) + usize::from(!r.denom().is_one());
+                            count += if is_decimal(r, self.numbers) {
+                                1
+                            } else {
+                                usize::from(!r.numer().abs().is_one()) + usize::from(!r.denom().is_one())
+                            };
                         }
                         // A negative power prints in the denominator: `/b` or `/b^k`.
                         Node::Pow([b, e]) if self.b.as_num(*e).is_some_and(|r| r.is_negative()) => {
@@ -1720,9 +1773,6 @@ impl Monomial {
 
 /// The operations a numeric coefficient adds to a product as printed: `*` for a
 /// numerator other than 1 (its sign rides on the term), `/` for a denominator.
-fn coefficient_ops(r: &Rational) -> isize {
-    isize::from(!r.numer().abs().is_one()) + isize::from(!r.denom().is_one())
-}
 
 /// Adds a product to a list of products, combining like ones.
 fn add_monomial(list: &mut Vec<Monomial>, m: Monomial) {

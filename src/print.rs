@@ -19,7 +19,7 @@
 //! ```
 
 use crate::expr::{Expr, Id, IdIndex, Node, Rational};
-use num_traits::{One, Signed, Zero};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// How numbers that are not integers print.
 ///
@@ -205,8 +205,35 @@ pub fn rational_text(r: &Rational, numbers: Numbers) -> String {
 }
 
 /// Whether a number that is not an integer prints as a decimal.
-fn is_decimal(r: &Rational, numbers: Numbers) -> bool {
-    numbers == Numbers::Decimals && !r.is_integer() && decimal_text(r).is_some()
+pub(crate) fn is_decimal(r: &Rational, numbers: Numbers) -> bool {
+    numbers == Numbers::Decimals && has_decimal(r)
+}
+
+/// Whether [`decimal_text`] gives `r` a decimal, decided without writing it: in
+/// machine integers when numerator and denominator fit, since operation counts ask
+/// this of every coefficient.
+fn has_decimal(r: &Rational) -> bool {
+    if r.is_integer() {
+        return false;
+    }
+    let (Some(n), Some(d)) = (r.numer().to_i64(), r.denom().to_u64()) else {
+        return decimal_text(r).is_some();
+    };
+    let twos = d.trailing_zeros();
+    let mut rest = d >> twos;
+    let mut fives = 0u32;
+    while rest % 5 == 0 {
+        rest /= 5;
+        fives += 1;
+    }
+    let places = twos.max(fives);
+    if rest != 1 || u64::from(places) > MAX_DECIMAL_PLACES {
+        return false;
+    }
+    // The digits of |r|*10^places, an integer below 2^63*10^12 < 2^103.
+    let scaled = u128::from(n.unsigned_abs()) * 10u128.pow(places) / u128::from(d);
+    let digits = scaled.checked_ilog10().map_or(1, |k| k as usize + 1).max(places as usize + 1);
+    digits <= MAX_DECIMAL_DIGITS
 }
 
 /// The number of operations in the printed form (see [`Expr::op_count`]), counted on
@@ -1024,6 +1051,22 @@ mod tests {
         assert_eq!(parse(&p).unwrap(), e, "round trip of {s} via {p}");
         assert_eq!(op_count_with(&e, Numbers::Decimals), op_count_text(&p), "{p}");
         p
+    }
+
+    #[test]
+    fn the_decimal_test_agrees_with_the_decimal_text() {
+        use crate::expr::Rational;
+        let mut cases: Vec<Rational> = Vec::new();
+        for p in [-7i64, -1, 1, 3, 81, 999_999_999_999, 123_456_789_012_345_678, i64::MAX] {
+            for q in [1u64, 2, 3, 5, 8, 10, 16, 40, 625, 1 << 12, 1 << 13, 5u64.pow(12), 5u64.pow(13), 10u64.pow(12), 3 << 40] {
+                cases.push(Rational::new(p.into(), q.into()));
+            }
+        }
+        cases.push(Rational::new(1.into(), num_bigint::BigInt::from(2).pow(80)));
+        cases.push(Rational::new(num_bigint::BigInt::from(10).pow(30) + 1, 2.into()));
+        for r in cases {
+            assert_eq!(super::has_decimal(&r), super::decimal_text(&r).is_some(), "{r}");
+        }
     }
 
     #[test]

@@ -391,7 +391,12 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     if level == Level::None {
         return (e.clone(), report);
     }
-    let fast = crate::normal::normalize(e);
+    use crate::normal::{normalize_styled, Style};
+    // The fast level counts in fractions, which is quicker; the full level counts in
+    // the spelling that will be printed.
+    let spelled = Style { numbers: if level == Level::Full { numbers } else { Numbers::Fractions }, contents_on_ties: false };
+    let tied = Style { contents_on_ties: true, ..spelled };
+    let fast = normalize_styled(e, spelled);
     // Ties go to the input; a normal form equal to the input is the input, uncopied
     // and not counted again.
     let (mut best, mut best_ops) = if fast == *e {
@@ -404,6 +409,25 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
             (e.clone(), ops_before)
         }
     };
+    if level == Level::Full {
+        // Other normal forms, each shorter on some expressions: with contents out of
+        // sums wherever no longer (see `normalize_contents_out`), and either one
+        // after the form without presentation steps, whose sums of products collect
+        // differently.
+        let steps = crate::normal::normalize_for_steps(e);
+        let others = [
+            normalize_styled(e, tied),
+            normalize_styled(&steps, spelled),
+            normalize_styled(&steps, tied),
+        ];
+        for c in others {
+            let ops = op_count(&c);
+            if ops < best_ops {
+                best = c;
+                best_ops = ops;
+            }
+        }
+    }
     if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
         let (candidate, stop, iterations, nodes, fired) = saturate(&best, budget);
         report.stop = stop;
@@ -412,7 +436,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         report.rules_fired = fired;
         if let Some(c) = candidate {
             // The e-graph's choice, brought into normal form again.
-            for c in [crate::normal::normalize(&c), c] {
+            for c in [normalize_styled(&c, spelled), normalize_styled(&c, tied), c] {
                 let ops = op_count(&c);
                 if ops < best_ops {
                     best = c;
