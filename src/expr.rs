@@ -1451,7 +1451,11 @@ impl Builder {
             // sqrt(u^(2k)) is |u|^k for every real u where u is defined.
             (Func::Sqrt, Node::Pow([b, k])) => {
                 let (b, k) = (*b, *k);
-                let half = self.as_num(k).and_then(|r| r.to_integer().to_i64()).filter(|n| n % 2 == 0).map(|n| n / 2);
+                let half = self
+                    .as_num(k)
+                    .and_then(|r| r.to_integer().to_i64())
+                    .filter(|n| n % 2 == 0)
+                    .map(|n| n / 2);
                 if let Some(half) = half {
                     let abs = self.call(Func::Abs, b);
                     let half = self.int(half);
@@ -1703,6 +1707,30 @@ mod tests {
         assert_eq!(crate::parse("(sqrt(e))^-1").unwrap().to_string(), "exp(-1/2)");
         // Other bases keep 1/sqrt(u).
         assert_eq!(crate::parse("(sqrt(2^x))^-1").unwrap().to_string(), "1/sqrt(2^x)");
+    }
+
+    #[test]
+    fn a_square_root_of_an_even_power_is_a_power_of_the_absolute_value() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("sqrt(x^2)"), "abs(x)");
+        assert_eq!(read("sqrt(sec(x)^2)"), "abs(sec(x))");
+        assert_eq!(read("sqrt(x^4)"), "x^2");
+        assert_eq!(read("sqrt(x^6)"), "abs(x)^3");
+        assert_eq!(read("sqrt(1/x^2)"), "1/abs(x)");
+        // Odd powers and other roots stay.
+        assert_eq!(read("sqrt(x^3)"), "sqrt(x^3)");
+        assert_eq!(read("sqrt(x^2 + 1)"), "sqrt(x^2 + 1)");
+    }
+
+    #[test]
+    fn an_even_power_meets_a_power_of_the_absolute_value() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        // The derivative of sqrt(sec(x)^2) = |sec(x)| through the chain rule.
+        assert_eq!(read("sec(x)^2*tan(x)/sqrt(sec(x)^2)"), "tan(x)*abs(sec(x))");
+        assert_eq!(read("x^2*abs(x)"), "abs(x)^3");
+        assert_eq!(read("x^4/abs(x)^2"), "x^2");
+        // An odd power of `x` is not a power of `|x|`.
+        assert_eq!(read("x^3*abs(x)"), "x^3*abs(x)");
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //! ```
 
 use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational, Q};
-use crate::print::{is_decimal, Numbers};
+use crate::print::{coefficient_cost, is_decimal, Numbers};
 use num_traits::{One, Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -68,7 +68,7 @@ pub fn normalize(e: &Expr) -> Expr {
 /// How the normal form weighs its choices: the spelling its numbers will print in
 /// (`0.25*x` is one operation, `x/4` too, but `2.25*x` against `9*x/4` is one
 /// against two), and whether a sum's rational content comes out also where that reads
-/// no shorter on the spot (`x/(2*(x^2 + 1))` for `x/(2*x^2 + 2)`): sums left
+/// no shorter on the spot (`x/(2*y*(x^2 + 1))` for `x/(y*(2*x^2 + 2))`): sums left
 /// primitive meet more often, so like terms collect and powers merge further up.
 /// Each choice makes some expressions shorter and others longer, so the full
 /// simplification tries several.
@@ -84,10 +84,10 @@ pub struct Style {
 ///
 /// ```
 /// use dydx::{parse, normal::{normalize, normalize_styled, Style}};
-/// let e = parse("x/(2*x^2 + 2)").unwrap();
-/// assert_eq!(normalize(&e).to_string(), "x/(2*x^2 + 2)");
+/// let e = parse("x/(y*(2*x^2 + 2))").unwrap();
+/// assert_eq!(normalize(&e).to_string(), "x/(y*(2*x^2 + 2))");
 /// let style = Style { contents_on_ties: true, ..Style::default() };
-/// assert_eq!(normalize_styled(&e, style).to_string(), "x/(2*(x^2 + 1))");
+/// assert_eq!(normalize_styled(&e, style).to_string(), "x/(2*y*(x^2 + 1))");
 /// ```
 pub fn normalize_styled(e: &Expr, style: Style) -> Expr {
     normalize_with(e, true, style)
@@ -699,7 +699,18 @@ impl Normalizer {
         if split.iter().all(Option::is_none) {
             return None;
         }
-        delta += self.coefficient_ops(&coefficient) - self.coefficient_ops(&before);
+        // The coefficient's operations beside the product's other factors, as printed:
+        // `1/(2*y^2 + 2)` and `0.5/(y^2 + 1)` both write one number before the `/`.
+        let (mut m, mut d) = (0, 0);
+        for &f in &factors {
+            match self.b.node(f) {
+                Node::Num(_) => {}
+                Node::Pow([_, k]) if self.b.as_num(*k).is_some_and(|r| r.is_negative()) => d += 1,
+                _ => m += 1,
+            }
+        }
+        let ops = |r: &Rational| coefficient_cost(r, m, d, self.numbers) as isize;
+        delta += ops(&coefficient) - ops(&before);
         if delta > 0 || (delta == 0 && !self.contents_on_ties) {
             return None;
         }
@@ -1597,31 +1608,41 @@ impl Normalizer {
                 inner + ts.len() + usize::from(negative == ts.len()) - 1 - negative
             }
             Node::Mul(fs) => {
+                // As the printer writes it: the numerator's items joined by `*`, then
+                // `/` and the denominator's parts joined by `*`; a coefficient 1 is
+                // written only when the numerator has nothing else (`-1/x`).
                 let mut c = 0;
-                let mut count = 0;
+                let (mut numer, mut denom) = (0, 0);
+                let mut coefficient: Option<&Rational> = None;
                 for &f in fs.iter() {
                     match self.b.node(f) {
                         Node::Num(r) => {
                             c += usize::from(r.is_negative());
-                            count += if is_decimal(r, self.numbers) {
-                                1
-                            } else {
-                                usize::from(!r.numer().abs().is_one()) + usize::from(!r.denom().is_one())
-                            };
+                            coefficient = Some(r);
                         }
                         // A negative power prints in the denominator: `/b` or `/b^k`.
                         Node::Pow([b, e]) if self.b.as_num(*e).is_some_and(|r| r.is_negative()) => {
                             let one = self.b.as_num(*e).is_some_and(|r| rational_is(r, -1));
                             c += known(*b) + usize::from(!one);
-                            count += 1;
+                            denom += 1;
                         }
                         _ => {
                             c += known(f);
-                            count += 1;
+                            numer += 1;
                         }
                     }
                 }
-                c + count.saturating_sub(1)
+                let (decimal, unit, whole) = match coefficient {
+                    Some(r) => (
+                        is_decimal(r, self.numbers),
+                        r.numer().abs().is_one(),
+                        r.denom().is_one(),
+                    ),
+                    None => (false, true, true),
+                };
+                let items = numer + usize::from(decimal || !unit || numer == 0);
+                let parts = denom + usize::from(!decimal && !whole);
+                c + items.saturating_sub(1) + parts
             }
             Node::Pow([b, e]) => match self.b.as_num(*e) {
                 Some(r) if rational_is(r, -1) => known(*b) + 1,

@@ -232,7 +232,10 @@ fn has_decimal(r: &Rational) -> bool {
     }
     // The digits of |r|*10^places, an integer below 2^63*10^12 < 2^103.
     let scaled = u128::from(n.unsigned_abs()) * 10u128.pow(places) / u128::from(d);
-    let digits = scaled.checked_ilog10().map_or(1, |k| k as usize + 1).max(places as usize + 1);
+    let digits = scaled
+        .checked_ilog10()
+        .map_or(1, |k| k as usize + 1)
+        .max(places as usize + 1);
     digits <= MAX_DECIMAL_DIGITS
 }
 
@@ -359,7 +362,77 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
         // One `/`, and `*` between the denominator's parts.
         n = n.saturating_add(1).saturating_add(den_count - 1);
     }
-    n.saturating_add(by_zero)
+    let saved = denominator_content(e, numbers, &c, rest).map_or(0, |(_, _, saved)| saved);
+    n.saturating_add(by_zero).saturating_sub(saved)
+}
+
+/// A product's one denominator, a sum with an integer content `g`, whose content can
+/// print as part of the product's integer coefficient `a` as the decimal `a/g`, where
+/// that is shorter: `1/(2*y^2 + 2)` prints as `0.5/(y^2 + 1)` and `9*x/(4*x^2 + 4)` as
+/// `2.25*x/(x^2 + 1)`. Decimals only: as a fraction `a/g` writes its `g` back in the
+/// denominator. The text reads back the same, since a coefficient's denominator moves
+/// into the one sum of a product's denominator ([`crate::expr::Builder::mul`]); so `a`
+/// and `g` must be coprime, or the denominator read back would be smaller. The sum,
+/// `g`, and the operations saved.
+fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) -> Option<(Id, Rational, usize)> {
+    use num_integer::Integer;
+    if numbers != Numbers::Decimals || !c.is_integer() || c.is_zero() {
+        return None;
+    }
+    let mut denominators = rest.iter().filter(|&&f| negative_exponent(e, f).is_some());
+    let f = *denominators.next()?;
+    if denominators.next().is_some() {
+        return None;
+    }
+    let Node::Pow([sum, k]) = e.node(f) else {
+        return None;
+    };
+    let Node::Add(ts) = e.node(*sum) else {
+        return None;
+    };
+    if !e.node(*k).as_num().is_some_and(|r| crate::expr::rational_is(r, -1)) || ts.len() > crate::expr::SUM_WIDTH {
+        return None;
+    }
+    // Each term's coefficient, and how many factors print in its numerator and its
+    // denominator (`None` for a number).
+    let mut parts: Vec<(&Rational, Option<(usize, usize)>)> = Vec::with_capacity(ts.len());
+    for &t in ts.iter() {
+        parts.push(match e.node(t) {
+            Node::Num(r) => (&**r, None),
+            Node::Mul(gs) => {
+                let r = e.node(gs[0]).as_num()?;
+                let d = gs[1..].iter().filter(|&&g| negative_exponent(e, g).is_some()).count();
+                (r, Some((gs.len() - 1 - d, d)))
+            }
+            _ => return None,
+        });
+    }
+    if parts.iter().any(|(r, _)| !r.is_integer()) {
+        return None;
+    }
+    let g = parts
+        .iter()
+        .fold(num_bigint::BigInt::zero(), |g, (r, _)| g.gcd(r.numer()));
+    if g <= num_bigint::BigInt::one() || !c.numer().gcd(&g).is_one() {
+        return None;
+    }
+    let g = Rational::from_integer(g);
+    let joined = c / &g;
+    if !is_decimal(&joined, numbers) {
+        return None;
+    }
+    let m = rest.len() - 1;
+    let cost = |r: &Rational, shape: Option<(usize, usize)>| match shape {
+        None => usize::from(!r.is_integer() && !is_decimal(r, numbers)),
+        Some((m, d)) => coefficient_cost(r, m, d, numbers),
+    };
+    let mut before = coefficient_cost(c, m, 1, numbers);
+    let mut after = coefficient_cost(&joined, m, 1, numbers);
+    for (r, shape) in &parts {
+        before += cost(r, *shape);
+        after += cost(&(*r / &g), *shape);
+    }
+    (after < before).then(|| (*sum, g, before - after))
 }
 
 /// Operations written by [`write_factor`].
@@ -491,6 +564,18 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
     if ts.iter().any(|&t| matches!(e.node(t), Node::Add(_))) {
         return None;
     }
+    // A term whose denominator's content joins its coefficient is written whole.
+    let joins = |t: Id| match e.node(t) {
+        Node::Mul(fs) => match e.node(fs[0]).as_num() {
+            Some(r) => denominator_content(e, numbers, r, &fs[1..]).is_some(),
+            None => denominator_content(e, numbers, &Rational::one(), fs).is_some(),
+        },
+        Node::Pow(_) => denominator_content(e, numbers, &Rational::one(), &[t]).is_some(),
+        _ => false,
+    };
+    if ts.iter().any(|&t| joins(t)) {
+        return None;
+    }
     let content = crate::expr::rational_content(ts.iter().map(|&t| coefficient(t)))?;
     // Each term's coefficient, and how many other factors print in its numerator and
     // its denominator (`None` for a number term).
@@ -545,7 +630,7 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
 /// Operations a product's number `c` takes part in, with `m` other factors in its
 /// numerator and `d` in its denominator: the `*` between the numerator's items and
 /// the denominator's parts, as [`count_product`] counts them (signs aside).
-fn coefficient_cost(c: &Rational, m: usize, d: usize, numbers: Numbers) -> usize {
+pub(crate) fn coefficient_cost(c: &Rational, m: usize, d: usize, numbers: Numbers) -> usize {
     let decimal = is_decimal(c, numbers);
     let items = m + usize::from(decimal || !c.numer().abs().is_one() || m == 0);
     let den = d + usize::from(!decimal && !c.denom().is_one());
@@ -610,9 +695,9 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
                     Some(r) => (r * &scale, &fs[1..]),
                     None => (scale.clone(), &fs[..]),
                 };
-                write_product_parts(e, numbers, c, rest, negate, flip, out);
+                write_product_parts(e, numbers, c, rest, negate, flip, None, out);
             }
-            _ => write_product_parts(e, numbers, scale.clone(), &[t], false, None, out),
+            _ => write_product_parts(e, numbers, scale.clone(), &[t], false, None, None, out),
         }
     }
     out.push(')');
@@ -650,8 +735,12 @@ fn signed_terms<'a>(e: &'a Expr, ts: &'a [Id]) -> impl Iterator<Item = (Id, Sign
             flippable_sum(e, t).map_or(Sign::Plus, Sign::Flip)
         }
     };
-    std::iter::once((ts[lead], Sign::Plus))
-        .chain(ts.iter().enumerate().filter(move |(k, _)| *k != lead).map(move |(_, &t)| (t, sign(t))))
+    std::iter::once((ts[lead], Sign::Plus)).chain(
+        ts.iter()
+            .enumerate()
+            .filter(move |(k, _)| *k != lead)
+            .map(move |(_, &t)| (t, sign(t))),
+    )
 }
 
 /// The sum factor of a term that can print negated with the term's sign taken out in
@@ -682,7 +771,9 @@ fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
         return None;
     };
     // Every term negative, and none a sum itself (that would print as `(-1)*(…)`).
-    let negative = ts.iter().all(|&u| starts_negative(e, u) && !matches!(e.node(u), Node::Add(_)));
+    let negative = ts
+        .iter()
+        .all(|&u| starts_negative(e, u) && !matches!(e.node(u), Node::Add(_)));
     // Nor may the negated sum meet a power of itself among the other factors, where
     // reading would merge them (`(-x - y)/(x + y)^2` is no `(x + y)/(x + y)^2`).
     let meets = rest.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
@@ -716,6 +807,38 @@ fn is_negation(e: &Expr, a: Id, b: Id) -> bool {
                 rest == other && c == -d
             })
         })
+}
+
+/// Writes a sum with every term multiplied by `scale` (which leaves each coefficient
+/// an integer: [`denominator_content`]).
+fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, out: &mut String) {
+    let Node::Add(ts) = e.node(sum) else {
+        return;
+    };
+    for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+        if i > 0 {
+            out.push_str(if sign == Sign::Plus { " + " } else { " - " });
+        }
+        let negate = i > 0 && sign == Sign::Minus;
+        let flip = match sign {
+            Sign::Flip(s) => Some(s),
+            _ => None,
+        };
+        match e.node(t) {
+            Node::Num(r) => {
+                let r = &**r * scale;
+                out.push_str(&rational_text(&if negate { -r } else { r }, numbers));
+            }
+            Node::Mul(fs) => {
+                let (c, rest) = match e.node(fs[0]).as_num() {
+                    Some(r) => (r * scale, &fs[1..]),
+                    None => (scale.clone(), &fs[..]),
+                };
+                write_product_parts(e, numbers, c, rest, negate, flip, None, out);
+            }
+            _ => write_term(e, numbers, t, negate, out),
+        }
+    }
 }
 
 /// Writes the negation of an all-negative sum, `x + 3` for `-x - 3`.
@@ -755,7 +878,8 @@ fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
                                 Some(r) => (r.clone(), &fs[1..]),
                                 None => (Rational::one(), &fs[..]),
                             };
-                            write_product_parts(e, numbers, c, rest, false, Some(sum), out);
+                            let den = denominator_content(e, numbers, &c, rest).map(|(s, g, _)| (s, g));
+                            write_product_parts(e, numbers, c, rest, false, Some(sum), den, out);
                         }
                     }
                 }
@@ -794,11 +918,14 @@ fn write_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, out: &mut 
         Some(r) => (r.clone(), &fs[1..]),
         None => (Rational::one(), fs),
     };
-    write_product_parts(e, numbers, c, rest, negate, None, out);
+    let den = denominator_content(e, numbers, &c, rest).map(|(sum, g, _)| (sum, g));
+    write_product_parts(e, numbers, c, rest, negate, None, den, out);
 }
 
 /// Writes the product of the number `c` and the factors `rest`, the factor `flip`
-/// negated (an all-negative sum, [`flippable_sum`]).
+/// negated (an all-negative sum, [`flippable_sum`]), and the denominator sum of `den`
+/// divided by its content, which joins the coefficient ([`denominator_content`]).
+#[allow(clippy::too_many_arguments)]
 fn write_product_parts(
     e: &Expr,
     numbers: Numbers,
@@ -806,10 +933,14 @@ fn write_product_parts(
     rest: &[Id],
     negate: bool,
     flip: Option<Id>,
+    den: Option<(Id, Rational)>,
     out: &mut String,
 ) {
     if negate {
         c = -c;
+    }
+    if let Some((_, g)) = &den {
+        c /= g;
     }
     if c.is_negative() {
         out.push('-');
@@ -878,7 +1009,11 @@ fn write_product_parts(
             out.push('*');
         }
         first = false;
-        if x.is_one() {
+        if let Some((sum, g)) = den.as_ref().filter(|(sum, _)| sum == b) {
+            out.push('(');
+            write_scaled_sum(e, numbers, *sum, &g.recip(), out);
+            out.push(')');
+        } else if x.is_one() {
             write_factor(e, numbers, *b, out);
         } else {
             write_power(e, numbers, *b, Exponent::Num(x), out);
@@ -1013,6 +1148,28 @@ mod tests {
     }
 
     #[test]
+    fn with_decimals_a_denominator_sums_content_joins_the_coefficient() {
+        let cases = [
+            ("exp(0.5/(y^2 + 1))", "exp(0.5/(y^2 + 1))"),
+            ("2.25*x/(x^2 + 1)", "2.25*x/(x^2 + 1)"),
+            // As a fraction the content would only move: the form stays.
+            ("(9/4)*x/(x^2 + 1)", "2.25*x/(x^2 + 1)"),
+            // A coefficient sharing a factor with the content: written as it is.
+            ("4*x/(4*y^2 + 4)", "4*x/(4*y^2 + 4)"),
+            // Two denominators: the coefficient's denominator stays with it.
+            ("0.5*x/((y^2 + 1)*y)", "0.5*x/(y*(y^2 + 1))"),
+            // No decimal for the coefficient: written as it is.
+            ("x/(3*y^2 + 3)", "x/(3*y^2 + 3)"),
+        ];
+        for (input, printed) in cases {
+            // `round_decimal` checks the round trip and the operation count too.
+            assert_eq!(round_decimal(input), printed, "{input}");
+        }
+        // The form is one: with fractions it prints the sum whole.
+        assert_eq!(round("exp(0.5/(y^2 + 1))"), "exp(1/(2*y^2 + 2))");
+    }
+
+    #[test]
     fn products_print_division() {
         assert_eq!(round("x/y"), "x/y");
         assert_eq!(round("x/(2*y^2)"), "x/(2*y^2)");
@@ -1058,7 +1215,23 @@ mod tests {
         use crate::expr::Rational;
         let mut cases: Vec<Rational> = Vec::new();
         for p in [-7i64, -1, 1, 3, 81, 999_999_999_999, 123_456_789_012_345_678, i64::MAX] {
-            for q in [1u64, 2, 3, 5, 8, 10, 16, 40, 625, 1 << 12, 1 << 13, 5u64.pow(12), 5u64.pow(13), 10u64.pow(12), 3 << 40] {
+            for q in [
+                1u64,
+                2,
+                3,
+                5,
+                8,
+                10,
+                16,
+                40,
+                625,
+                1 << 12,
+                1 << 13,
+                5u64.pow(12),
+                5u64.pow(13),
+                10u64.pow(12),
+                3 << 40,
+            ] {
                 cases.push(Rational::new(p.into(), q.into()));
             }
         }

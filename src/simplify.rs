@@ -394,8 +394,18 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     use crate::normal::{normalize_styled, Style};
     // The fast level counts in fractions, which is quicker; the full level counts in
     // the spelling that will be printed.
-    let spelled = Style { numbers: if level == Level::Full { numbers } else { Numbers::Fractions }, contents_on_ties: false };
-    let tied = Style { contents_on_ties: true, ..spelled };
+    let spelled = Style {
+        numbers: if level == Level::Full {
+            numbers
+        } else {
+            Numbers::Fractions
+        },
+        contents_on_ties: false,
+    };
+    let tied = Style {
+        contents_on_ties: true,
+        ..spelled
+    };
     let fast = normalize_styled(e, spelled);
     // Ties go to the input; a normal form equal to the input is the input, uncopied
     // and not counted again.
