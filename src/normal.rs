@@ -1792,9 +1792,6 @@ impl Monomial {
     }
 }
 
-/// The operations a numeric coefficient adds to a product as printed: `*` for a
-/// numerator other than 1 (its sign rides on the term), `/` for a denominator.
-
 /// Adds a product to a list of products, combining like ones.
 fn add_monomial(list: &mut Vec<Monomial>, m: Monomial) {
     match list.iter_mut().find(|x| x.same_powers(&m)) {
