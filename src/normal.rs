@@ -319,6 +319,9 @@ struct Normalizer {
     /// Whether a content comes out of a sum also when that is no shorter
     /// ([`Style`]).
     contents_on_ties: bool,
+    /// Whether [`Normalizer::group_fractions`] is finding a group's form (it does not
+    /// nest).
+    grouping: bool,
     /// The spelling whose operations [`Normalizer::cost`] counts.
     numbers: Numbers,
     /// Whether to skip products known to be irreducible (off only while debug builds
@@ -339,6 +342,7 @@ impl Normalizer {
         Normalizer {
             present,
             contents_on_ties: false,
+            grouping: false,
             numbers: Numbers::Fractions,
             skip_known: true,
             b: Builder::new(),
@@ -445,6 +449,13 @@ impl Normalizer {
             let c = self.cost(d);
             if c < best_cost {
                 best = d;
+            }
+        }
+        if let Some(g) = self.group_fractions(best) {
+            let c = self.cost(g);
+            if c < best_cost {
+                best = g;
+                best_cost = c;
             }
         }
         if let Some(f) = self.factor(best, depth) {
@@ -1438,6 +1449,74 @@ impl Normalizer {
         Some(partial.into_iter().map(|fs| self.b.mul(fs)).collect())
     }
 
+    /// A sum with the terms that share a denominator taken together and brought to
+    /// their best form, the other terms left as they are: `0.8/d - 1.6*x^2/d^2 - u` is
+    /// `0.8*(1 - x^2)/d^2 - u`, where bringing `u` over `d^2` as well would only make
+    /// it longer. Tries each denominator base and keeps the shortest; `None` when no
+    /// group is shorter. Not nested: a group's own form is found without grouping.
+    fn group_fractions(&mut self, id: Id) -> Option<Id> {
+        if self.grouping {
+            return None;
+        }
+        let ts: SmallVec<[Id; 8]> = match self.b.node(id) {
+            Node::Add(ts) if ts.len() >= 3 && ts.len() <= 16 => ts.iter().copied().collect(),
+            _ => return None,
+        };
+        // The bases of each term's negative integer powers.
+        let denominators_of = |b: &Builder, t: Id| -> SmallVec<[Id; 4]> {
+            let single = [t];
+            let fs: &[Id] = match b.node(t) {
+                Node::Mul(fs) => fs,
+                _ => &single,
+            };
+            fs.iter()
+                .filter_map(|&f| match b.node(f) {
+                    Node::Pow([base, e]) if b.as_num(*e).is_some_and(|r| r.is_negative() && r.is_integer()) => {
+                        Some(*base)
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        // Compared by their primitive parts, as `together` brings them over one.
+        let mut dens: Vec<SmallVec<[Id; 4]>> = ts.iter().map(|&t| denominators_of(&self.b, t)).collect();
+        for d in dens.iter_mut() {
+            for base in d.iter_mut() {
+                *base = self.primitive_part(*base).0;
+            }
+        }
+        let mut bases: Vec<Id> = dens.iter().flatten().copied().collect();
+        bases.sort();
+        bases.dedup();
+        let before = self.cost(id);
+        let mut best: Option<(Id, usize)> = None;
+        self.grouping = true;
+        for base in bases {
+            let (group, rest): (Vec<(Id, bool)>, Vec<(Id, bool)>) = ts
+                .iter()
+                .zip(&dens)
+                .map(|(&t, d)| (t, d.contains(&base)))
+                .partition(|(_, inside)| *inside);
+            if group.len() < 2 || rest.is_empty() {
+                continue;
+            }
+            let sub = self.b.add(group.iter().map(|(t, _)| *t));
+            let better = self.improve(sub);
+            if better == sub || self.cost(better) >= self.cost(sub) {
+                continue;
+            }
+            let mut terms: Vec<Id> = rest.iter().map(|(t, _)| *t).collect();
+            terms.push(better);
+            let candidate = self.b.add(terms);
+            let c = self.cost(candidate);
+            if c < before && best.is_none_or(|(_, b)| c < b) {
+                best = Some((candidate, c));
+            }
+        }
+        self.grouping = false;
+        best.map(|(r, _)| r)
+    }
+
     /// A sum with fractions over a common denominator: `a/d1 + b/d2` becomes
     /// `(a*d2 + b*d1)/(d1*d2)` with shared factors taken once.
     fn together(&mut self, id: Id) -> Option<Id> {
@@ -1457,26 +1536,49 @@ impl Normalizer {
             Node::Add(ts) if ts.len() <= 16 => ts.clone(),
             _ => return None,
         };
-        // The common denominator: each base at its largest negative integer power.
-        let mut denominators: Vec<(Id, Rational)> = Vec::new();
+        // Each term's denominators: (base, power, primitive part of the base, its
+        // content). Bases are compared by their primitive parts, since the light
+        // canonical form moves a coefficient's denominator into a lone denominator sum
+        // (`4/(5*x^2 + 5)` beside `x/(x^2 + 1)^2`): both are over `x^2 + 1`.
+        let mut own: Vec<SmallVec<[(Id, Rational, Id, Rational); 2]>> = Vec::with_capacity(ts.len());
+        let mut primitive: SmallVec<[(Id, Id, Rational); 4]> = SmallVec::new();
         for &t in ts.iter() {
-            let factors: Vec<Id> = match self.b.node(t) {
-                Node::Mul(fs) => fs.to_vec(),
-                _ => vec![t],
+            let factors: SmallVec<[Id; 8]> = match self.b.node(t) {
+                Node::Mul(fs) => fs.iter().copied().collect(),
+                _ => SmallVec::from_slice(&[t]),
             };
+            let mut mine: SmallVec<[(Id, Rational, Id, Rational); 2]> = SmallVec::new();
             for f in factors {
-                if let Node::Pow([base, e]) = self.b.node(f) {
-                    if let Some(r) = self.b.as_num(*e) {
-                        if r.is_negative() && r.is_integer() {
-                            let k = -r;
-                            match denominators.iter_mut().find(|(b, _)| b == base) {
-                                Some((_, m)) if *m < k => *m = k,
-                                Some(_) => {}
-                                None => denominators.push((*base, k)),
-                            }
-                        }
+                let Node::Pow([base, e]) = *self.b.node(f) else {
+                    continue;
+                };
+                let Some(k) = self
+                    .b
+                    .as_num(e)
+                    .filter(|r| r.is_negative() && r.is_integer())
+                    .map(|r| -r)
+                else {
+                    continue;
+                };
+                let (part, content) = match primitive.iter().find(|(b, _, _)| *b == base) {
+                    Some((_, p, c)) => (*p, c.clone()),
+                    None => {
+                        let (p, c) = self.primitive_part(base);
+                        primitive.push((base, p, c.clone()));
+                        (p, c)
                     }
-                }
+                };
+                mine.push((base, k, part, content));
+            }
+            own.push(mine);
+        }
+        // The common denominator: each primitive base at its largest power.
+        let mut denominators: Vec<(Id, Rational)> = Vec::new();
+        for (_, k, part, _) in own.iter().flatten() {
+            match denominators.iter_mut().find(|(b, _)| b == part) {
+                Some((_, m)) if *m < *k => *m = k.clone(),
+                Some(_) => {}
+                None => denominators.push((*part, k.clone())),
             }
         }
         if denominators.is_empty() || denominators.len() > MAX_DENOMINATORS {
@@ -1490,16 +1592,41 @@ impl Normalizer {
             })
             .collect();
         // Most forms over a common denominator come out much larger than the sum, and
-        // then neither the sum nor its parent takes them: estimate before building.
-        if let Some(estimate) = self.together_estimate(&ts, &lifts, &denominators) {
-            if estimate > self.cost(id).saturating_add(TOGETHER_SLACK) {
-                return None;
+        // then neither the sum nor its parent takes them: estimate before building
+        // (on the bases as they are, so only where each is primitive).
+        let all_primitive = primitive.iter().all(|(b, p, _)| b == p);
+        if all_primitive {
+            if let Some(estimate) = self.together_estimate(&ts, &lifts, &denominators) {
+                if estimate > self.cost(id).saturating_add(TOGETHER_SLACK) {
+                    return None;
+                }
             }
         }
         let mut numer_terms: Vec<Id> = Vec::new();
-        for &t in ts.iter() {
+        for (&t, mine) in ts.iter().zip(&own) {
             let mut fs = vec![t];
-            fs.extend(lifts.iter().copied());
+            if all_primitive {
+                fs.extend(lifts.iter().copied());
+            } else {
+                // t = n/∏(c*p)^k over ∏p^K is n*∏c^-k*∏p^(K - k): cancel the term's own
+                // denominators as they are, then lift by the rest.
+                let mut scale = Rational::one();
+                for (base, k, _, content) in mine {
+                    let kk = self.b.num(k.clone());
+                    fs.push(self.b.pow(*base, kk));
+                    scale /= num_traits::pow::Pow::pow(content, k.to_integer().to_u32().unwrap_or(1));
+                }
+                fs.push(self.b.num(scale));
+                for (part, big) in &denominators {
+                    let k: Rational = mine
+                        .iter()
+                        .filter(|(_, _, p, _)| p == part)
+                        .map(|(_, k, _, _)| k.clone())
+                        .sum();
+                    let rest = self.b.num(big - k);
+                    fs.push(self.b.pow(*part, rest));
+                }
+            }
             let lifted = self.b.mul(fs);
             match self.expand_product(lifted) {
                 Some(parts) if parts.len() <= MAX_EXPANDED_TERMS => numer_terms.extend(parts),
@@ -1513,6 +1640,23 @@ impl Normalizer {
             fs.push(self.b.pow(*b, nk));
         }
         Some(self.b.mul(fs))
+    }
+
+    /// A base as its primitive part and content: `(x^2 + 1, 5)` for `5*x^2 + 5`; the
+    /// base and 1 for anything but a sum with a content other than 1.
+    fn primitive_part(&mut self, base: Id) -> (Id, Rational) {
+        if !self.may_have_content(base) {
+            return (base, Rational::one());
+        }
+        match self.content(base) {
+            Some((c, _)) if !c.is_one() && c.is_positive() => {
+                let inverse = self.b.num(c.recip());
+                let terms = self.terms(base);
+                let scaled: Vec<Id> = terms.iter().map(|&t| self.b.mul([inverse, t])).collect();
+                (self.b.add(scaled), c)
+            }
+            _ => (base, Rational::one()),
+        }
     }
 
     /// Whether a term is a product that prints with its sign in front and its one
@@ -1859,12 +2003,14 @@ mod tests {
 
     #[test]
     fn common_denominator_estimate_matches_the_built_cost() {
-        for s in [
-            "1/(x^2 + 1) - 2*x^2/(x^2 + 1)^2",
-            "x^2/(x^2/4 + 1)^2 + 1",
-            "x + 1/(x + 1)",
-            "1/x + 1/y",
-        ] {
+        // Denominators with a content are compared by their primitive parts, and the
+        // estimate is not used for them.
+        let e = parse("x^2/(x^2/4 + 1)^2 + 1").unwrap();
+        let mut n = Normalizer::new(true);
+        let id = n.b.import(&e);
+        let built = n.together_uncached(id).unwrap();
+        assert_eq!(n.b.finish(built).to_string(), "(x^4 + 24*x^2 + 16)/(x^2 + 4)^2");
+        for s in ["1/(x^2 + 1) - 2*x^2/(x^2 + 1)^2", "x + 1/(x + 1)", "1/x + 1/y"] {
             let e = parse(s).unwrap();
             let mut n = Normalizer::new(true);
             let id = n.b.import(&e);
@@ -1893,6 +2039,20 @@ mod tests {
             let estimate = n.together_estimate(&ts, &lifts, &denominators).unwrap();
             assert_eq!(estimate, n.cost(built), "{s} -> {}", n.b.finish(built));
         }
+    }
+
+    #[test]
+    fn denominators_that_differ_by_a_content_come_together() {
+        // The light form writes `4/(5*x^2 + 5)`: its denominator is `x^2 + 1` too.
+        assert_eq!(
+            norm("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2)"),
+            "4*(1 - x^2)/(5*(x^2 + 1)^2)"
+        );
+        // And only the terms over it come together.
+        assert_eq!(
+            norm("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3"),
+            "4*(1 - x^2)/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3"
+        );
     }
 
     #[test]

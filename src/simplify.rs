@@ -420,22 +420,17 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         }
     };
     if level == Level::Full {
-        // Other normal forms, each shorter on some expressions: with contents out of
-        // sums wherever no longer (see `normalize_contents_out`), and either one
-        // after the form without presentation steps, whose sums of products collect
-        // differently.
+        // Another normal form, shorter on some expressions: with contents out of sums
+        // wherever no longer (`Style`), after the form without presentation steps,
+        // whose sums of products collect differently. (Of the four combinations this
+        // one gains the most; the other two gain 6 operations more on rand1000 for
+        // 15% more time.)
         let steps = crate::normal::normalize_for_steps(e);
-        let others = [
-            normalize_styled(e, tied),
-            normalize_styled(&steps, spelled),
-            normalize_styled(&steps, tied),
-        ];
-        for c in others {
-            let ops = op_count(&c);
-            if ops < best_ops {
-                best = c;
-                best_ops = ops;
-            }
+        let other = normalize_styled(&steps, tied);
+        let ops = op_count(&other);
+        if ops < best_ops {
+            best = other;
+            best_ops = ops;
         }
     }
     if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
@@ -446,7 +441,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         report.rules_fired = fired;
         if let Some(c) = candidate {
             // The e-graph's choice, brought into normal form again.
-            for c in [normalize_styled(&c, spelled), normalize_styled(&c, tied), c] {
+            for c in [normalize_styled(&c, tied), c] {
                 let ops = op_count(&c);
                 if ops < best_ops {
                     best = c;
