@@ -1492,20 +1492,23 @@ impl Normalizer {
         let mut best: Option<(Id, usize)> = None;
         self.grouping = true;
         for base in bases {
-            let (group, rest): (Vec<(Id, bool)>, Vec<(Id, bool)>) = ts
-                .iter()
-                .zip(&dens)
-                .map(|(&t, d)| (t, d.contains(&base)))
-                .partition(|(_, inside)| *inside);
+            let over = |inside: bool| -> Vec<Id> {
+                ts.iter()
+                    .zip(&dens)
+                    .filter(|(_, d)| d.contains(&base) == inside)
+                    .map(|(&t, _)| t)
+                    .collect()
+            };
+            let (group, rest) = (over(true), over(false));
             if group.len() < 2 || rest.is_empty() {
                 continue;
             }
-            let sub = self.b.add(group.iter().map(|(t, _)| *t));
+            let sub = self.b.add(group);
             let better = self.improve(sub);
             if better == sub || self.cost(better) >= self.cost(sub) {
                 continue;
             }
-            let mut terms: Vec<Id> = rest.iter().map(|(t, _)| *t).collect();
+            let mut terms = rest;
             terms.push(better);
             let candidate = self.b.add(terms);
             let c = self.cost(candidate);
@@ -1536,18 +1539,17 @@ impl Normalizer {
             Node::Add(ts) if ts.len() <= 16 => ts.clone(),
             _ => return None,
         };
-        // Each term's denominators: (base, power, primitive part of the base, its
-        // content). Bases are compared by their primitive parts, since the light
+        // Each term's denominators. Bases are compared by their primitive parts, since the light
         // canonical form moves a coefficient's denominator into a lone denominator sum
         // (`4/(5*x^2 + 5)` beside `x/(x^2 + 1)^2`): both are over `x^2 + 1`.
-        let mut own: Vec<SmallVec<[(Id, Rational, Id, Rational); 2]>> = Vec::with_capacity(ts.len());
+        let mut own: Vec<SmallVec<[Denominator; 2]>> = Vec::with_capacity(ts.len());
         let mut primitive: SmallVec<[(Id, Id, Rational); 4]> = SmallVec::new();
         for &t in ts.iter() {
             let factors: SmallVec<[Id; 8]> = match self.b.node(t) {
                 Node::Mul(fs) => fs.iter().copied().collect(),
                 _ => SmallVec::from_slice(&[t]),
             };
-            let mut mine: SmallVec<[(Id, Rational, Id, Rational); 2]> = SmallVec::new();
+            let mut mine: SmallVec<[Denominator; 2]> = SmallVec::new();
             for f in factors {
                 let Node::Pow([base, e]) = *self.b.node(f) else {
                     continue;
@@ -1568,17 +1570,22 @@ impl Normalizer {
                         (p, c)
                     }
                 };
-                mine.push((base, k, part, content));
+                mine.push(Denominator {
+                    base,
+                    power: k,
+                    part,
+                    content,
+                });
             }
             own.push(mine);
         }
         // The common denominator: each primitive base at its largest power.
         let mut denominators: Vec<(Id, Rational)> = Vec::new();
-        for (_, k, part, _) in own.iter().flatten() {
-            match denominators.iter_mut().find(|(b, _)| b == part) {
-                Some((_, m)) if *m < *k => *m = k.clone(),
+        for d in own.iter().flatten() {
+            match denominators.iter_mut().find(|(b, _)| *b == d.part) {
+                Some((_, m)) if *m < d.power => *m = d.power.clone(),
                 Some(_) => {}
-                None => denominators.push((*part, k.clone())),
+                None => denominators.push((d.part, d.power.clone())),
             }
         }
         if denominators.is_empty() || denominators.len() > MAX_DENOMINATORS {
@@ -1611,18 +1618,14 @@ impl Normalizer {
                 // t = n/∏(c*p)^k over ∏p^K is n*∏c^-k*∏p^(K - k): cancel the term's own
                 // denominators as they are, then lift by the rest.
                 let mut scale = Rational::one();
-                for (base, k, _, content) in mine {
-                    let kk = self.b.num(k.clone());
-                    fs.push(self.b.pow(*base, kk));
-                    scale /= num_traits::pow::Pow::pow(content, k.to_integer().to_u32().unwrap_or(1));
+                for d in mine {
+                    let k = self.b.num(d.power.clone());
+                    fs.push(self.b.pow(d.base, k));
+                    scale /= num_traits::pow::Pow::pow(&d.content, d.power.to_integer().to_u32().unwrap_or(1));
                 }
                 fs.push(self.b.num(scale));
                 for (part, big) in &denominators {
-                    let k: Rational = mine
-                        .iter()
-                        .filter(|(_, _, p, _)| p == part)
-                        .map(|(_, k, _, _)| k.clone())
-                        .sum();
+                    let k: Rational = mine.iter().filter(|d| d.part == *part).map(|d| d.power.clone()).sum();
                     let rest = self.b.num(big - k);
                     fs.push(self.b.pow(*part, rest));
                 }
@@ -1802,6 +1805,15 @@ impl Normalizer {
         self.cost[id.index()] = u32::try_from(c).unwrap_or(u32::MAX - 1);
         c
     }
+}
+
+/// A denominator of a term, for [`Normalizer::together`]: `base^-power`, with the
+/// base's primitive part and content (`5*x^2 + 5` is `5*(x^2 + 1)`).
+struct Denominator {
+    base: Id,
+    power: Rational,
+    part: Id,
+    content: Rational,
 }
 
 /// What expanding would give, as far as the estimate can tell.
