@@ -1281,6 +1281,29 @@ impl Builder {
             }
         }
         crate::order::sort_factors(self, &mut out);
+        // All-negative sums give their signs to the coefficient (`(-x - 1)*(-y - 1)` is
+        // `(x + 1)*(y + 1)`), where the rule below carries a minus into one sum.
+        let mut negated = false;
+        // (A number times a lone sum distributes below instead.)
+        for k in 0..out.len() * usize::from(out.len() >= 2) {
+            if matches!(self.node(out[k]), Node::Add(ts) if ts.len() <= SUM_WIDTH) && self.is_negative_form(out[k]) {
+                out[k] = self.neg(out[k]);
+                coefficient = -coefficient;
+                negated = true;
+            }
+        }
+        if negated {
+            crate::order::sort_factors(self, &mut out);
+            // `(-y - 1)` turned `(y + 1)` may meet `1/(y + 1)`: merge before the sign
+            // below can turn it back.
+            let mut bases: SmallVec<[Id; 8]> = out.iter().map(|&f| self.merge_base(f)).collect();
+            bases.sort();
+            if pass < 3 && bases.windows(2).any(|w| w[0] == w[1]) {
+                let c = self.num(coefficient);
+                out.insert(0, c);
+                return self.mul_at(out, pass + 1);
+            }
+        }
         // A negative product with a sum among its factors carries its sign in the first
         // sum: `(2 - x)*y`, not `-(x - 2)*y`. One canonical form for the two, and the
         // printed text reads back the same (a leading `-(…)` would distribute on reading).
@@ -1394,6 +1417,14 @@ impl Builder {
                 Node::Mul(fs) => {
                     let parts: Vec<Id> = fs.iter().map(|&f| self.pow(f, exponent)).collect();
                     return self.mul(parts);
+                }
+                // (-u)^n is u^n for even n and -u^n for odd n: `(x + 1)^2`, not
+                // `(-x - 1)^2`; the sign of an odd power joins a product's coefficient.
+                Node::Add(ts) if ts.len() <= SUM_WIDTH && self.is_negative_form(base) => {
+                    let positive = self.neg(base);
+                    let p = self.pow(positive, exponent);
+                    let odd = e.to_integer() % BigInt::from(2) != BigInt::zero();
+                    return if odd { self.neg(p) } else { p };
                 }
                 _ => {}
             }
@@ -1731,6 +1762,21 @@ mod tests {
         assert_eq!(read("x^4/abs(x)^2"), "x^2");
         // An odd power of `x` is not a power of `|x|`.
         assert_eq!(read("x^3*abs(x)"), "x^3*abs(x)");
+    }
+
+    #[test]
+    fn all_negative_sums_give_their_signs_to_the_coefficient() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("z*(-x - 1)*(-y - 1)"), "z*(x + 1)*(y + 1)");
+        assert_eq!(read("z*(-x - 1)/(-y - 1)"), "z*(x + 1)/(y + 1)");
+        assert_eq!(read("z*(-x - 1)^2"), "z*(x + 1)^2");
+        assert_eq!(read("z*(-x - 1)^3"), "-z*(x + 1)^3");
+        assert_eq!(read("(x - 1)*(-y - 1)"), "(y + 1)*(1 - x)");
+        // A sum meets a power of its negation.
+        assert_eq!(read("(-x - y)/(x + y)^2"), "-1/(x + y)");
+        // One sum keeps a negative product's sign (the canonical place for it).
+        assert_eq!(read("2*x*(-y - 1)"), "2*x*(-y - 1)");
+        assert_eq!(read("-2*x*(y + 1)"), "2*x*(-y - 1)");
     }
 
     #[test]
