@@ -45,8 +45,12 @@ const TOGETHER_SLACK: usize = 6;
 /// How many levels of nested sums [`Normalizer::factor`] looks into.
 const MAX_FACTOR_DEPTH: usize = 4;
 
-/// How many candidate factors [`Normalizer::factor`] tries per sum.
-const FACTOR_TRIES: usize = 3;
+/// How many candidate factors [`Normalizer::factor`] tries per sum (rand1000 gains
+/// nothing from more).
+const FACTOR_TRIES: usize = 6;
+
+/// How many it tries in the sums left inside a factored one.
+const FACTOR_TRIES_INSIDE: usize = 2;
 
 /// Sums whose terms hold more factors than this in all are not factored.
 const MAX_FACTOR_WORK: usize = 256;
@@ -982,7 +986,11 @@ impl Normalizer {
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
         // Several candidates at the top, the best one further down.
-        let tries = if depth == MAX_FACTOR_DEPTH { FACTOR_TRIES } else { 1 };
+        let tries = if depth == MAX_FACTOR_DEPTH {
+            FACTOR_TRIES
+        } else {
+            FACTOR_TRIES_INSIDE
+        };
         for (base, m, group, exact, _) in candidates.into_iter().take(tries) {
             let power = {
                 let e = self.b.num_q(&m);
