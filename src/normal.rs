@@ -45,12 +45,10 @@ const TOGETHER_SLACK: usize = 6;
 /// How many levels of nested sums [`Normalizer::factor`] looks into.
 const MAX_FACTOR_DEPTH: usize = 4;
 
-/// How many candidate factors [`Normalizer::factor`] tries per sum (rand1000 gains
-/// nothing from more).
-const FACTOR_TRIES: usize = 6;
-
-/// How many it tries in the sums left inside a factored one.
-const FACTOR_TRIES_INSIDE: usize = 2;
+/// How many candidate factors [`Normalizer::factor`] tries per sum, and in the sums
+/// left inside a factored one: quickly, and in a thorough search ([`Style`]), past
+/// which rand1000 gains nothing.
+const FACTOR_TRIES: [(usize, usize); 2] = [(3, 1), (6, 2)];
 
 /// Sums whose terms hold more factors than this in all are not factored.
 const MAX_FACTOR_WORK: usize = 256;
@@ -82,6 +80,10 @@ pub struct Style {
     pub numbers: Numbers,
     /// Whether a content comes out of a sum on a tie.
     pub contents_on_ties: bool,
+    /// Whether to search further, at about 1.4 times the time: more candidate
+    /// factors, the terms over one denominator taken together apart from the rest, and
+    /// a sum's content taken out for the parent to try where it reads no shorter.
+    pub thorough: bool,
 }
 
 /// The normal form, its choices weighed in `style`.
@@ -229,6 +231,7 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
     }
     let mut n = Normalizer::new(present);
     n.contents_on_ties = style.contents_on_ties;
+    n.thorough = style.thorough;
     n.numbers = style.numbers;
     n.b = Builder::with_capacity(3 * e.len());
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
@@ -257,7 +260,17 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
                 carried = Some(variant);
             }
         }
-        let together = carried.or_else(|| n.together(best).filter(|&t| t != best));
+        let together = carried.or_else(|| n.together(best).filter(|&t| t != best)).or_else(|| {
+            if !n.thorough {
+                return None;
+            }
+            // A content out of a sum that reads no shorter here may let the parent
+            // merge or cancel (`5*x^2 + 5` beside `x^2 + 1`).
+            let ties = std::mem::replace(&mut n.contents_on_ties, true);
+            let c = n.content_out(best).filter(|&c| c != best);
+            n.contents_on_ties = ties;
+            c.filter(|&c| n.cost(c) <= n.cost(best))
+        });
         map.push(best);
         alt.push(together);
     }
@@ -326,6 +339,8 @@ struct Normalizer {
     /// Whether [`Normalizer::group_fractions`] is finding a group's form (it does not
     /// nest).
     grouping: bool,
+    /// Whether to search further ([`Style`]).
+    thorough: bool,
     /// The spelling whose operations [`Normalizer::cost`] counts.
     numbers: Numbers,
     /// Whether to skip products known to be irreducible (off only while debug builds
@@ -347,6 +362,7 @@ impl Normalizer {
             present,
             contents_on_ties: false,
             grouping: false,
+            thorough: false,
             numbers: Numbers::Fractions,
             skip_known: true,
             b: Builder::new(),
@@ -985,12 +1001,9 @@ impl Normalizer {
         });
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
-        // Several candidates at the top, the best one further down.
-        let tries = if depth == MAX_FACTOR_DEPTH {
-            FACTOR_TRIES
-        } else {
-            FACTOR_TRIES_INSIDE
-        };
+        // Several candidates at the top, fewer further down.
+        let (top, inside) = FACTOR_TRIES[usize::from(self.thorough)];
+        let tries = if depth == MAX_FACTOR_DEPTH { top } else { inside };
         for (base, m, group, exact, _) in candidates.into_iter().take(tries) {
             let power = {
                 let e = self.b.num_q(&m);
@@ -1463,7 +1476,7 @@ impl Normalizer {
     /// it longer. Tries each denominator base and keeps the shortest; `None` when no
     /// group is shorter. Not nested: a group's own form is found without grouping.
     fn group_fractions(&mut self, id: Id) -> Option<Id> {
-        if self.grouping {
+        if self.grouping || !self.thorough {
             return None;
         }
         let ts: SmallVec<[Id; 8]> = match self.b.node(id) {
@@ -2068,9 +2081,14 @@ mod tests {
             norm("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2)"),
             "4*(1 - x^2)/(5*(x^2 + 1)^2)"
         );
-        // And only the terms over it come together.
+        // And in a thorough search only the terms over it come together.
+        let e = parse("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3").unwrap();
+        let thorough = Style {
+            thorough: true,
+            ..Style::default()
+        };
         assert_eq!(
-            norm("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3"),
+            normalize_styled(&e, thorough).to_string(),
             "4*(1 - x^2)/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3"
         );
     }

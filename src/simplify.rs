@@ -401,6 +401,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
             Numbers::Fractions
         },
         contents_on_ties: false,
+        thorough: level == Level::Full,
     };
     let tied = Style {
         contents_on_ties: true,
