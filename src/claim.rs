@@ -51,7 +51,7 @@ impl Default for ClaimOptions {
             tolerance: Tolerance::default(),
             points: 32,
             domain: BTreeMap::new(),
-            budget: Budget::default(),
+            budget: Budget::for_proofs(),
         }
     }
 }
