@@ -248,6 +248,7 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
         } else {
             n.rebuild(node, |k| map[k.index()])
         };
+        n.at_root = i == e.root().index();
         let mut best = n.improve(plain);
         let mut carried = None;
         if node.children().iter().any(|k| alt[k.index()].is_some()) {
@@ -341,6 +342,8 @@ struct Normalizer {
     grouping: bool,
     /// Whether to search further ([`Style`]).
     thorough: bool,
+    /// Whether the node being improved is the whole expression's root.
+    at_root: bool,
     /// The spelling whose operations [`Normalizer::cost`] counts.
     numbers: Numbers,
     /// Whether to skip products known to be irreducible (off only while debug builds
@@ -363,6 +366,7 @@ impl Normalizer {
             contents_on_ties: false,
             grouping: false,
             thorough: false,
+            at_root: false,
             numbers: Numbers::Fractions,
             skip_known: true,
             b: Builder::new(),
@@ -907,7 +911,8 @@ impl Normalizer {
     /// again, `depth` levels down. Fewer operations come first, as in the e-graph's
     /// extraction, so `a/d - b/d^2` becomes `(a - b/d)/d`; but taking a variable out
     /// of terms that hold it only in part (`x` from `2*x*sin(x) + x^2*cos(x)`) reads
-    /// worse for one saved `*`, so that must save two. `None` when nothing shared
+    /// worse for one saved `*` in the whole expression and in a polynomial
+    /// (`3*x^2 + 12*x + 11`), so there that must save two. `None` when nothing shared
     /// makes the sum smaller.
     fn factor(&mut self, id: Id, depth: usize) -> Option<Id> {
         if depth == 0 || !matches!(self.b.node(id), Node::Add(_)) {
@@ -954,6 +959,11 @@ impl Normalizer {
             return None;
         }
         let split: Vec<(Option<Id>, Vec<Id>)> = terms.iter().map(|&t| self.coefficient_and_factors(t)).collect();
+        // A polynomial: every factor a variable or a positive integer power of one.
+        let polynomial = split.iter().flat_map(|(_, fs)| fs).all(|&f| {
+            let (b, k) = self.b.split_power(f);
+            matches!(self.b.node(b), Node::Var(_)) && k.is_integer() && !k.is_negative()
+        });
         // For each base, the terms that hold a power of it, and the exponents.
         let mut bases: Vec<(Id, Vec<(usize, Q)>)> = Vec::new();
         for (k, (_, fs)) in split.iter().enumerate() {
@@ -1042,8 +1052,13 @@ impl Normalizer {
                 result = better;
             }
             let cost = self.cost(result);
-            // Taking `x` out of `x^2` reads worse for a single saved `*`.
-            let needed = if exact || self.cost(base) > 0 { 1 } else { 2 };
+            // Taking `x` out of `x^2` reads worse for a single saved `*`: as a person
+            // writes it, a derivative is a sum of terms (`2*x*sin(x) + x^2*cos(x)`) and a
+            // polynomial is expanded (`3*x^2 + 12*x + 11`, not `x*(3*x + 12) + 11`).
+            // Deeper inside, in a thorough search, one operation fewer is worth it
+            // (`x^3*(x^24*u + 4)` for `x^27*u + 4*x^3`).
+            let deep = self.thorough && !self.at_root && !polynomial;
+            let needed = if exact || self.cost(base) > 0 || deep { 1 } else { 2 };
             if cost + needed <= before && best.is_none_or(|(_, c)| cost < c) {
                 best = Some((result, cost));
             }
