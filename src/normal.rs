@@ -69,17 +69,19 @@ pub fn normalize(e: &Expr) -> Expr {
 
 /// How the normal form weighs its choices: the spelling its numbers will print in
 /// (`0.25*x` is one operation, `x/4` too, but `2.25*x` against `9*x/4` is one
-/// against two), and whether a sum's rational content comes out also where that reads
-/// no shorter on the spot (`x/(2*y*(x^2 + 1))` for `x/(y*(2*x^2 + 2))`): sums left
-/// primitive meet more often, so like terms collect and powers merge further up.
-/// Each choice makes some expressions shorter and others longer, so the full
+/// against two), whether ties go to the forms that open an expression up (a sum's
+/// rational content taken out, `x/(2*y*(x^2 + 1))` for `x/(y*(2*x^2 + 2))`; a product
+/// of sums multiplied out), since sums left primitive and flat meet more often, so
+/// like terms collect and powers merge further up; and how far to search. Each
+/// choice makes some expressions shorter and others longer, so the full
 /// simplification tries several.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Style {
     /// The spelling whose operations are counted.
     pub numbers: Numbers,
-    /// Whether a content comes out of a sum on a tie.
-    pub contents_on_ties: bool,
+    /// Whether a content comes out of a sum, and a product of sums is multiplied
+    /// out, on a tie.
+    pub open_on_ties: bool,
     /// Whether to search further, at about 1.4 times the time: more candidate
     /// factors, the terms over one denominator taken together apart from the rest, and
     /// a sum's content taken out for the parent to try where it reads no shorter.
@@ -92,7 +94,7 @@ pub struct Style {
 /// use dydx::{parse, normal::{normalize, normalize_styled, Style}};
 /// let e = parse("x/(y*(2*x^2 + 2))").unwrap();
 /// assert_eq!(normalize(&e).to_string(), "x/(y*(2*x^2 + 2))");
-/// let style = Style { contents_on_ties: true, ..Style::default() };
+/// let style = Style { open_on_ties: true, ..Style::default() };
 /// assert_eq!(normalize_styled(&e, style).to_string(), "x/(2*y*(x^2 + 1))");
 /// ```
 pub fn normalize_styled(e: &Expr, style: Style) -> Expr {
@@ -230,7 +232,7 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
         };
     }
     let mut n = Normalizer::new(present);
-    n.contents_on_ties = style.contents_on_ties;
+    n.open_on_ties = style.open_on_ties;
     n.thorough = style.thorough;
     n.numbers = style.numbers;
     n.b = Builder::with_capacity(3 * e.len());
@@ -267,9 +269,9 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
             }
             // A content out of a sum that reads no shorter here may let the parent
             // merge or cancel (`5*x^2 + 5` beside `x^2 + 1`).
-            let ties = std::mem::replace(&mut n.contents_on_ties, true);
+            let ties = std::mem::replace(&mut n.open_on_ties, true);
             let c = n.content_out(best).filter(|&c| c != best);
-            n.contents_on_ties = ties;
+            n.open_on_ties = ties;
             c.filter(|&c| n.cost(c) <= n.cost(best))
         });
         map.push(best);
@@ -334,9 +336,8 @@ impl IdMemo {
 struct Normalizer {
     /// Whether to take shared factors out and coefficients into sums.
     present: bool,
-    /// Whether a content comes out of a sum also when that is no shorter
-    /// ([`Style`]).
-    contents_on_ties: bool,
+    /// Whether ties open an expression up ([`Style`]).
+    open_on_ties: bool,
     /// Whether [`Normalizer::group_fractions`] is finding a group's form (it does not
     /// nest).
     grouping: bool,
@@ -363,7 +364,7 @@ impl Normalizer {
     fn new(present: bool) -> Normalizer {
         Normalizer {
             present,
-            contents_on_ties: false,
+            open_on_ties: false,
             grouping: false,
             thorough: false,
             at_root: false,
@@ -419,7 +420,7 @@ impl Normalizer {
         let mut best_cost = self.cost(id);
         if let Some(x) = self.expand(id, best_cost) {
             let c = self.cost(x);
-            if c < best_cost {
+            if c < best_cost || (c == best_cost && self.open_on_ties) {
                 best = x;
                 best_cost = c;
             }
@@ -457,7 +458,7 @@ impl Normalizer {
         }
         if let Some(p) = self.content_out(best) {
             let c = self.cost(p);
-            if c < best_cost || (c == best_cost && self.contents_on_ties) {
+            if c < best_cost || (c == best_cost && self.open_on_ties) {
                 best = p;
                 best_cost = c;
             }
@@ -746,7 +747,7 @@ impl Normalizer {
         }
         let ops = |r: &Rational| coefficient_cost(r, m, d, self.numbers) as isize;
         delta += ops(&coefficient) - ops(&before);
-        if delta > 0 || (delta == 0 && !self.contents_on_ties) {
+        if delta > 0 || (delta == 0 && !self.open_on_ties) {
             return None;
         }
         let mut out: Vec<Id> = Vec::with_capacity(factors.len() + 1);

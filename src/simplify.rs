@@ -415,11 +415,11 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         } else {
             Numbers::Fractions
         },
-        contents_on_ties: false,
+        open_on_ties: false,
         thorough: level == Level::Full,
     };
     let tied = Style {
-        contents_on_ties: true,
+        open_on_ties: true,
         ..spelled
     };
     let fast = normalize_styled(e, spelled);
@@ -440,7 +440,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         // finds what the first one's choices opened up. So the full level takes each
         // normal form again while that shortens it (at most `MAX_PASSES` times), from
         // two starts: the input, and its form without presentation steps (whose sums
-        // of products collect differently) with contents out of sums on ties
+        // of products collect differently) opened up on ties
         // (`Style`). Each is shorter on some expressions.
         let steps = crate::normal::normalize_for_steps(e);
         let starts = [(best.clone(), best_ops, spelled), {
