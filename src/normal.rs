@@ -1715,13 +1715,10 @@ impl Normalizer {
         if rest.len() < 2 {
             return false;
         }
-        let mut sums = rest
-            .iter()
-            .filter(|&&f| matches!(self.b.node(f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH));
-        match (sums.next(), sums.next()) {
-            (Some(&sum), None) => self.starts_negative(sum),
-            _ => false,
-        }
+        let mut sums = rest.iter().filter(|&&f| {
+            matches!(self.b.node(f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH) && self.starts_negative(f)
+        });
+        matches!((sums.next(), sums.next()), (Some(_), None))
     }
 
     /// Whether a term prints with a leading minus sign, as the printer decides.

@@ -745,7 +745,7 @@ fn signed_terms<'a>(e: &'a Expr, ts: &'a [Id]) -> impl Iterator<Item = (Id, Sign
 
 /// The sum factor of a term that can print negated with the term's sign taken out in
 /// front, one `-` shorter: a product with a positive coefficient, at least one other
-/// factor, and one sum (as a plain factor), which prints with a leading minus.
+/// factor, and a sum (as a plain factor) that prints with a leading minus.
 /// `3*x^2 + 2*x^3*(-x - 3)` prints as `3*x^2 - 2*x^3*(x + 3)`. The text reads back the
 /// same: a negative product carries its sign into its one sum
 /// ([`crate::expr::Builder::mul`]).
@@ -761,26 +761,25 @@ fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
     if rest.len() < 2 {
         return None;
     }
-    let short_sum = |f: &&Id| matches!(e.node(**f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH);
-    let mut sums = rest.iter().filter(short_sum);
+    // Every term negative, and none a sum itself (that would print as `(-1)*(…)`).
+    let negative_sum = |f: &&Id| {
+        matches!(e.node(**f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH
+            && ts.iter().all(|&u| starts_negative(e, u) && !matches!(e.node(u), Node::Add(_))))
+    };
+    // One such sum: the canonical form leaves at most one, the one a negative product
+    // carried its sign into, which is where reading puts it back.
+    let mut sums = rest.iter().filter(negative_sum);
     let sum = *sums.next()?;
     if sums.next().is_some() {
         return None;
     }
-    let Node::Add(ts) = e.node(sum) else {
-        return None;
-    };
-    // Every term negative, and none a sum itself (that would print as `(-1)*(…)`).
-    let negative = ts
-        .iter()
-        .all(|&u| starts_negative(e, u) && !matches!(e.node(u), Node::Add(_)));
     // Nor may the negated sum meet a power of itself among the other factors, where
     // reading would merge them (`(-x - y)/(x + y)^2` is no `(x + y)/(x + y)^2`).
     let meets = rest.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
         Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => is_negation(e, *b, sum),
         _ => false,
     });
-    (negative && !meets).then_some(sum)
+    (!meets).then_some(sum)
 }
 
 /// Whether the sums `a` and `b` are each other's negation, term by term.
@@ -1135,8 +1134,10 @@ mod tests {
             // Leading, it would gain nothing: `-sin(x)*(x + 1)` is no shorter.
             ("-sin(x)*(x + 1) - y", "sin(x)*(-x - 1) - y"),
             ("-sin(x)*(x + 1)", "sin(x)*(-x - 1)"),
-            // Two sums: the sign stays where the canonical form puts it.
-            ("y - sin(x)*(x + 1)*(x + 2)", "sin(x)*(x + 2)*(-x - 1) + y"),
+            // Two sums: the one the canonical form gave the sign (reading puts it there
+            // again).
+            ("y - sin(x)*(x + 1)*(x + 2)", "y - sin(x)*(x + 2)*(x + 1)"),
+            ("y - sin(x)*(x + 2)*(x - 1)", "sin(x)*(x + 2)*(1 - x) + y"),
             // A sum and a power of its negation merge on reading (so the printer
             // never needs to keep them apart).
             ("y + (-x - 1)/(x + 1)^2*sin(x)", "y - sin(x)/(x + 1)"),
