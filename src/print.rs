@@ -671,35 +671,8 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
         out.push('*');
     }
     out.push('(');
-    let scale = content.recip();
-    for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
-        // An all-negative sum has no positive term to lead or to flip: every term
-        // prints negated after the `-` outside.
-        let sign = if negative { Sign::Minus } else { sign };
-        if i > 0 {
-            out.push_str(if negative || sign == Sign::Plus { " + " } else { " - " });
-        }
-        // Each term divided by the content (`sum_content` saw no sum among them).
-        let negate = negative || (i > 0 && sign == Sign::Minus);
-        let flip = match sign {
-            Sign::Flip(sum) => Some(sum),
-            _ => None,
-        };
-        match e.node(t) {
-            Node::Num(r) => {
-                let r = if negate { -(&**r * &scale) } else { &**r * &scale };
-                out.push_str(&rational_text(&r, numbers));
-            }
-            Node::Mul(fs) => {
-                let (c, rest) = match e.node(fs[0]).as_num() {
-                    Some(r) => (r * &scale, &fs[1..]),
-                    None => (scale.clone(), &fs[..]),
-                };
-                write_product_parts(e, numbers, c, rest, negate, flip, None, out);
-            }
-            _ => write_product_parts(e, numbers, scale.clone(), &[t], false, None, None, out),
-        }
-    }
+    // Each term divided by the content (`sum_content` saw no sum among them).
+    write_scaled_sum(e, numbers, id, &content.recip(), negative, out);
     out.push(')');
     if decimal.is_none() && !content.denom().is_one() {
         out.push('/');
@@ -808,17 +781,21 @@ fn is_negation(e: &Expr, a: Id, b: Id) -> bool {
         })
 }
 
-/// Writes a sum with every term multiplied by `scale` (which leaves each coefficient
-/// an integer: [`denominator_content`]).
-fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, out: &mut String) {
+/// Writes a sum with every term multiplied by `scale` (a content taken out:
+/// [`write_whole`], [`denominator_content`]), and with `negated`, every term negated
+/// (an all-negative sum whose sign is written outside).
+fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, negated: bool, out: &mut String) {
     let Node::Add(ts) = e.node(sum) else {
         return;
     };
     for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+        // An all-negative sum has no positive term to lead or to flip: every term
+        // prints negated after the `-` outside.
+        let sign = if negated { Sign::Minus } else { sign };
         if i > 0 {
-            out.push_str(if sign == Sign::Plus { " + " } else { " - " });
+            out.push_str(if negated || sign == Sign::Plus { " + " } else { " - " });
         }
-        let negate = i > 0 && sign == Sign::Minus;
+        let negate = negated || (i > 0 && sign == Sign::Minus);
         let flip = match sign {
             Sign::Flip(s) => Some(s),
             _ => None,
@@ -835,7 +812,7 @@ fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, out: 
                 };
                 write_product_parts(e, numbers, c, rest, negate, flip, None, out);
             }
-            _ => write_term(e, numbers, t, negate, out),
+            _ => write_product_parts(e, numbers, scale.clone(), &[t], negate, None, None, out),
         }
     }
 }
@@ -1010,7 +987,7 @@ fn write_product_parts(
         first = false;
         if let Some((sum, g)) = den.as_ref().filter(|(sum, _)| sum == b) {
             out.push('(');
-            write_scaled_sum(e, numbers, *sum, &g.recip(), out);
+            write_scaled_sum(e, numbers, *sum, &g.recip(), false, out);
             out.push(')');
         } else if x.is_one() {
             write_factor(e, numbers, *b, out);
