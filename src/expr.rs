@@ -1436,7 +1436,12 @@ impl Builder {
         if half && rational_is(&Rational::from_integer(e.numer().clone()), -1) {
             let s = self.call(Func::Sqrt, base);
             let m1 = self.int(-1);
-            return self.intern(Node::Pow([s, m1]));
+            // `sqrt(u^2)` is `abs(u)`, and `sqrt(u^4)` is `u^2`: powers like any other.
+            return if matches!(self.node(s), Node::Call(Func::Sqrt, _)) {
+                self.intern(Node::Pow([s, m1]))
+            } else {
+                self.pow(s, m1)
+            };
         }
         self.intern(Node::Pow([base, exponent]))
     }
@@ -1748,6 +1753,8 @@ mod tests {
         assert_eq!(read("sqrt(x^4)"), "x^2");
         assert_eq!(read("sqrt(x^6)"), "abs(x)^3");
         assert_eq!(read("sqrt(1/x^2)"), "1/abs(x)");
+        assert_eq!(read("(x^-2)^(-1/2)"), "abs(x)");
+        assert_eq!(read("(x^4)^(-1/2)"), "1/x^2");
         // Odd powers and other roots stay.
         assert_eq!(read("sqrt(x^3)"), "sqrt(x^3)");
         assert_eq!(read("sqrt(x^2 + 1)"), "sqrt(x^2 + 1)");

@@ -263,17 +263,28 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
                 carried = Some(variant);
             }
         }
-        let together = carried.or_else(|| n.together(best).filter(|&t| t != best)).or_else(|| {
-            if !n.thorough {
-                return None;
-            }
-            // A content out of a sum that reads no shorter here may let the parent
-            // merge or cancel (`5*x^2 + 5` beside `x^2 + 1`).
-            let ties = std::mem::replace(&mut n.open_on_ties, true);
-            let c = n.content_out(best).filter(|&c| c != best);
-            n.open_on_ties = ties;
-            c.filter(|&c| n.cost(c) <= n.cost(best))
-        });
+        let together = carried
+            .or_else(|| n.together(best).filter(|&t| t != best))
+            .or_else(|| {
+                if !n.thorough {
+                    return None;
+                }
+                // A content out of a sum that reads no shorter here may let the parent
+                // merge or cancel (`5*x^2 + 5` beside `x^2 + 1`).
+                let ties = std::mem::replace(&mut n.open_on_ties, true);
+                let c = n.content_out(best).filter(|&c| c != best);
+                n.open_on_ties = ties;
+                c.filter(|&c| n.cost(c) <= n.cost(best))
+            })
+            .or_else(|| {
+                if !n.thorough {
+                    return None;
+                }
+                // So may a product multiplied out that reads a little longer here.
+                let limit = n.cost(best) + 2;
+                let x = n.expand(best, limit).filter(|&x| x != best)?;
+                (n.cost(x) <= limit).then_some(x)
+            });
         map.push(best);
         alt.push(together);
     }
