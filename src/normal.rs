@@ -39,11 +39,13 @@ pub const MAX_EXPANDED_TERMS: usize = 64;
 const ESTIMATE_SLACK: usize = 2;
 
 /// How far above the sum's own cost the estimate of its form over a common
-/// denominator may be and still be built: a parent can cancel some of it.
-const TOGETHER_SLACK: usize = 6;
+/// denominator may be and still be built (a parent can cancel some of it): quickly,
+/// and in a thorough search ([`Style`]).
+const TOGETHER_SLACK: [usize; 2] = [6, 10];
 
-/// How many levels of nested sums [`Normalizer::factor`] looks into.
-const MAX_FACTOR_DEPTH: usize = 4;
+/// How many levels of nested sums [`Normalizer::factor`] looks into: quickly, and in
+/// a thorough search.
+const MAX_FACTOR_DEPTH: [usize; 2] = [4, 6];
 
 /// How many candidate factors [`Normalizer::factor`] tries per sum, and in the sums
 /// left inside a factored one: quickly, and in a thorough search ([`Style`]), past
@@ -396,7 +398,7 @@ impl Normalizer {
 
     /// The best of `id`, its expansion and its form over a common denominator.
     fn improve(&mut self, id: Id) -> Id {
-        self.improve_at(id, MAX_FACTOR_DEPTH)
+        self.improve_at(id, MAX_FACTOR_DEPTH[usize::from(self.thorough)])
     }
 
     /// [`Normalizer::improve`], with `depth` levels of factoring left: the smallest of
@@ -1025,7 +1027,11 @@ impl Normalizer {
         let mut best: Option<(Id, usize)> = None;
         // Several candidates at the top, fewer further down.
         let (top, inside) = FACTOR_TRIES[usize::from(self.thorough)];
-        let tries = if depth == MAX_FACTOR_DEPTH { top } else { inside };
+        let tries = if depth == MAX_FACTOR_DEPTH[usize::from(self.thorough)] {
+            top
+        } else {
+            inside
+        };
         for (base, m, group, exact, _) in candidates.into_iter().take(tries) {
             let power = {
                 let e = self.b.num_q(&m);
@@ -1652,7 +1658,7 @@ impl Normalizer {
         let all_primitive = primitive.iter().all(|(b, p, _)| b == p);
         if all_primitive {
             if let Some(estimate) = self.together_estimate(&ts, &lifts, &denominators) {
-                if estimate > self.cost(id).saturating_add(TOGETHER_SLACK) {
+                if estimate > self.cost(id).saturating_add(TOGETHER_SLACK[usize::from(self.thorough)]) {
                     return None;
                 }
             }
