@@ -1259,7 +1259,7 @@ impl Normalizer {
                 self.skip_known = true;
                 if let Some(x) = tried {
                     debug_assert!(
-                        self.cost(x) >= limit,
+                        self.cost(x) >= self.cost(id),
                         "a sum kept its products but would be shorter expanded"
                     );
                 }
