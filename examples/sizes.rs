@@ -25,6 +25,8 @@ fn main() {
     };
     let corpus = std::fs::read_to_string(format!("{root}/tests/corpus/diff_cases.jsonl")).expect("corpus");
     let (mut smaller, mut equal, mut larger, mut n) = (0, 0, 0, 0);
+    let (mut total_ours, mut total_theirs) = (0i64, 0i64);
+    let mut deltas: Vec<i64> = Vec::new();
     let mut worst: Vec<(i64, String, String, String)> = Vec::new();
     for line in corpus.lines().filter(|l| !l.trim().is_empty()) {
         let case: serde_json::Value = serde_json::from_str(line).expect("json");
@@ -41,6 +43,8 @@ fn main() {
         let ours = op_count_text(&dydx::print::print_with(&d, numbers)) as i64;
         let theirs = case["sympy_diff_ops"].as_i64().unwrap_or(0);
         n += 1;
+        (total_ours, total_theirs) = (total_ours + ours, total_theirs + theirs);
+        deltas.push(ours - theirs);
         match ours.cmp(&theirs) {
             std::cmp::Ordering::Less => smaller += 1,
             std::cmp::Ordering::Equal => equal += 1,
@@ -60,6 +64,16 @@ fn main() {
         "  <= SymPy: {:.1}%, < SymPy: {:.1}%",
         100.0 * (smaller + equal) as f64 / n as f64,
         100.0 * smaller as f64 / n as f64
+    );
+    let bucket = |lo: i64, hi: i64| deltas.iter().filter(|&&d| lo <= d && d <= hi).count();
+    println!(
+        "  ours - SymPy: <= -10: {}, -9..-5: {}, -4..-1: {}, 0: {}, +1..+4: {}, >= +5: {}; total {total_ours} against {total_theirs}",
+        bucket(i64::MIN, -10),
+        bucket(-9, -5),
+        bucket(-4, -1),
+        bucket(0, 0),
+        bucket(1, 4),
+        bucket(5, i64::MAX)
     );
     worst.sort_by_key(|w| (w.2.len(), w.0));
     let show: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
