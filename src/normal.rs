@@ -431,71 +431,32 @@ impl Normalizer {
         }
         let mut best = id;
         let mut best_cost = self.cost(id);
-        if let Some(x) = self.expand(id, best_cost) {
-            let c = self.cost(x);
-            if c < best_cost || (c == best_cost && self.open_on_ties) {
-                best = x;
-                best_cost = c;
-            }
-        }
+        let ties = self.open_on_ties;
+        let expanded = self.expand(id, best_cost);
+        self.keep(&mut best, &mut best_cost, expanded, ties);
         // Before bringing over a common denominator: factoring may do better there.
         let separate = best;
-        if let Some(t) = self.together(best) {
-            let c = self.cost(t);
-            if c <= best_cost {
-                best = t;
-                best_cost = c;
-                if self.present {
-                    // The new numerator has not been factored:
-                    // `(x^2*exp(x) + x*exp(x) + exp(x))/d` reads `exp(x)*(x^2 + x + 1)/d`.
-                    if let Some(f) = self.factor_sum_factors(best, depth) {
-                        let c = self.cost(f);
-                        if c < best_cost {
-                            best = f;
-                            best_cost = c;
-                        }
-                    }
-                }
-            }
+        let together = self.together(best);
+        if self.keep(&mut best, &mut best_cost, together, true) && self.present {
+            // The new numerator has not been factored:
+            // `(x^2*exp(x) + x*exp(x) + exp(x))/d` reads `exp(x)*(x^2 + x + 1)/d`.
+            let factored = self.factor_sum_factors(best, depth);
+            self.keep(&mut best, &mut best_cost, factored, false);
         }
         // One term fewer on a tie: `x/cosh(x)^2`, not `x*(1 - tanh(x)^2)`.
-        if let Some(p) = self.pythagoras(best) {
-            let c = self.cost(p);
-            if c <= best_cost {
-                best = p;
-                best_cost = c;
-            }
-        }
+        let paired = self.pythagoras(best);
+        self.keep(&mut best, &mut best_cost, paired, true);
         if !self.present {
             return best;
         }
-        if let Some(p) = self.content_out(best) {
-            let c = self.cost(p);
-            if c < best_cost || (c == best_cost && self.open_on_ties) {
-                best = p;
-                best_cost = c;
-            }
-        }
-        if let Some(a) = self.absorb_coefficient(best) {
-            let c = self.cost(a);
-            if c < best_cost {
-                best = a;
-                best_cost = c;
-            }
-        }
-        if let Some(d) = self.double_angle(best) {
-            let c = self.cost(d);
-            if c < best_cost {
-                best = d;
-            }
-        }
-        if let Some(g) = self.group_fractions(best) {
-            let c = self.cost(g);
-            if c < best_cost {
-                best = g;
-                best_cost = c;
-            }
-        }
+        let content = self.content_out(best);
+        self.keep(&mut best, &mut best_cost, content, ties);
+        let absorbed = self.absorb_coefficient(best);
+        self.keep(&mut best, &mut best_cost, absorbed, false);
+        let doubled = self.double_angle(best);
+        self.keep(&mut best, &mut best_cost, doubled, false);
+        let grouped = self.group_fractions(best);
+        self.keep(&mut best, &mut best_cost, grouped, false);
         if let Some(f) = self.factor(best, depth) {
             best = f;
             best_cost = self.cost(f);
@@ -508,6 +469,20 @@ impl Normalizer {
             }
         }
         best
+    }
+
+    /// Takes `candidate` for `best` when it costs less, or as much with `on_tie`;
+    /// whether it did.
+    fn keep(&mut self, best: &mut Id, best_cost: &mut usize, candidate: Option<Id>, on_tie: bool) -> bool {
+        let Some(c) = candidate else {
+            return false;
+        };
+        let cost = self.cost(c);
+        let taken = cost < *best_cost || (on_tie && cost == *best_cost);
+        if taken {
+            (*best, *best_cost) = (c, cost);
+        }
+        taken
     }
 
     /// Whether `id` is a product that no step changes, known without trying them: one
@@ -1673,9 +1648,15 @@ impl Normalizer {
                 // denominators as they are, then lift by the rest.
                 let mut scale = Rational::one();
                 for d in mine {
-                    let k = self.b.num(d.power.clone());
-                    fs.push(self.b.pow(d.base, k));
-                    scale /= num_traits::pow::Pow::pow(&d.content, d.power.to_integer().to_u32().unwrap_or(1));
+                    // Within the constant-folding budget: `c^k` is built exactly.
+                    let k = d.power.to_integer().to_u32()?;
+                    let bits = d.content.numer().bits().max(d.content.denom().bits());
+                    if bits.saturating_mul(u64::from(k)) > crate::expr::FOLD_BITS {
+                        return None;
+                    }
+                    scale /= num_traits::pow::Pow::pow(&d.content, k);
+                    let power = self.b.num(d.power.clone());
+                    fs.push(self.b.pow(d.base, power));
                 }
                 fs.push(self.b.num(scale));
                 for (part, big) in &denominators {
@@ -2122,6 +2103,8 @@ mod tests {
             norm("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2)"),
             "4*(1 - x^2)/(5*(x^2 + 1)^2)"
         );
+        // A content raised past the constant-folding budget leaves the sum as it is.
+        assert_eq!(norm("1/(2*x + 2)^100000 + 1/(x + 1)"), "1/(2*x + 2)^100000 + 1/(x + 1)");
         // And in a thorough search only the terms over it come together.
         let e = parse("4/(5*x^2 + 5) - 8*x^2/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3").unwrap();
         let thorough = Style {
