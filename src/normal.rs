@@ -432,7 +432,9 @@ impl Normalizer {
         let mut best = id;
         let mut best_cost = self.cost(id);
         let ties = self.open_on_ties;
-        let expanded = self.expand(id, best_cost);
+        let merged = self.merge_multiples(best);
+        self.keep(&mut best, &mut best_cost, merged, false);
+        let expanded = self.expand(best, best_cost);
         self.keep(&mut best, &mut best_cost, expanded, ties);
         // Before bringing over a common denominator: factoring may do better there.
         let separate = best;
@@ -469,6 +471,64 @@ impl Normalizer {
             }
         }
         best
+    }
+
+    /// A product whose sum factors are multiples of one another, each written as its
+    /// content times one primitive sum, so that they merge: `x*(y + 1)/(10*y + 10)` is
+    /// `x/10`, `(-y - 1)/(2*y + 2)` is `-1/2`. (The light form tells such sums apart.)
+    /// `None` when no two sum factors are multiples.
+    fn merge_multiples(&mut self, id: Id) -> Option<Id> {
+        let Node::Mul(fs) = self.b.node(id) else {
+            return None;
+        };
+        // Each factor that is a sum or an integer power of one: (factor, sum, power).
+        let mut sums: SmallVec<[(Id, Id, i32); 4]> = SmallVec::new();
+        for &f in fs.iter() {
+            match self.b.node(f) {
+                Node::Add(_) => sums.push((f, f, 1)),
+                Node::Pow([b, k]) if matches!(self.b.node(*b), Node::Add(_)) => {
+                    if let Some(k) = self.b.as_num(*k).filter(|r| r.is_integer()).and_then(|r| r.to_i32()) {
+                        sums.push((f, *b, k));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if sums.len() < 2 {
+            return None;
+        }
+        // Each sum as (primitive part with a positive lead, its multiple).
+        let factors: SmallVec<[Id; 8]> = fs.iter().copied().collect();
+        let mut parts: SmallVec<[(Id, Rational); 4]> = SmallVec::new();
+        for &(_, sum, _) in &sums {
+            let (mut part, mut multiple) = self.primitive_part(sum);
+            if self.starts_negative(part) {
+                part = self.b.neg(part);
+                multiple = -multiple;
+            }
+            parts.push((part, multiple));
+        }
+        let shared = |k: usize| parts.iter().enumerate().any(|(j, p)| j != k && p.0 == parts[k].0);
+        if !(0..parts.len()).any(shared) {
+            return None;
+        }
+        let mut out: Vec<Id> = factors
+            .iter()
+            .copied()
+            .filter(|f| !sums.iter().any(|s| s.0 == *f))
+            .collect();
+        for (k, &(f, _, power)) in sums.iter().enumerate() {
+            let (part, multiple) = &parts[k];
+            let bits = multiple.numer().bits().max(multiple.denom().bits());
+            if !shared(k) || bits.saturating_mul(u64::from(power.unsigned_abs())) > crate::expr::FOLD_BITS {
+                out.push(f);
+                continue;
+            }
+            out.push(self.b.num(num_traits::pow::Pow::pow(multiple, power)));
+            let k = self.b.int(i64::from(power));
+            out.push(self.b.pow(*part, k));
+        }
+        Some(self.b.mul(out))
     }
 
     /// Takes `candidate` for `best` when it costs less, or as much with `on_tie`;
@@ -2115,6 +2175,15 @@ mod tests {
             normalize_styled(&e, thorough).to_string(),
             "4*(1 - x^2)/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3"
         );
+    }
+
+    #[test]
+    fn sums_that_are_multiples_of_one_another_merge() {
+        assert_eq!(norm("x*(y + 1)/(10*y + 10)"), "x/10");
+        assert_eq!(norm("(-y - 1)/(2*y + 2)"), "-1/2");
+        assert_eq!(norm("x*(2*y + 2)*(3*y + 3)"), "6*x*(y + 1)^2");
+        assert_same_values("x*(y + 1)/(10*y + 10)");
+        assert_same_values("x*(2*y + 2)^3/(-y - 1)^2");
     }
 
     #[test]

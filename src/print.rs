@@ -421,6 +421,20 @@ fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) ->
     if !is_decimal(&joined, numbers) {
         return None;
     }
+    // Nor may the sum divided by its content meet another factor, with which reading
+    // would merge it (`x*(y + 1)/(10*y + 10)` is no `0.1*x*(y + 1)/(y + 1)`). The light
+    // form leaves such pairs where a sign or a content tells them apart.
+    let meets = rest.iter().filter(|&&h| h != f).any(|&h| {
+        let base = match e.node(h) {
+            Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => *b,
+            _ => h,
+        };
+        // (Either sign: a flipped factor prints negated.)
+        is_multiple(e, *sum, base, &g) || is_multiple(e, *sum, base, &-&g)
+    });
+    if meets {
+        return None;
+    }
     let m = rest.len() - 1;
     let cost = |r: &Rational, shape: Option<(usize, usize)>| match shape {
         None => usize::from(!r.is_integer() && !is_decimal(r, numbers)),
@@ -757,6 +771,11 @@ fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
 
 /// Whether the sums `a` and `b` are each other's negation, term by term.
 fn is_negation(e: &Expr, a: Id, b: Id) -> bool {
+    is_multiple(e, a, b, &-Rational::one())
+}
+
+/// Whether the sum `a` is `k` times the sum `b`, term by term.
+fn is_multiple(e: &Expr, a: Id, b: Id, k: &Rational) -> bool {
     let (Node::Add(us), Node::Add(vs)) = (e.node(a), e.node(b)) else {
         return false;
     };
@@ -776,7 +795,7 @@ fn is_negation(e: &Expr, a: Id, b: Id) -> bool {
             let (c, rest) = parts(e, u);
             vs.iter().any(|v| {
                 let (d, other) = parts(e, v);
-                rest == other && c == -d
+                rest == other && c == k * d
             })
         })
 }
