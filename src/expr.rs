@@ -1489,6 +1489,7 @@ impl Builder {
                 let (b, k) = (*b, *k);
                 let half = self
                     .as_num(k)
+                    .filter(|r| r.is_integer())
                     .and_then(|r| r.to_integer().to_i64())
                     .filter(|n| n % 2 == 0)
                     .map(|n| n / 2);
@@ -1755,8 +1756,10 @@ mod tests {
         assert_eq!(read("sqrt(1/x^2)"), "1/abs(x)");
         assert_eq!(read("(x^-2)^(-1/2)"), "abs(x)");
         assert_eq!(read("(x^4)^(-1/2)"), "1/x^2");
-        // Odd powers and other roots stay.
+        // Odd and fractional powers stay (`to_integer` would truncate 21/100 to 0).
         assert_eq!(read("sqrt(x^3)"), "sqrt(x^3)");
+        assert_eq!(read("sqrt(x^(21/100))"), "sqrt(x^(21/100))");
+        assert_eq!(read("sqrt(x^(5/2))"), "sqrt(x^(5/2))");
         assert_eq!(read("sqrt(x^2 + 1)"), "sqrt(x^2 + 1)");
     }
 
