@@ -1294,8 +1294,10 @@ impl Builder {
         }
         if negated {
             crate::order::sort_factors(self, &mut out);
-            // `(-y - 1)` turned `(y + 1)` may meet `1/(y + 1)`: merge before the sign
-            // below can turn it back.
+        }
+        if negated || rebased {
+            // `(-y - 1)` turned `(y + 1)`, or a power that distributed into factors,
+            // may meet `1/(y + 1)`: merge before the sign below can hide it in a sum.
             let mut bases: SmallVec<[Id; 8]> = out.iter().map(|&f| self.merge_base(f)).collect();
             bases.sort();
             if pass < 3 && bases.windows(2).any(|w| w[0] == w[1]) {
@@ -1784,6 +1786,9 @@ mod tests {
         assert_eq!(read("(x - 1)*(-y - 1)"), "(y + 1)*(1 - x)");
         // A sum meets a power of its negation.
         assert_eq!(read("(-x - y)/(x + y)^2"), "-1/(x + y)");
+        // Powers that distribute into factors merge before the sign finds a sum: the
+        // derivative of log(x, (x*(y + pi))^y) holds this product.
+        assert_eq!(read("-(y + 1)*(x*(y + 1))^(z - 1)*(x*(y + 1))^(-z)"), "-1/x");
         // One sum keeps a negative product's sign (the canonical place for it).
         assert_eq!(read("2*x*(-y - 1)"), "2*x*(-y - 1)");
         assert_eq!(read("-2*x*(y + 1)"), "2*x*(-y - 1)");
