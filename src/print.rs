@@ -709,24 +709,31 @@ enum Sign {
 /// positive as it stands leads, as a person writes `1 - x`, not `-x + 1`; failing that
 /// the first positive one, failing that the first. (The parser re-sorts, so the text
 /// still reads back the same.)
-fn signed_terms<'a>(e: &'a Expr, ts: &'a [Id]) -> impl Iterator<Item = (Id, Sign)> + 'a {
-    let lead = ts
+fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
+    // Each term's sign, worked out once.
+    let signs: smallvec::SmallVec<[(Id, Sign); 8]> = ts
         .iter()
-        .position(|&t| !starts_negative(e, t) && flippable_sum(e, t).is_none())
-        .or_else(|| ts.iter().position(|&t| !starts_negative(e, t)))
+        .map(|&t| {
+            let sign = if starts_negative(e, t) {
+                Sign::Minus
+            } else {
+                flippable_sum(e, t).map_or(Sign::Plus, Sign::Flip)
+            };
+            (t, sign)
+        })
+        .collect();
+    let lead = signs
+        .iter()
+        .position(|(_, s)| *s == Sign::Plus)
+        .or_else(|| signs.iter().position(|(_, s)| matches!(s, Sign::Flip(_))))
         .unwrap_or(0);
-    let sign = move |t: Id| {
-        if starts_negative(e, t) {
-            Sign::Minus
-        } else {
-            flippable_sum(e, t).map_or(Sign::Plus, Sign::Flip)
-        }
-    };
-    std::iter::once((ts[lead], Sign::Plus)).chain(
-        ts.iter()
+    let first = (signs[lead].0, Sign::Plus);
+    std::iter::once(first).chain(
+        signs
+            .into_iter()
             .enumerate()
             .filter(move |(k, _)| *k != lead)
-            .map(move |(_, &t)| (t, sign(t))),
+            .map(|(_, ts)| ts),
     )
 }
 
