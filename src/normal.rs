@@ -82,7 +82,9 @@ pub struct Style {
     /// The spelling whose operations are counted.
     pub numbers: Numbers,
     /// Whether a content comes out of a sum, and a product of sums is multiplied
-    /// out, on a tie.
+    /// out, on a tie; in a thorough search also whether a sum factor shows the powers
+    /// its terms share when shared factors are sought (`z*(x*y + x)` read as
+    /// `x*z*(y + 1)`, so that `x` can meet the other terms' factors).
     pub open_on_ties: bool,
     /// Whether to search further, at about 1.4 times the time: more candidate
     /// factors, the terms over one denominator taken together apart from the rest, and
@@ -236,6 +238,7 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
     let mut n = Normalizer::new(present);
     n.open_on_ties = style.open_on_ties;
     n.thorough = style.thorough;
+    n.open_sum_factors = style.thorough && style.open_on_ties;
     n.numbers = style.numbers;
     n.b = Builder::with_capacity(3 * e.len());
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
@@ -356,6 +359,9 @@ struct Normalizer {
     grouping: bool,
     /// Whether to search further ([`Style`]).
     thorough: bool,
+    /// Whether sum factors show their shared powers when factoring (a thorough
+    /// search that opens up on ties, [`Style`]).
+    open_sum_factors: bool,
     /// Whether the node being improved is the whole expression's root.
     at_root: bool,
     /// The spelling whose operations [`Normalizer::cost`] counts.
@@ -380,6 +386,7 @@ impl Normalizer {
             open_on_ties: false,
             grouping: false,
             thorough: false,
+            open_sum_factors: false,
             at_root: false,
             numbers: Numbers::Fractions,
             skip_known: true,
@@ -982,6 +989,15 @@ impl Normalizer {
             Node::Add(ts) if ts.len() <= MAX_FACTOR_TERMS => ts.to_vec(),
             _ => return None,
         };
+        // A sum factor may show the powers all its terms share (`x*y + x` as
+        // `x*(y + 1)`), so that they can meet the other terms' factors. This makes
+        // some expressions shorter and others longer, so only one of the full
+        // level's starts does it.
+        let terms = if self.open_sum_factors {
+            self.open_sum_factors(terms)
+        } else {
+            terms
+        };
         // Most sums share no base between two terms: say so from one sorted list of
         // (base, term) pairs, before building anything per term.
         let mut held: Vec<(Id, usize)> = Vec::new();
@@ -1117,6 +1133,82 @@ impl Normalizer {
             }
         }
         best.map(|(r, _)| r)
+    }
+
+    /// The terms of a sum with each sum factor of each product written as the powers
+    /// all its terms share times the rest (`z*(x*y + x)` → `x*z*(y + 1)`). Unchanged
+    /// terms keep their ids.
+    fn open_sum_factors(&mut self, terms: Vec<Id>) -> Vec<Id> {
+        let mut out = terms.clone();
+        for (k, &t) in terms.iter().enumerate() {
+            let Node::Mul(fs) = self.b.node(t) else { continue };
+            if !fs.iter().any(|&f| matches!(self.b.node(f), Node::Add(_))) {
+                continue;
+            }
+            let fs = fs.to_vec();
+            let mut changed = false;
+            let mut factors: Vec<Id> = Vec::with_capacity(fs.len() + 2);
+            for f in fs {
+                match self.shared_powers(f) {
+                    Some((shared, rest)) => {
+                        changed = true;
+                        factors.push(shared);
+                        factors.push(rest);
+                    }
+                    None => factors.push(f),
+                }
+            }
+            if changed {
+                out[k] = self.b.mul(factors);
+            }
+        }
+        out
+    }
+
+    /// A sum whose terms all hold a power of one base (exponents of one sign, the
+    /// smallest taken), as that product of powers and the sum divided by it:
+    /// `x*y + x` → (`x`, `y + 1`). `None` when the terms share no such power.
+    fn shared_powers(&mut self, sum: Id) -> Option<(Id, Id)> {
+        let Node::Add(ts) = self.b.node(sum) else { return None };
+        if ts.len() > MAX_FACTOR_TERMS {
+            return None;
+        }
+        let ts = ts.to_vec();
+        let powers_of = |n: &Self, t: Id| -> Vec<(Id, Q)> {
+            let (_, fs) = n.coefficient_and_factors(t);
+            fs.iter().map(|&f| n.b.split_power(f)).collect()
+        };
+        let mut shared = powers_of(self, ts[0]);
+        for &t in &ts[1..] {
+            if shared.is_empty() {
+                return None;
+            }
+            let theirs = powers_of(self, t);
+            shared.retain_mut(|(b, e)| match theirs.iter().find(|(c, _)| c == b) {
+                Some((_, f)) if f.is_negative() == e.is_negative() => {
+                    if f.abs().cmp(&e.abs()) == std::cmp::Ordering::Less {
+                        *e = f.clone();
+                    }
+                    true
+                }
+                _ => false,
+            });
+        }
+        if shared.is_empty() {
+            return None;
+        }
+        let powers: Vec<Id> = shared
+            .iter()
+            .map(|(b, e)| {
+                let e = self.b.num_q(e);
+                self.b.pow(*b, e)
+            })
+            .collect();
+        let content = self.b.mul(powers);
+        let inverse = self.b.recip(content);
+        let rest: Vec<Id> = ts.iter().map(|&t| self.b.mul([t, inverse])).collect();
+        let rest = self.b.add(rest);
+        Some((content, rest))
     }
 
     /// Pythagorean pairs in a sum: `c*tan(u)^2 + c` → `c*sec(u)^2`, `c - c*tanh(u)^2`
@@ -2291,6 +2383,34 @@ mod tests {
         ] {
             assert_same_values(s);
         }
+    }
+
+    #[test]
+    fn a_thorough_search_opening_up_sees_the_powers_a_sum_factor_shares() {
+        let e = parse("sin(x)*(x*tan(x) + x)*(y + 1) - x*cos(x)").unwrap();
+        let spelled = Style {
+            thorough: true,
+            ..Style::default()
+        };
+        let tied = Style {
+            open_on_ties: true,
+            ..spelled
+        };
+        // `x*tan(x) + x` holds an `x` that the other term shares.
+        let opened = normalize_styled(&e, tied);
+        assert_eq!(opened.to_string(), "x*(sin(x)*(y + 1)*(tan(x) + 1) - cos(x))");
+        assert_eq!(
+            normalize_styled(&e, spelled).to_string(),
+            "sin(x)*(y + 1)*(x*tan(x) + x) - x*cos(x)"
+        );
+        for xv in ["-1.3", "0.4", "2.9"] {
+            let at = point(&[("x", xv), ("y", "0.7")]).unwrap();
+            let (a, b) = (eval_f64(&e, &at).unwrap(), eval_f64(&opened, &at).unwrap());
+            assert!((a - b).abs() <= 1e-12 * (1.0 + a.abs()), "{a} vs {b} at x = {xv}");
+        }
+        // Powers of one sign only, the smallest: `x^2*y + x^3` shares `x^2`.
+        let e = parse("z*(x^2*y + x^3) + x^2*w").unwrap();
+        assert_eq!(normalize_styled(&e, tied).to_string(), "x^2*(z*(x + y) + w)");
     }
 
     #[test]
