@@ -154,10 +154,18 @@ fn nothing_to_improve(e: &Expr) -> bool {
             .fold(1usize, |acc, n| acc.saturating_mul(n));
         count > MAX_EXPANDED_TERMS
     };
+    let is_ln = |f: Id| matches!(e.node(f), Node::Call(crate::expr::Func::Ln, _));
+    let holds_ln = |t: Id| is_ln(t) || matches!(e.node(t), Node::Mul(fs) if fs.iter().any(|&f| is_ln(f)));
     let mut bases: Vec<Id> = Vec::new();
     for node in e.nodes() {
         match node {
             Node::Pow([b, _]) if is_sum(*b) => return false,
+            // An exponential of logarithms ([`Builder::exp_of_logs`]).
+            Node::Call(crate::expr::Func::Exp, [a]) => match e.node(*a) {
+                Node::Mul(_) if holds_ln(*a) => return false,
+                Node::Add(ts) if ts.iter().any(|&t| holds_ln(t)) => return false,
+                _ => {}
+            },
             Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
             Node::Add(ts) => {
                 bases.clear();
@@ -412,6 +420,18 @@ impl Normalizer {
     /// `id`, its expansion, its form over a common denominator, its Pythagorean pairs
     /// replaced, its shared factors taken out and its coefficient taken into a sum.
     fn improve_at(&mut self, id: Id, depth: usize) -> Id {
+        // An exponential of logarithms is a power, always shorter: `exp(2*ln(u))` is
+        // `u^2`, which may then expand.
+        let id = match self.b.node(id) {
+            Node::Call(crate::expr::Func::Exp, [arg]) => {
+                let arg = *arg;
+                match self.b.exp_of_logs(arg) {
+                    Some(p) if self.cost(p) < self.cost(id) => p,
+                    _ => return id,
+                }
+            }
+            _ => id,
+        };
         // Only sums, products and powers of sums have anything to improve.
         let candidate = match self.b.node(id) {
             Node::Add(_) | Node::Mul(_) => true,
@@ -2382,6 +2402,35 @@ mod tests {
             "(6*x - 4)^(-3)*y",
         ] {
             assert_same_values(s);
+        }
+    }
+
+    #[test]
+    fn exponentials_of_logarithms_are_powers() {
+        for (s, want) in [
+            ("exp(y*ln(x))", "x^y"),
+            ("exp(2*ln(x^2 + 1))", "(x^2 + 1)^2"),
+            ("exp(3*x*ln(2))", "2^(3*x)"),
+            ("exp(x - ln(2))", "exp(x)/2"),
+            ("exp(ln(x) + ln(y))", "x*y"),
+            ("exp(x + 2*y*ln(z))", "z^(2*y)*exp(x)"),
+            // Two logarithms in one product are not one power: kept.
+            ("exp(ln(x)*ln(y))", "exp(ln(x)*ln(y))"),
+            ("exp(ln(x)^2)", "exp(ln(x)^2)"),
+        ] {
+            assert_eq!(norm(s), want, "{s}");
+            assert_same_values(s);
+        }
+        // Parsing keeps what the user wrote, so the tape sees where it is undefined.
+        assert_eq!(parse("exp(y*ln(x))").unwrap().to_string(), "exp(y*ln(x))");
+        // The values agree where the logarithm is defined.
+        for (x, y) in [(1.7_f64, 0.3_f64), (0.2, -2.5), (5.0, 1.25)] {
+            let at = point(&[("x", &x.to_string()), ("y", &y.to_string()), ("z", "3")]).unwrap();
+            let read = |s: &str| eval_f64(&normalize(&parse(s).unwrap()), &at).unwrap();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+            assert!(close(read("exp(y*ln(x))"), (y * x.ln()).exp()));
+            assert!(close(read("exp(x - 3*y*ln(z))"), (x - 3.0 * y * 3f64.ln()).exp()));
+            assert!(close(read("exp(ln(x) + y)"), (x.ln() + y).exp()));
         }
     }
 
