@@ -1518,7 +1518,8 @@ impl Builder {
     }
 
     /// `exp(arg)` as powers where `arg` holds logarithms: `exp(c*ln(u))` is `u^c`
-    /// and `exp(a + c*ln(u))` is `u^c*exp(a)`, two and one operations shorter. Each is
+    /// and `exp(a + c*ln(u))` is `u^c*exp(a)`, most often two and one operations
+    /// shorter (the normal form keeps it only where it is shorter). Each is
     /// defined wherever `exp(arg)` is (`u > 0`), with the same value, but also where
     /// it is not (`x^2` at `x = -1`), so the normal form makes this step, not
     /// [`Builder::call`]: the tape records the expression as the user wrote it.
