@@ -323,6 +323,61 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
     }
 }
 
+/// The product of finite factors, as exact as `f64` allows: multiplied in order, and
+/// where that overflows or underflows part way (`1e200*1e200*1e-300`) multiplied
+/// again with the binary exponents kept apart, so a product that fits is not
+/// reported as infinite or zero; with a zero factor it is zero (a huge coefficient
+/// times a `y^729` that underflowed), not `inf*0`.
+fn product(factors: impl Iterator<Item = f64> + Clone) -> f64 {
+    let naive: f64 = factors.clone().product();
+    if (naive.is_finite() && naive != 0.0) || !factors.clone().all(f64::is_finite) {
+        return naive;
+    }
+    // A zero factor (perhaps a power that underflowed) makes the product zero, as
+    // multiplying it first would, not `inf*0`.
+    if factors.clone().any(|f| f == 0.0) {
+        return 0.0;
+    }
+    let (mut mantissa, mut exponent) = (1.0_f64, 0_i64);
+    for f in factors {
+        let (m, e) = split_exponent(f);
+        let (m, e2) = split_exponent(mantissa * m);
+        mantissa = m;
+        exponent += i64::from(e) + i64::from(e2);
+    }
+    // mantissa * 2^exponent, in steps that neither overflow nor underflow early.
+    let mut value = mantissa;
+    while exponent > 1000 {
+        value *= 2f64.powi(1000);
+        exponent -= 1000;
+        if value.is_infinite() {
+            return value;
+        }
+    }
+    while exponent < -1000 {
+        value *= 2f64.powi(-1000);
+        exponent += 1000;
+        if value == 0.0 {
+            return value;
+        }
+    }
+    // Here |exponent| <= 1000, so the power of two is a normal f64.
+    value * 2f64.powi(exponent as i32)
+}
+
+/// A finite nonzero `x` as `m * 2^e` with `0.5 <= |m| < 1` (C's `frexp`).
+fn split_exponent(x: f64) -> (f64, i32) {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: scale into the normal range first.
+        let (m, e) = split_exponent(x * 2f64.powi(54));
+        return (m, e - 54);
+    }
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, biased - 1022)
+}
+
 /// The reason given for a value too large for `f64`.
 const OVERFLOW: &str = "overflows floating point";
 
@@ -408,7 +463,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
         },
         Node::Const(c) => c.value(),
         Node::Add(ts) => ts.iter().map(v).sum(),
-        Node::Mul(fs) => fs.iter().map(v).product(),
+        Node::Mul(fs) => product(fs.iter().map(v)),
         Node::Pow([b, xid]) => {
             let (b, x) = (v(b), v(xid));
             if b == 0.0 && x < 0.0 {
@@ -515,6 +570,32 @@ mod tests {
 
     fn at(x: &str) -> Point {
         point(&[("x", x)]).unwrap()
+    }
+
+    #[test]
+    fn products_that_overflow_part_way_are_still_evaluated() {
+        let p = |fs: &[f64]| product(fs.iter().copied());
+        assert_eq!(p(&[2.0, 3.0, -0.5]), -3.0);
+        let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();
+        assert!(close(p(&[1e200, 1e200, 1e-300]), 1e100));
+        assert!(close(p(&[1e-300, 1e-300, 1e300, -1e300]), -1.0));
+        // Exponents kept apart exactly, through a subnormal factor.
+        assert_eq!(
+            p(&[2f64.powi(1000), 2f64.powi(1000), 2f64.powi(-1074), 2f64.powi(-926)]),
+            1.0
+        );
+        // A product that does not fit stays infinite or zero.
+        assert_eq!(p(&[1e300, 1e300]), f64::INFINITY);
+        assert_eq!(p(&[-1e300, 1e300, 2.0]), f64::NEG_INFINITY);
+        assert_eq!(p(&[1e-300, 1e-300]), 0.0);
+        // A zero factor (an underflowed power) makes zero, not inf*0.
+        assert_eq!(p(&[1e300, 1e300, 0.0]), 0.0);
+        // Infinite factors (an overflow reported elsewhere) are multiplied as they are.
+        assert!(p(&[f64::INFINITY, 0.0]).is_nan());
+        // Through eval_f64: a huge coefficient times a power that underflows.
+        let at = point(&[("x", "1.32"), ("y", "0.01")]).unwrap();
+        let e = crate::parse(&format!("{}*x^728*y^729", "9".repeat(222))).unwrap();
+        assert_eq!(eval_f64(&e, &at), Ok(0.0));
     }
 
     #[test]
