@@ -574,7 +574,7 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
-///   `ln(exp(u))` → `u`, `exp(ln(u))` → `u`, and a function of its inverse
+///   `exp(1)` → `e`, `ln(exp(u))` → `u`, `exp(ln(u))` → `u`, and a function of its inverse
 ///   (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and the hyperbolic ones) → `u`.
 /// - [`Builder::log`]: `log(u, u)` → 1, `log(u^k, u)` → `k` for a constant `k`,
 ///   `log(1, b)` → 0.
@@ -1454,6 +1454,11 @@ impl Builder {
             if let Some(v) = exact_call(f, &r) {
                 return self.num(v);
             }
+            // `exp(1)` is `e`: one spelling, so that the two are like terms in a sum
+            // (a product reads both as powers of `e` already).
+            if f == Func::Exp && r.is_one() {
+                return self.constant(Constant::E);
+            }
         }
         // Odd and even functions take the sign out of a negative argument:
         // sin(-u) = -sin(u), cos(-u) = cos(u), as a person writes them.
@@ -1934,6 +1939,18 @@ mod tests {
         ] {
             assert_eq!(crate::parse(s).unwrap().to_string(), want, "{s}");
         }
+    }
+
+    #[test]
+    fn exp_of_one_is_e() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("exp(1)"), "e");
+        assert_eq!(read("exp(1) - e"), "0");
+        // In a sum beside a product that reads both as powers of e (found by the long
+        // property run, seed 16: `-e + 2*exp(1)` printed, `e` read back).
+        assert_eq!(read("x - e + 2*exp(1)"), "x + e");
+        assert_eq!(read("exp(1)*exp(x)"), "exp(x + 1)");
+        assert_eq!(read("exp(-1)"), "exp(-1)");
     }
 
     #[test]
