@@ -1214,6 +1214,12 @@ impl Builder {
                 let eid = self.num_q(&e);
                 self.pow(base, eid)
             };
+            // Powers of a number that merged back into it (`sqrt(7)*sqrt(7)` is 7)
+            // join the coefficient.
+            if let Node::Num(r) = self.node(p) {
+                coefficient.mul(&Q::of(r));
+                continue;
+            }
             if p == base && (as_given || !matches!(self.node(p), Node::Mul(_))) {
                 // A base that is itself a power (`sqrt(1/x)^2` is `1/x`, read under the
                 // base `1/x`) can meet its own base (`x`) in another factor.
@@ -1939,6 +1945,16 @@ mod tests {
         ] {
             assert_eq!(crate::parse(s).unwrap().to_string(), want, "{s}");
         }
+    }
+
+    #[test]
+    fn powers_of_a_number_that_merge_back_join_the_coefficient() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        // Found by the long property run, seed 22: `(7)*exp(sqrt(7)*x)/2` was printed.
+        assert_eq!(read("sqrt(7)*sqrt(7)*exp(x)/2"), "7*exp(x)/2");
+        assert_eq!(read("sqrt(7)*x*sqrt(7)"), "7*x");
+        assert_eq!(read("2^(1/3)*2^(2/3)*y"), "2*y");
+        assert_eq!(read("sqrt(2)*sqrt(2)"), "2");
     }
 
     #[test]
