@@ -338,14 +338,28 @@ fn product(factors: impl Iterator<Item = f64> + Clone) -> f64 {
     if factors.clone().any(|f| f == 0.0) {
         return 0.0;
     }
-    let (mut mantissa, mut exponent) = (1.0_f64, 0_i64);
+    scaled_product((1.0, 0), factors)
+}
+
+/// `start.0 * 2^start.1` times the factors, with the binary exponents kept apart (no
+/// overflow or underflow before the end). Infinite or zero factors are multiplied as
+/// they are.
+fn scaled_product(start: (f64, i64), factors: impl Iterator<Item = f64> + Clone) -> f64 {
+    if !factors.clone().all(f64::is_finite) || factors.clone().any(|f| f == 0.0) {
+        return ldexp(start.0, start.1) * factors.product::<f64>();
+    }
+    let (mut mantissa, mut exponent) = start;
     for f in factors {
         let (m, e) = split_exponent(f);
         let (m, e2) = split_exponent(mantissa * m);
         mantissa = m;
         exponent += i64::from(e) + i64::from(e2);
     }
-    // mantissa * 2^exponent, in steps that neither overflow nor underflow early.
+    ldexp(mantissa, exponent)
+}
+
+/// `mantissa * 2^exponent`, in steps that neither overflow nor underflow early.
+fn ldexp(mantissa: f64, mut exponent: i64) -> f64 {
     let mut value = mantissa;
     while exponent > 1000 {
         value *= 2f64.powi(1000);
@@ -363,6 +377,39 @@ fn product(factors: impl Iterator<Item = f64> + Clone) -> f64 {
     }
     // Here |exponent| <= 1000, so the power of two is a normal f64.
     value * 2f64.powi(exponent as i32)
+}
+
+/// A nonzero rational as `m * 2^e` with `0.5 <= |m| < 1`, `m` rounded once from a
+/// quotient of at least 64 bits, whatever the sizes of numerator and denominator.
+fn split_rational(r: &Rational) -> (f64, i64) {
+    let (p, q) = (r.numer().magnitude(), r.denom().magnitude());
+    // Scale so the integer quotient has 64 or 65 bits.
+    let shift = 64 - (p.bits() as i64 - q.bits() as i64);
+    let quotient = if shift >= 0 {
+        (p << shift as u64) / q
+    } else {
+        p / (q << shift.unsigned_abs())
+    };
+    let n = quotient.to_f64().unwrap_or(f64::NAN);
+    let (m, e) = split_exponent(n);
+    let m = if r.is_negative() { -m } else { m };
+    (m, i64::from(e) - shift)
+}
+
+/// A nonzero rational as normal `f64` factors whose product it is (to within one
+/// rounding of the mantissa): the first carries the sign, the mantissa and up to
+/// 2^±1000, each further one a power of two of at most 2^±1000.
+pub(crate) fn normal_pieces(r: &Rational) -> Vec<f64> {
+    let (m, mut e) = split_rational(r);
+    let first = e.clamp(-1000, 1000);
+    let mut pieces = vec![m * 2f64.powi(first as i32)];
+    e -= first;
+    while e != 0 {
+        let step = e.clamp(-1000, 1000);
+        pieces.push(2f64.powi(step as i32));
+        e -= step;
+    }
+    pieces
 }
 
 /// A finite nonzero `x` as `m * 2^e` with `0.5 <= |m| < 1` (C's `frexp`).
@@ -463,7 +510,14 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
         },
         Node::Const(c) => c.value(),
         Node::Add(ts) => ts.iter().map(v).sum(),
-        Node::Mul(fs) => product(fs.iter().map(v)),
+        Node::Mul(fs) => match e.node(fs[0]).as_num() {
+            // A coefficient beyond f64's normal range (`6^518/25^518`, 1e-321, keeps
+            // a few bits) is carried exactly as a mantissa and a binary exponent.
+            Some(r) if !r.is_zero() && !r.to_f64().is_some_and(f64::is_normal) => {
+                scaled_product(split_rational(r), fs[1..].iter().map(v))
+            }
+            _ => product(fs.iter().map(v)),
+        },
         Node::Pow([b, xid]) => {
             let (b, x) = (v(b), v(xid));
             if b == 0.0 && x < 0.0 {
@@ -596,6 +650,33 @@ mod tests {
         let at = point(&[("x", "1.32"), ("y", "0.01")]).unwrap();
         let e = crate::parse(&format!("{}*x^728*y^729", "9".repeat(222))).unwrap();
         assert_eq!(eval_f64(&e, &at), Ok(0.0));
+    }
+
+    #[test]
+    fn coefficients_beyond_the_normal_range_keep_their_precision() {
+        let mut at = Point::new();
+        at.insert(
+            "x".into(),
+            Rational::from_integer(num_bigint::BigInt::from(10).pow(300u32)),
+        );
+        // 1e-330 is zero in f64 and 3/2^1070 keeps two bits: carried exactly instead.
+        let e = crate::parse("x/10^330").unwrap();
+        let v = eval_f64(&e, &at).unwrap();
+        assert!((v - 1e-30).abs() <= 4.0 * f64::EPSILON * 1e-30, "{v}");
+        let mut at = Point::new();
+        at.insert(
+            "x".into(),
+            Rational::from_integer(num_bigint::BigInt::from(2).pow(1000u32)),
+        );
+        let e = crate::parse("x*7/2^1070").unwrap();
+        assert_eq!(eval_f64(&e, &at), Ok(7.0 * 2f64.powi(-70)));
+        // Found by the long property run, seed 36: exp(518*ln(-6*pi/(25*x))) simplified
+        // to (6/25)^518*pi^518/x^518, whose coefficient is 1e-321 in f64.
+        let at = point(&[("x", "-0.76")]).unwrap();
+        let f = crate::parse("exp(518*ln(-6*pi/(25*x)))").unwrap();
+        let g = crate::parse("(-6*pi/(25*x))^518").unwrap();
+        let (a, b) = (eval_f64(&f, &at).unwrap(), eval_f64(&g, &at).unwrap());
+        assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
     }
 
     #[test]

@@ -660,11 +660,35 @@ pub fn record_f64(
                 acc
             }
             Node::Mul(fs) => {
-                let mut acc = at_entry(&fs[0]);
-                for f in &fs[1..] {
-                    acc = tape.push(Op::Mul(acc, at_entry(f)));
+                // A coefficient beyond f64's normal range (`6^518/25^518` is 1e-321,
+                // a few bits) is taped as normal pieces: one before the other factors
+                // and the rest after, so no intermediate product leaves the range
+                // early and the coefficient keeps its precision.
+                let pieces = e
+                    .node(fs[0])
+                    .as_num()
+                    .filter(|r| !num_traits::Zero::is_zero(*r) && !r.to_f64().is_some_and(f64::is_normal))
+                    .map(crate::eval::normal_pieces);
+                match pieces {
+                    Some(pieces) => {
+                        let mut acc = tape.constant(pieces[0]);
+                        for f in &fs[1..] {
+                            acc = tape.push(Op::Mul(acc, at_entry(f)));
+                        }
+                        for &p in &pieces[1..] {
+                            let c = tape.constant(p);
+                            acc = tape.push(Op::Mul(acc, c));
+                        }
+                        acc
+                    }
+                    None => {
+                        let mut acc = at_entry(&fs[0]);
+                        for f in &fs[1..] {
+                            acc = tape.push(Op::Mul(acc, at_entry(f)));
+                        }
+                        acc
+                    }
                 }
-                acc
             }
             Node::Pow([b, x]) => {
                 let integer = e
@@ -833,6 +857,28 @@ mod tests {
     #[test]
     fn seed_gradient() {
         assert_eq!(grad("5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5", "2"), Ok(233.0));
+    }
+
+    #[test]
+    fn coefficients_beyond_the_normal_range_keep_their_precision() {
+        // (6/25)^518 is 1e-321 in f64, with a few bits: taped in normal pieces.
+        // Reference value from mpmath at 50 digits.
+        let g = grad("(-6*pi/(25*x))^518*exp(x)", "-0.76").unwrap();
+        let want = 5.196_435_532_769_427;
+        assert!((g - want).abs() <= 1e-12 * want, "{g}");
+        for r in ["6^518/25^518", "-10^400/3", "1/7^400", "3/2^1070"] {
+            let r = parse(r).unwrap().as_num().cloned().unwrap();
+            let pieces = crate::eval::normal_pieces(&r);
+            assert!(pieces.iter().all(|p| p.is_normal()), "{r}: {pieces:?}");
+            // The pieces' product has the rational's size (bit lengths agree to one).
+            let log2: f64 = pieces.iter().map(|p| p.abs().log2()).sum();
+            let want = r.numer().bits() as f64 - r.denom().bits() as f64;
+            assert!((log2 - want).abs() <= 1.0, "{r}: {log2} vs about {want}");
+            assert_eq!(
+                pieces[0].is_sign_negative(),
+                r.numer().sign() == num_bigint::Sign::Minus
+            );
+        }
     }
 
     #[test]
