@@ -396,6 +396,14 @@ fn split_rational(r: &Rational) -> (f64, i64) {
     (m, i64::from(e) - shift)
 }
 
+/// A product's numeric coefficient when it lies beyond `f64`'s normal range (zero
+/// aside), where rounding it to one `f64` would lose most of its bits or all of it.
+pub(crate) fn extreme_coefficient<'e>(e: &'e Expr, factors: &[Id]) -> Option<&'e Rational> {
+    e.node(*factors.first()?)
+        .as_num()
+        .filter(|r| !r.is_zero() && !r.to_f64().is_some_and(f64::is_normal))
+}
+
 /// A nonzero rational as normal `f64` factors whose product it is (to within one
 /// rounding of the mantissa): the first carries the sign, the mantissa and up to
 /// 2^±1000, each further one a power of two of at most 2^±1000.
@@ -510,13 +518,11 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
         },
         Node::Const(c) => c.value(),
         Node::Add(ts) => ts.iter().map(v).sum(),
-        Node::Mul(fs) => match e.node(fs[0]).as_num() {
-            // A coefficient beyond f64's normal range (`6^518/25^518`, 1e-321, keeps
-            // a few bits) is carried exactly as a mantissa and a binary exponent.
-            Some(r) if !r.is_zero() && !r.to_f64().is_some_and(f64::is_normal) => {
-                scaled_product(split_rational(r), fs[1..].iter().map(v))
-            }
-            _ => product(fs.iter().map(v)),
+        // A coefficient beyond f64's normal range (`6^518/25^518`, 1e-321, keeps a few
+        // bits) is carried exactly as a mantissa and a binary exponent.
+        Node::Mul(fs) => match extreme_coefficient(e, fs) {
+            Some(r) => scaled_product(split_rational(r), fs[1..].iter().map(v)),
+            None => product(fs.iter().map(v)),
         },
         Node::Pow([b, xid]) => {
             let (b, x) = (v(b), v(xid));

@@ -664,11 +664,7 @@ pub fn record_f64(
                 // a few bits) is taped as normal pieces: one before the other factors
                 // and the rest after, so no intermediate product leaves the range
                 // early and the coefficient keeps its precision.
-                let pieces = e
-                    .node(fs[0])
-                    .as_num()
-                    .filter(|r| !num_traits::Zero::is_zero(*r) && !r.to_f64().is_some_and(f64::is_normal))
-                    .map(crate::eval::normal_pieces);
+                let pieces = crate::eval::extreme_coefficient(e, fs).map(crate::eval::normal_pieces);
                 match pieces {
                     Some(pieces) => {
                         let mut acc = tape.constant(pieces[0]);
@@ -1222,11 +1218,7 @@ pub fn second_derivative_with_magnitude(
                 magnitude = fs.iter().map(m).fold(HyperDual::constant(1.0), HyperDual::mul);
                 // A coefficient beyond f64's normal range in normal pieces, as `record`
                 // tapes it: one before the other factors and the rest after.
-                let pieces = e
-                    .node(fs[0])
-                    .as_num()
-                    .filter(|r| !num_traits::Zero::is_zero(*r) && !r.to_f64().is_some_and(f64::is_normal))
-                    .map(crate::eval::normal_pieces);
+                let pieces = crate::eval::extreme_coefficient(e, fs).map(crate::eval::normal_pieces);
                 let product = match pieces {
                     Some(pieces) => {
                         let inner = fs[1..]
