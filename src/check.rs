@@ -14,7 +14,8 @@
 //!   records the (n−1)-th symbolic derivative and sweeps back for the last step, so the
 //!   last differentiation is always checked independently (see ARCHITECTURE.md).
 //! - Without a point, [`sample_check`] tries a fixed set of seeded points and reports
-//!   how many were tried, skipped (outside the domain), passed and failed.
+//!   how many were tried, passed and failed, and how many were skipped: outside the
+//!   domain, or beyond `f64` there ([`Comparison::beyond_f64`]).
 //!
 //! ```
 //! use dydx::{parse, check::{cross_check, Status, Tolerance}, eval::point};
@@ -88,7 +89,21 @@ pub struct Comparison {
     pub reason: Option<String>,
 }
 
+/// How an ill-conditioned comparison's reason begins ([`Comparison::beyond_f64`]).
+const ILL_CONDITIONED: &str = "too ill-conditioned to compare in floating point";
+
 impl Comparison {
+    /// Whether the comparison is undefined only because `f64` cannot hold or resolve
+    /// the values (an overflow, or a point too ill-conditioned to compare), not because
+    /// the point is outside a domain.
+    pub fn beyond_f64(&self) -> bool {
+        self.status == Status::Undefined
+            && self
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains(crate::eval::OVERFLOW) || r.starts_with(ILL_CONDITIONED))
+    }
+
     fn undefined(reason: String) -> Comparison {
         Comparison {
             status: Status::Undefined,
@@ -327,8 +342,7 @@ fn check_bound(
             let noise = ROUNDING_UNITS * f64::EPSILON * magnitude;
             if tol.rounding && noise >= s.abs().max(t.abs()) && compare(s, t, tol).status == Status::Fail {
                 c = Comparison::undefined(format!(
-                    "too ill-conditioned to compare in floating point here: the rounding error \
-                     could be {}",
+                    "{ILL_CONDITIONED} here: the rounding error could be {}",
                     crate::eval::format_f64(noise)
                 ));
             }
@@ -345,8 +359,8 @@ fn check_bound(
                 // no information about it: neither a pass nor a fail can be said.
                 if c.status == Status::Fail && moved >= s.abs() {
                     c = Comparison::undefined(format!(
-                        "too ill-conditioned to compare in floating point here: moving the point by \
-                         8 units in the last place moves the value by {}",
+                        "{ILL_CONDITIONED} here: moving the point by 8 units in the last place \
+                         moves the value by {}",
                         crate::eval::format_f64(moved)
                     ));
                 }
@@ -458,8 +472,12 @@ pub fn sample_gradient(f: &Expr, partials: &[(String, Expr)], tol: &Tolerance) -
 pub struct SampleSummary {
     /// Points tried.
     pub tried: usize,
-    /// Points outside the domain of the expression or its derivative.
+    /// Points skipped: outside the domain of the expression or its derivative, or
+    /// beyond `f64` there.
     pub skipped: usize,
+    /// Of those, the points where the values exist but `f64` cannot hold or resolve
+    /// them (an overflow, an ill-conditioned point): not outside any domain.
+    pub beyond_f64: usize,
     /// Points where the values agreed.
     pub passed: usize,
     /// Points where they did not.
@@ -587,7 +605,10 @@ impl SampleSummary {
                         self.first_failure = Some(at.clone());
                     }
                 }
-                Status::Undefined => self.skipped += 1,
+                Status::Undefined => {
+                    self.skipped += 1;
+                    self.beyond_f64 += usize::from(r.comparison.beyond_f64());
+                }
             },
             Err(_) => self.skipped += 1,
         }
@@ -784,5 +805,17 @@ mod tests {
         let s = sample_check(&f, &f, &d, "x", &Tolerance::default());
         assert_eq!(s.tried, SAMPLE_POINTS);
         assert!(s.skipped > 0 && s.passed > 0 && s.failed == 0, "{s:?}");
+        assert_eq!(s.beyond_f64, 0, "ln(x) is undefined at x <= 0, not too large");
+    }
+
+    #[test]
+    fn an_overflow_is_skipped_as_beyond_f64_not_outside_the_domain() {
+        // exp(exp(x^2)) is defined everywhere; at the seeded points with |x| > 2.5 it
+        // is beyond f64's range.
+        let f = parse("exp(exp(x^2))").unwrap();
+        let d = crate::diff(&f, "x");
+        let s = sample_check(&f, &f, &d, "x", &Tolerance::default());
+        assert!(s.skipped > 0 && s.passed > 0 && s.failed == 0, "{s:?}");
+        assert_eq!(s.beyond_f64, s.skipped, "{s:?}");
     }
 }

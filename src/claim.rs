@@ -140,8 +140,11 @@ pub struct Points {
     pub tried: usize,
     /// Points where both sides agreed.
     pub agreed: usize,
-    /// Points where a side (or the expression) was undefined.
+    /// Points where a side (or the expression) was undefined, or too large for `f64`.
     pub skipped: usize,
+    /// Of those, the points where every side is defined but one overflows `f64`: not
+    /// outside any domain.
+    pub beyond_f64: usize,
 }
 
 /// The outcome of [`check_claim`].
@@ -224,9 +227,14 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
         report.points.tried += 1;
         let (dv, dx, _) = value_at(&d, &at);
         let (cv, cx, _) = value_at(claim, &at);
-        let (Ok(dv), Ok(cv), Ok(_)) = (dv, cv, eval_f64(f, &at)) else {
-            report.points.skipped += 1;
-            continue;
+        let (dv, cv) = match (dv, cv, eval_f64(f, &at)) {
+            (Ok(dv), Ok(cv), Ok(_)) => (dv, cv),
+            (dv, cv, fv) => {
+                report.points.skipped += 1;
+                let faults = [dv.err(), cv.err(), fv.err()];
+                report.points.beyond_f64 += usize::from(faults.iter().flatten().all(|u| u.is_overflow()));
+                continue;
+            }
         };
         let m = magnitude(&d, &at)
             .unwrap_or(0.0)
@@ -499,6 +507,18 @@ mod tests {
             .filter_map(|w| instantiated_condition(&w[0], &w[1]))
             .collect();
         assert_eq!(conditions, ["x + 1 ≠ 0"]);
+    }
+
+    #[test]
+    fn points_beyond_f64_are_told_apart_from_points_outside_a_domain() {
+        // exp(exp(x^2)) is defined everywhere but overflows f64 for |x| > 2.5; ln(x)
+        // is undefined for x <= 0.
+        let r = check("exp(exp(x^2))", "2*x*exp(x^2)*exp(exp(x^2))", "x");
+        assert!(r.points.skipped > 0, "{:?}", r.points);
+        assert_eq!(r.points.beyond_f64, r.points.skipped);
+        let r = check("ln(x)", "1/x", "x");
+        assert!(r.points.skipped > 0, "{:?}", r.points);
+        assert_eq!(r.points.beyond_f64, 0);
     }
 
     #[test]

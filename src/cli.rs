@@ -500,7 +500,13 @@ fn samples_json(s: &SampleSummary) -> Value {
     };
     json!({
         "status": status,
-        "points": {"tried": s.tried, "passed": s.passed, "failed": s.failed, "skipped": s.skipped},
+        "points": {
+            "tried": s.tried,
+            "passed": s.passed,
+            "failed": s.failed,
+            "skipped": s.skipped,
+            "beyond_f64": s.beyond_f64,
+        },
         "max_rel_err": number_json(s.max_rel_err),
     })
 }
@@ -635,10 +641,24 @@ fn comparison_text(c: &crate::check::Comparison, tol: &Tolerance) -> String {
     }
 }
 
+/// "5 skipped (outside the domain)", or with the points `f64` could not hold told
+/// apart: "5 skipped (3 outside the domain, 2 beyond f64's range or precision)".
+fn skipped_text(skipped: usize, beyond_f64: usize, domain: &str) -> String {
+    const BEYOND: &str = "beyond f64's range or precision";
+    match (skipped - beyond_f64.min(skipped), beyond_f64) {
+        (_, 0) => format!("{skipped} skipped (outside {domain})"),
+        (0, _) => format!("{skipped} skipped ({BEYOND})"),
+        (outside, beyond) => format!("{skipped} skipped ({outside} outside {domain}, {beyond} {BEYOND})"),
+    }
+}
+
 fn samples_text(s: &SampleSummary) -> String {
     let mut t = format!(
-        "cross-checked at {} seeded points: {} passed, {} failed, {} skipped (outside the domain)",
-        s.tried, s.passed, s.failed, s.skipped
+        "cross-checked at {} seeded points: {} passed, {} failed, {}",
+        s.tried,
+        s.passed,
+        s.failed,
+        skipped_text(s.skipped, s.beyond_f64, "the domain")
     );
     if s.passed + s.failed > 0 {
         t.push_str(&format!("; largest relative error {}", format_f64(s.max_rel_err)));
@@ -1519,10 +1539,10 @@ pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbe
             }
         }
         (Verdict::Equivalent, _) => t.push_str(&format!(
-            "verdict: equivalent, by numeric evidence (not a proof): agreed at {} of {} seeded points, {} skipped (outside a domain); largest relative difference {}\n",
+            "verdict: equivalent, by numeric evidence (not a proof): agreed at {} of {} seeded points, {}; largest relative difference {}\n",
             r.points.agreed,
             r.points.tried,
-            r.points.skipped,
+            skipped_text(r.points.skipped, r.points.beyond_f64, "a domain"),
             format_f64(r.max_rel_diff)
         )),
         (Verdict::NotEquivalent, _) => {
@@ -1587,7 +1607,12 @@ fn claim_json(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbers: 
     );
     m.insert(
         "points".into(),
-        json!({"tried": r.points.tried, "agreed": r.points.agreed, "skipped": r.points.skipped}),
+        json!({
+            "tried": r.points.tried,
+            "agreed": r.points.agreed,
+            "skipped": r.points.skipped,
+            "beyond_f64": r.points.beyond_f64,
+        }),
     );
     m.insert("max_rel_diff".into(), number_json(r.max_rel_diff));
     if let Some(reason) = &r.reason {

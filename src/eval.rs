@@ -84,6 +84,21 @@ pub struct Undefined {
     pub at: String,
 }
 
+impl Undefined {
+    /// Whether the value exists but is too large for `f64`: an overflow, not a point
+    /// outside the domain.
+    ///
+    /// ```
+    /// use dydx::{parse, eval::{eval_f64, point}};
+    /// let at = point(&[("x", "3")]).unwrap();
+    /// assert!(eval_f64(&parse("exp(exp(x^2))").unwrap(), &at).unwrap_err().is_overflow());
+    /// assert!(!eval_f64(&parse("ln(-x)").unwrap(), &at).unwrap_err().is_overflow());
+    /// ```
+    pub fn is_overflow(&self) -> bool {
+        self.reason.contains(OVERFLOW)
+    }
+}
+
 impl fmt::Display for Undefined {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} in {}", self.reason, self.at)
@@ -434,7 +449,7 @@ fn split_exponent(x: f64) -> (f64, i32) {
 }
 
 /// The reason given for a value too large for `f64`.
-const OVERFLOW: &str = "overflows floating point";
+pub(crate) const OVERFLOW: &str = "overflows floating point";
 
 /// The reason given for a value that is not a real number.
 const NOT_A_NUMBER: &str = "not a real number";

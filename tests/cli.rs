@@ -48,6 +48,8 @@ macro_rules! snap {
 snap!(cli_seed_text, dydx(&["diff", SEED, "--at", "x=2"]));
 snap!(cli_seed_json, dydx(&["diff", SEED, "--at", "x=2", "--format", "json"]));
 snap!(cli_diff_sampled_without_point, dydx(&["diff", "ln(x)*x"]));
+// Seeded points where the value exists but overflows f64 are not "outside the domain".
+snap!(cli_diff_sampled_beyond_f64, dydx(&["diff", "exp(exp(x^2)) + ln(x)"]));
 snap!(
     cli_diff_undefined_at_point,
     dydx(&["diff", "abs(x)", "--at", "x=0", "--format", "json"])
