@@ -499,7 +499,19 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
                 .sum(),
             Node::Pow([b, x]) => {
                 let (u, k) = (val(b), val(x));
-                let base = if u == 0.0 { 0.0 } else { (k * value / u).abs() * m(b) };
+                let slope = if u == 0.0 { 0.0 } else { (k * value / u).abs() * m(b) };
+                // A root near 0 (`sqrt(1 - tanh(u)^2)` where tanh rounds to 1) has an
+                // unbounded slope: its error is at most the base's error to the power k.
+                let base = if k > 0.0 && k < 1.0 {
+                    let root = root_bound(k, m(b));
+                    if u == 0.0 {
+                        root
+                    } else {
+                        slope.min(root)
+                    }
+                } else {
+                    slope
+                };
                 let exponent = if e.node(*x).as_num().is_some() {
                     0.0
                 } else {
@@ -507,7 +519,18 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
                 };
                 base + exponent
             }
-            Node::Call(f, [a]) => crate::tape::local_derivative(*f, val(a), value).map_or(0.0, |d| d.abs()) * m(a),
+            Node::Call(f, [a]) => {
+                let slope = crate::tape::local_derivative(*f, val(a), value).map_or(f64::INFINITY, |d| d.abs()) * m(a);
+                match f {
+                    // Square-root singularities, at 0 and at ±1: `asin(1 - δ)` is
+                    // `pi/2 - sqrt(2*δ)` to first order.
+                    Func::Sqrt | Func::Asin | Func::Acos | Func::Acosh => {
+                        slope.min(std::f64::consts::SQRT_2 * root_bound(0.5, m(a)))
+                    }
+                    _ if slope.is_finite() => slope,
+                    _ => 0.0,
+                }
+            }
             Node::Log([a, b]) => {
                 let (x, y) = (val(a), val(b));
                 let ly = y.ln();
@@ -520,6 +543,13 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
         mags.push(value.abs() + carried);
     }
     mags.pop()
+}
+
+/// The rounding bound, in units of `f64::EPSILON`, of `u^k` for 0 < k < 1 whose base
+/// has the bound `m`: `|(u + δ)^k - u^k| <= δ^k` for `δ = EPSILON * m`, however close
+/// `u` is to 0, where the slope `k*u^(k-1)` is unbounded.
+fn root_bound(k: f64, m: f64) -> f64 {
+    (f64::EPSILON * m).powf(k) / f64::EPSILON
 }
 
 /// The value of one node from its children's values.
@@ -742,6 +772,27 @@ mod tests {
         let p = parse("3*x^2 + sin(x)").unwrap();
         let (v, m) = (eval_f64(&p, &at).unwrap(), magnitude(&p, &at).unwrap());
         assert!(m < 10.0 * v.abs(), "{v} {m}");
+    }
+
+    #[test]
+    fn a_root_of_a_cancellation_carries_its_square_root_error() {
+        // At x = 0.07, tanh(pi*(x + 6)) is 1 - 5.5e-17, which rounds to 1, so
+        // 1 - tanh(...)^2 is 0 and its square root too, where the true value of the
+        // whole is pi/cosh(19.07) = 3.3e-8 (as the simplified form evaluates it). The
+        // rounding bound of a root must cover that: the square root of the base's.
+        let at = point(&[("x", "0.07")]).unwrap();
+        for src in ["pi*sqrt(1 - tanh(pi*(x + 6))^2)", "pi*(1 - tanh(pi*(x + 6))^2)^(1/3)"] {
+            let e = parse(src).unwrap();
+            let (v, m) = (eval_f64(&e, &at).unwrap(), magnitude(&e, &at).unwrap());
+            assert_eq!(v, 0.0, "{src}");
+            assert!(f64::EPSILON * m > 3.3e-8, "{src}: {m}");
+        }
+        // Away from 0 the slope's bound is the smaller one, as before.
+        let at = point(&[("x", "4")]).unwrap();
+        let m = magnitude(&parse("sqrt(x)").unwrap(), &at).unwrap();
+        assert!(m < 4.0, "{m}");
+        let m = magnitude(&parse("asin(x/8)").unwrap(), &at).unwrap();
+        assert!(m < 4.0, "{m}");
     }
 
     #[test]
