@@ -21,14 +21,16 @@
 use crate::expr::{Expr, Id, IdIndex, Node, Rational};
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
-/// How numbers that are not integers print.
+/// How numbers print.
 ///
 /// Every number in an expression is an exact rational; this only chooses its spelling,
 /// and both spellings parse back to the same number.
-/// - [`Numbers::Fractions`]: `3*x/10`, `x^(1/2)`, `9/4` (the default).
+/// - [`Numbers::Fractions`]: `3*x/10`, `x^(1/2)`, `9/4`, integers in full (the default).
 /// - [`Numbers::Decimals`]: a number whose decimal expansion ends within
 ///   [`MAX_DECIMAL_PLACES`] places (and [`MAX_DECIMAL_DIGITS`] digits) prints as that
-///   decimal, `0.3*x`, `x^0.5`, `2.25`; any other (`1/3`) stays a fraction. This is how
+///   decimal, `0.3*x`, `x^0.5`, `2.25`; one of few significant digits below 1e-4 or
+///   from 1e16 up in scientific notation ([`scientific_text`]: `2e-30*x`, `5e20`); any
+///   other (`1/3`) stays a fraction. This is how
 ///   a person who wrote `0.3*x` reads the result, and what [`Numbers::of_input`] picks
 ///   for input with a decimal literal.
 ///
@@ -141,7 +143,8 @@ pub fn rational_to_string(r: &Rational) -> String {
 
 /// A rational that is not an integer as a terminating decimal (`-3/8` is `-0.375`),
 /// when it has one within [`MAX_DECIMAL_PLACES`] places and [`MAX_DECIMAL_DIGITS`]
-/// digits; `None` otherwise. The text parses back to the same rational.
+/// digits, or in scientific notation below 1e-4 ([`scientific_text`]: `1e-30`,
+/// `2.5e-7`); `None` otherwise. The text parses back to the same rational.
 ///
 /// ```
 /// use dydx::{print::decimal_text, Rational};
@@ -150,11 +153,15 @@ pub fn rational_to_string(r: &Rational) -> String {
 /// assert_eq!(decimal_text(&r(81, 16)).as_deref(), Some("5.0625"));
 /// assert_eq!(decimal_text(&r(1, 3)), None);
 /// assert_eq!(decimal_text(&r(4, 1)), None);
+/// assert_eq!(decimal_text(&r(3, 100_000)).as_deref(), Some("3e-5"));
 /// ```
 pub fn decimal_text(r: &Rational) -> Option<String> {
     use num_bigint::BigInt;
     if r.is_integer() {
         return None;
+    }
+    if let Some(text) = scientific_text(r) {
+        return Some(text);
     }
     // A numerator this large has more digits than allowed whatever the denominator
     // (at most 10^12): say so before any arithmetic on it.
@@ -196,11 +203,96 @@ pub fn decimal_text(r: &Rational) -> Option<String> {
 }
 
 /// A rational as `numbers` spells it: [`decimal_text`] where that applies, else
-/// [`rational_to_string`].
+/// [`rational_to_string`] (with [`Numbers::Decimals`], its integers as
+/// [`integer_text`] spells them).
 pub fn rational_text(r: &Rational, numbers: Numbers) -> String {
     match numbers {
-        Numbers::Decimals => decimal_text(r).unwrap_or_else(|| rational_to_string(r)),
+        Numbers::Decimals => decimal_text(r).unwrap_or_else(|| {
+            let numer = integer_text(r.numer(), numbers);
+            if r.is_integer() {
+                numer
+            } else {
+                format!("{numer}/{}", integer_text(r.denom(), numbers))
+            }
+        }),
         Numbers::Fractions => rational_to_string(r),
+    }
+}
+
+/// Most significant digits a number prints with in scientific notation.
+pub const MAX_SCIENTIFIC_DIGITS: usize = 17;
+
+/// The decimal exponents outside which a number that is a few digits times a power of
+/// ten prints in scientific notation with [`Numbers::Decimals`], as Python's `repr`
+/// does: below 1e-4 and from 1e16 up.
+const SCIENTIFIC_BELOW: i64 = -4;
+const SCIENTIFIC_FROM: i64 = 16;
+
+/// `r` in scientific notation, `m.mmme±E`, when it is at most
+/// [`MAX_SCIENTIFIC_DIGITS`] significant digits times a power of ten, outside the plain
+/// range, and for an integer shorter than its digits (`1e-30`, `2.5e-7`, `1e400`,
+/// `2.5e20`, but not `0.001`, `1000` or `47024601566261766`); `None` otherwise. The text parses back to the same rational.
+///
+/// ```
+/// use dydx::{print::scientific_text, Rational};
+/// use num_bigint::BigInt;
+/// let r = |p: i64, q: i64| Rational::new(p.into(), q.into());
+/// assert_eq!(scientific_text(&r(-1, 1_000_000)).as_deref(), Some("-1e-6"));
+/// assert_eq!(scientific_text(&r(1, 4_000_000)).as_deref(), Some("2.5e-7"));
+/// assert_eq!(scientific_text(&Rational::from_integer(BigInt::from(10).pow(400))).as_deref(), Some("1e400"));
+/// assert_eq!(scientific_text(&r(1, 1000)), None);
+/// assert_eq!(scientific_text(&r(1, 3_000_000)), None);
+/// assert_eq!(scientific_text(&r(47_024_601_566_261_766, 1)), None);
+/// ```
+pub fn scientific_text(r: &Rational) -> Option<String> {
+    use num_bigint::BigInt;
+    // Past these sizes the digits are not worth writing out to look (and a number
+    // that large has more significant digits than allowed anyway, or is a power of 10
+    // beyond any use); the plain spelling stays.
+    const MAX_BITS: u64 = 8192;
+    if r.is_zero() || r.numer().bits() > MAX_BITS || r.denom().bits() > MAX_BITS {
+        return None;
+    }
+    // The denominator must be 2^a*5^b: then r*10^p is an integer for p = max(a, b).
+    let denom = r.denom();
+    let twos = denom.trailing_zeros().unwrap_or(0);
+    let mut rest = denom >> twos;
+    let five = BigInt::from(5);
+    let mut fives = 0u64;
+    while !rest.is_one() {
+        if !(&rest % &five).is_zero() {
+            return None;
+        }
+        rest /= &five;
+        fives += 1;
+    }
+    let places = twos.max(fives);
+    let scaled = r.numer().abs() * BigInt::from(10).pow(u32::try_from(places).ok()?) / denom;
+    let digits = scaled.to_string();
+    let significant = digits.trim_end_matches('0');
+    if significant.len() > MAX_SCIENTIFIC_DIGITS {
+        return None;
+    }
+    let exponent = i64::try_from(digits.len()).ok()? - 1 - i64::try_from(places).ok()?;
+    if (SCIENTIFIC_BELOW..SCIENTIFIC_FROM).contains(&exponent) {
+        return None;
+    }
+    let sign = if r.is_negative() { "-" } else { "" };
+    let (lead, tail) = significant.split_at(1);
+    let point = if tail.is_empty() { "" } else { "." };
+    let text = format!("{sign}{lead}{point}{tail}e{exponent}");
+    // An integer stays in full unless this is shorter (`47024601566261766`, not
+    // `4.7024601566261766e16`); below 1e-4 it always is.
+    (!r.is_integer() || text.len() < sign.len() + digits.len()).then_some(text)
+}
+
+/// An integer as `numbers` spells it: in scientific notation where
+/// [`scientific_text`] gives it one and `numbers` is [`Numbers::Decimals`] (`1e400`),
+/// in full otherwise.
+fn integer_text(n: &num_bigint::BigInt, numbers: Numbers) -> String {
+    match numbers {
+        Numbers::Decimals => scientific_text(&Rational::from_integer(n.clone())).unwrap_or_else(|| n.to_string()),
+        Numbers::Fractions => n.to_string(),
     }
 }
 
@@ -227,8 +319,13 @@ fn has_decimal(r: &Rational) -> bool {
         fives += 1;
     }
     let places = twos.max(fives);
-    if rest != 1 || u64::from(places) > MAX_DECIMAL_PLACES {
+    if rest != 1 {
         return false;
+    }
+    if u64::from(places) > MAX_DECIMAL_PLACES {
+        // Too many places for the plain spelling; perhaps few enough significant
+        // digits for the scientific one (`1e-15`), which is rarer: ask it.
+        return scientific_text(r).is_some();
     }
     // The digits of |r|*10^places, an integer below 2^63*10^12 < 2^103.
     let scaled = u128::from(n.unsigned_abs()) * 10u128.pow(places) / u128::from(d);
@@ -681,7 +778,7 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
         out.push_str(text);
         out.push('*');
     } else if !content.numer().is_one() {
-        out.push_str(&content.numer().to_string());
+        out.push_str(&integer_text(content.numer(), numbers));
         out.push('*');
     }
     out.push('(');
@@ -690,7 +787,7 @@ fn write_whole(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     out.push(')');
     if decimal.is_none() && !content.denom().is_one() {
         out.push('/');
-        out.push_str(&content.denom().to_string());
+        out.push_str(&integer_text(content.denom(), numbers));
     }
 }
 
@@ -966,7 +1063,7 @@ fn write_product_parts(
         out.push_str(text);
         first = false;
     } else if !c.numer().is_one() || numer.is_empty() {
-        out.push_str(&c.numer().to_string());
+        out.push_str(&integer_text(c.numer(), numbers));
         first = false;
     }
     for &f in &numer {
@@ -1003,7 +1100,7 @@ fn write_product_parts(
     }
     let mut first = true;
     if decimal.is_none() && !c.denom().is_one() {
-        out.push_str(&c.denom().to_string());
+        out.push_str(&integer_text(c.denom(), numbers));
         first = false;
     }
     for (b, x) in &denom {
@@ -1241,6 +1338,10 @@ mod tests {
             }
         }
         cases.push(Rational::new(1.into(), num_bigint::BigInt::from(2).pow(80)));
+        cases.push(Rational::new(3.into(), num_bigint::BigInt::from(10).pow(20)));
+        cases.push(Rational::new(1.into(), num_bigint::BigInt::from(10).pow(15)));
+        cases.push(Rational::new(1.into(), 1_000_000_000_000_000i64.into()));
+        cases.push(Rational::new(7.into(), (3i64 << 40).into()));
         cases.push(Rational::new(num_bigint::BigInt::from(10).pow(30) + 1, 2.into()));
         for r in cases {
             assert_eq!(super::has_decimal(&r), super::decimal_text(&r).is_some(), "{r}");
@@ -1267,6 +1368,29 @@ mod tests {
             round_decimal("1234567890123456789012345.5*x"),
             "2469135780246913578024691*x/2"
         );
+    }
+
+    #[test]
+    fn decimals_print_in_scientific_notation_below_1e_minus_4_and_from_1e16() {
+        assert_eq!(round_decimal("1e-30*x^2"), "1e-30*x^2");
+        assert_eq!(round_decimal("0.00003*x"), "3e-5*x");
+        assert_eq!(round_decimal("-2.5e-7*x"), "-2.5e-7*x");
+        assert_eq!(round_decimal("0.0001*x"), "0.0001*x");
+        assert_eq!(round_decimal("2.5e20*x"), "2.5e20*x");
+        assert_eq!(round_decimal("1e400 + x"), "x + 1e400");
+        assert_eq!(round_decimal("1e15*x"), "1000000000000000*x");
+        assert_eq!(round_decimal("47024601566261766*x"), "47024601566261766*x");
+        assert_eq!(round_decimal("47000000000000000000*x"), "4.7e19*x");
+        assert_eq!(round_decimal("x/3e30"), "x/3e30");
+        assert_eq!(round_decimal("x^(1e-5)"), "x^1e-5");
+        // More significant digits than the notation allows: written out.
+        assert_eq!(
+            round_decimal("123456789012345678e10*x"),
+            "1234567890123456780000000000*x"
+        );
+        assert_eq!(round_decimal("x/3e-30"), "1e30*x/3");
+        // Fractions spell every integer in full.
+        assert_eq!(super::print(&parse("2.5e20*x").unwrap()), "250000000000000000000*x");
     }
 
     #[test]

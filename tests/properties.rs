@@ -154,6 +154,28 @@ proptest! {
     }
 
     #[test]
+    fn numbers_of_every_size_read_back_as_printed(
+        m in 1u64..2_000_000, k in -80i32..80, q in 1u64..40, negative in any::<bool>(), form in 0..3usize
+    ) {
+        // m*10^k/q: decimals, fractions, and numbers written in scientific notation
+        // (`2.5e-30`, `1e40`), as coefficients, terms, exponents and denominators.
+        use dydx::print::{op_count_text, op_count_with, print_with, Numbers};
+        let sign = if negative { "-" } else { "" };
+        let n = format!("{sign}{m}e{k}/{q}");
+        let src = match form {
+            0 => format!("({n})*x^2 + {n}"),
+            1 => format!("x^({n}) + y/({n})"),
+            _ => format!("sin(({n})*x)/(x + {n})"),
+        };
+        let e = parse(&src).unwrap();
+        for numbers in [Numbers::Fractions, Numbers::Decimals] {
+            let text = print_with(&e, numbers);
+            prop_assert_eq!(&parse(&text).unwrap(), &e, "{} printed as {}", src, text);
+            prop_assert_eq!(op_count_with(&e, numbers), op_count_text(&text), "{}", text);
+        }
+    }
+
+    #[test]
     fn symbolic_derivative_agrees_with_the_tape(src in expr_text(), x in -250i32..250, y in -250i32..250) {
         let f = parse(&src).unwrap();
         let d = diff(&f, "x");
