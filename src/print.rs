@@ -169,22 +169,7 @@ pub fn decimal_text(r: &Rational) -> Option<String> {
         return None;
     }
     let denom = r.denom();
-    // The denominator must be 2^a*5^b with a, b within the places allowed.
-    let twos = denom.trailing_zeros().unwrap_or(0);
-    if twos > MAX_DECIMAL_PLACES {
-        return None;
-    }
-    let mut rest = denom >> twos;
-    let five = BigInt::from(5);
-    let mut fives = 0u64;
-    while !rest.is_one() {
-        if fives == MAX_DECIMAL_PLACES || !(&rest % &five).is_zero() {
-            return None;
-        }
-        rest /= &five;
-        fives += 1;
-    }
-    let places = twos.max(fives);
+    let places = decimal_places(denom, MAX_DECIMAL_PLACES)?;
     let scale = BigInt::from(10).pow(places as u32);
     let scaled = r.numer().abs() * scale / denom;
     let mut digits = scaled.to_string();
@@ -217,6 +202,27 @@ pub fn rational_text(r: &Rational, numbers: Numbers) -> String {
         }),
         Numbers::Fractions => rational_to_string(r),
     }
+}
+
+/// The places after the point of a fraction over `denom`, when it has a terminating
+/// decimal expansion within `limit` places: `denom` is 2^a*5^b, and the places are
+/// max(a, b) (`r*10^max(a, b)` is an integer). `None` otherwise.
+fn decimal_places(denom: &num_bigint::BigInt, limit: u64) -> Option<u64> {
+    let twos = denom.trailing_zeros().unwrap_or(0);
+    if twos > limit {
+        return None;
+    }
+    let mut rest = denom >> twos;
+    let five = num_bigint::BigInt::from(5);
+    let mut fives = 0u64;
+    while !rest.is_one() {
+        if fives == limit || !(&rest % &five).is_zero() {
+            return None;
+        }
+        rest /= &five;
+        fives += 1;
+    }
+    Some(twos.max(fives))
 }
 
 /// Most significant digits a number prints with in scientific notation.
@@ -253,20 +259,8 @@ pub fn scientific_text(r: &Rational) -> Option<String> {
     if r.is_zero() || r.numer().bits() > MAX_BITS || r.denom().bits() > MAX_BITS {
         return None;
     }
-    // The denominator must be 2^a*5^b: then r*10^p is an integer for p = max(a, b).
     let denom = r.denom();
-    let twos = denom.trailing_zeros().unwrap_or(0);
-    let mut rest = denom >> twos;
-    let five = BigInt::from(5);
-    let mut fives = 0u64;
-    while !rest.is_one() {
-        if !(&rest % &five).is_zero() {
-            return None;
-        }
-        rest /= &five;
-        fives += 1;
-    }
-    let places = twos.max(fives);
+    let places = decimal_places(denom, MAX_BITS)?;
     let scaled = r.numer().abs() * BigInt::from(10).pow(u32::try_from(places).ok()?) / denom;
     let digits = scaled.to_string();
     let significant = digits.trim_end_matches('0');
