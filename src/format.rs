@@ -142,7 +142,7 @@ fn latex_rational(r: &Rational) -> String {
     }
 }
 
-fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id], denominator: bool) -> String {
+fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id]) -> String {
     let mut parts: Vec<String> = Vec::new();
     if !coefficient.is_one() || factors.is_empty() {
         parts.push(coefficient.to_string());
@@ -154,7 +154,6 @@ fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id], den
         };
         parts.push(text);
     }
-    let _ = denominator;
     // `\cdot` between numbers (and before a factor that starts with a digit).
     let mut out = String::new();
     for (k, p) in parts.iter().enumerate() {
@@ -168,7 +167,7 @@ fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id], den
 }
 
 fn latex_term(e: &Expr, s: &Split) -> String {
-    let numer = latex_product(e, s.coefficient.numer(), &s.numerator, false);
+    let numer = latex_product(e, s.coefficient.numer(), &s.numerator);
     if s.denominator.is_empty() && s.coefficient.denom().is_one() {
         return match (s.numerator.as_slice(), s.coefficient.is_one()) {
             // A lone sum as a term keeps its parentheses only when negated.
