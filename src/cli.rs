@@ -807,14 +807,18 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
             let mut t = format!(
                 "{}\\left({}\\right) = {}\n\\begin{{aligned}}\n",
                 latex_operator(&o.wrt, o.order),
-                format::latex(&o.f),
-                format::latex(&o.derivative)
+                format::latex_with(&o.f, o.numbers),
+                format::latex_with(&o.derivative, o.numbers)
             );
             let lines: Vec<String> = crate::steps::steps_with(&o.previous, &o.last, o.numbers)
                 .iter()
                 .map(|st| {
-                    let sub = crate::parse(&st.expr).map(|e| format::latex(&e)).unwrap_or_default();
-                    let res = crate::parse(&st.result).map(|e| format::latex(&e)).unwrap_or_default();
+                    let sub = crate::parse(&st.expr)
+                        .map(|e| format::latex_with(&e, o.numbers))
+                        .unwrap_or_default();
+                    let res = crate::parse(&st.result)
+                        .map(|e| format::latex_with(&e, o.numbers))
+                        .unwrap_or_default();
                     format!(
                         "\\frac{{d}}{{d{}}}\\left({sub}\\right) &= {res} && \\text{{{}}}",
                         o.last, st.rule
@@ -842,18 +846,24 @@ fn cmd_diff(expr: String, args: DiffArgs, out: &mut String) -> Result<u8, Failur
         Format::Latex => out.push_str(&format!(
             "{}\\left({}\\right) = {}\n",
             latex_operator(&o.wrt, o.order),
-            format::latex(&o.f),
-            format::latex(&o.derivative)
+            format::latex_with(&o.f, o.numbers),
+            format::latex_with(&o.derivative, o.numbers)
         )),
         Format::Python | Format::C | Format::Rust if args.check.cse => out.push_str(&format::function_with_cse(
             &o.derivative,
             &name,
             &parameters(&o),
             args.check.format.code(),
+            o.numbers,
         )),
-        Format::Python => out.push_str(&format::python_function(&o.derivative, &name, &parameters(&o))),
-        Format::C => out.push_str(&format::c_function(&o.derivative, &name, &parameters(&o))),
-        Format::Rust => out.push_str(&format::rust_function(&o.derivative, &name, &parameters(&o))),
+        Format::Python => out.push_str(&format::python_function(
+            &o.derivative,
+            &name,
+            &parameters(&o),
+            o.numbers,
+        )),
+        Format::C => out.push_str(&format::c_function(&o.derivative, &name, &parameters(&o), o.numbers)),
+        Format::Rust => out.push_str(&format::rust_function(&o.derivative, &name, &parameters(&o), o.numbers)),
         Format::Sexpr => out.push_str(&format!("{}\n", format::sexpr(&o.derivative))),
     }
     Ok(exit_for(o.status()))
@@ -982,7 +992,12 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         Format::Latex => {
             let rows: Vec<String> = partials
                 .iter()
-                .map(|(v, d)| format!("\\frac{{\\partial f}}{{\\partial {v}}} &= {}", format::latex(d)))
+                .map(|(v, d)| {
+                    format!(
+                        "\\frac{{\\partial f}}{{\\partial {v}}} &= {}",
+                        format::latex_with(d, numbers)
+                    )
+                })
                 .collect();
             out.push_str(&format!(
                 "\\begin{{aligned}}\n{}\n\\end{{aligned}}\n",
@@ -999,6 +1014,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 &params,
                 args.format.code(),
                 args.cse,
+                numbers,
             ));
         }
         other => return Err(unsupported(other, "grad")),
@@ -1071,7 +1087,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         }
         Format::Latex => {
             let v = match (&value, &exact) {
-                (Ok(_), Some(x)) => format::latex(&Expr::number(x.clone())),
+                (Ok(_), Some(x)) => format::latex_with(&Expr::number(x.clone()), numbers),
                 (Ok(v), None) => format_f64(*v),
                 (Err(_), _) => "\\text{undefined}".to_string(),
             };
@@ -1080,15 +1096,16 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 .map(|(n, t, _)| {
                     format!(
                         "{} = {t}",
-                        format::latex(
-                            &crate::parse(n).unwrap_or_else(|_| Expr::number(crate::Rational::from_integer(0.into())))
+                        format::latex_with(
+                            &crate::parse(n).unwrap_or_else(|_| Expr::number(crate::Rational::from_integer(0.into()))),
+                            numbers
                         )
                     )
                 })
                 .collect();
             out.push_str(&format!(
                 "{}\\Big|_{{{}}} = {v}\n",
-                format::latex(&f),
+                format::latex_with(&f, numbers),
                 at_tex.join(",\\ ")
             ));
         }
@@ -1362,7 +1379,12 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
         Format::Latex => {
             let body: Vec<String> = rows
                 .iter()
-                .map(|r| r.iter().map(|e| format::latex(&e.expr)).collect::<Vec<_>>().join(" & "))
+                .map(|r| {
+                    r.iter()
+                        .map(|e| format::latex_with(&e.expr, numbers))
+                        .collect::<Vec<_>>()
+                        .join(" & ")
+                })
                 .collect();
             out.push_str(&format!(
                 "\\begin{{pmatrix}}\n{}\n\\end{{pmatrix}}\n",
@@ -1381,6 +1403,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 &params,
                 args.format.code(),
                 args.cse,
+                numbers,
             ));
         }
         Format::Sexpr => return Err(unsupported(Format::Sexpr, title)),
@@ -1913,9 +1936,9 @@ pub fn main() -> ExitCode {
                         Format::Latex => out.push_str(&format!(
                             "{}\\left({}\\right) = {} \\quad\\text{{claim: }} {} \\quad\\text{{({})}}\n",
                             latex_operator(&wrt, order),
-                            format::latex(&f),
-                            format::latex(&report.derivative),
-                            format::latex(&report.claim),
+                            format::latex_with(&f, numbers),
+                            format::latex_with(&report.derivative, numbers),
+                            format::latex_with(&report.claim, numbers),
                             report.verdict.as_str().replace('_', " ")
                         )),
                         other => return Err(unsupported(other, "check")),

@@ -5,11 +5,15 @@
 //! - [`latex`]: `\frac{}{}` for quotients, `\sin`, `\ln`, `\sqrt{}`, `e^{…}`,
 //!   `\left(\right)` only where needed, `\cdot` between numbers.
 //! - [`python`]: NumPy names (`np.sin`, `np.log`, `np.pi`) and `**`; exact numbers as
-//!   floating-point literals, so the code runs as it is.
+//!   floating-point literals (the shortest that read back, `0.5`, `1e20`), so the code
+//!   runs as it is.
 //! - [`c`]: C99 with `<math.h>` (`pow`, `sin`, `log`, `fabs`, `M_PI`); [`c_function`]
 //!   wraps it as `double f(double x, …)`.
 //! - [`rust`]: `f64` methods (`x.sin()`, `x.powi(2)`, `x.powf(y)`); [`rust_function`]
 //!   wraps it as `fn f(x: f64, …) -> f64`.
+//! - Each has a `_with` form ([`latex_with`], [`python_with`], …) that spells numbers
+//!   as [`Numbers`] says: with decimals, `0.6 x` and `1.3348 \cdot 10^{-10}` in LaTeX,
+//!   `0.6*x` in code, where fractions give `\frac{3 x}{5}` and `3.0*x/5.0`.
 //! - [`sexpr`]: egg's syntax, which reads back with [`from_sexpr`].
 //!
 //! ```
@@ -22,6 +26,7 @@
 //! ```
 
 use crate::expr::{Constant, Expr, Func, Id, Node, Rational};
+use crate::print::Numbers;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// The expression in egg's s-expression syntax (n-ary sums and products).
@@ -96,17 +101,31 @@ fn split(e: &Expr, id: Id) -> Split {
     s
 }
 
-/// The expression in LaTeX.
+/// The expression in LaTeX, numbers as fractions.
 pub fn latex(e: &Expr) -> String {
-    latex_at(e, e.root())
+    latex_with(e, Numbers::Fractions)
 }
 
-fn latex_at(e: &Expr, id: Id) -> String {
-    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || latex_sum(e, id))
+/// The expression in LaTeX, numbers spelled as `numbers` says: with
+/// [`Numbers::Decimals`], `0.6 x` and `1.3348 \cdot 10^{-10}` where the text output
+/// writes `0.6*x` and `1.3348e-10`.
+///
+/// ```
+/// use dydx::{parse, format::latex_with, print::Numbers};
+/// let e = parse("-1.3348e-10*m/x^3 + 0.6*x").unwrap();
+/// assert_eq!(latex_with(&e, Numbers::Decimals), r"0.6 x - \frac{1.3348 \cdot 10^{-10} m}{x^{3}}");
+/// assert_eq!(latex_with(&e, Numbers::Fractions), r"\frac{3 x}{5} - \frac{3337 m}{25000000000000 x^{3}}");
+/// ```
+pub fn latex_with(e: &Expr, numbers: Numbers) -> String {
+    latex_at(e, e.root(), numbers)
 }
 
-fn latex_sum(e: &Expr, id: Id) -> String {
-    signed_sum(e, id, |s| latex_term(e, s))
+fn latex_at(e: &Expr, id: Id, numbers: Numbers) -> String {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || latex_sum(e, id, numbers))
+}
+
+fn latex_sum(e: &Expr, id: Id, numbers: Numbers) -> String {
+    signed_sum(e, id, |s| latex_term(e, s, numbers))
 }
 
 /// A sum with `a - b` for negative terms, leading with a positive term (as the text
@@ -134,7 +153,38 @@ fn signed_sum(e: &Expr, id: Id, term: impl Fn(&Split) -> String) -> String {
     out
 }
 
-fn latex_rational(r: &Rational) -> String {
+/// A number's decimal spelling in LaTeX, with [`Numbers::Decimals`] where the text
+/// output has one ([`crate::print::decimal_text`], [`crate::print::scientific_text`]):
+/// `0.6`, `1.3348 \cdot 10^{-10}`, `10^{400}`. `None` otherwise.
+fn latex_decimal(r: &Rational, numbers: Numbers) -> Option<String> {
+    if numbers != Numbers::Decimals {
+        return None;
+    }
+    let text = if r.is_integer() {
+        crate::print::scientific_text(r)?
+    } else {
+        crate::print::decimal_text(r)?
+    };
+    let (sign, text) = match text.strip_prefix('-') {
+        Some(t) => ("-", t),
+        None => ("", text.as_str()),
+    };
+    Some(match text.split_once('e') {
+        Some(("1", k)) => format!("{sign}10^{{{k}}}"),
+        Some((m, k)) => format!("{sign}{m} \\cdot 10^{{{k}}}"),
+        None => format!("{sign}{text}"),
+    })
+}
+
+/// An integer in LaTeX: [`latex_decimal`]'s scientific spelling where it has one.
+fn latex_integer(n: &num_bigint::BigInt, numbers: Numbers) -> String {
+    latex_decimal(&Rational::from_integer(n.clone()), numbers).unwrap_or_else(|| n.to_string())
+}
+
+fn latex_rational(r: &Rational, numbers: Numbers) -> String {
+    if let Some(text) = latex_decimal(r, numbers) {
+        return text;
+    }
     if r.is_integer() {
         r.numer().to_string()
     } else {
@@ -142,15 +192,13 @@ fn latex_rational(r: &Rational) -> String {
     }
 }
 
-fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if !coefficient.is_one() || factors.is_empty() {
-        parts.push(coefficient.to_string());
-    }
+/// The coefficient's text (if it is written) and the factors, joined.
+fn latex_product(e: &Expr, coefficient: Option<String>, factors: &[Id], numbers: Numbers) -> String {
+    let mut parts: Vec<String> = coefficient.into_iter().collect();
     for &f in factors {
         let text = match e.node(f) {
-            Node::Add(_) => format!("\\left({}\\right)", latex_at(e, f)),
-            _ => latex_factor(e, f),
+            Node::Add(_) => format!("\\left({}\\right)", latex_at(e, f, numbers)),
+            _ => latex_factor(e, f, numbers),
         };
         parts.push(text);
     }
@@ -166,30 +214,43 @@ fn latex_product(e: &Expr, coefficient: &num_bigint::BigInt, factors: &[Id]) -> 
     out
 }
 
-fn latex_term(e: &Expr, s: &Split) -> String {
-    let numer = latex_product(e, s.coefficient.numer(), &s.numerator);
-    if s.denominator.is_empty() && s.coefficient.denom().is_one() {
+fn latex_term(e: &Expr, s: &Split, numbers: Numbers) -> String {
+    // The coefficient as one decimal in the numerator (`0.6 x`), or as an integer
+    // numerator and denominator (`\frac{3 x}{5}`).
+    let decimal = (!s.coefficient.is_one())
+        .then(|| latex_decimal(&s.coefficient, numbers))
+        .flatten();
+    let (numer_coefficient, denom_coefficient) = match decimal {
+        Some(text) => (Some(text), None),
+        None => (
+            (!s.coefficient.numer().is_one() || s.numerator.is_empty())
+                .then(|| latex_integer(s.coefficient.numer(), numbers)),
+            (!s.coefficient.denom().is_one()).then(|| latex_integer(s.coefficient.denom(), numbers)),
+        ),
+    };
+    let lone_numerator_sum =
+        s.numerator.len() == 1 && numer_coefficient.is_none() && matches!(e.node(s.numerator[0]), Node::Add(_));
+    let numer = latex_product(e, numer_coefficient, &s.numerator, numbers);
+    if s.denominator.is_empty() && denom_coefficient.is_none() {
         return match (s.numerator.as_slice(), s.coefficient.is_one()) {
             // A lone sum as a term keeps its parentheses only when negated.
-            ([f], true) if matches!(e.node(*f), Node::Add(_)) && !s.negative => latex_at(e, *f),
+            ([f], true) if matches!(e.node(*f), Node::Add(_)) && !s.negative => latex_at(e, *f, numbers),
             _ => numer,
         };
     }
-    let mut den_parts: Vec<String> = Vec::new();
-    if !s.coefficient.denom().is_one() {
-        den_parts.push(s.coefficient.denom().to_string());
-    }
+    let written_denominators = s.denominator.len() + usize::from(denom_coefficient.is_some());
+    let mut den_parts: Vec<String> = denom_coefficient.into_iter().collect();
     for (b, x) in &s.denominator {
         den_parts.push(if x.is_one() {
             match e.node(*b) {
-                Node::Add(_) if s.denominator.len() + usize::from(!s.coefficient.denom().is_one()) > 1 => {
-                    format!("\\left({}\\right)", latex_at(e, *b))
+                Node::Add(_) if written_denominators > 1 => {
+                    format!("\\left({}\\right)", latex_at(e, *b, numbers))
                 }
-                Node::Add(_) => latex_at(e, *b),
-                _ => latex_factor(e, *b),
+                Node::Add(_) => latex_at(e, *b, numbers),
+                _ => latex_factor(e, *b, numbers),
             }
         } else {
-            latex_power(e, *b, &LatexExp::Num(x.clone()))
+            latex_power(e, *b, &LatexExp::Num(x.clone()), numbers)
         });
     }
     let mut den = String::new();
@@ -203,12 +264,11 @@ fn latex_term(e: &Expr, s: &Split) -> String {
         }
         den.push_str(p);
     }
-    let numer =
-        if s.numerator.len() == 1 && s.coefficient.numer().is_one() && matches!(e.node(s.numerator[0]), Node::Add(_)) {
-            latex_at(e, s.numerator[0])
-        } else {
-            numer
-        };
+    let numer = if lone_numerator_sum {
+        latex_at(e, s.numerator[0], numbers)
+    } else {
+        numer
+    };
     format!("\\frac{{{numer}}}{{{den}}}")
 }
 
@@ -242,49 +302,53 @@ fn latex_function_name(f: Func) -> &'static str {
     }
 }
 
-fn latex_power(e: &Expr, base: Id, x: &LatexExp) -> String {
+fn latex_power(e: &Expr, base: Id, x: &LatexExp, numbers: Numbers) -> String {
     let b = match e.node(base) {
-        Node::Var(_) | Node::Const(_) => latex_factor(e, base),
+        Node::Var(_) | Node::Const(_) => latex_factor(e, base, numbers),
         Node::Num(r) if r.is_integer() && !r.is_negative() => r.to_string(),
         // Powers of functions read best as \sin^{2}\left(x\right).
         Node::Call(f, [a]) if !matches!(f, Func::Sqrt | Func::Abs | Func::Exp) => {
             let exp = match x {
-                LatexExp::Num(r) => latex_rational(r),
-                LatexExp::Node(n) => latex_at(e, *n),
+                LatexExp::Num(r) => latex_rational(r, numbers),
+                LatexExp::Node(n) => latex_at(e, *n, numbers),
             };
             return format!(
                 "{}^{{{exp}}}\\left({}\\right)",
                 latex_function_name(*f),
-                latex_at(e, *a)
+                latex_at(e, *a, numbers)
             );
         }
-        _ => format!("\\left({}\\right)", latex_at(e, base)),
+        _ => format!("\\left({}\\right)", latex_at(e, base, numbers)),
     };
     let exp = match x {
-        LatexExp::Num(r) => latex_rational(r),
-        LatexExp::Node(n) => latex_at(e, *n),
+        LatexExp::Num(r) => latex_rational(r, numbers),
+        LatexExp::Node(n) => latex_at(e, *n, numbers),
     };
     format!("{b}^{{{exp}}}")
 }
 
-fn latex_factor(e: &Expr, id: Id) -> String {
+fn latex_factor(e: &Expr, id: Id, numbers: Numbers) -> String {
     match e.node(id) {
-        Node::Num(r) if !r.is_negative() => latex_rational(r),
-        Node::Num(r) => format!("\\left({}\\right)", latex_rational(r)),
+        Node::Num(r) if !r.is_negative() => latex_rational(r, numbers),
+        Node::Num(r) => format!("\\left({}\\right)", latex_rational(r, numbers)),
         Node::Var(s) => latex_variable(s.as_str()),
         Node::Const(Constant::Pi) => "\\pi".to_string(),
         Node::Const(Constant::E) => "e".to_string(),
-        Node::Call(Func::Sqrt, [a]) => format!("\\sqrt{{{}}}", latex_at(e, *a)),
-        Node::Call(Func::Exp, [a]) => format!("e^{{{}}}", latex_at(e, *a)),
-        Node::Call(Func::Abs, [a]) => format!("\\left|{}\\right|", latex_at(e, *a)),
-        Node::Call(f, [a]) => format!("{}\\left({}\\right)", latex_function_name(*f), latex_at(e, *a)),
-        Node::Log([a, b]) => format!("\\log_{{{}}}\\left({}\\right)", latex_at(e, *b), latex_at(e, *a)),
+        Node::Call(Func::Sqrt, [a]) => format!("\\sqrt{{{}}}", latex_at(e, *a, numbers)),
+        Node::Call(Func::Exp, [a]) => format!("e^{{{}}}", latex_at(e, *a, numbers)),
+        Node::Call(Func::Abs, [a]) => format!("\\left|{}\\right|", latex_at(e, *a, numbers)),
+        Node::Call(f, [a]) => format!("{}\\left({}\\right)", latex_function_name(*f), latex_at(e, *a, numbers)),
+        Node::Log([a, b]) => format!(
+            "\\log_{{{}}}\\left({}\\right)",
+            latex_at(e, *b, numbers),
+            latex_at(e, *a, numbers)
+        ),
         Node::Pow([b, x]) => match e.node(*x).as_num() {
-            Some(r) if r.is_negative() => format!("\\frac{{1}}{{{}}}", latex_power(e, *b, &LatexExp::Num(-r))),
-            Some(r) => latex_power(e, *b, &LatexExp::Num(r.clone())),
-            None => latex_power(e, *b, &LatexExp::Node(*x)),
+            Some(r) if r.is_negative() => format!("\\frac{{1}}{{{}}}", latex_power(e, *b, &LatexExp::Num(-r), numbers)),
+            Some(r) => latex_power(e, *b, &LatexExp::Num(r.clone()), numbers),
+            None => latex_power(e, *b, &LatexExp::Node(*x), numbers),
         },
-        Node::Add(_) | Node::Mul(_) => format!("\\left({}\\right)", latex_at(e, id)),
+        Node::Add(_) | Node::Mul(_) => format!("\\left({}\\right)", latex_at(e, id, numbers)),
     }
 }
 
@@ -327,13 +391,12 @@ enum Code {
     Rust,
 }
 
+/// The nearest `f64` to `r` as a literal: the shortest that reads back as it, in
+/// scientific notation below 1e-4 and from 1e16 up (`3.0`, `0.5`, `1.3348e-10`,
+/// `1e20`), as Python's `repr` writes it.
 fn float_literal(r: &Rational, lang: Code) -> String {
     let v = r.to_f64().unwrap_or(f64::NAN);
-    let text = if v.is_finite() && v == v.trunc() && v.abs() < 1e16 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:e}")
-    };
+    let text = format!("{v:?}");
     match lang {
         Code::Rust => format!("{text}_f64"),
         _ => text,
@@ -398,46 +461,67 @@ fn code_function(f: Func, lang: Code) -> &'static str {
 
 /// The expression as a Python (NumPy) expression.
 pub fn python(e: &Expr) -> String {
-    code_at(e, e.root(), Code::Python)
+    python_with(e, Numbers::Fractions)
+}
+
+/// [`python`] with numbers spelled as `numbers` says: with [`Numbers::Decimals`], a
+/// coefficient with a terminating decimal is one literal (`-1.3348e-10*m`, not
+/// `-3337.0*m/25000000000000.0`).
+pub fn python_with(e: &Expr, numbers: Numbers) -> String {
+    code_at(e, e.root(), Code::Python, numbers)
 }
 
 /// The expression as a C99 expression (with `<math.h>`).
 pub fn c(e: &Expr) -> String {
-    code_at(e, e.root(), Code::C)
+    c_with(e, Numbers::Fractions)
+}
+
+/// [`c`] with numbers spelled as `numbers` says: with [`Numbers::Decimals`], a
+/// coefficient with a terminating decimal is one literal (`-1.3348e-10*m`, not
+/// `-3337.0*m/25000000000000.0`).
+pub fn c_with(e: &Expr, numbers: Numbers) -> String {
+    code_at(e, e.root(), Code::C, numbers)
 }
 
 /// The expression as a Rust `f64` expression.
 pub fn rust(e: &Expr) -> String {
-    code_at(e, e.root(), Code::Rust)
+    rust_with(e, Numbers::Fractions)
+}
+
+/// [`rust`] with numbers spelled as `numbers` says: with [`Numbers::Decimals`], a
+/// coefficient with a terminating decimal is one literal (`-1.3348e-10*m`, not
+/// `-3337.0*m/25000000000000.0`).
+pub fn rust_with(e: &Expr, numbers: Numbers) -> String {
+    code_at(e, e.root(), Code::Rust, numbers)
 }
 
 /// A complete C function `double NAME(double x, …)` returning the expression, with
 /// `params` as its parameters (they must include the expression's variables).
-pub fn c_function(e: &Expr, name: &str, params: &[String]) -> String {
+pub fn c_function(e: &Expr, name: &str, params: &[String], numbers: Numbers) -> String {
     let params: Vec<String> = params.iter().map(|v| format!("double {v}")).collect();
     format!(
         "#include <math.h>\n\ndouble {name}({}) {{\n    return {};\n}}\n",
         params.join(", "),
-        c(e)
+        c_with(e, numbers)
     )
 }
 
 /// A complete Rust function `fn NAME(x: f64, …) -> f64` returning the expression.
-pub fn rust_function(e: &Expr, name: &str, params: &[String]) -> String {
+pub fn rust_function(e: &Expr, name: &str, params: &[String], numbers: Numbers) -> String {
     let params: Vec<String> = params.iter().map(|v| format!("{v}: f64")).collect();
     format!(
         "#[allow(unused_variables, unused_parens)]\npub fn {name}({}) -> f64 {{\n    {}\n}}\n",
         params.join(", "),
-        rust(e)
+        rust_with(e, numbers)
     )
 }
 
 /// A complete Python function `def NAME(x, …):` returning the expression.
-pub fn python_function(e: &Expr, name: &str, params: &[String]) -> String {
+pub fn python_function(e: &Expr, name: &str, params: &[String], numbers: Numbers) -> String {
     format!(
         "import numpy as np\n\n\ndef {name}({}):\n    return {}\n",
         params.join(", "),
-        python(e)
+        python_with(e, numbers)
     )
 }
 
@@ -454,8 +538,8 @@ pub enum Language {
 
 /// A function returning a matrix of expressions: NumPy `np.array`, a C function filling
 /// `out[rows][cols]`, or a Rust function returning `[[f64; C]; R]`.
-pub fn matrix_function(rows: &[Vec<&Expr>], name: &str, params: &[String], lang: Language) -> String {
-    matrix_function_cse(rows, name, params, lang, false)
+pub fn matrix_function(rows: &[Vec<&Expr>], name: &str, params: &[String], lang: Language, numbers: Numbers) -> String {
+    matrix_function_cse(rows, name, params, lang, false, numbers)
 }
 
 /// [`matrix_function`], optionally with the subexpressions the entries share computed
@@ -466,6 +550,7 @@ pub fn matrix_function_cse(
     params: &[String],
     lang: Language,
     with_cse: bool,
+    numbers: Numbers,
 ) -> String {
     let flat: Vec<&Expr> = rows.iter().flatten().copied().collect();
     let (temporaries, outputs) = if with_cse {
@@ -476,7 +561,7 @@ pub fn matrix_function_cse(
     };
     let width = rows.first().map_or(0, Vec::len);
     let out_rows: Vec<Vec<&Expr>> = outputs.chunks(width.max(1)).map(|r| r.iter().collect()).collect();
-    let code = |x: &Expr| code_at(x, x.root(), lang.code());
+    let code = |x: &Expr| code_at(x, x.root(), lang.code(), numbers);
     let temps = |indent: &str, decl: &str| {
         temporaries
             .iter()
@@ -499,7 +584,7 @@ pub fn matrix_function_cse(
                 .map(|row| {
                     format!(
                         "        [{}]",
-                        row.iter().map(|e| python(e)).collect::<Vec<_>>().join(", ")
+                        row.iter().map(|e| code(e)).collect::<Vec<_>>().join(", ")
                     )
                 })
                 .collect();
@@ -514,7 +599,7 @@ pub fn matrix_function_cse(
             let mut body = temps("    ", "const double ");
             for (i, row) in rows.iter().enumerate() {
                 for (j, e) in row.iter().enumerate() {
-                    body.push_str(&format!("    out[{i}][{j}] = {};\n", c(e)));
+                    body.push_str(&format!("    out[{i}][{j}] = {};\n", code(e)));
                 }
             }
             let params: Vec<String> = params.iter().map(|v| format!("double {v}")).collect();
@@ -529,7 +614,7 @@ pub fn matrix_function_cse(
                 .map(|row| {
                     format!(
                         "        [{}],",
-                        row.iter().map(|e| rust(e)).collect::<Vec<_>>().join(", ")
+                        row.iter().map(|e| code(e)).collect::<Vec<_>>().join(", ")
                     )
                 })
                 .collect();
@@ -608,9 +693,9 @@ pub fn cse(exprs: &[&Expr]) -> Cse {
 }
 
 /// A function computing one expression with common subexpressions as temporaries.
-pub fn function_with_cse(e: &Expr, name: &str, params: &[String], lang: Language) -> String {
+pub fn function_with_cse(e: &Expr, name: &str, params: &[String], lang: Language, numbers: Numbers) -> String {
     let c = cse(&[e]);
-    let code = |x: &Expr| code_at(x, x.root(), lang.code());
+    let code = |x: &Expr| code_at(x, x.root(), lang.code(), numbers);
     match lang {
         Language::Python => {
             let mut body = String::new();
@@ -660,27 +745,32 @@ impl Language {
     }
 }
 
-fn code_at(e: &Expr, id: Id, lang: Code) -> String {
-    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || code_sum(e, id, lang))
+fn code_at(e: &Expr, id: Id, lang: Code, numbers: Numbers) -> String {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || code_sum(e, id, lang, numbers))
 }
 
-fn code_sum(e: &Expr, id: Id, lang: Code) -> String {
-    signed_sum(e, id, |s| code_term(e, s, lang))
+fn code_sum(e: &Expr, id: Id, lang: Code, numbers: Numbers) -> String {
+    signed_sum(e, id, |s| code_term(e, s, lang, numbers))
 }
 
-fn code_term(e: &Expr, s: &Split, lang: Code) -> String {
+fn code_term(e: &Expr, s: &Split, lang: Code, numbers: Numbers) -> String {
     let mut numer: Vec<String> = Vec::new();
-    if !s.coefficient.numer().is_one() || s.numerator.is_empty() {
+    // With decimals, a coefficient with a terminating decimal is one literal
+    // (`0.6*x`); otherwise its numerator and denominator are (`3.0*x/5.0`).
+    let decimal = numbers == Numbers::Decimals && crate::print::decimal_text(&s.coefficient).is_some();
+    if decimal {
+        numer.push(float_literal(&s.coefficient, lang));
+    } else if !s.coefficient.numer().is_one() || s.numerator.is_empty() {
         numer.push(float_literal(
             &Rational::from_integer(s.coefficient.numer().clone()),
             lang,
         ));
     }
     for &f in &s.numerator {
-        numer.push(code_factor(e, f, lang));
+        numer.push(code_factor(e, f, lang, numbers));
     }
     let mut den: Vec<String> = Vec::new();
-    if !s.coefficient.denom().is_one() {
+    if !decimal && !s.coefficient.denom().is_one() {
         den.push(float_literal(
             &Rational::from_integer(s.coefficient.denom().clone()),
             lang,
@@ -688,9 +778,9 @@ fn code_term(e: &Expr, s: &Split, lang: Code) -> String {
     }
     for (b, x) in &s.denominator {
         den.push(if x.is_one() {
-            code_factor(e, *b, lang)
+            code_factor(e, *b, lang, numbers)
         } else {
-            code_power(e, *b, &CodeExp::Num(x.clone()), lang)
+            code_power(e, *b, &CodeExp::Num(x.clone()), lang, numbers)
         });
     }
     let numer = numer.join("*");
@@ -706,8 +796,8 @@ enum CodeExp {
     Node(Id),
 }
 
-fn code_power(e: &Expr, base: Id, x: &CodeExp, lang: Code) -> String {
-    let b = code_factor(e, base, lang);
+fn code_power(e: &Expr, base: Id, x: &CodeExp, lang: Code, numbers: Numbers) -> String {
+    let b = code_factor(e, base, lang, numbers);
     // Python's `**` is right-associative: a power as a base needs parentheses.
     let b = if lang == Code::Python && matches!(e.node(base), Node::Pow(_)) {
         format!("({b})")
@@ -717,7 +807,7 @@ fn code_power(e: &Expr, base: Id, x: &CodeExp, lang: Code) -> String {
     let exp = match x {
         CodeExp::Num(r) => r.clone(),
         CodeExp::Node(n) => {
-            let xe = code_at(e, *n, lang);
+            let xe = code_at(e, *n, lang, numbers);
             return match lang {
                 Code::Python => format!("{b}**({xe})"),
                 Code::C => format!("pow({b}, {xe})"),
@@ -735,7 +825,7 @@ fn code_power(e: &Expr, base: Id, x: &CodeExp, lang: Code) -> String {
 }
 
 /// A factor: an atom, a call, a power, or anything else in parentheses.
-fn code_factor(e: &Expr, id: Id, lang: Code) -> String {
+fn code_factor(e: &Expr, id: Id, lang: Code, numbers: Numbers) -> String {
     match e.node(id) {
         Node::Num(r) if !r.is_negative() && r.is_integer() => float_literal(r, lang),
         Node::Num(r) => format!("({})", float_literal(r, lang)),
@@ -749,7 +839,7 @@ fn code_factor(e: &Expr, id: Id, lang: Code) -> String {
             (Code::Rust, Constant::E) => "std::f64::consts::E".into(),
         },
         Node::Call(f, [a]) => {
-            let arg = code_at(e, *a, lang);
+            let arg = code_at(e, *a, lang, numbers);
             let call = |name: &str| match lang {
                 Code::Rust => format!("({arg}).{name}()"),
                 _ => format!("{name}({arg})"),
@@ -769,7 +859,7 @@ fn code_factor(e: &Expr, id: Id, lang: Code) -> String {
             }
         }
         Node::Log([a, b]) => {
-            let (a, b) = (code_at(e, *a, lang), code_at(e, *b, lang));
+            let (a, b) = (code_at(e, *a, lang, numbers), code_at(e, *b, lang, numbers));
             match lang {
                 Code::Python => format!("(np.log({a})/np.log({b}))"),
                 Code::C => format!("(log({a})/log({b}))"),
@@ -778,13 +868,13 @@ fn code_factor(e: &Expr, id: Id, lang: Code) -> String {
         }
         Node::Pow([b, x]) => match e.node(*x).as_num() {
             Some(r) if r.is_negative() => {
-                format!("(1.0/{})", code_power(e, *b, &CodeExp::Num(-r), lang))
+                format!("(1.0/{})", code_power(e, *b, &CodeExp::Num(-r), lang, numbers))
             }
             Some(r) if r.is_zero() => "1.0".into(),
-            Some(r) => code_power(e, *b, &CodeExp::Num(r.clone()), lang),
-            None => code_power(e, *b, &CodeExp::Node(*x), lang),
+            Some(r) => code_power(e, *b, &CodeExp::Num(r.clone()), lang, numbers),
+            None => code_power(e, *b, &CodeExp::Node(*x), lang, numbers),
         },
-        Node::Add(_) | Node::Mul(_) => format!("({})", code_at(e, id, lang)),
+        Node::Add(_) | Node::Mul(_) => format!("({})", code_at(e, id, lang, numbers)),
     }
 }
 
@@ -813,6 +903,37 @@ mod tests {
         assert_eq!(python(&e), "x**2*np.sin(x) + (1.0/np.cos(x))/y - 3.0/2.0");
         assert_eq!(c(&e), "pow(x, 2.0)*sin(x) + (1.0/cos(x))/y - 3.0/2.0");
         assert_eq!(rust(&e), "x.powi(2)*(x).sin() + (1.0/(x).cos())/y - 3.0_f64/2.0_f64");
+    }
+
+    #[test]
+    fn numbers_follow_the_spelling_asked_for() {
+        let e = parse("0.3*x^2.5 - 1.3348e-10*m/x^3 + 5e20*y + 1/3").unwrap();
+        assert_eq!(
+            latex_with(&e, Numbers::Decimals),
+            "0.3 x^{2.5} - \\frac{1.3348 \\cdot 10^{-10} m}{x^{3}} + 5 \\cdot 10^{20} y + \\frac{1}{3}"
+        );
+        assert_eq!(
+            latex(&e),
+            "\\frac{3 x^{\\frac{5}{2}}}{10} - \\frac{3337 m}{25000000000000 x^{3}} + 500000000000000000000 y + \\frac{1}{3}"
+        );
+        assert_eq!(
+            python_with(&e, Numbers::Decimals),
+            "0.3*x**(2.5) - 1.3348e-10*m/x**3 + 5e20*y + 1.0/3.0"
+        );
+        // Fractions: integer numerators and denominators, as floating-point literals.
+        assert_eq!(
+            python(&e),
+            "3.0*x**(2.5)/10.0 - 3337.0*m/(25000000000000.0*x**3) + 5e20*y + 1.0/3.0"
+        );
+        assert_eq!(
+            rust_with(&e, Numbers::Decimals),
+            "0.3_f64*x.powf(2.5_f64) - 1.3348e-10_f64*m/x.powi(3) + 5e20_f64*y + 1.0_f64/3.0_f64"
+        );
+        assert_eq!(
+            latex_with(&parse("1e-400*x").unwrap(), Numbers::Decimals),
+            "10^{-400} x"
+        );
+        assert_eq!(latex_with(&parse("-1e-7").unwrap(), Numbers::Decimals), "-10^{-7}");
     }
 
     #[test]

@@ -48,6 +48,22 @@ macro_rules! snap {
 snap!(cli_seed_text, dydx(&["diff", SEED, "--at", "x=2"]));
 snap!(cli_seed_json, dydx(&["diff", SEED, "--at", "x=2", "--format", "json"]));
 snap!(cli_diff_sampled_without_point, dydx(&["diff", "ln(x)*x"]));
+// With a decimal literal in the input, LaTeX and code spell numbers as decimals too.
+snap!(
+    cli_latex_decimals,
+    dydx(&["diff", "6.674e-11*m/x^2 + 0.3*x^2.5", "--wrt", "x", "--format", "latex"])
+);
+snap!(
+    cli_python_decimals,
+    dydx(&[
+        "diff",
+        "6.674e-11*m/x^2 + 0.3*x^2.5",
+        "--wrt",
+        "x",
+        "--format",
+        "python"
+    ])
+);
 // Seeded points where the value exists but overflows f64 are not "outside the domain".
 snap!(cli_diff_sampled_beyond_f64, dydx(&["diff", "exp(exp(x^2)) + ln(x)"]));
 snap!(

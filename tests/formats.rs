@@ -4,6 +4,7 @@
 //! on stderr (`.ci/run` installs KaTeX and NumPy, so CI always runs them).
 
 use dydx::eval::{eval_f64, parse_number, Point};
+use dydx::print::Numbers;
 use dydx::simplify::{simplify_at, Budget, Level};
 use dydx::{diff, format, parse, Expr};
 use serde_json::Value;
@@ -65,11 +66,20 @@ fn loud_skip(what: &str) {
     eprintln!("\n!!!!!!!!\n!!! NOT TESTED: {what}\n!!!!!!!!\n");
 }
 
-/// Compares printed values (one per line, in case order) with dydx's.
+/// Both spellings of numbers: each generated program holds every case's function
+/// twice, `f{k}` with fractions and `g{k}` with decimals (`0.6*x`, `1.3348e-10`).
+const SPELLINGS: [(&str, Numbers); 2] = [("f", Numbers::Fractions), ("g", Numbers::Decimals)];
+
+/// Compares printed values (one per line, in case order, for each of [`SPELLINGS`] in
+/// turn) with dydx's.
 fn compare(cases: &[Case], output: &str, language: &str) {
     let values: Vec<f64> = output.lines().map(|l| l.trim().parse().unwrap()).collect();
-    assert_eq!(values.len(), cases.len(), "{language}: one value per case");
-    for (case, got) in cases.iter().zip(values) {
+    assert_eq!(
+        values.len(),
+        SPELLINGS.len() * cases.len(),
+        "{language}: one value per case and spelling"
+    );
+    for (case, got) in cases.iter().cycle().zip(values) {
         let want = case.value;
         assert!(
             (got - want).abs() <= 1e-9 * (got.abs() + want.abs()) / 2.0 + 1e-12,
@@ -110,7 +120,10 @@ fn latex_renders_with_katex() {
             .unwrap();
         assert!(status.success(), "npm install katex failed");
     }
-    let mut formulas: Vec<String> = cases.iter().map(|c| format::latex(&c.derivative)).collect();
+    let mut formulas: Vec<String> = cases
+        .iter()
+        .flat_map(|c| SPELLINGS.map(|(_, numbers)| format::latex_with(&c.derivative, numbers)))
+        .collect();
     // The command line's LaTeX: a derivative with its operator, steps, a matrix, a value,
     // a gradient and a check.
     let bin = env!("CARGO_BIN_EXE_dydx");
@@ -123,6 +136,15 @@ fn latex_renders_with_katex() {
         vec!["grad", "x*y + y^2*z", "--format", "latex"],
         vec!["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "latex"],
         vec!["check", "sin(x)^2", "--claim", "sin(2*x)", "--format", "latex"],
+        vec![
+            "diff",
+            "6.674e-11*m/x^2 + 2.5e20*x^3",
+            "--wrt",
+            "x",
+            "--format",
+            "latex",
+        ],
+        vec!["diff", "1e-30*x^2 + 0.5/(x + 1) - 1e400", "--format", "latex"],
     ] {
         let out = Command::new(bin).args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -168,10 +190,15 @@ fn python_runs_and_agrees() {
         return;
     }
     let mut program = String::new();
-    for (k, c) in cases.iter().enumerate() {
-        let f = format::python_function(&c.derivative, &format!("f{k}"), &c.params);
-        program.push_str(&f.replace("import numpy as np\n", ""));
-        program.push_str(&format!("print(repr(float(f{k}({}))))\n", args_in_order(c, "python")));
+    for (name, numbers) in SPELLINGS {
+        for (k, c) in cases.iter().enumerate() {
+            let f = format::python_function(&c.derivative, &format!("{name}{k}"), &c.params, numbers);
+            program.push_str(&f.replace("import numpy as np\n", ""));
+            program.push_str(&format!(
+                "print(repr(float({name}{k}({}))))\n",
+                args_in_order(c, "python")
+            ));
+        }
     }
     let dir = scratch("python");
     std::fs::write(dir.join("check.py"), format!("import numpy as np\n{program}")).unwrap();
@@ -204,11 +231,16 @@ fn run_c(program: &str, name: &str) -> String {
     String::from_utf8_lossy(&run.stdout).into_owned()
 }
 
-/// A C `main` printing each case's function at its point.
+/// A C `main` printing each case's functions at its point, in [`SPELLINGS`] order.
 fn c_main(cases: &[Case]) -> String {
     let mut main = String::from("int main(void) {\n");
-    for (k, c) in cases.iter().enumerate() {
-        main.push_str(&format!("    printf(\"%.17g\\n\", f{k}({}));\n", args_in_order(c, "c")));
+    for (name, _) in SPELLINGS {
+        for (k, c) in cases.iter().enumerate() {
+            main.push_str(&format!(
+                "    printf(\"%.17g\\n\", {name}{k}({}));\n",
+                args_in_order(c, "c")
+            ));
+        }
     }
     main.push_str("    return 0;\n}\n");
     main
@@ -222,10 +254,13 @@ fn c_compiles_and_agrees() {
         return;
     }
     let mut program = String::from("#include <math.h>\n#include <stdio.h>\n");
-    for (k, c) in cases.iter().enumerate() {
-        program.push_str(
-            &format::c_function(&c.derivative, &format!("f{k}"), &c.params).replace("#include <math.h>\n", ""),
-        );
+    for (name, numbers) in SPELLINGS {
+        for (k, c) in cases.iter().enumerate() {
+            program.push_str(
+                &format::c_function(&c.derivative, &format!("{name}{k}"), &c.params, numbers)
+                    .replace("#include <math.h>\n", ""),
+            );
+        }
     }
     program.push_str(&c_main(&cases));
     let output = run_c(&program, "c");
@@ -241,15 +276,24 @@ fn rust_compiles_and_agrees() {
         return;
     }
     let mut program = String::new();
-    for (k, c) in cases.iter().enumerate() {
-        program.push_str(&format::rust_function(&c.derivative, &format!("f{k}"), &c.params));
+    for (name, numbers) in SPELLINGS {
+        for (k, c) in cases.iter().enumerate() {
+            program.push_str(&format::rust_function(
+                &c.derivative,
+                &format!("{name}{k}"),
+                &c.params,
+                numbers,
+            ));
+        }
     }
     program.push_str("fn main() {\n");
-    for (k, c) in cases.iter().enumerate() {
-        program.push_str(&format!(
-            "    println!(\"{{:?}}\", f{k}({}));\n",
-            args_in_order(c, "rust")
-        ));
+    for (name, _) in SPELLINGS {
+        for (k, c) in cases.iter().enumerate() {
+            program.push_str(&format!(
+                "    println!(\"{{:?}}\", {name}{k}({}));\n",
+                args_in_order(c, "rust")
+            ));
+        }
     }
     program.push_str("}\n");
     let dir = scratch("rust");
@@ -289,9 +333,17 @@ fn cse_code_compiles_and_agrees() {
         return;
     }
     let mut program = String::from("#include <math.h>\n#include <stdio.h>\n");
-    for (k, c) in cases.iter().enumerate() {
-        let f = format::function_with_cse(&c.derivative, &format!("f{k}"), &c.params, format::Language::C);
-        program.push_str(&f.replace("#include <math.h>\n", ""));
+    for (name, numbers) in SPELLINGS {
+        for (k, c) in cases.iter().enumerate() {
+            let f = format::function_with_cse(
+                &c.derivative,
+                &format!("{name}{k}"),
+                &c.params,
+                format::Language::C,
+                numbers,
+            );
+            program.push_str(&f.replace("#include <math.h>\n", ""));
+        }
     }
     program.push_str(&c_main(&cases));
     let output = run_c(&program, "cse");

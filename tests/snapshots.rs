@@ -177,7 +177,13 @@ fn format_fixtures() {
                         format::c(&d),
                         format::rust(&d),
                         format::sexpr(&d)
-                    ) + &format::function_with_cse(&d, "df_dx", &params, format::Language::C)
+                    ) + &format::function_with_cse(
+                        &d,
+                        "df_dx",
+                        &params,
+                        format::Language::C,
+                        dydx::print::Numbers::Fractions,
+                    )
                 })
                 .collect();
             insta::assert_snapshot!(rendered.join("\n"));
