@@ -367,12 +367,26 @@ fn check_bound(
             }
             (Ok(s), Ok(t), c)
         }
+        // An overflow is f64's limit, not the domain's: each side keeps what it has
+        // (`400*x^399` at x = 10 is exactly 4e401, though neither side holds it in f64).
+        (value, Err(u)) if u.is_overflow() => {
+            let c = Comparison::undefined(u.to_string());
+            (value, Err(u), c)
+        }
+        (Err(u), Ok(t)) if u.is_overflow() => {
+            let c = Comparison::undefined(u.to_string());
+            (Err(u), Ok(t), c)
+        }
         (_, Err(u)) | (Err(u), _) => {
             let reason = u.to_string();
             (Err(u.clone()), Err(u), Comparison::undefined(reason))
         }
     };
-    let exact = if value.is_ok() { exact } else { None };
+    let exact = if value.as_ref().map_or_else(Undefined::is_overflow, |_| true) {
+        exact
+    } else {
+        None
+    };
     Ok(Report {
         derivative: derivative.clone(),
         value,
@@ -806,6 +820,25 @@ mod tests {
         assert_eq!(s.tried, SAMPLE_POINTS);
         assert!(s.skipped > 0 && s.passed > 0 && s.failed == 0, "{s:?}");
         assert_eq!(s.beyond_f64, 0, "ln(x) is undefined at x <= 0, not too large");
+    }
+
+    #[test]
+    fn an_overflow_keeps_the_exact_value_and_a_domain_fault_does_not() {
+        // x^400 at x = 10 overflows f64 on the tape; the derivative's exact value is
+        // 4e401, which the report keeps, though no f64 holds it.
+        let f = parse("x^400").unwrap();
+        let r = cross_check(&f, &["x"], &point(&[("x", "10")]).unwrap(), &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Undefined);
+        assert!(r.comparison.beyond_f64(), "{r:?}");
+        assert!(r.autograd.is_err() && r.value.is_err());
+        let four = Rational::from_integer(num_bigint::BigInt::from(4) * num_bigint::BigInt::from(10).pow(401));
+        assert_eq!(r.exact, Some(four));
+        // ln(x) at x = -1: outside the domain, so no value at all, though 1/x has one.
+        let f = parse("ln(x)").unwrap();
+        let r = cross_check(&f, &["x"], &point(&[("x", "-1")]).unwrap(), &Tolerance::default()).unwrap();
+        assert_eq!(r.comparison.status, Status::Undefined);
+        assert!(!r.comparison.beyond_f64());
+        assert!(r.value.is_err() && r.exact.is_none(), "{r:?}");
     }
 
     #[test]

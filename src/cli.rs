@@ -598,20 +598,25 @@ fn value_text(r: &Report) -> String {
     exact_or_decimal_text(&r.value, r.exact.as_ref())
 }
 
-/// A value for the text output: exact when it is rational and short, else decimal.
+/// A value for the text output: exact when it is rational and short, else decimal:
+/// the `f64` where it holds the value, else the exact value rounded to 17 digits
+/// (`4e401` for 400*x^399 at x = 10, which overflows `f64`; not `-0` for a value of
+/// 1e-478, which underflows).
 fn exact_or_decimal_text(value: &Result<f64, crate::eval::Undefined>, exact: Option<&crate::Rational>) -> String {
     match (value, exact) {
-        (Ok(v), Some(x)) => {
+        (_, Some(x)) => {
             let exact = rational_to_string(x);
             if exact.len() <= EXACT_TEXT_CHARS {
-                exact
-            } else {
-                format!(
-                    "{} (the exact value, {} characters long, is in --format json)",
-                    format_f64(*v),
-                    exact.len()
-                )
+                return exact;
             }
+            let approximation = match value {
+                Ok(v) if v.is_normal() => format_f64(*v),
+                _ => crate::eval::format_rational(x),
+            };
+            format!(
+                "{approximation} (the exact value, {} characters long, is in --format json)",
+                exact.len()
+            )
         }
         (Ok(v), None) => format_f64(*v),
         (Err(u), _) => format!("undefined ({u})"),

@@ -657,6 +657,63 @@ fn apply(f: Func, a: f64) -> (f64, Option<&'static str>) {
     (v, bad)
 }
 
+/// An exact rational to 17 significant digits, rounded half up, in the scientific
+/// spelling [`format_f64`] uses beyond its plain range: for a value `f64` cannot hold
+/// (`4e401`, `-5.0425942154027332e-478`), so the text still says how large it is.
+///
+/// ```
+/// use dydx::{eval::format_rational, Rational};
+/// use num_bigint::BigInt;
+/// let big = Rational::from_integer(BigInt::from(4) * BigInt::from(10).pow(401));
+/// assert_eq!(format_rational(&big), "4e401");
+/// let tiny = Rational::new((-2).into(), BigInt::from(3).pow(1001));
+/// assert_eq!(format_rational(&tiny), "-5.0425942154027332e-478");
+/// assert_eq!(format_rational(&Rational::new(1.into(), 3.into())), "3.3333333333333333e-1");
+/// ```
+pub fn format_rational(r: &Rational) -> String {
+    use num_bigint::BigInt;
+    const DIGITS: i64 = 17;
+    if r.is_zero() {
+        return "0".to_string();
+    }
+    let (n, d) = (r.numer().abs(), r.denom().clone());
+    let ten = BigInt::from(10);
+    // The decimal exponent, from the bit lengths, then corrected: |r| = q*10^(e-16)
+    // with 10^16 <= q < 10^17.
+    let estimate = (n.bits() as f64 - d.bits() as f64) * std::f64::consts::LOG10_2;
+    let mut exponent = estimate.floor() as i64;
+    let scaled = |exponent: i64| -> (BigInt, BigInt) {
+        let shift = DIGITS - 1 - exponent;
+        let magnitude = u32::try_from(shift.unsigned_abs()).unwrap_or(u32::MAX);
+        if shift >= 0 {
+            (&n * ten.pow(magnitude), d.clone())
+        } else {
+            (n.clone(), &d * ten.pow(magnitude))
+        }
+    };
+    let low = ten.pow((DIGITS - 1) as u32);
+    let high = ten.pow(DIGITS as u32);
+    let mut q;
+    loop {
+        let (a, b) = scaled(exponent);
+        // Rounded half up: floor((2a + b) / 2b).
+        q = (BigInt::from(2) * a + &b) / (BigInt::from(2) * b);
+        if q >= high {
+            exponent += 1;
+        } else if q < low {
+            exponent -= 1;
+        } else {
+            break;
+        }
+    }
+    let digits = q.to_string();
+    let significant = digits.trim_end_matches('0');
+    let (lead, tail) = significant.split_at(1);
+    let sign = if r.is_negative() { "-" } else { "" };
+    let point = if tail.is_empty() { "" } else { "." };
+    format!("{sign}{lead}{point}{tail}e{exponent}")
+}
+
 /// Formats an `f64` deterministically: the shortest text that reads back as the same
 /// number, in scientific notation for very large or very small magnitudes.
 pub fn format_f64(x: f64) -> String {

@@ -64,6 +64,8 @@ snap!(
         "python"
     ])
 );
+// A value f64 cannot hold is still given, from its exact value: 4e401, not "undefined".
+snap!(cli_diff_value_beyond_f64, dydx(&["diff", "x^400", "--at", "x=10"]));
 // Seeded points where the value exists but overflows f64 are not "outside the domain".
 snap!(cli_diff_sampled_beyond_f64, dydx(&["diff", "exp(exp(x^2)) + ln(x)"]));
 snap!(
