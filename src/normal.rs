@@ -1988,6 +1988,14 @@ impl Normalizer {
                             c += known(*b) + usize::from(!one);
                             denom += 1;
                         }
+                        // So does the exponential of a negative number: `/e` or `/e^k`.
+                        Node::Call(crate::expr::Func::Exp, [a])
+                            if self.b.as_num(*a).is_some_and(|r| r.is_negative()) =>
+                        {
+                            let one = self.b.as_num(*a).is_some_and(|r| rational_is(r, -1));
+                            c += usize::from(!one);
+                            denom += 1;
+                        }
                         _ => {
                             c += known(f);
                             numer += 1;
@@ -2011,6 +2019,8 @@ impl Normalizer {
                 Some(r) if r.is_negative() => known(*b) + 2,
                 _ => known(*b) + known(*e) + 1,
             },
+            // `exp(-1)` alone prints as `1/e` ([`crate::print`]).
+            Node::Call(crate::expr::Func::Exp, [a]) if self.b.as_num(*a).is_some_and(|r| rational_is(r, -1)) => 1,
             Node::Call(_, [a]) => known(*a) + 1,
             Node::Log([a, b]) => known(*a) + known(*b) + 1,
         };

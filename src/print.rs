@@ -398,7 +398,7 @@ fn count_term(e: &Expr, numbers: Numbers, id: Id, negate: bool, memo: &mut Vec<O
             usize::from(negative) + usize::from(!r.is_integer() && !is_decimal(r, numbers))
         }
         Node::Mul(fs) => count_product(e, numbers, fs, negate, memo),
-        Node::Pow(_) if negative_exponent(e, id).is_some() => count_product(e, numbers, &[id], false, memo),
+        _ if lone_denominator(e, id) => count_product(e, numbers, &[id], false, memo),
         // `(-1)*(…)`.
         Node::Add(_) if negate => count_expr(e, numbers, id, memo).saturating_add(2),
         Node::Add(_) => count_expr(e, numbers, id, memo),
@@ -418,14 +418,21 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
     let mut items = 0usize;
     for &f in rest {
         match negative_exponent(e, f) {
-            Some((b, x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => {
+            Some((Base::Node(b), x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => {
                 // `/0` or `/0^k`.
                 by_zero = by_zero.saturating_add(1);
                 if !x.is_one() {
                     by_zero = by_zero.saturating_add(count_power_num(e, numbers, b, &x, memo));
                 }
             }
-            Some((b, x)) => {
+            Some((Base::E, x)) => {
+                denom += 1;
+                // `e`, or `e^k`.
+                if !x.is_one() {
+                    n = n.saturating_add(1).saturating_add(count_rational(&x, numbers));
+                }
+            }
+            Some((Base::Node(b), x)) => {
                 denom += 1;
                 let part = if x.is_one() {
                     count_factor(e, numbers, b, memo)
@@ -636,15 +643,47 @@ fn is_atomic(e: &Expr, numbers: Numbers, id: Id) -> bool {
     }
 }
 
-fn negative_exponent(e: &Expr, id: Id) -> Option<(Id, Rational)> {
-    if let Node::Pow([b, x]) = e.node(id) {
-        if let Some(r) = e.node(*x).as_num() {
-            if r.is_negative() {
-                return Some((*b, -r));
-            }
-        }
+/// The base of a factor that prints in a product's denominator.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Base {
+    /// A node: `b^(-k)` prints as `/b^k`.
+    Node(Id),
+    /// Euler's number: `exp(-k)` for a number `k` prints as `/e^k` (`x/e`, as a person
+    /// writes it, not `x*exp(-1)`), which reads back as the same `exp(-k)`.
+    E,
+}
+
+impl Base {
+    /// Whether this is the number 0 (`/0` prints on its own).
+    fn is_zero(self, e: &Expr) -> bool {
+        matches!(self, Base::Node(b) if e.node(b).as_num().is_some_and(Zero::is_zero))
     }
-    None
+}
+
+/// Whether a term that is one factor prints as a quotient: a power with a negative
+/// exponent (`1/x^2`), and `exp(-1)` as `1/e`; `exp(-2)` stays, as short as `1/e^2`.
+fn lone_denominator(e: &Expr, id: Id) -> bool {
+    match negative_exponent(e, id) {
+        Some((Base::Node(_), _)) => true,
+        Some((Base::E, k)) => k.is_one(),
+        None => false,
+    }
+}
+
+/// The factor `id` as a power with a negative numeric exponent, `b^(-k)` or
+/// `exp(-k)`: its base and the positive `k`.
+fn negative_exponent(e: &Expr, id: Id) -> Option<(Base, Rational)> {
+    match e.node(id) {
+        Node::Pow([b, x]) => match e.node(*x).as_num() {
+            Some(r) if r.is_negative() => Some((Base::Node(*b), -r)),
+            _ => None,
+        },
+        Node::Call(crate::expr::Func::Exp, [x]) => match e.node(*x).as_num() {
+            Some(r) if r.is_negative() => Some((Base::E, -r)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A sum's positive rational content (the gcd of its coefficients' numerators over
@@ -696,15 +735,15 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
                 let (mut m, mut d) = (0, 0);
                 for &f in rest {
                     match negative_exponent(e, f) {
-                        Some((b, _)) if e.node(b).as_num().is_some_and(Zero::is_zero) => return None,
+                        Some((b, _)) if b.is_zero(e) => return None,
                         Some(_) => d += 1,
                         None => m += 1,
                     }
                 }
                 (c, Some((m, d)))
             }
-            Node::Pow(_) => match negative_exponent(e, t) {
-                Some((b, _)) if e.node(b).as_num().is_some_and(Zero::is_zero) => return None,
+            Node::Pow(_) | Node::Call(..) => match negative_exponent(e, t) {
+                Some((b, _)) if b.is_zero(e) => return None,
                 Some(_) => (Rational::one(), Some((0, 1))),
                 None => (Rational::one(), Some((1, 0))),
             },
@@ -990,7 +1029,7 @@ fn write_term(e: &Expr, numbers: Numbers, id: Id, negate: bool, out: &mut String
             out.push_str(&rational_text(&r, numbers));
         }
         Node::Mul(fs) => write_product(e, numbers, fs, negate, out),
-        Node::Pow(_) if negative_exponent(e, id).is_some() => write_product(e, numbers, &[id], false, out),
+        _ if lone_denominator(e, id) => write_product(e, numbers, &[id], false, out),
         Node::Add(_) if negate => {
             // A grouped sum used as a term: only reached for very wide sums.
             out.push_str("(-1)*(");
@@ -1040,17 +1079,19 @@ fn write_product_parts(
         c = -c;
     }
     let mut numer: Vec<Id> = Vec::new();
-    let mut denom: Vec<(Id, Rational)> = Vec::new();
+    let mut denom: Vec<(Base, Rational)> = Vec::new();
     // Division by a literal zero prints on its own (`x/10/0`), because `10*0` in a
     // grouped denominator would fold to 0 and not read back the same.
     let mut by_zero: Vec<(Id, Rational)> = Vec::new();
     for &f in rest {
         match negative_exponent(e, f) {
-            Some((b, x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => by_zero.push((b, x)),
+            Some((Base::Node(b), x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => by_zero.push((b, x)),
             Some(d) => denom.push(d),
             None => numer.push(f),
         }
     }
+    // `e` leads its denominator, as a constant does a product: `6/(e*x)`.
+    denom.sort_by_key(|(b, _)| *b != Base::E);
     let mut first = true;
     let decimal = decimal_text(&c).filter(|_| numbers == Numbers::Decimals);
     if let Some(text) = &decimal {
@@ -1102,14 +1143,24 @@ fn write_product_parts(
             out.push('*');
         }
         first = false;
-        if let Some((sum, g)) = den.as_ref().filter(|(sum, _)| sum == b) {
+        let b = match b {
+            Base::Node(b) => *b,
+            Base::E => {
+                out.push('e');
+                if !x.is_one() {
+                    write_exponent(e, numbers, Exponent::Num(x), out);
+                }
+                continue;
+            }
+        };
+        if let Some((sum, g)) = den.as_ref().filter(|(sum, _)| *sum == b) {
             out.push('(');
             write_scaled_sum(e, numbers, *sum, &g.recip(), false, out);
             out.push(')');
         } else if x.is_one() {
-            write_factor(e, numbers, *b, out);
+            write_factor(e, numbers, b, out);
         } else {
-            write_power(e, numbers, *b, Exponent::Num(x), out);
+            write_power(e, numbers, b, Exponent::Num(x), out);
         }
     }
     if den_count > 1 {
@@ -1143,6 +1194,11 @@ fn write_power(e: &Expr, numbers: Numbers, base: Id, exponent: Exponent<'_>, out
         write_whole(e, numbers, base, out);
         out.push(')');
     }
+    write_exponent(e, numbers, exponent, out);
+}
+
+/// Writes `^` and the exponent of a power.
+fn write_exponent(e: &Expr, numbers: Numbers, exponent: Exponent<'_>, out: &mut String) {
     out.push('^');
     match exponent {
         Exponent::Num(r) if r.is_integer() && !r.is_negative() => out.push_str(&r.to_string()),
@@ -1385,6 +1441,22 @@ mod tests {
         assert_eq!(round_decimal("x/3e-30"), "1e30*x/3");
         // Fractions spell every integer in full.
         assert_eq!(super::print(&parse("2.5e20*x").unwrap()), "250000000000000000000*x");
+    }
+
+    #[test]
+    fn reciprocals_of_powers_of_e_print_in_the_denominator() {
+        assert_eq!(round("x/e"), "x/e");
+        assert_eq!(round("6/(e*x)"), "6/(e*x)");
+        assert_eq!(round("x^2/e^2"), "x^2/e^2");
+        assert_eq!(round("x*exp(-3/2)"), "x/e^(3/2)");
+        assert_eq!(round_decimal("x*exp(-1.5)"), "x/e^1.5");
+        assert_eq!(round("x + exp(-1)"), "x + 1/e");
+        assert_eq!(round("-exp(-1)"), "-1/e");
+        // Alone, `exp(-2)` is as short as `1/e^2`, and stays; so does a symbolic one.
+        assert_eq!(round("exp(-2)"), "exp(-2)");
+        assert_eq!(round("sin(x)*exp(-x)"), "sin(x)*exp(-x)");
+        // In an exponent it is an atom.
+        assert_eq!(round("x^exp(-1)"), "x^exp(-1)");
     }
 
     #[test]

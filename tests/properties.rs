@@ -14,6 +14,7 @@ fn expr_text() -> impl Strategy<Value = String> {
         Just("x".to_string()),
         Just("y".to_string()),
         Just("pi".to_string()),
+        Just("e".to_string()),
         (1u32..9).prop_map(|k| k.to_string()),
         (1u32..99).prop_map(|k| format!("0.{k}")),
     ];
