@@ -1512,6 +1512,19 @@ impl Builder {
                     return self.pow(abs, half);
                 }
             }
+            // A root of a power of e is a power of e, as a product reads it
+            // (`2*sqrt(e)` is `2*exp(1/2)`), so `sqrt(e) + sqrt(e)` prints as what it
+            // reads back as. Sound: exp(u) > 0 for every real u.
+            (Func::Sqrt, Node::Const(Constant::E)) => {
+                let half = self.num(Rational::new(1.into(), 2.into()));
+                return self.call(Func::Exp, half);
+            }
+            (Func::Sqrt, Node::Call(Func::Exp, [u])) => {
+                let u = *u;
+                let half = self.num(Rational::new(1.into(), 2.into()));
+                let halved = self.mul([half, u]);
+                return self.call(Func::Exp, halved);
+            }
             (Func::Ln, Node::Call(Func::Exp, [u])) => return *u,
             (Func::Exp, Node::Call(Func::Ln, [u])) => return *u,
             // A function of its own inverse: defined exactly where the inverse is, and
@@ -1955,6 +1968,23 @@ mod tests {
         assert_eq!(read("sqrt(7)*x*sqrt(7)"), "7*x");
         assert_eq!(read("2^(1/3)*2^(2/3)*y"), "2*y");
         assert_eq!(read("sqrt(2)*sqrt(2)"), "2");
+    }
+
+    #[test]
+    fn a_root_of_a_power_of_e_is_a_power_of_e() {
+        // Found by the long property run (seed 505, once random expressions held `e`):
+        // `sqrt(e) + sqrt(e)` made `2*sqrt(e)`, which read back as `2*exp(1/2)`.
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        for (s, printed) in [
+            ("sqrt(e)", "exp(1/2)"),
+            ("sqrt(e) + sqrt(e)", "2*exp(1/2)"),
+            ("sqrt(exp(x)) + sqrt(exp(x))", "2*exp(x/2)"),
+            ("sqrt(exp(-1))", "exp(-1/2)"),
+            ("sqrt(sqrt(e))", "exp(1/4)"),
+        ] {
+            assert_eq!(read(s), printed, "{s}");
+            assert_eq!(crate::parse(printed).unwrap(), crate::parse(s).unwrap(), "{s}");
+        }
     }
 
     #[test]
