@@ -574,8 +574,9 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
-///   `exp(1)` → `e`, `sqrt(exp(u))` → `exp(u/2)`, `ln(exp(u))` → `u`, `exp(ln(u))` → `u`, and a function of its inverse
-///   (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and the hyperbolic ones) → `u`.
+///   `exp(1)` → `e`, `sqrt(exp(u))` → `exp(u/2)`, `ln(exp(u))` → `u`, `exp(ln(u))` → `u`,
+///   and a function of its inverse (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and
+///   the hyperbolic ones) → `u`.
 /// - [`Builder::log`]: `log(u, u)` → 1, `log(u^k, u)` → `k` for a constant `k`,
 ///   `log(1, b)` → 0.
 ///
