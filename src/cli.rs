@@ -594,18 +594,23 @@ fn operator_text(wrt: &[String], order: usize) -> String {
 /// keeps the exact value whatever its length).
 const EXACT_TEXT_CHARS: usize = 80;
 
-fn value_text(r: &Report) -> String {
-    exact_or_decimal_text(&r.value, r.exact.as_ref())
+fn value_text(r: &Report, numbers: Numbers) -> String {
+    exact_or_decimal_text(&r.value, r.exact.as_ref(), numbers)
 }
 
-/// A value for the text output: exact when it is rational and short, else decimal:
+/// A value for the text output: exact when it is rational and short (spelled as
+/// `numbers` says: `3/5`, or `0.6` with decimals), else decimal:
 /// the `f64` where it holds the value, else the exact value rounded to 17 digits
 /// (`4e401` for 400*x^399 at x = 10, which overflows `f64`; not `-0` for a value of
 /// 1e-478, which underflows).
-fn exact_or_decimal_text(value: &Result<f64, crate::eval::Undefined>, exact: Option<&crate::Rational>) -> String {
+fn exact_or_decimal_text(
+    value: &Result<f64, crate::eval::Undefined>,
+    exact: Option<&crate::Rational>,
+    numbers: Numbers,
+) -> String {
     match (value, exact) {
         (_, Some(x)) => {
-            let exact = rational_to_string(x);
+            let exact = crate::print::rational_text(x, numbers);
             if exact.len() <= EXACT_TEXT_CHARS {
                 return exact;
             }
@@ -734,7 +739,7 @@ fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
     );
     match (&o.report, &o.samples, &o.at) {
         (Some(r), _, Some(at)) => {
-            t.push_str(&format!("at {}: {}\n", at_text(at), value_text(r)));
+            t.push_str(&format!("at {}: {}\n", at_text(at), value_text(r, o.numbers)));
             match &r.autograd {
                 Ok(v) => t.push_str(&format!(
                     "autograd: {}  {}\n",
@@ -976,7 +981,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 Ok(x) => format!("autograd {}  {}", format_f64(*x), comparison_text(&r.comparison, &tol)),
                 Err(u) => format!("autograd undefined ({u})"),
             };
-            text.push_str(&format!("  d/d{v} = {}   {auto}\n", value_text(r)));
+            text.push_str(&format!("  d/d{v} = {}   {auto}\n", value_text(r, numbers)));
         }
     }
     match args.format {
@@ -1074,7 +1079,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             out.push_str(&format!("{}\n", Value::Object(m)));
         }
         Format::Text => {
-            let v = exact_or_decimal_text(&value, exact.as_ref());
+            let v = exact_or_decimal_text(&value, exact.as_ref(), numbers);
             out.push_str(&format!("{}\nat {}: {v}\n", Show(&f, numbers), at_text(&at)));
             match &grad {
                 Ok(g) => {
