@@ -87,7 +87,11 @@ fn simplified_agrees_with_unsimplified(src: &str, x: i32, y: i32, limit: Option<
         }
         // Where the unsimplified derivative is defined, the simplified one is too, and equal.
         let sv = eval_f64(&s, &at);
-        if limit.is_some() && sv.as_ref().is_err_and(|u| u.reason.contains("overflow")) {
+        // An overflow in the simplified form is f64's limit, not a smaller domain, with a
+        // limit, and where the unsimplified form overflowed part way too (its magnitude
+        // is unknown): `1/ln(x^(625*y))` at x = 0.01, y = -0.25 evaluates to 0 through
+        // ln(1e312) = inf, where its true value is -0.0345 (seed 527).
+        if (limit.is_some() || !m.is_finite()) && sv.as_ref().is_err_and(|u| u.is_overflow()) {
             return Ok(());
         }
         prop_assert!(
