@@ -185,7 +185,9 @@ fn nothing_to_improve(e: &Expr) -> bool {
                             fs.iter()
                                 .filter(|&&f| e.node(f).as_num().is_none())
                                 .map(|&f| match e.node(f) {
-                                    Node::Pow([b, k]) if e.node(*k).as_num().is_some() => *b,
+                                    // A symbolic power too: `x^(x - 1)` shares `x^x` with
+                                    // `x^x*ln(x)` ([`Normalizer::split_symbolic_offsets`]).
+                                    Node::Pow([b, _]) => *b,
                                     Node::Call(crate::expr::Func::Sqrt, [u]) => *u,
                                     _ => f,
                                 }),
@@ -1040,10 +1042,11 @@ impl Normalizer {
             }
         }
         held.sort_unstable();
-        if !held.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) {
+        if !held.windows(2).any(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1) && !self.may_share_symbolic_power(&terms) {
             return None;
         }
-        let split: Vec<(Option<Id>, Vec<Id>)> = terms.iter().map(|&t| self.coefficient_and_factors(t)).collect();
+        let mut split: Vec<(Option<Id>, Vec<Id>)> = terms.iter().map(|&t| self.coefficient_and_factors(t)).collect();
+        self.split_symbolic_offsets(&mut split);
         // A polynomial: every factor a variable or a positive integer power of one.
         let polynomial = split.iter().flat_map(|(_, fs)| fs).all(|&f| {
             let (b, k) = self.b.split_power(f);
@@ -1153,6 +1156,91 @@ impl Normalizer {
             }
         }
         best.map(|(r, _)| r)
+    }
+
+    /// Whether one term holds a power `b^(s + c)`, its exponent a sum with a number in
+    /// it, and another term a symbolic power of the same base `b`: then
+    /// [`Normalizer::split_symbolic_offsets`] may find a shared factor that the bases
+    /// alone do not show. Checked on the nodes without building anything.
+    fn may_share_symbolic_power(&self, terms: &[Id]) -> bool {
+        fn factors<'a>(b: &'a Builder, t: &'a Id) -> &'a [Id] {
+            match b.node(*t) {
+                Node::Mul(fs) => fs,
+                _ => std::slice::from_ref(t),
+            }
+        }
+        let symbolic_base = |f: Id| match self.b.node(f) {
+            Node::Pow([b, e]) if self.b.as_num(*e).is_none() => Some((*b, *e)),
+            _ => None,
+        };
+        let offset = |e: Id| matches!(self.b.node(e), Node::Add(ts) if ts.iter().any(|&u| self.b.as_num(u).is_some()));
+        terms.iter().enumerate().any(|(k, t)| {
+            factors(&self.b, t).iter().any(|&f| match symbolic_base(f) {
+                Some((b, e)) if offset(e) => terms.iter().enumerate().any(|(j, u)| {
+                    j != k
+                        && factors(&self.b, u)
+                            .iter()
+                            .any(|&g| symbolic_base(g).is_some_and(|(c, _)| c == b))
+                }),
+                _ => false,
+            })
+        })
+    }
+
+    /// Writes a power whose exponent is a symbolic part plus a number, `b^(s + c)`, as
+    /// the two factors `b^s*b^c` where another term holds `b^s` as a factor, so that
+    /// factoring can take `b^s` out of both: `x^x*ln(x) + x^(x - 1)` is
+    /// `x^x*(ln(x) + 1/x)`. The terms are rebuilt from these factors, which merge back
+    /// where they stay together.
+    fn split_symbolic_offsets(&mut self, split: &mut [(Option<Id>, Vec<Id>)]) {
+        let symbolic = |b: &Builder, f: Id| matches!(b.node(f), Node::Pow([_, e]) if b.as_num(*e).is_none());
+        // Most sums hold no power whose exponent is a sum with a number in it: say so
+        // without building anything.
+        let offset = |b: &Builder, f: Id| {
+            matches!(b.node(f), Node::Pow([_, e])
+                if matches!(b.node(*e), Node::Add(ts) if ts.iter().any(|&t| b.as_num(t).is_some())))
+        };
+        if !split.iter().any(|(_, fs)| fs.iter().any(|&f| offset(&self.b, f))) {
+            return;
+        }
+        let held: Vec<Id> = split
+            .iter()
+            .flat_map(|(_, fs)| fs.iter().copied())
+            .filter(|&f| symbolic(&self.b, f))
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        for (_, fs) in split.iter_mut() {
+            let mut k = 0;
+            while k < fs.len() {
+                let f = fs[k];
+                let Node::Pow([base, e]) = self.b.node(f) else {
+                    k += 1;
+                    continue;
+                };
+                let (base, e) = (*base, *e);
+                let Node::Add(ts) = self.b.node(e) else {
+                    k += 1;
+                    continue;
+                };
+                let (numbers, rest): (Vec<Id>, Vec<Id>) = ts.iter().partition(|&&t| self.b.as_num(t).is_some());
+                if numbers.len() != 1 || rest.is_empty() {
+                    k += 1;
+                    continue;
+                }
+                let s = self.b.add(rest);
+                let stripped = self.b.pow(base, s);
+                if stripped == f || !held.contains(&stripped) || fs.contains(&stripped) {
+                    k += 1;
+                    continue;
+                }
+                let offset = self.b.pow(base, numbers[0]);
+                fs[k] = stripped;
+                fs.insert(k + 1, offset);
+                k += 2;
+            }
+        }
     }
 
     /// The terms of a sum with each sum factor of each product written as the powers
@@ -2488,8 +2576,25 @@ mod tests {
             "1/x + y",
             "tan(x)^2 + 1",
             "2*y*(x + 1)",
+            "x^x*ln(x) + x^(x - 1)",
         ] {
             assert!(!nothing_to_improve(&parse(s).unwrap()), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_symbolic_power_comes_out_of_one_with_a_numeric_offset() {
+        // The second derivative of x^x: SymPy's `x^x*((ln(x) + 1)^2 + 1/x)`, one
+        // operation shorter than `x^x*(ln(x) + 1)^2 + x^(x - 1)`.
+        assert_eq!(norm("x^x*(ln(x) + 1)^2 + x^(x - 1)"), "x^x*((ln(x) + 1)^2 + 1/x)");
+        assert_eq!(norm("x^x*ln(x) + x^(x - 1)"), "x^x*(ln(x) + 1/x)");
+        assert_eq!(norm("2^(x + 1) + y*2^x"), "2^x*(y + 2)");
+        for s in [
+            "x^x*ln(x) + x^(x - 1)",
+            "2^(x + 1) + y*2^x",
+            "y^(x + 2)*sin(x) + y^x*cos(x)",
+        ] {
+            assert_same_values(s);
         }
     }
 
