@@ -1187,13 +1187,16 @@ impl Normalizer {
         })
     }
 
-    /// Writes a power whose exponent is a symbolic part plus a number, `b^(s + c)`, as
-    /// the two factors `b^s*b^c` where another term holds `b^s` as a factor, so that
-    /// factoring can take `b^s` out of both: `x^x*ln(x) + x^(x - 1)` is
-    /// `x^x*(ln(x) + 1/x)`. The terms are rebuilt from these factors, which merge back
-    /// where they stay together.
+    /// Shows the power two terms share where one holds `b^(s + c)`, its exponent a
+    /// symbolic part plus a number, and another `b^s`, so that factoring can take the
+    /// smaller power out of both. For `c > 0` the first is written `b^s*b^c`
+    /// (`2^(x + 1) + y*2^x` is `2^x*(y + 2)`); for `c < 0` the second is written
+    /// `b^(s + c)*b^(-c)` (`x^(x - 1) + x^x*y` is `x^(x - 1)*(x*y + 1)`). Only that way
+    /// round is it sound: the power left inside has a positive exponent, defined
+    /// wherever the sum is, where `x^y*(1/x + z)` would not be defined at x = 0 for
+    /// `x^(y - 1) + x^y*z`, which is, at y = 2. The terms are rebuilt from these
+    /// factors, which merge back where they stay together.
     fn split_symbolic_offsets(&mut self, split: &mut [(Option<Id>, Vec<Id>)]) {
-        let symbolic = |b: &Builder, f: Id| matches!(b.node(f), Node::Pow([_, e]) if b.as_num(*e).is_none());
         // Most sums hold no power whose exponent is a sum with a number in it: say so
         // without building anything.
         let offset = |b: &Builder, f: Id| {
@@ -1203,42 +1206,40 @@ impl Normalizer {
         if !split.iter().any(|(_, fs)| fs.iter().any(|&f| offset(&self.b, f))) {
             return;
         }
-        let held: Vec<Id> = split
-            .iter()
-            .flat_map(|(_, fs)| fs.iter().copied())
-            .filter(|&f| symbolic(&self.b, f))
-            .collect();
-        if held.is_empty() {
-            return;
-        }
-        for (_, fs) in split.iter_mut() {
-            let mut k = 0;
-            while k < fs.len() {
-                let f = fs[k];
-                let Node::Pow([base, e]) = self.b.node(f) else {
-                    k += 1;
-                    continue;
-                };
+        // (term, factor, the two factors it is written as)
+        let mut rewrites: Vec<(usize, Id, [Id; 2])> = Vec::new();
+        for k in 0..split.len() {
+            for f in split[k].1.clone() {
+                let Node::Pow([base, e]) = self.b.node(f) else { continue };
                 let (base, e) = (*base, *e);
-                let Node::Add(ts) = self.b.node(e) else {
-                    k += 1;
-                    continue;
-                };
+                let Node::Add(ts) = self.b.node(e) else { continue };
                 let (numbers, rest): (Vec<Id>, Vec<Id>) = ts.iter().partition(|&&t| self.b.as_num(t).is_some());
-                if numbers.len() != 1 || rest.is_empty() {
-                    k += 1;
+                let [c] = numbers[..] else { continue };
+                if rest.is_empty() {
                     continue;
                 }
                 let s = self.b.add(rest);
                 let stripped = self.b.pow(base, s);
-                if stripped == f || !held.contains(&stripped) || fs.contains(&stripped) {
-                    k += 1;
+                let holders: Vec<usize> = (0..split.len())
+                    .filter(|&j| j != k && split[j].1.contains(&stripped))
+                    .collect();
+                if holders.is_empty() || split[k].1.contains(&stripped) {
                     continue;
                 }
-                let offset = self.b.pow(base, numbers[0]);
-                fs[k] = stripped;
-                fs.insert(k + 1, offset);
-                k += 2;
+                if self.b.as_num(c).is_some_and(|r| r.is_positive()) {
+                    let power = self.b.pow(base, c);
+                    rewrites.push((k, f, [stripped, power]));
+                } else {
+                    let minus = self.b.neg(c);
+                    let power = self.b.pow(base, minus);
+                    rewrites.extend(holders.into_iter().map(|j| (j, stripped, [f, power])));
+                }
+            }
+        }
+        for (k, f, parts) in rewrites {
+            let fs = &mut split[k].1;
+            if let Some(i) = fs.iter().position(|&g| g == f) {
+                fs.splice(i..=i, parts);
             }
         }
     }
@@ -2584,17 +2585,30 @@ mod tests {
 
     #[test]
     fn a_symbolic_power_comes_out_of_one_with_a_numeric_offset() {
-        // The second derivative of x^x: SymPy's `x^x*((ln(x) + 1)^2 + 1/x)`, one
-        // operation shorter than `x^x*(ln(x) + 1)^2 + x^(x - 1)`.
-        assert_eq!(norm("x^x*(ln(x) + 1)^2 + x^(x - 1)"), "x^x*((ln(x) + 1)^2 + 1/x)");
-        assert_eq!(norm("x^x*ln(x) + x^(x - 1)"), "x^x*(ln(x) + 1/x)");
         assert_eq!(norm("2^(x + 1) + y*2^x"), "2^x*(y + 2)");
+        assert_eq!(norm("x^(x - 1)*sin(x) + x^x*sin(x)"), "x^(x - 1)*sin(x)*(x + 1)");
+        // Never `x^y*(1/x + z)` for `x^(y - 1) + x^y*z`: `1/x` inside would be
+        // undefined at x = 0, where the sum is defined (y = 2). So d2/dx2 x^x stays one
+        // operation longer than SymPy's `x^x*((ln(x) + 1)^2 + 1/x)`, which only its
+        // `ln(x)` makes defined where the sum is.
+        assert_eq!(norm("x^(y - 1)*sin(y) + x^y*sin(y)*z"), "x^(y - 1)*sin(y)*(x*z + 1)");
         for s in [
-            "x^x*ln(x) + x^(x - 1)",
             "2^(x + 1) + y*2^x",
+            "x^(x - 1)*sin(x) + x^x*sin(x)",
+            "x^(y - 1)*sin(y) + x^y*sin(y)*z",
             "y^(x + 2)*sin(x) + y^x*cos(x)",
         ] {
             assert_same_values(s);
+        }
+        // Defined at x = 0, y = 2 as the input is.
+        let at = point(&[("x", "0"), ("y", "2"), ("z", "1")]).unwrap();
+        for s in [
+            "x^(y - 1)*sin(y) + x^y*sin(y)*z",
+            "x^(y - 1) + x^y*z",
+            "x^(y + 1) + x^y*z",
+        ] {
+            let e = parse(s).unwrap();
+            assert_eq!(eval_f64(&normalize(&e), &at).ok(), eval_f64(&e, &at).ok(), "{s}");
         }
     }
 
