@@ -1517,16 +1517,18 @@ fn exit_for_verdict(v: Verdict) -> u8 {
 }
 
 /// The exact value when it is short enough to read, else the decimal.
-fn value_or_exact(v: f64, exact: &Option<crate::Rational>) -> String {
-    match exact {
-        Some(x) if rational_to_string(x).len() <= 12 => rational_to_string(x),
+/// A witness's value: exact where short, spelled as `numbers` says.
+fn value_or_exact(v: f64, exact: &Option<crate::Rational>, numbers: Numbers) -> String {
+    match exact.as_ref().map(|x| crate::print::rational_text(x, numbers)) {
+        Some(text) if text.len() <= 12 => text,
         _ => format_f64(v),
     }
 }
 
-fn point_text(p: &Point) -> String {
+/// A point, its coordinates spelled as `numbers` says (`x = 0.906` with decimals).
+fn point_text(p: &Point, numbers: Numbers) -> String {
     p.iter()
-        .map(|(k, v)| format!("{k} = {}", rational_to_string(v)))
+        .map(|(k, v)| format!("{k} = {}", crate::print::rational_text(v, numbers)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1583,9 +1585,9 @@ pub fn claim_text(f: &Expr, wrt: &[String], order: usize, r: &ClaimReport, numbe
             if let Some(w) = &r.witness {
                 t.push_str(&format!(
                     "witness: at {}: the derivative is {}, your claim is {}\n",
-                    point_text(&w.at),
-                    value_or_exact(w.derivative, &w.derivative_exact),
-                    value_or_exact(w.claim, &w.claim_exact)
+                    point_text(&w.at, numbers),
+                    value_or_exact(w.derivative, &w.derivative_exact, numbers),
+                    value_or_exact(w.claim, &w.claim_exact, numbers)
                 ));
             }
             if let Some(res) = &r.residual {

@@ -64,6 +64,11 @@ snap!(
         "python"
     ])
 );
+// A refuted claim written with decimals gets its witness point in decimals too.
+snap!(
+    cli_check_refuted_decimals,
+    dydx(&["check", "0.5*cos(3*x)", "--claim", "1.5*sin(3*x)"])
+);
 // A value f64 cannot hold is still given, from its exact value: 4e401, not "undefined".
 snap!(cli_diff_value_beyond_f64, dydx(&["diff", "x^400", "--at", "x=10"]));
 // Seeded points where the value exists but overflows f64 are not "outside the domain".
