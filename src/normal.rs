@@ -61,6 +61,19 @@ const MAX_FACTOR_TERMS: usize = 64;
 /// A node whose cost is not computed yet.
 const UNKNOWN_COST: u32 = u32::MAX;
 
+/// The base `b` of a factor `b^(s + c)` whose exponent is a sum with a number in it
+/// (`x^(x - 1)`), which [`Normalizer::split_symbolic_offsets`] may show as sharing a
+/// power with another term. `None` for any other factor.
+fn offset_power_base(b: &Builder, f: Id) -> Option<Id> {
+    match b.node(f) {
+        Node::Pow([base, e]) => match b.node(*e) {
+            Node::Add(ts) if ts.iter().any(|&t| b.as_num(t).is_some()) => Some(*base),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Most distinct denominators a sum may be brought over.
 pub const MAX_DENOMINATORS: usize = 4;
 
@@ -1170,20 +1183,19 @@ impl Normalizer {
             }
         }
         let symbolic_base = |f: Id| match self.b.node(f) {
-            Node::Pow([b, e]) if self.b.as_num(*e).is_none() => Some((*b, *e)),
+            Node::Pow([b, e]) if self.b.as_num(*e).is_none() => Some(*b),
             _ => None,
         };
-        let offset = |e: Id| matches!(self.b.node(e), Node::Add(ts) if ts.iter().any(|&u| self.b.as_num(u).is_some()));
         terms.iter().enumerate().any(|(k, t)| {
-            factors(&self.b, t).iter().any(|&f| match symbolic_base(f) {
-                Some((b, e)) if offset(e) => terms.iter().enumerate().any(|(j, u)| {
-                    j != k
-                        && factors(&self.b, u)
-                            .iter()
-                            .any(|&g| symbolic_base(g).is_some_and(|(c, _)| c == b))
-                }),
-                _ => false,
-            })
+            factors(&self.b, t)
+                .iter()
+                .any(|&f| match offset_power_base(&self.b, f) {
+                    Some(b) => terms
+                        .iter()
+                        .enumerate()
+                        .any(|(j, u)| j != k && factors(&self.b, u).iter().any(|&g| symbolic_base(g) == Some(b))),
+                    None => false,
+                })
         })
     }
 
@@ -1199,11 +1211,10 @@ impl Normalizer {
     fn split_symbolic_offsets(&mut self, split: &mut [(Option<Id>, Vec<Id>)]) {
         // Most sums hold no power whose exponent is a sum with a number in it: say so
         // without building anything.
-        let offset = |b: &Builder, f: Id| {
-            matches!(b.node(f), Node::Pow([_, e])
-                if matches!(b.node(*e), Node::Add(ts) if ts.iter().any(|&t| b.as_num(t).is_some())))
-        };
-        if !split.iter().any(|(_, fs)| fs.iter().any(|&f| offset(&self.b, f))) {
+        if !split
+            .iter()
+            .any(|(_, fs)| fs.iter().any(|&f| offset_power_base(&self.b, f).is_some()))
+        {
             return;
         }
         // (term, factor, the two factors it is written as)
