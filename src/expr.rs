@@ -1058,6 +1058,99 @@ impl Builder {
         }
     }
 
+    /// A sign among a product's exponents merged with a power of its argument or of
+    /// its argument's absolute value, since `sign(u)*u` is `|u|` and `sign(u)*|u|` is
+    /// `u` everywhere: `sign(x)/abs(x)` (the derivative of `ln(abs(x))`) is `1/x`,
+    /// `sign(x)/x` is `1/abs(x)`, `x^2*sign(x)` is `x*abs(x)`. For an odd power `n` of
+    /// the sign (`sign(u)^n` is `sign(u)` wherever it is defined) and an integer
+    /// power `m` (not 0):
+    /// - `sign(u)*|u|^m` is `u^m` for odd `m`;
+    /// - `sign(u)*u^m` is `|u|^m` for odd `m`, and `u^(m - 1)*|u|` for even `m`.
+    ///
+    /// Each side is 0 at `u = 0` for `m > 0`, and undefined there for `m < 0`; a
+    /// negative power of the sign was undefined at 0 already. (An even power of `|u|`
+    /// is `u`'s: [`Builder::pow`].)
+    fn merge_signs(&mut self, exps: &mut SmallVec<[Exponents; 8]>) {
+        if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Sign, _))) {
+            return;
+        }
+        let power = |x: &Exponents| {
+            if x.2.is_empty() {
+                x.1.to_small_integer().filter(|&n| n != 0)
+            } else {
+                None
+            }
+        };
+        for k in 0..exps.len() {
+            let Node::Call(Func::Sign, [u]) = *self.node(exps[k].0) else {
+                continue;
+            };
+            if power(&exps[k]).is_none_or(|n| n % 2 == 0) {
+                continue;
+            }
+            let abs = self.call(Func::Abs, u);
+            if !matches!(self.node(abs), Node::Call(Func::Abs, [v]) if *v == u) {
+                continue;
+            }
+            let plain = exps.iter().position(|x| x.0 == u && power(x).is_some());
+            let absolute = exps.iter().position(|x| x.0 == abs && power(x).is_some());
+            // Moves the power at `from` onto `base`: into its entry if it has one.
+            let rebase = |exps: &mut SmallVec<[Exponents; 8]>, from: usize, to: Option<usize>, base: Id| match to {
+                Some(t) => {
+                    let e = std::mem::replace(&mut exps[from].1, Q::ZERO);
+                    exps[t].1.add(&e);
+                    exps[t].3 = false;
+                }
+                None => {
+                    exps[from].0 = base;
+                    exps[from].3 = false;
+                }
+            };
+            match (
+                absolute.and_then(|j| power(&exps[j])),
+                plain.and_then(|j| power(&exps[j])),
+            ) {
+                (Some(m), _) if m % 2 != 0 => {
+                    rebase(exps, absolute.unwrap_or(k), plain, u);
+                }
+                (_, Some(m)) if m % 2 != 0 => {
+                    rebase(exps, plain.unwrap_or(k), absolute, abs);
+                }
+                (_, Some(_)) => {
+                    let j = plain.unwrap_or(k);
+                    exps[j].1.add(&Q::Small(-1, 1));
+                    exps[j].3 = false;
+                    match absolute {
+                        Some(a) => {
+                            exps[a].1.add(&Q::ONE);
+                            exps[a].3 = false;
+                        }
+                        None => exps.push((abs, Q::ONE, Vec::new(), false)),
+                    }
+                }
+                _ => continue,
+            }
+            exps[k].1 = Q::ZERO;
+            exps[k].3 = false;
+        }
+    }
+
+    /// Whether a product's factors hold `sign(u)` and a power of `u` or of `|u|`, which
+    /// [`Builder::merge_signs`] merges: a power that came back as a product
+    /// (`(abs(x)/5)^-1` is `5/abs(x)`) can bring one beside the sign.
+    fn sign_meets_its_argument(&self, factors: &[Id]) -> bool {
+        // A merge base is a node, or a marker past the arena for powers of e.
+        let base = |f: Id| self.nodes.get(self.merge_base(f).index());
+        factors.iter().any(|&f| {
+            let Some(&Node::Call(Func::Sign, [u])) = base(f) else {
+                return false;
+            };
+            factors
+                .iter()
+                .any(|&g| self.merge_base(g) == u || matches!(base(g), Some(Node::Call(Func::Abs, [v])) if *v == u))
+        })
+    }
+
     /// A product. See [`Builder`] for what it canonicalises.
     pub fn mul(&mut self, factors: impl IntoIterator<Item = Id>) -> Id {
         self.mul_at(factors.into_iter().collect(), 0)
@@ -1197,6 +1290,7 @@ impl Builder {
             return self.int(0);
         }
         self.merge_even_powers_into_abs(&mut exps);
+        self.merge_signs(&mut exps);
         let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
         // Whether a factor changed after the merge, so that two factors may now share
         // a base: a power that came back under another base or as a product (`|u|^2` is
@@ -1307,7 +1401,7 @@ impl Builder {
             // may meet `1/(y + 1)`: merge before the sign below can hide it in a sum.
             let mut bases: SmallVec<[Id; 8]> = out.iter().map(|&f| self.merge_base(f)).collect();
             bases.sort();
-            if pass < 3 && bases.windows(2).any(|w| w[0] == w[1]) {
+            if pass < 3 && (bases.windows(2).any(|w| w[0] == w[1]) || self.sign_meets_its_argument(&out)) {
                 let c = self.num(coefficient);
                 out.insert(0, c);
                 return self.mul_at(out, pass + 1);
@@ -1333,7 +1427,7 @@ impl Builder {
         let repeated = rebased && out.len() >= 2 && {
             let mut bases: Vec<Id> = out.iter().map(|&f| self.merge_base(f)).collect();
             bases.sort();
-            bases.windows(2).any(|w| w[0] == w[1])
+            bases.windows(2).any(|w| w[0] == w[1]) || self.sign_meets_its_argument(&out)
         };
         if pass < 3 && repeated {
             let c = self.num(coefficient);
@@ -1870,6 +1964,52 @@ mod tests {
         assert_eq!(read("x^4/abs(x)^2"), "x^2");
         // An odd power of `x` is not a power of `|x|`.
         assert_eq!(read("x^3*abs(x)"), "x^3*abs(x)");
+    }
+
+    #[test]
+    fn a_sign_meets_its_argument_or_its_absolute_value() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        // Products as their factors, each read on its own so nothing merges: the
+        // product's value from theirs is the input's, unsimplified.
+        let cases: [(&[&str], &str); 13] = [
+            // The derivative of ln(abs(x)), and of ln(abs(sin(x))) and ln(abs(x^2 - 1)).
+            (&["sign(x)", "abs(x)^-1"], "1/x"),
+            (&["cos(x)", "sign(sin(x))", "abs(sin(x))^-1"], "cos(x)/sin(x)"),
+            (&["2*x", "sign(x^2 - 1)", "abs(x^2 - 1)^-1"], "2*x/(x^2 - 1)"),
+            (&["sign(x)", "abs(x)"], "x"),
+            (&["sign(x)", "abs(x)^3"], "x^3"),
+            (&["sign(x)", "x"], "abs(x)"),
+            (&["sign(x)", "x^-1"], "1/abs(x)"),
+            (&["sign(x)", "x^2"], "x*abs(x)"),
+            (&["sign(x)^3", "x"], "abs(x)"),
+            (&["sign(x)^-1", "abs(x)"], "x"),
+            // Through a power that came back as a product.
+            (&["sign(x)", "(abs(x)/5)^-1"], "5/x"),
+            // An even power of the sign is 0 at 0, not 1: it stays, and so does a
+            // fractional power of the argument.
+            (&["sign(x)^2", "x"], "x*sign(x)^2"),
+            (&["sign(x)", "sqrt(abs(x))"], "sqrt(abs(x))*sign(x)"),
+        ];
+        for (factors, expected) in cases {
+            let input = factors.join("*");
+            assert_eq!(read(&input), expected, "{input}");
+            let merged = crate::parse(&input).unwrap();
+            let factors: Vec<Expr> = factors.iter().map(|f| crate::parse(f).unwrap()).collect();
+            for x in ["-2.5", "-1", "-0.3", "0", "0.7", "2", "3.25"] {
+                let at = crate::eval::point(&[("x", x)]).unwrap();
+                let values: Result<Vec<f64>, _> = factors.iter().map(|f| crate::eval::eval_f64(f, &at)).collect();
+                // Sound: where the input is defined, the merged form is, with its value.
+                if let Ok(values) = values {
+                    let v: f64 = values.iter().product();
+                    let w = crate::eval::eval_f64(&merged, &at).expect("defined where the input is");
+                    assert!(
+                        (v - w).abs() <= 1e-12 * v.abs().max(1.0),
+                        "{input} at {x}: {v} against {w}"
+                    );
+                }
+            }
+        }
+        assert_eq!(read("abs(x) + x*sign(x)"), "2*abs(x)");
     }
 
     #[test]
