@@ -85,8 +85,38 @@ pub struct Comparison {
     pub rel_err: f64,
     /// Distance in units in the last place.
     pub ulps: u64,
+    /// The rounding allowance, `64·ε·M` for an evaluation of magnitude `M` (0 where
+    /// rounding is not allowed for).
+    pub rounding: f64,
+    /// Which bound the values agree within, for a pass. A pass within `atol` or the
+    /// rounding allowance but not `rtol` is a value at or near 0, often a cancellation
+    /// (the derivative of `abs(x)/x` is 0, where the tape's `1/x - abs(x)/x^2` is 4e-16
+    /// at 0.3), whose relative error says nothing.
+    pub within: Within,
     /// Why the status is undefined, if it is.
     pub reason: Option<String>,
+}
+
+/// The bound two values agree within ([`Comparison::within`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Within {
+    /// The relative tolerance `rtol` (also said of a failed or undefined comparison).
+    Rtol,
+    /// The absolute tolerance `atol`, not `rtol`.
+    Atol,
+    /// The rounding allowance, not `rtol` or `atol`.
+    Rounding,
+}
+
+impl Within {
+    /// `"rtol"`, `"atol"` or `"rounding"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Within::Rtol => "rtol",
+            Within::Atol => "atol",
+            Within::Rounding => "rounding",
+        }
+    }
 }
 
 /// How an ill-conditioned comparison's reason begins ([`Comparison::beyond_f64`]).
@@ -110,6 +140,8 @@ impl Comparison {
             abs_err: 0.0,
             rel_err: 0.0,
             ulps: 0,
+            rounding: 0.0,
+            within: Within::Rtol,
             reason: Some(reason),
         }
     }
@@ -137,12 +169,22 @@ pub fn compare_with_rounding(s: f64, t: f64, tol: &Tolerance, magnitude: f64) ->
     } else {
         0.0
     };
-    let pass = abs_err <= (tol.rtol * (s.abs() + t.abs()) / 2.0).max(tol.atol).max(rounding);
+    let relative = tol.rtol * (s.abs() + t.abs()) / 2.0;
+    let within = if abs_err <= relative {
+        Within::Rtol
+    } else if abs_err <= tol.atol {
+        Within::Atol
+    } else {
+        Within::Rounding
+    };
+    let pass = abs_err <= relative.max(tol.atol).max(rounding);
     Comparison {
         status: if pass { Status::Pass } else { Status::Fail },
         abs_err,
         rel_err,
         ulps: ulp_distance(s, t),
+        rounding,
+        within: if pass { within } else { Within::Rtol },
         reason: None,
     }
 }
@@ -494,9 +536,14 @@ pub struct SampleSummary {
     pub beyond_f64: usize,
     /// Points where the values agreed.
     pub passed: usize,
+    /// Of those, the points where they agreed within `atol` or the rounding allowance
+    /// but not `rtol` ([`Comparison::within`]): values at or near 0.
+    pub absolute: usize,
     /// Points where they did not.
     pub failed: usize,
-    /// The largest relative error seen.
+    /// The largest relative error seen, at the points other than those that agreed
+    /// within `atol` or rounding only (values at or near 0, where a relative error says
+    /// nothing).
     pub max_rel_err: f64,
     /// The first point that failed, if any.
     pub first_failure: Option<Point>,
@@ -608,6 +655,10 @@ impl SampleSummary {
         self.tried += 1;
         match report {
             Ok(r) => match r.comparison.status {
+                Status::Pass if r.comparison.within != Within::Rtol => {
+                    self.passed += 1;
+                    self.absolute += 1;
+                }
                 Status::Pass => {
                     self.passed += 1;
                     self.max_rel_err = self.max_rel_err.max(r.comparison.rel_err);
@@ -642,6 +693,29 @@ mod tests {
         assert_eq!(compare(1.0, 1.0 + 1e-6, &t).status, Status::Fail);
         assert_eq!(compare(0.0, 1e-13, &t).status, Status::Pass);
         assert_eq!(compare(0.0, 1e-11, &t).status, Status::Fail);
+    }
+
+    #[test]
+    fn a_pass_says_which_bound_it_is_within() {
+        let t = Tolerance::default();
+        assert_eq!(compare(1.0, 1.0 + 1e-12, &t).within, Within::Rtol);
+        // 0 against the tape's 4e-16: a relative error of 1 that says nothing.
+        let c = compare(0.0, 4e-16, &t);
+        assert_eq!((c.status, c.within, c.rel_err), (Status::Pass, Within::Atol, 1.0));
+        // A small value from terms of size 1e10, off by far less than their rounding.
+        let c = compare_with_rounding(1e-5, 1e-5 + 1e-7, &t, 1e10);
+        assert_eq!((c.status, c.within), (Status::Pass, Within::Rounding));
+        assert!(c.rounding > 1e-7 && c.rounding < 1e-3, "{}", c.rounding);
+        // A failure is measured relatively.
+        let c = compare_with_rounding(1e-5, 2e-5, &t, 1.0);
+        assert_eq!((c.status, c.within), (Status::Fail, Within::Rtol));
+        // Points within atol or rounding are counted apart from the largest relative
+        // error, which says nothing about values near 0.
+        let f = crate::parse("abs(x)/x").unwrap();
+        let d = crate::parse("0").unwrap();
+        let s = sample_check(&f, &f, &d, "x", &t);
+        assert_eq!((s.passed, s.failed), (SAMPLE_POINTS, 0));
+        assert!(s.absolute > 0 && s.max_rel_err == 0.0, "{s:?}");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Exit codes: 0 ok, 1 a cross-check failed, 2 bad input or usage.
 
 use crate::check::{
-    check_gradient_at, check_with, sample_gradient, sample_with, Report, SampleSummary, Status, Tolerance, Witness,
+    check_gradient_at, check_with, sample_gradient, sample_with, Report, SampleSummary, Status, Tolerance, Within,
+    Witness,
 };
 use crate::claim::{check_claim, ClaimOptions, ClaimReport, Method, Verdict};
 use crate::diff::diff;
@@ -486,6 +487,9 @@ fn comparison_json(c: &crate::check::Comparison) -> Value {
         m.insert("abs_err".into(), number_json(c.abs_err));
         m.insert("rel_err".into(), number_json(c.rel_err));
         m.insert("ulps".into(), json!(c.ulps));
+        if c.status == Status::Pass {
+            m.insert("within".into(), json!(c.within.as_str()));
+        }
     }
     Value::Object(m)
 }
@@ -503,6 +507,7 @@ fn samples_json(s: &SampleSummary) -> Value {
         "points": {
             "tried": s.tried,
             "passed": s.passed,
+            "absolute": s.absolute,
             "failed": s.failed,
             "skipped": s.skipped,
             "beyond_f64": s.beyond_f64,
@@ -630,6 +635,18 @@ fn exact_or_decimal_text(
 
 fn comparison_text(c: &crate::check::Comparison, tol: &Tolerance) -> String {
     match c.status {
+        // A relative error of a value that cancels to about 0 says nothing (it is 1
+        // beside an exact 0): say what the agreement rests on instead.
+        Status::Pass if c.within == Within::Atol => format!(
+            "agrees within atol (|Δ| = {} ≤ {})",
+            format_f64(c.abs_err),
+            format_f64(tol.atol)
+        ),
+        Status::Pass if c.within == Within::Rounding => format!(
+            "agrees within rounding (|Δ| = {} ≤ {}, the rounding of the larger terms that cancel here)",
+            format_f64(c.abs_err),
+            format_f64(c.rounding)
+        ),
         Status::Pass => format!(
             "agrees (|Δ| = {}, rel {}, {} ulps)",
             format_f64(c.abs_err),
@@ -663,14 +680,18 @@ fn skipped_text(skipped: usize, beyond_f64: usize, domain: &str) -> String {
 }
 
 fn samples_text(s: &SampleSummary) -> String {
+    let passed = match s.absolute {
+        0 => format!("{} passed", s.passed),
+        n => format!("{} passed ({n} within atol or rounding)", s.passed),
+    };
     let mut t = format!(
-        "cross-checked at {} seeded points: {} passed, {} failed, {}",
+        "cross-checked at {} seeded points: {passed}, {} failed, {}",
         s.tried,
-        s.passed,
         s.failed,
         skipped_text(s.skipped, s.beyond_f64, "the domain")
     );
-    if s.passed + s.failed > 0 {
+    // Points that agreed within atol or rounding have no meaningful relative error.
+    if s.passed + s.failed > s.absolute {
         t.push_str(&format!("; largest relative error {}", format_f64(s.max_rel_err)));
     }
     if let Some(p) = &s.first_failure {
