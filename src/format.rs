@@ -25,7 +25,7 @@
 //! assert_eq!(format::from_sexpr(&format::sexpr(&e)).unwrap(), e);
 //! ```
 
-use crate::expr::{Constant, Expr, Func, Id, Node, Rational};
+use crate::expr::{rational_is, Constant, Expr, Func, Id, Node, Rational};
 use crate::print::Numbers;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
@@ -71,6 +71,9 @@ struct Split {
     coefficient: Rational,
     numerator: Vec<Id>,
     denominator: Vec<(Id, Rational)>,
+    /// `k` for a factor `exp(-k)` (a number `k > 0`), which prints in the denominator
+    /// as `e^{k}`: `\frac{6}{e x}`, as the text's `6/(e*x)`, not `6 e^{-1} x^{-1}`.
+    e_denominator: Option<Rational>,
 }
 
 fn split(e: &Expr, id: Id) -> Split {
@@ -78,15 +81,26 @@ fn split(e: &Expr, id: Id) -> Split {
         Node::Mul(fs) => fs.to_vec(),
         _ => vec![id],
     };
+    let lone = factors.len() == 1;
     let mut s = Split {
         negative: false,
         coefficient: Rational::one(),
         numerator: Vec::new(),
         denominator: Vec::new(),
+        e_denominator: None,
     };
     for f in factors {
         match e.node(f) {
             Node::Num(r) => s.coefficient *= &**r,
+            // As in the text: alone, only `exp(-1)` is a quotient (`\frac{1}{e}`);
+            // `e^{-2}` is as short as `\frac{1}{e^{2}}`.
+            Node::Call(Func::Exp, [x])
+                if e.node(*x)
+                    .as_num()
+                    .is_some_and(|r| r.is_negative() && (!lone || rational_is(r, -1))) =>
+            {
+                s.e_denominator = e.node(*x).as_num().map(|r| -r);
+            }
             Node::Pow([b, x]) if e.node(*x).as_num().is_some_and(Signed::is_negative) => {
                 let r = e.node(*x).as_num().cloned().unwrap_or_else(Rational::one);
                 s.denominator.push((*b, -r));
@@ -231,15 +245,24 @@ fn latex_term(e: &Expr, s: &Split, numbers: Numbers) -> String {
     let lone_numerator_sum =
         s.numerator.len() == 1 && numer_coefficient.is_none() && matches!(e.node(s.numerator[0]), Node::Add(_));
     let numer = latex_product(e, numer_coefficient, &s.numerator, numbers);
-    if s.denominator.is_empty() && denom_coefficient.is_none() {
+    if s.denominator.is_empty() && denom_coefficient.is_none() && s.e_denominator.is_none() {
         return match (s.numerator.as_slice(), s.coefficient.is_one()) {
             // A lone sum as a term keeps its parentheses only when negated.
             ([f], true) if matches!(e.node(*f), Node::Add(_)) && !s.negative => latex_at(e, *f, numbers),
             _ => numer,
         };
     }
-    let written_denominators = s.denominator.len() + usize::from(denom_coefficient.is_some());
+    let written_denominators =
+        s.denominator.len() + usize::from(denom_coefficient.is_some()) + usize::from(s.e_denominator.is_some());
     let mut den_parts: Vec<String> = denom_coefficient.into_iter().collect();
+    // `e` leads its denominator after the number, as in the text (`x/(2*e)`).
+    if let Some(k) = &s.e_denominator {
+        den_parts.push(if k.is_one() {
+            "e".to_string()
+        } else {
+            format!("e^{{{}}}", latex_rational(k, numbers))
+        });
+    }
     for (b, x) in &s.denominator {
         den_parts.push(if x.is_one() {
             match e.node(*b) {
@@ -776,6 +799,18 @@ fn code_term(e: &Expr, s: &Split, lang: Code, numbers: Numbers) -> String {
             lang,
         ));
     }
+    // `exp(-k)` as a denominator, as the text and LaTeX write it (`x/e`).
+    if let Some(k) = &s.e_denominator {
+        let literal = float_literal(k, lang);
+        den.push(match lang {
+            Code::Python if k.is_one() => "np.e".to_string(),
+            Code::C if k.is_one() => "M_E".to_string(),
+            Code::Rust if k.is_one() => "std::f64::consts::E".to_string(),
+            Code::Python => format!("np.exp({literal})"),
+            Code::C => format!("exp({literal})"),
+            Code::Rust => format!("({literal}).exp()"),
+        });
+    }
     for (b, x) in &s.denominator {
         den.push(if x.is_one() {
             code_factor(e, *b, lang, numbers)
@@ -895,6 +930,13 @@ mod tests {
         assert_eq!(l("x1 + x_2"), "x_{1} + x_{2}");
         assert_eq!(l("log(x, 2)"), "\\log_{2}\\left(x\\right)");
         assert_eq!(l("2*3^x"), "2 \\cdot 3^{x}");
+        // A power of e with a negative number for exponent is a denominator, as in the
+        // text (`6/(e*x)`), but alone only when it is 1/e.
+        assert_eq!(l("6/(e*x)"), "\\frac{6}{e x}");
+        assert_eq!(l("2*x + 1/e"), "2 x + \\frac{1}{e}");
+        assert_eq!(l("x/(2*e^(3/2))"), "\\frac{x}{2 e^{\\frac{3}{2}}}");
+        assert_eq!(l("-x/e^2"), "-\\frac{x}{e^{2}}");
+        assert_eq!(l("exp(-2)"), "e^{-2}");
     }
 
     #[test]
@@ -903,6 +945,10 @@ mod tests {
         assert_eq!(python(&e), "x**2*np.sin(x) + (1.0/np.cos(x))/y - 3.0/2.0");
         assert_eq!(c(&e), "pow(x, 2.0)*sin(x) + (1.0/cos(x))/y - 3.0/2.0");
         assert_eq!(rust(&e), "x.powi(2)*(x).sin() + (1.0/(x).cos())/y - 3.0_f64/2.0_f64");
+        let e = parse("x/e + y/e^2").unwrap();
+        assert_eq!(python(&e), "x/np.e + y/np.exp(2.0)");
+        assert_eq!(c(&e), "x/M_E + y/exp(2.0)");
+        assert_eq!(rust(&e), "x/std::f64::consts::E + y/(2.0_f64).exp()");
     }
 
     #[test]
