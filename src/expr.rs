@@ -1092,8 +1092,10 @@ impl Builder {
             if !matches!(self.node(abs), Node::Call(Func::Abs, [v]) if *v == u) {
                 continue;
             }
-            let plain = exps.iter().position(|x| x.0 == u && power(x).is_some());
-            let absolute = exps.iter().position(|x| x.0 == abs && power(x).is_some());
+            // The entries of `u` and `|u|`, if any (their powers may be fractional or
+            // symbolic: then they only receive a power moved onto their base).
+            let plain = exps.iter().position(|x| x.0 == u);
+            let absolute = exps.iter().position(|x| x.0 == abs);
             // Moves the power at `from` onto `base`: into its entry if it has one.
             let rebase = |exps: &mut SmallVec<[Exponents; 8]>, from: usize, to: Option<usize>, base: Id| match to {
                 Some(t) => {
@@ -1116,7 +1118,7 @@ impl Builder {
                 (_, Some(m)) if m % 2 != 0 => {
                     rebase(exps, plain.unwrap_or(k), absolute, abs);
                 }
-                (_, Some(_)) => {
+                (_, Some(m)) if m % 2 == 0 => {
                     let j = plain.unwrap_or(k);
                     exps[j].1.add(&Q::Small(-1, 1));
                     exps[j].3 = false;
@@ -1138,6 +1140,7 @@ impl Builder {
     /// Whether a product's factors hold `sign(u)` and a power of `u` or of `|u|`, which
     /// [`Builder::merge_signs`] merges: a power that came back as a product
     /// (`(abs(x)/5)^-1` is `5/abs(x)`) can bring one beside the sign.
+    /// Symbolic exponents that cancel (`x^y*sign(x)/x^(y - 1)`) bring one too.
     fn sign_meets_its_argument(&self, factors: &[Id]) -> bool {
         // A merge base is a node, or a marker past the arena for powers of e.
         let base = |f: Id| self.nodes.get(self.merge_base(f).index());
@@ -1424,11 +1427,12 @@ impl Builder {
         }
         // Powers that merged into a product may have produced repeated bases; merge
         // again only in that rare case so the result stays canonical.
-        let repeated = rebased && out.len() >= 2 && {
-            let mut bases: Vec<Id> = out.iter().map(|&f| self.merge_base(f)).collect();
-            bases.sort();
-            bases.windows(2).any(|w| w[0] == w[1]) || self.sign_meets_its_argument(&out)
-        };
+        let repeated = out.len() >= 2
+            && ((rebased && {
+                let mut bases: Vec<Id> = out.iter().map(|&f| self.merge_base(f)).collect();
+                bases.sort();
+                bases.windows(2).any(|w| w[0] == w[1])
+            }) || self.sign_meets_its_argument(&out));
         if pass < 3 && repeated {
             let c = self.num(coefficient);
             out.insert(0, c);
@@ -1971,7 +1975,7 @@ mod tests {
         let read = |s: &str| crate::parse(s).unwrap().to_string();
         // Products as their factors, each read on its own so nothing merges: the
         // product's value from theirs is the input's, unsimplified.
-        let cases: [(&[&str], &str); 13] = [
+        let cases: [(&[&str], &str); 15] = [
             // The derivative of ln(abs(x)), and of ln(abs(sin(x))) and ln(abs(x^2 - 1)).
             (&["sign(x)", "abs(x)^-1"], "1/x"),
             (&["cos(x)", "sign(sin(x))", "abs(sin(x))^-1"], "cos(x)/sin(x)"),
@@ -1985,6 +1989,9 @@ mod tests {
             (&["sign(x)^-1", "abs(x)"], "x"),
             // Through a power that came back as a product.
             (&["sign(x)", "(abs(x)/5)^-1"], "5/x"),
+            // Onto a fractional power, and through symbolic powers that cancel.
+            (&["sign(x)", "x", "abs(x)^(-9/10)"], "abs(x)^(1/10)"),
+            (&["x^y", "sign(x)", "x^(1 - y)"], "abs(x)"),
             // An even power of the sign is 0 at 0, not 1: it stays, and so does a
             // fractional power of the argument.
             (&["sign(x)^2", "x"], "x*sign(x)^2"),
