@@ -24,7 +24,7 @@
 //! assert!(wrong.witness.is_some());
 //! ```
 
-use crate::check::{compare_with_rounding, seeded_box_point, value_at, Status, Tolerance};
+use crate::check::{compare_with_rounding, seeded_box_point, value_at, Status, Tolerance, Within};
 use crate::eval::{eval_f64, magnitude, Point};
 use crate::expr::{Builder, Expr, Rational};
 use crate::lang::{from_rec_expr, to_rec_expr};
@@ -168,7 +168,8 @@ pub struct ClaimReport {
     pub residual: Option<Expr>,
     /// Sampling counts.
     pub points: Points,
-    /// The largest relative difference seen at agreeing points.
+    /// The largest relative difference seen at agreeing points, leaving out values near
+    /// 0 that agree within `atol` or rounding only ([`crate::check::Within`]).
     pub max_rel_diff: f64,
     /// Why the verdict is `unknown`.
     pub reason: Option<String>,
@@ -239,15 +240,20 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
         let m = magnitude(&d, &at)
             .unwrap_or(0.0)
             .max(magnitude(claim, &at).unwrap_or(0.0));
-        let agree = match (&dx, &cx) {
+        // Whether they agree, and whether relatively: a value near 0 that agrees
+        // within atol or rounding only has no meaningful relative difference.
+        let (agree, relative) = match (&dx, &cx) {
             // Both exact: they agree only if equal.
-            (Some(a), Some(b)) => crate::expr::rational_eq(a, b),
-            _ => compare_with_rounding(dv, cv, &opts.tolerance, m).status == Status::Pass,
+            (Some(a), Some(b)) => (crate::expr::rational_eq(a, b), true),
+            _ => {
+                let c = compare_with_rounding(dv, cv, &opts.tolerance, m);
+                (c.status == Status::Pass, c.within == Within::Rtol)
+            }
         };
         if agree {
             report.points.agreed += 1;
             let scale = dv.abs().max(cv.abs());
-            if scale > 0.0 {
+            if scale > 0.0 && relative {
                 report.max_rel_diff = report.max_rel_diff.max((dv - cv).abs() / scale);
             }
         } else {
@@ -519,6 +525,19 @@ mod tests {
         let r = check("ln(x)", "1/x", "x");
         assert!(r.points.skipped > 0, "{:?}", r.points);
         assert_eq!(r.points.beyond_f64, 0);
+    }
+
+    #[test]
+    fn values_near_zero_have_no_relative_difference() {
+        // The derivative is 0; the claim, 0 too, is rounding noise in f64 and beyond
+        // the prover: numeric evidence, with no relative difference of 1 at 0.
+        let r = check("abs(x)/x", "asin(x/4) + acos(x/4) - pi/2", "x");
+        assert_eq!((r.verdict, r.method), (Verdict::Equivalent, Some(Method::Numeric)));
+        assert_eq!(r.max_rel_diff, 0.0);
+        // Values away from 0 still report theirs.
+        let r = check("x^2", "2*x + 1e-13*sin(x)", "x");
+        assert_eq!(r.method, Some(Method::Numeric));
+        assert!(r.max_rel_diff > 1e-14 && r.max_rel_diff < 1e-12, "{}", r.max_rel_diff);
     }
 
     #[test]
