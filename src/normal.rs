@@ -1249,6 +1249,12 @@ impl Normalizer {
         }
         for (k, f, parts) in rewrites {
             let fs = &mut split[k].1;
+            // A term's factors stay distinct, as a product's are: factoring counts each
+            // once. So `(y^x)^y` beside `y^x` is not written `(y^x)^(y - 1)*y^x`, which
+            // would hold `y^x` twice (and took `y^(2*x)` out of a sum that has `y^x`).
+            if parts[0] == parts[1] || parts.iter().any(|p| fs.contains(p)) {
+                continue;
+            }
             if let Some(i) = fs.iter().position(|&g| g == f) {
                 fs.splice(i..=i, parts);
             }
@@ -2608,6 +2614,9 @@ mod tests {
             "x^(x - 1)*sin(x) + x^x*sin(x)",
             "x^(y - 1)*sin(y) + x^y*sin(y)*z",
             "y^(x + 2)*sin(x) + y^x*cos(x)",
+            // A split must not give a term one factor twice (seed 550): this took
+            // `y^(2*x)` out, where the second term holds only `y^x`.
+            "y^x*(y^x)^y*ln(y) + y^(x + 1)*(y^x)^(y - 1)*ln(y)*(y^x + y)",
         ] {
             assert_same_values(s);
         }
