@@ -569,14 +569,17 @@ pub const FOLD_BITS: u64 = 1 << 16;
 /// - [`Builder::mul`]: flattens nested products, folds numbers into one leading
 ///   coefficient, merges powers of one base with numeric exponents (`x*x^2` → `x^3`),
 ///   distributes a number over a single sum (`-(x - 8)` → `-x + 8`), returns 0 for a
-///   zero coefficient, sorts factors.
+///   zero coefficient, sorts factors; a sign meets a power of its argument or of its
+///   absolute value (`sign(x)/abs(x)` → `1/x`, `x*sign(x)` → `abs(x)`).
 /// - [`Builder::pow`]: `u^0` → 1, `u^1` → `u`, exact folding of numeric powers within
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
 ///   `exp(1)` → `e`, `sqrt(exp(u))` → `exp(u/2)`, `ln(exp(u))` → `u`, `exp(ln(u))` → `u`,
 ///   and a function of its inverse (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and
-///   the hyperbolic ones) → `u`.
+///   the hyperbolic ones) → `u`; `abs` and `sign` of an expression of known sign
+///   (`abs(exp(x))` → `exp(x)`, `sign(e)` → 1) and of a product with a positive constant
+///   factor (`abs(2*pi*x)` → `2*pi*abs(x)`).
 /// - [`Builder::log`]: `log(u, u)` → 1, `log(u^k, u)` → `k` for a constant `k`,
 ///   `log(1, b)` → 0.
 ///
@@ -644,6 +647,23 @@ impl KeyIndex {
 /// One base of a product being built: the base, its numeric exponent so far, its
 /// symbolic exponents, and whether it is one factor given as is (see `Builder::mul_at`).
 type Exponents = (Id, Q, Vec<Id>, bool);
+
+/// How many levels down [`Builder::sign_of`] looks: far enough for `exp(x)*(x^2 + 1)`,
+/// and a bound on the work of every `abs` and `sign` built.
+const SIGN_DEPTH: usize = 6;
+
+/// How many nodes one [`Builder::sign_of`] may visit.
+const SIGN_VISITS: usize = 64;
+
+/// What is known of the sign of an expression wherever it is defined; ordered so
+/// that the weaker of two is the smaller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Known {
+    /// At least 0.
+    NonNegative,
+    /// Above 0.
+    Positive,
+}
 
 /// The integers whose ids `Builder::int` keeps in a fixed table.
 const TINY_INTS: i64 = 8;
@@ -1154,6 +1174,94 @@ impl Builder {
         })
     }
 
+    /// `abs(u)` or `sign(u)` where the sign of `u` is known (see [`Builder::sign_of`]):
+    /// `abs(u)` is `u` for `u ≥ 0`, `sign(u)` is 1 for `u > 0` (each wherever `u` is
+    /// defined: `abs(exp(x))` is `exp(x)`, `sign(e)` is 1, `abs(sqrt(x))` is `sqrt(x)`);
+    /// a positive constant factor comes out (`abs(2*pi*x)` is `2*pi*abs(x)`, `sign(2*x)`
+    /// is `sign(x)`); `sign(sign(u))` is `sign(u)`. `None` when none applies.
+    fn abs_or_sign(&mut self, f: Func, arg: Id) -> Option<Id> {
+        match (f, self.sign_of(arg, SIGN_DEPTH)) {
+            (Func::Abs, Some(_)) => return Some(arg),
+            (Func::Sign, Some(Known::Positive)) => return Some(self.int(1)),
+            _ => {}
+        }
+        match self.node(arg) {
+            Node::Call(Func::Sign, _) if f == Func::Sign => Some(arg),
+            Node::Mul(fs) => {
+                let fs = fs.clone();
+                let (positive, rest): (Vec<Id>, Vec<Id>) = fs
+                    .iter()
+                    .partition(|&&g| self.is_constant(g) && self.sign_of(g, SIGN_DEPTH) == Some(Known::Positive));
+                if positive.is_empty() || rest.is_empty() {
+                    return None;
+                }
+                let rest = self.mul(rest);
+                let inner = self.call(f, rest);
+                Some(if f == Func::Abs {
+                    self.mul(positive.into_iter().chain([inner]))
+                } else {
+                    inner
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// What is known of the sign of `u` wherever it is defined, looking `depth` levels
+    /// down: positive (numbers above 0, `pi`, `e`, `exp(…)`, `cosh(…)`, and sums,
+    /// products and powers of positives), or not negative (also 0, `abs(…)`,
+    /// `sqrt(…)`, `acos(…)`, even integer powers, and sums and products of such).
+    fn sign_of(&self, u: Id, depth: usize) -> Option<Known> {
+        let mut visits = SIGN_VISITS;
+        self.sign_within(u, depth, &mut visits)
+    }
+
+    /// [`Builder::sign_of`], visiting at most `visits` more nodes: a DAG can be far
+    /// larger as a tree than as nodes.
+    fn sign_within(&self, u: Id, depth: usize, visits: &mut usize) -> Option<Known> {
+        use Known::{NonNegative, Positive};
+        if depth == 0 || *visits == 0 {
+            return None;
+        }
+        *visits -= 1;
+        let all = |ids: &[Id], visits: &mut usize| -> Option<Known> {
+            let mut known = Positive;
+            for &g in ids {
+                known = known.min(self.sign_within(g, depth - 1, visits)?);
+            }
+            Some(known)
+        };
+        match self.node(u) {
+            Node::Num(r) if r.is_positive() => Some(Positive),
+            Node::Num(r) if r.is_zero() => Some(NonNegative),
+            Node::Const(_) | Node::Call(Func::Exp | Func::Cosh, _) => Some(Positive),
+            Node::Call(Func::Abs | Func::Sqrt | Func::Acos, _) => Some(NonNegative),
+            Node::Mul(fs) => all(fs, visits),
+            // A sum of terms not negative is positive if one of them is.
+            Node::Add(ts) => {
+                let mut known = NonNegative;
+                for &t in ts.iter() {
+                    if self.sign_within(t, depth - 1, visits)? == Positive {
+                        known = Positive;
+                    }
+                }
+                Some(known)
+            }
+            Node::Pow([b, k]) => {
+                let even = self
+                    .as_num(*k)
+                    .is_some_and(|r| r.is_integer() && (r.numer() % BigInt::from(2)).is_zero());
+                match self.sign_within(*b, depth - 1, visits) {
+                    Some(Positive) => Some(Positive),
+                    Some(NonNegative) => Some(NonNegative),
+                    None if even => Some(NonNegative),
+                    None => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
     /// A product. See [`Builder`] for what it canonicalises.
     pub fn mul(&mut self, factors: impl IntoIterator<Item = Id>) -> Id {
         self.mul_at(factors.into_iter().collect(), 0)
@@ -1587,6 +1695,11 @@ impl Builder {
             let v = self.call(f, positive);
             return if odd { self.neg(v) } else { v };
         }
+        if matches!(f, Func::Abs | Func::Sign) {
+            if let Some(v) = self.abs_or_sign(f, arg) {
+                return v;
+            }
+        }
         if let (Func::Ln, Some(r)) = (f, self.as_num(arg)) {
             // ln(1/q) = -ln(q)
             if r.numer().is_one() && !r.denom().is_one() {
@@ -2017,6 +2130,53 @@ mod tests {
             }
         }
         assert_eq!(read("abs(x) + x*sign(x)"), "2*abs(x)");
+    }
+
+    #[test]
+    fn abs_and_sign_of_an_expression_of_known_sign() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        let cases = [
+            ("abs(e)", "e"),
+            ("sign(pi)", "1"),
+            ("abs(exp(x))", "exp(x)"),
+            ("sign(exp(x)*(x^2 + 1))", "1"),
+            ("abs(sqrt(x))", "sqrt(x)"),
+            ("abs(abs(x))", "abs(x)"),
+            ("abs(x^2*cosh(y))", "x^2*cosh(y)"),
+            ("abs(2*pi*x)", "2*pi*abs(x)"),
+            ("sign(-3*e*x)", "-sign(x)"),
+            ("sign(sign(x))", "sign(x)"),
+            // Not negative is not positive: sign(x^2) is 0 at 0.
+            ("sign(x^2)", "sign(x^2)"),
+            ("sign(sqrt(x) + 1)", "1"),
+            ("abs(x^3)", "abs(x^3)"),
+            ("abs(x + 1)", "abs(x + 1)"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(read(input), expected, "{input}");
+            // Sound: equal wherever the input is defined, and defined there. The input
+            // unsimplified: its argument read alone, then abs or sign of its value.
+            let (outer, inner) = input.split_once('(').unwrap();
+            let arg = crate::parse(&inner[..inner.len() - 1]).unwrap();
+            let out = crate::parse(expected).unwrap();
+            for x in ["-2.5", "-1", "0", "0.7", "2"] {
+                let at = crate::eval::point(&[("x", x), ("y", "-0.4")]).unwrap();
+                if let Ok(v) = crate::eval::eval_f64(&arg, &at) {
+                    let v = if outer == "abs" {
+                        v.abs()
+                    } else if v == 0.0 {
+                        0.0
+                    } else {
+                        v.signum()
+                    };
+                    let w = crate::eval::eval_f64(&out, &at).expect("defined where the input is");
+                    assert!(
+                        (v - w).abs() <= 1e-12 * v.abs().max(1.0),
+                        "{input} at {x}: {v} against {w}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
