@@ -24,6 +24,7 @@ pub mod normal;
 pub mod order;
 pub mod parse;
 pub mod plot;
+pub mod poly;
 pub mod print;
 pub mod simplify;
 pub mod steps;

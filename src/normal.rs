@@ -13,8 +13,9 @@
 //! - a sine and a cosine of one argument in a product become a double angle where that
 //!   is shorter (`6*x*sin(u)*cos(u)` is `3*x*sin(2*u)`);
 //! - for presentation: shared factors come out of sums (`x^x*(ln(x) + 1)`), rational
-//!   contents out of sums in products and powers (`9*(1 - x)^2/400`), and a coefficient
-//!   goes into a sum where that reads shorter.
+//!   contents out of sums in products and powers (`9*(1 - x)^2/400`), a coefficient
+//!   goes into a sum where that reads shorter, and a polynomial in one atom shows its
+//!   repeated factors where that reads shorter (`x^2 - 2*x + 1` is `(x - 1)^2`).
 //!
 //! Every step is sound (see [`crate::expr::Builder`]), deterministic, and linear in the
 //! size of the expression times the term bound.
@@ -509,10 +510,100 @@ impl Normalizer {
             if let Some(f) = self.factor(separate, depth) {
                 if self.cost(f) < best_cost {
                     best = f;
+                    best_cost = self.cost(f);
                 }
             }
         }
+        // A polynomial with repeated factors, written with them where shorter:
+        // `240*x*(x^2 - 1)^2*(3*x^2 - 1)`, not `720*x^7 - 1680*x^5 + 1200*x^3 - 240*x`.
+        if let Some(r) = self.repeated_factors(separate) {
+            if self.cost(r) < best_cost {
+                best = r;
+            }
+        }
         best
+    }
+
+    /// A sum that is a polynomial in one atom with rational coefficients (`x`, `sin(x)`),
+    /// written as its square-free factorisation ([`crate::poly::square_free`]) when it
+    /// has a repeated factor: the number, then each factor with integer coefficients
+    /// and no content, to its multiplicity. Exact, so sound everywhere. `None` for any
+    /// other sum, or one without a repeated factor (its content and powers of the atom
+    /// come out in [`Normalizer::factor`] already).
+    fn repeated_factors(&mut self, id: Id) -> Option<Id> {
+        let Node::Add(ts) = self.b.node(id) else {
+            return None;
+        };
+        if ts.len() < 2 || ts.len() > crate::poly::MAX_DEGREE + 1 {
+            return None;
+        }
+        let ts = ts.clone();
+        let mut atom: Option<Id> = None;
+        let mut coefficients: Vec<Rational> = Vec::new();
+        for &t in ts.iter() {
+            let (c, f) = match self.b.node(t) {
+                Node::Num(r) => ((**r).clone(), None),
+                Node::Mul(fs) if fs.len() == 2 => ((*self.b.as_num(fs[0])?).clone(), Some(fs[1])),
+                Node::Mul(_) => return None,
+                _ => (Rational::one(), Some(t)),
+            };
+            let degree = match f {
+                None => 0,
+                Some(f) => {
+                    let (base, k) = self.b.split_power(f);
+                    if self.b.is_constant(base) || matches!(self.b.node(base), Node::Add(_) | Node::Mul(_)) {
+                        return None;
+                    }
+                    if *atom.get_or_insert(base) != base {
+                        return None;
+                    }
+                    usize::try_from(k.to_small_integer()?).ok()?
+                }
+            };
+            if degree > crate::poly::MAX_DEGREE {
+                return None;
+            }
+            if coefficients.len() <= degree {
+                coefficients.resize(degree + 1, Rational::from_integer(0.into()));
+            }
+            coefficients[degree] += c;
+        }
+        let atom = atom?;
+        let (lead, factors) = crate::poly::square_free(&coefficients)?;
+        if factors.iter().all(|(_, m)| *m == 1) {
+            return None;
+        }
+        let mut coefficient = lead;
+        let mut parts: Vec<Id> = Vec::with_capacity(factors.len() + 1);
+        for (f, m) in factors {
+            // Integer coefficients without content: scale by the denominators' lcm
+            // over the numerators' gcd, and take the scale's power out.
+            let lcm = f.iter().fold(num_bigint::BigInt::one(), |l, c| {
+                num_integer::Integer::lcm(&l, c.denom())
+            });
+            let gcd = f.iter().fold(num_bigint::BigInt::from(0), |g, c| {
+                num_integer::Integer::gcd(&g, &(c * Rational::from_integer(lcm.clone())).to_integer())
+            });
+            let scale = Rational::new(lcm, gcd);
+            let terms: Vec<Id> = f
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
+                .map(|(k, c)| {
+                    let c = self.b.num(c * &scale);
+                    let k = self.b.int(k as i64);
+                    let power = self.b.pow(atom, k);
+                    self.b.mul([c, power])
+                })
+                .collect();
+            let sum = self.b.add(terms);
+            coefficient /= num_traits::pow::Pow::pow(&scale, m as u32);
+            let m = self.b.int(m as i64);
+            parts.push(self.b.pow(sum, m));
+        }
+        let c = self.b.num(coefficient);
+        parts.insert(0, c);
+        Some(self.b.mul(parts))
     }
 
     /// A product whose sum factors are multiples of one another, each written as its
@@ -2629,6 +2720,33 @@ mod tests {
         ] {
             let e = parse(s).unwrap();
             assert_eq!(eval_f64(&normalize(&e), &at).ok(), eval_f64(&e, &at).ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_polynomial_with_repeated_factors_is_written_with_them_when_shorter() {
+        // d3/dx3 (x^2 - 1)^5.
+        assert_eq!(
+            norm("720*x^7 - 1680*x^5 + 1200*x^3 - 240*x"),
+            "240*(x^2 - 1)^2*(3*x^3 - x)"
+        );
+        assert_eq!(norm("x^2 - 2*x + 1"), "(x - 1)^2");
+        // In any one atom, and with fractions.
+        assert_eq!(norm("sin(x)^4 + 2*sin(x)^2 + 1"), "(sin(x)^2 + 1)^2");
+        assert_eq!(norm("x^2/4 + x + 1"), "(x + 2)^2/4");
+        // A repeated factor meets its power in a denominator: the derivative of
+        // (x^2 - 1)/(x - 1), undefined at 1 only where the input is.
+        assert_eq!(norm("(x^2 - 2*x + 1)/(x - 1)^2"), "1");
+        // Nothing repeated, or more than one atom: as it was.
+        assert_eq!(norm("x^2 - 1"), "x^2 - 1");
+        assert_eq!(norm("x^2 + 2*x*y + y^2"), "x^2 + 2*x*y + y^2");
+        for s in [
+            "720*x^7 - 1680*x^5 + 1200*x^3 - 240*x",
+            "sin(x)^4 + 2*sin(x)^2 + 1",
+            "x^2/4 + x + 1",
+            "3*x^5 - 7*x^3 + 2*x^2 + 5*x - 3",
+        ] {
+            assert_same_values(s);
         }
     }
 

@@ -1,0 +1,246 @@
+//! Univariate polynomials with exact rational coefficients, dense, lowest degree
+//! first: just enough to find a polynomial's repeated factors, so that the normal form
+//! can print `240*x*(x^2 - 1)^2*(3*x^2 - 1)` for the third derivative of `(x^2 - 1)^5`
+//! where that is shorter than the expanded `720*x^7 - 1680*x^5 + 1200*x^3 - 240*x`.
+//!
+//! Behaviour:
+//! - [`square_free`] splits a polynomial into its leading coefficient and monic
+//!   square-free factors with their multiplicities (Yun's algorithm over the
+//!   rationals). It is exact: the product of the parts is the polynomial, so printing
+//!   the parts is sound everywhere (a polynomial is defined everywhere).
+//! - Work is bounded: degrees above [`MAX_DEGREE`] and coefficients above
+//!   [`MAX_COEFFICIENT_BITS`] give up (`None`), never a slow answer.
+//!
+//! ```
+//! use dydx::poly::square_free;
+//! use dydx::Rational;
+//! let q = |n: i64| Rational::from_integer(n.into());
+//! // 3x^6 - 7x^4 + 5x^2 - 1 = 3 (x^2 - 1/3) (x^2 - 1)^2
+//! let (lead, factors) = square_free(&[q(-1), q(0), q(5), q(0), q(-7), q(0), q(3)]).unwrap();
+//! assert_eq!(lead, q(3));
+//! assert_eq!(factors.len(), 2);
+//! assert_eq!(factors[1], (vec![q(-1), q(0), q(1)], 2));
+//! ```
+
+use crate::Rational;
+use num_traits::{One, Zero};
+
+/// The highest degree [`square_free`] takes.
+pub const MAX_DEGREE: usize = 64;
+
+/// The largest coefficient, in bits of numerator or denominator, [`square_free`]
+/// works with: past it, it gives up.
+pub const MAX_COEFFICIENT_BITS: u64 = 4096;
+
+/// A monic square-free factor (lowest degree first) and its multiplicity.
+pub type Factor = (Vec<Rational>, usize);
+
+/// A polynomial's coefficients, lowest degree first, with no trailing zeros (the zero
+/// polynomial is empty).
+type Poly = Vec<Rational>;
+
+fn trim(mut p: Poly) -> Poly {
+    while p.last().is_some_and(Zero::is_zero) {
+        p.pop();
+    }
+    p
+}
+
+fn too_large(p: &[Rational]) -> bool {
+    p.iter()
+        .any(|c| c.numer().bits() > MAX_COEFFICIENT_BITS || c.denom().bits() > MAX_COEFFICIENT_BITS)
+}
+
+fn derivative(p: &[Rational]) -> Poly {
+    trim(
+        p.iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, c)| c * Rational::from_integer(k.into()))
+            .collect(),
+    )
+}
+
+/// `p` divided by its leading coefficient.
+fn monic(p: Poly) -> Poly {
+    match p.last().cloned() {
+        Some(lead) if !lead.is_one() => p.into_iter().map(|c| c / &lead).collect(),
+        _ => p,
+    }
+}
+
+/// Quotient and remainder of `a` by a nonzero `b`.
+fn div_rem(a: &[Rational], b: &[Rational]) -> (Poly, Poly) {
+    let mut r: Poly = a.to_vec();
+    let Some(lead) = b.last() else {
+        return (Vec::new(), r);
+    };
+    if a.len() < b.len() {
+        return (Vec::new(), r);
+    }
+    let mut q = vec![Rational::zero(); a.len() - b.len() + 1];
+    for k in (0..q.len()).rev() {
+        let c = &r[k + b.len() - 1] / lead;
+        if !c.is_zero() {
+            for (j, bj) in b.iter().enumerate() {
+                r[k + j] -= &c * bj;
+            }
+        }
+        q[k] = c;
+    }
+    r.truncate(b.len() - 1);
+    (trim(q), trim(r))
+}
+
+/// The monic greatest common divisor, or `None` past the coefficient bound.
+fn gcd(a: &[Rational], b: &[Rational]) -> Option<Poly> {
+    let (mut a, mut b) = (monic(a.to_vec()), monic(b.to_vec()));
+    while !b.is_empty() {
+        let (_, r) = div_rem(&a, &b);
+        if too_large(&r) {
+            return None;
+        }
+        (a, b) = (b, monic(r));
+    }
+    Some(a)
+}
+
+fn sub(a: &[Rational], b: &[Rational]) -> Poly {
+    let n = a.len().max(b.len());
+    let zero = Rational::zero();
+    trim(
+        (0..n)
+            .map(|k| a.get(k).unwrap_or(&zero) - b.get(k).unwrap_or(&zero))
+            .collect(),
+    )
+}
+
+/// The polynomial `p` (lowest degree first) as its leading coefficient times monic
+/// square-free factors, each with its multiplicity, by increasing multiplicity: `p =
+/// lead · Π fᵢ^mᵢ`, each `fᵢ` of degree at least 1. `None` for a constant or zero
+/// polynomial, past [`MAX_DEGREE`], or past [`MAX_COEFFICIENT_BITS`].
+pub fn square_free(p: &[Rational]) -> Option<(Rational, Vec<Factor>)> {
+    let p = trim(p.to_vec());
+    if p.len() < 2 || p.len() > MAX_DEGREE + 1 || too_large(&p) {
+        return None;
+    }
+    let lead = p.last()?.clone();
+    let f = monic(p);
+    // Yun: with a = gcd(f, f'), b = f/a and d = f'/a - b', each step's gcd(b, d) is
+    // the product of the factors of the next multiplicity.
+    let df = derivative(&f);
+    let a = gcd(&f, &df)?;
+    let (mut b, _) = div_rem(&f, &a);
+    let (c, _) = div_rem(&df, &a);
+    let mut d = sub(&c, &derivative(&b));
+    let mut factors = Vec::new();
+    let mut multiplicity = 1;
+    while b.len() > 1 {
+        let g = gcd(&b, &d)?;
+        let (next_b, _) = div_rem(&b, &g);
+        let (c, _) = div_rem(&d, &g);
+        d = sub(&c, &derivative(&next_b));
+        if g.len() > 1 {
+            factors.push((g, multiplicity));
+        }
+        b = next_b;
+        multiplicity += 1;
+        if too_large(&d) {
+            return None;
+        }
+    }
+    Some((lead, factors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(n: i64) -> Rational {
+        Rational::from_integer(n.into())
+    }
+
+    fn poly(cs: &[i64]) -> Poly {
+        cs.iter().map(|&c| q(c)).collect()
+    }
+
+    fn mul(a: &[Rational], b: &[Rational]) -> Poly {
+        let mut out = vec![Rational::zero(); a.len() + b.len() - 1];
+        for (i, x) in a.iter().enumerate() {
+            for (j, y) in b.iter().enumerate() {
+                out[i + j] += x * y;
+            }
+        }
+        trim(out)
+    }
+
+    /// The product of the parts is the polynomial, each factor is monic, and no two
+    /// factors share a root (their gcd is 1).
+    fn assert_decomposes(p: &Poly) {
+        let (lead, factors) = square_free(p).unwrap();
+        let mut product = vec![lead];
+        for (f, m) in &factors {
+            assert!(f.last().is_some_and(One::is_one), "monic: {f:?}");
+            for _ in 0..*m {
+                product = mul(&product, f);
+            }
+        }
+        assert_eq!(&product, p);
+        for (i, (f, _)) in factors.iter().enumerate() {
+            for (g, _) in &factors[i + 1..] {
+                assert_eq!(gcd(f, g).unwrap(), poly(&[1]), "{f:?} and {g:?} share a factor");
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_factors_are_found() {
+        // (x^2 - 1)^2 (3x^2 - 1)
+        let p = poly(&[-1, 0, 5, 0, -7, 0, 3]);
+        let (lead, factors) = square_free(&p).unwrap();
+        assert_eq!(lead, q(3));
+        assert_eq!(
+            factors,
+            vec![
+                (vec![Rational::new((-1).into(), 3.into()), q(0), q(1)], 1),
+                (poly(&[-1, 0, 1]), 2)
+            ]
+        );
+        assert_decomposes(&p);
+        // x^3 (x + 2)^2 (x - 1)^4, built by multiplying.
+        let mut p = poly(&[1]);
+        for f in [
+            &[0, 1][..],
+            &[0, 1],
+            &[0, 1],
+            &[2, 1],
+            &[2, 1],
+            &[-1, 1],
+            &[-1, 1],
+            &[-1, 1],
+            &[-1, 1],
+        ] {
+            p = mul(&p, &poly(f));
+        }
+        let (_, factors) = square_free(&p).unwrap();
+        let multiplicities: Vec<usize> = factors.iter().map(|(_, m)| *m).collect();
+        assert_eq!(multiplicities, vec![2, 3, 4]);
+        assert_decomposes(&p);
+    }
+
+    #[test]
+    fn a_square_free_polynomial_is_one_factor() {
+        let p = poly(&[1, 0, 1]);
+        assert_eq!(square_free(&p).unwrap(), (q(1), vec![(p.clone(), 1)]));
+        assert_decomposes(&poly(&[-9, 4, 0, 0, 2]));
+    }
+
+    #[test]
+    fn bounds_give_up() {
+        assert_eq!(square_free(&poly(&[5])), None);
+        assert_eq!(square_free(&[]), None);
+        let mut wide = vec![q(0); MAX_DEGREE + 2];
+        wide[MAX_DEGREE + 1] = q(1);
+        assert_eq!(square_free(&wide), None);
+    }
+}
