@@ -1162,6 +1162,15 @@ impl Builder {
     /// (`(abs(x)/5)^-1` is `5/abs(x)`) can bring one beside the sign.
     /// Symbolic exponents that cancel (`x^y*sign(x)/x^(y - 1)`) bring one too.
     fn sign_meets_its_argument(&self, factors: &[Id]) -> bool {
+        // Most products hold no sign: say so without finding merge bases.
+        let sign = |f: Id| match self.node(f) {
+            Node::Call(Func::Sign, _) => true,
+            Node::Pow([b, _]) => matches!(self.node(*b), Node::Call(Func::Sign, _)),
+            _ => false,
+        };
+        if !factors.iter().any(|&f| sign(f)) {
+            return false;
+        }
         // A merge base is a node, or a marker past the arena for powers of e.
         let base = |f: Id| self.nodes.get(self.merge_base(f).index());
         factors.iter().any(|&f| {

@@ -537,45 +537,114 @@ impl Normalizer {
         if ts.len() < 2 || ts.len() > crate::poly::MAX_DEGREE + 1 {
             return None;
         }
-        let ts = ts.clone();
+        // First the shape, without building anything: each term a number times a
+        // nonnegative integer power of one atom (most sums are not, or are of degree 1).
         let mut atom: Option<Id> = None;
-        let mut coefficients: Vec<Rational> = Vec::new();
+        let mut degree = 0;
         for &t in ts.iter() {
-            let (c, f) = match self.b.node(t) {
-                Node::Num(r) => ((**r).clone(), None),
-                Node::Mul(fs) if fs.len() == 2 => ((*self.b.as_num(fs[0])?).clone(), Some(fs[1])),
+            let f = match self.b.node(t) {
+                Node::Num(_) => continue,
+                Node::Mul(fs) if fs.len() == 2 && self.b.as_num(fs[0]).is_some() => fs[1],
                 Node::Mul(_) => return None,
-                _ => (Rational::one(), Some(t)),
+                _ => t,
             };
-            let degree = match f {
-                None => 0,
-                Some(f) => {
-                    let (base, k) = self.b.split_power(f);
-                    if self.b.is_constant(base) || matches!(self.b.node(base), Node::Add(_) | Node::Mul(_)) {
-                        return None;
-                    }
-                    if *atom.get_or_insert(base) != base {
-                        return None;
-                    }
-                    usize::try_from(k.to_small_integer()?).ok()?
-                }
-            };
-            if degree > crate::poly::MAX_DEGREE {
+            let (base, k) = self.b.split_power(f);
+            if *atom.get_or_insert(base) != base {
                 return None;
             }
-            if coefficients.len() <= degree {
-                coefficients.resize(degree + 1, Rational::from_integer(0.into()));
-            }
-            coefficients[degree] += c;
+            let k = usize::try_from(k.to_small_integer()?).ok()?;
+            degree = degree.max(k);
         }
         let atom = atom?;
+        if !(2..=crate::poly::MAX_DEGREE).contains(&degree)
+            || self.b.is_constant(atom)
+            || matches!(self.b.node(atom), Node::Add(_) | Node::Mul(_))
+        {
+            return None;
+        }
+        let Node::Add(ts) = self.b.node(id) else {
+            return None;
+        };
+        // Coefficients as `Q`s: most are small, and a `Rational` allocates.
+        let mut coefficients: SmallVec<[Q; 8]> = smallvec::smallvec![Q::ZERO; degree + 1];
+        for &t in ts.iter() {
+            let (c, f) = match self.b.node(t) {
+                Node::Num(r) => (Q::of(r), None),
+                Node::Mul(fs) => (Q::of(self.b.as_num(fs[0])?), Some(fs[1])),
+                _ => (Q::ONE, Some(t)),
+            };
+            let k = match f {
+                None => 0,
+                Some(f) => usize::try_from(self.b.split_power(f).1.to_small_integer()?).ok()?,
+            };
+            coefficients[k].add(&c);
+        }
+        // A power of the atom that divides the polynomial comes out in `factor`
+        // already: look for repeated factors in the rest (`3*x^4 + 2*x^2` is `x^2`
+        // times a square-free `3*x^2 + 2`).
+        let lowest = coefficients.iter().position(|c| !c.is_zero())?;
+        coefficients.drain(..lowest);
+        if coefficients.len() < 3 {
+            return None;
+        }
+        // Most polynomials met are quadratics, which have a repeated factor only where
+        // the discriminant is 0: quicker to see than Yun's gcds.
+        if let [c, b, a] = &coefficients[..] {
+            let (mut b2, mut ac) = (b.clone(), Q::Small(4, 1));
+            b2.mul(b);
+            ac.mul(a);
+            ac.mul(c);
+            if !b2.same(&ac) {
+                return None;
+            }
+        }
+        // Most polynomials of higher degree have no repeated factor, which a gcd modulo
+        // a prime shows quicker than Yun's over the rationals.
+        let residues: Option<SmallVec<[u64; 8]>> = coefficients
+            .iter()
+            .map(|c| match c {
+                Q::Small(n, d) => crate::poly::residue(*n, *d),
+                Q::Big(_) => None,
+            })
+            .collect();
+        if residues.is_some_and(|r| crate::poly::surely_square_free(&r)) {
+            return None;
+        }
+        let coefficients: Vec<Rational> = coefficients.iter().map(Q::to_rational).collect();
         let (lead, factors) = crate::poly::square_free(&coefficients)?;
         if factors.iter().all(|(_, m)| *m == 1) {
             return None;
         }
-        let mut coefficient = lead;
-        let mut parts: Vec<Id> = Vec::with_capacity(factors.len() + 1);
-        for (f, m) in factors {
+        // Two ways with a power of the atom taken out: on its own
+        // (`240*x*(x^2 - 1)^2*(3*x^2 - 1)`), or multiplied into the factor of
+        // multiplicity 1 (`240*(x^2 - 1)^2*(3*x^3 - x)`), which can read shorter.
+        let fully = self.factored_polynomial(atom, &lead, &factors, lowest, false);
+        if lowest == 0 || factors[0].1 != 1 {
+            return Some(fully);
+        }
+        let absorbed = self.factored_polynomial(atom, &lead, &factors, lowest, true);
+        Some(if self.cost(absorbed) < self.cost(fully) {
+            absorbed
+        } else {
+            fully
+        })
+    }
+
+    /// `lead · atom^lowest · Π fᵢ^mᵢ` built, each `fᵢ` with integer coefficients and no
+    /// content (the scales go into the number); with `absorb`, `atom^lowest` is
+    /// multiplied into the first factor (of multiplicity 1) instead.
+    fn factored_polynomial(
+        &mut self,
+        atom: Id,
+        lead: &Rational,
+        factors: &[crate::poly::Factor],
+        lowest: usize,
+        absorb: bool,
+    ) -> Id {
+        let mut coefficient = lead.clone();
+        let mut parts: Vec<Id> = Vec::with_capacity(factors.len() + 2);
+        for (i, (f, m)) in factors.iter().enumerate() {
+            let shift = if absorb && i == 0 { lowest } else { 0 };
             // Integer coefficients without content: scale by the denominators' lcm
             // over the numerators' gcd, and take the scale's power out.
             let lcm = f.iter().fold(num_bigint::BigInt::one(), |l, c| {
@@ -591,19 +660,23 @@ impl Normalizer {
                 .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
                 .map(|(k, c)| {
                     let c = self.b.num(c * &scale);
-                    let k = self.b.int(k as i64);
+                    let k = self.b.int((k + shift) as i64);
                     let power = self.b.pow(atom, k);
                     self.b.mul([c, power])
                 })
                 .collect();
             let sum = self.b.add(terms);
-            coefficient /= num_traits::pow::Pow::pow(&scale, m as u32);
-            let m = self.b.int(m as i64);
+            coefficient /= num_traits::pow::Pow::pow(&scale, *m as u32);
+            let m = self.b.int(*m as i64);
             parts.push(self.b.pow(sum, m));
         }
         let c = self.b.num(coefficient);
         parts.insert(0, c);
-        Some(self.b.mul(parts))
+        if !absorb {
+            let lowest = self.b.int(lowest as i64);
+            parts.push(self.b.pow(atom, lowest));
+        }
+        self.b.mul(parts)
     }
 
     /// A product whose sum factors are multiples of one another, each written as its

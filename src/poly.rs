@@ -152,6 +152,82 @@ pub fn square_free(p: &[Rational]) -> Option<(Rational, Vec<Factor>)> {
     Some((lead, factors))
 }
 
+/// The prime [`surely_square_free`] works modulo: 2^61 - 1.
+const PRIME: u64 = (1 << 61) - 1;
+
+fn mul_mod(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
+}
+
+fn inverse_mod(a: u64) -> u64 {
+    // Fermat: a^(p - 2).
+    let (mut base, mut e, mut out) = (a, PRIME - 2, 1);
+    while e > 0 {
+        if e & 1 == 1 {
+            out = mul_mod(out, base);
+        }
+        base = mul_mod(base, base);
+        e >>= 1;
+    }
+    out
+}
+
+/// The residue of `n/d` modulo 2^61 - 1, if `d` is not a multiple of it.
+pub fn residue(n: i64, d: i64) -> Option<u64> {
+    let p = PRIME as i128;
+    let (n, d) = ((i128::from(n) % p + p) % p, (i128::from(d) % p + p) % p);
+    match d {
+        0 => None,
+        1 => Some(n as u64),
+        d => Some(mul_mod(n as u64, inverse_mod(d as u64))),
+    }
+}
+
+/// Whether the polynomial whose coefficients (lowest degree first) have these
+/// residues ([`residue`]) is certainly square-free: its gcd with its derivative modulo
+/// 2^61 - 1 is 1. A repeated factor of the rational polynomial would stay one modulo the
+/// prime (which divides no denominator, and not the leading coefficient, whose residue
+/// must not be 0), so `true` is certain; `false` only says Yun's algorithm must look.
+/// No allocation beyond two small vectors: a quick test before [`square_free`].
+pub fn surely_square_free(residues: &[u64]) -> bool {
+    let trim = |mut v: Vec<u64>| {
+        while v.last() == Some(&0) {
+            v.pop();
+        }
+        v
+    };
+    let f = trim(residues.to_vec());
+    if f.len() != residues.len() || f.len() < 2 {
+        return false;
+    }
+    let df = trim(
+        f.iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, &c)| mul_mod(c, k as u64 % PRIME))
+            .collect(),
+    );
+    let (mut a, mut b) = (f, df);
+    while !b.is_empty() {
+        // a mod b
+        let inv = inverse_mod(b[b.len() - 1]);
+        while a.len() >= b.len() {
+            let shift = a.len() - b.len();
+            let q = mul_mod(a[a.len() - 1], inv);
+            for (j, &bj) in b.iter().enumerate() {
+                let t = mul_mod(q, bj);
+                a[shift + j] = (a[shift + j] + PRIME - t) % PRIME;
+            }
+            a = trim(a);
+            if a.is_empty() {
+                break;
+            }
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.len() == 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +309,28 @@ mod tests {
         let p = poly(&[1, 0, 1]);
         assert_eq!(square_free(&p).unwrap(), (q(1), vec![(p.clone(), 1)]));
         assert_decomposes(&poly(&[-9, 4, 0, 0, 2]));
+    }
+
+    #[test]
+    fn the_modular_test_never_calls_a_repeated_factor_square_free() {
+        let residues = |p: &Poly| -> Vec<u64> {
+            p.iter()
+                .map(|c| residue(c.numer().try_into().unwrap(), c.denom().try_into().unwrap()).unwrap())
+                .collect()
+        };
+        // (x^2 - 1)^2 (3x^2 - 1), x^2 - 2x + 1, and (x/2 + 1/3)^2 (x - 5).
+        let half_third = vec![Rational::new(1.into(), 3.into()), Rational::new(1.into(), 2.into())];
+        for p in [
+            poly(&[-1, 0, 5, 0, -7, 0, 3]),
+            poly(&[1, -2, 1]),
+            mul(&mul(&half_third, &half_third), &poly(&[-5, 1])),
+        ] {
+            assert!(!surely_square_free(&residues(&p)), "{p:?}");
+        }
+        for p in [poly(&[1, 0, 1]), poly(&[-9, 4, 0, 0, 2]), poly(&[-1, 0, 0, 3])] {
+            assert!(surely_square_free(&residues(&p)), "{p:?}");
+            assert!(square_free(&p).unwrap().1.iter().all(|(_, m)| *m == 1));
+        }
     }
 
     #[test]
