@@ -67,6 +67,25 @@ fn exp_log_text() -> impl Strategy<Value = String> {
     })
 }
 
+/// Products of powers of small polynomials in one atom, over a power of another, whose
+/// derivatives expand into polynomials with repeated factors
+/// ([`dydx::poly::square_free`] in the normal form).
+fn repeated_factor_text() -> impl Strategy<Value = String> {
+    let atom = prop_oneof![Just("x"), Just("x"), Just("sin(x)"), Just("exp(x)"), Just("y")];
+    let factor = (atom, -3i32..4, -4i32..5, 0..2usize, 1u32..5).prop_map(|(u, a, b, shape, m)| match shape {
+        0 => format!("({a}*{u} + {b})^{m}"),
+        _ => format!("({u}^2 + {a}*{u} + {b})^{m}"),
+    });
+    (prop::collection::vec(factor.clone(), 1..4), factor, any::<bool>()).prop_map(|(fs, d, divide)| {
+        let product = fs.join("*");
+        if divide {
+            format!("({product})/{d}")
+        } else {
+            product
+        }
+    })
+}
+
 /// Where the unsimplified derivative of `src` is defined at (x/100, y/100), the
 /// simplified one is too, with the same value; and it reads back as itself. With a
 /// `limit`, only where the values' sizes stay within it, and an overflow in the
@@ -211,6 +230,11 @@ proptest! {
         // `u^c*exp(a)` can overflow where `exp(a + c*ln(u))` did not: compare values
         // up to 1e6 only, and accept an overflow as f64's limit, not the domain's.
         simplified_agrees_with_unsimplified(&src, x, y, Some(1e6))?;
+    }
+
+    #[test]
+    fn repeated_factors_simplify_soundly(src in repeated_factor_text(), x in -250i32..250, y in -250i32..250) {
+        simplified_agrees_with_unsimplified(&src, x, y, Some(1e12))?;
     }
 
     #[test]
