@@ -39,7 +39,8 @@ pub type Factor = (Vec<Rational>, usize);
 /// polynomial is empty).
 type Poly = Vec<Rational>;
 
-fn trim(mut p: Poly) -> Poly {
+/// `p` without its trailing zero coefficients (rationals, or residues modulo a prime).
+fn trim<T: Zero>(mut p: Vec<T>) -> Vec<T> {
     while p.last().is_some_and(Zero::is_zero) {
         p.pop();
     }
@@ -190,12 +191,6 @@ pub fn residue(n: i64, d: i64) -> Option<u64> {
 /// must not be 0), so `true` is certain; `false` only says Yun's algorithm must look.
 /// No allocation beyond two small vectors: a quick test before [`square_free`].
 pub fn surely_square_free(residues: &[u64]) -> bool {
-    let trim = |mut v: Vec<u64>| {
-        while v.last() == Some(&0) {
-            v.pop();
-        }
-        v
-    };
     let f = trim(residues.to_vec());
     if f.len() != residues.len() || f.len() < 2 {
         return false;
