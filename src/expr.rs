@@ -1128,29 +1128,25 @@ impl Builder {
                     exps[from].3 = false;
                 }
             };
-            match (
-                absolute.and_then(|j| power(&exps[j])),
-                plain.and_then(|j| power(&exps[j])),
-            ) {
-                (Some(m), _) if m % 2 != 0 => {
-                    rebase(exps, absolute.unwrap_or(k), plain, u);
-                }
-                (_, Some(m)) if m % 2 != 0 => {
-                    rebase(exps, plain.unwrap_or(k), absolute, abs);
-                }
-                (_, Some(m)) if m % 2 == 0 => {
-                    let j = plain.unwrap_or(k);
-                    exps[j].1.add(&Q::Small(-1, 1));
-                    exps[j].3 = false;
-                    match absolute {
-                        Some(a) => {
-                            exps[a].1.add(&Q::ONE);
-                            exps[a].3 = false;
-                        }
-                        None => exps.push((abs, Q::ONE, Vec::new(), false)),
+            let with_power = |entry: Option<usize>, odd: bool| {
+                entry.filter(|&j| power(&exps[j]).is_some_and(|m| (m % 2 != 0) == odd))
+            };
+            if let Some(j) = with_power(absolute, true) {
+                rebase(exps, j, plain, u);
+            } else if let Some(j) = with_power(plain, true) {
+                rebase(exps, j, absolute, abs);
+            } else if let Some(j) = with_power(plain, false) {
+                exps[j].1.add(&Q::Small(-1, 1));
+                exps[j].3 = false;
+                match absolute {
+                    Some(a) => {
+                        exps[a].1.add(&Q::ONE);
+                        exps[a].3 = false;
                     }
+                    None => exps.push((abs, Q::ONE, Vec::new(), false)),
                 }
-                _ => continue,
+            } else {
+                continue;
             }
             exps[k].1 = Q::ZERO;
             exps[k].3 = false;
