@@ -195,7 +195,7 @@ const CONDITION_UNITS: f64 = 4.0;
 /// How far `e` (whose value at `at` is `value`) moves when every nonzero coordinate of
 /// the point moves by 8 units of rounding, either way: the rounding error that the
 /// conditioning of the point alone puts in any evaluation there.
-fn sensitivity(e: &Expr, at: &Point, value: f64) -> f64 {
+pub(crate) fn sensitivity(e: &Expr, at: &Point, value: f64) -> f64 {
     let mut moved: f64 = 0.0;
     for sign in [1.0, -1.0] {
         let shifted: Point = at

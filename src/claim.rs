@@ -10,8 +10,12 @@
 //!   `claim - derivative` normalises to 0), or by equality saturation with explanations,
 //!   which gives the chain of rewrites, one rule per step. The conditions the rules rely
 //!   on (a cancelled factor is not zero, …) are listed.
-//! - With no proof within budget, agreement at every sampled point is reported as
-//!   numeric evidence, not proof, with how many points were tried, agreed and skipped.
+//! - With no proof within budget, the residual `claim - derivative`, simplified, is
+//!   evaluated at the points where the sides agreed within the tolerance but not
+//!   exactly: where it stands far above its own rounding error, the sides differ there
+//!   and the claim is `not_equivalent` after all (`2*x + 1e-13*sin(x)` against `2*x`).
+//! - Otherwise agreement at every sampled point is reported as numeric evidence, not
+//!   proof, with how many points were tried, agreed and skipped.
 //! - With no sampled point where both sides are defined and no proof: `unknown`, with why.
 //!
 //! ```
@@ -223,6 +227,9 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
             vars.push(v);
         }
     }
+    // The points where the sides agreed within the tolerance but not exactly: their
+    // difference may still be real (see below).
+    let mut agreeing: Vec<Witness> = Vec::new();
     for k in 0..opts.points {
         let at = seeded_box_point(&vars, &opts.domain, k);
         report.points.tried += 1;
@@ -252,6 +259,15 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
         };
         if agree {
             report.points.agreed += 1;
+            if dx.is_none() || cx.is_none() {
+                agreeing.push(Witness {
+                    at: at.clone(),
+                    derivative: dv,
+                    derivative_exact: dx.clone(),
+                    claim: cv,
+                    claim_exact: cx.clone(),
+                });
+            }
             let scale = dv.abs().max(cv.abs());
             if scale > 0.0 && relative {
                 report.max_rel_diff = report.max_rel_diff.max((dv - cv).abs() / scale);
@@ -290,6 +306,33 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
         report.proof = Some(steps);
         report.conditions = conditions;
         return report;
+    }
+    // Agreement within the tolerance is not equality: `2*x + 1e-13*sin(x)` agrees with
+    // `2*x` to 5e-14. The residual `claim - derivative`, simplified (soundly: equal to the
+    // difference wherever both sides are defined), is computed to its own rounding, not
+    // the sides': where it is far above that, the sides differ there.
+    if !agreeing.is_empty() {
+        let mut b = Builder::new();
+        let (ci, di) = (b.import(claim), b.import(&d));
+        let r = b.sub(ci, di);
+        let residual = simplify_at(&b.finish(r), Level::Full, &opts.budget).0;
+        if residual.as_num().is_none() {
+            for witness in agreeing {
+                let at = &witness.at;
+                let (Ok(rv), Some(m)) = (eval_f64(&residual, at), magnitude(&residual, at)) else {
+                    continue;
+                };
+                let noise = crate::check::ROUNDING_UNITS * f64::EPSILON * m;
+                let moved = crate::check::sensitivity(&residual, at, rv);
+                if rv.is_finite() && rv.abs() > 2.0 * noise.max(moved) {
+                    report.verdict = Verdict::NotEquivalent;
+                    report.points.agreed -= 1;
+                    report.witness = Some(witness);
+                    report.residual = Some(residual);
+                    return report;
+                }
+            }
+        }
     }
     if report.points.agreed > 0 {
         report.verdict = Verdict::Equivalent;
@@ -535,9 +578,35 @@ mod tests {
         assert_eq!((r.verdict, r.method), (Verdict::Equivalent, Some(Method::Numeric)));
         assert_eq!(r.max_rel_diff, 0.0);
         // Values away from 0 still report theirs.
-        let r = check("x^2", "2*x + 1e-13*sin(x)", "x");
+        let r = check("x*(asin(x/4) + acos(x/4))", "pi/2", "x");
         assert_eq!(r.method, Some(Method::Numeric));
-        assert!(r.max_rel_diff > 1e-14 && r.max_rel_diff < 1e-12, "{}", r.max_rel_diff);
+        assert!(r.max_rel_diff > 0.0 && r.max_rel_diff < 1e-14, "{}", r.max_rel_diff);
+    }
+
+    #[test]
+    fn a_difference_inside_the_tolerance_is_still_a_difference() {
+        // 2*x + 1e-13*sin(x) agrees with 2*x to 5e-14, inside rtol; but the residual
+        // 1e-13*sin(x) is computed to its own rounding, far below its value.
+        let r = check("x^2", "2*x + 1e-13*sin(x)", "x");
+        assert_eq!(r.verdict, Verdict::NotEquivalent);
+        assert!(r.witness.is_some());
+        assert_eq!(
+            r.residual.map(|e| e.to_string()).as_deref(),
+            Some("sin(x)/10000000000000")
+        );
+        // A true identity the prover cannot show leaves a residual of rounding noise
+        // only, and stays numeric evidence.
+        for (f, claim) in [
+            ("x*(asin(x/4) + acos(x/4))", "pi/2"),
+            ("abs(x)/x", "asin(x/4) + acos(x/4) - pi/2"),
+        ] {
+            let r = check(f, claim, "x");
+            assert_eq!(
+                (r.verdict, r.method),
+                (Verdict::Equivalent, Some(Method::Numeric)),
+                "{claim}"
+            );
+        }
     }
 
     #[test]
