@@ -215,6 +215,11 @@ snap!(
     dydx(&["check", "abs(x)", "--claim", "1", "--domain", "x=0.1..4"])
 );
 snap!(cli_check_unknown, dydx(&["check", "sqrt(-x^2 - 1)", "--claim", "0"]));
+// Agrees to 5e-14 at every point, inside rtol; the residual says it differs.
+snap!(
+    cli_check_refuted_inside_the_tolerance,
+    dydx(&["check", "x^2", "--claim", "2*x + 1e-13*sin(x)"])
+);
 
 #[test]
 fn cli_batch_mixed_lines() {
