@@ -316,7 +316,10 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
         let (ci, di) = (b.import(claim), b.import(&d));
         let r = b.sub(ci, di);
         let residual = simplify_at(&b.finish(r), Level::Full, &opts.budget).0;
-        if residual.as_num().is_none() {
+        // A residual that is a number is exact: 0 leaves the evidence as it is, any
+        // other number refutes at every point (`cos(x) + 2*x + 1e-13`).
+        let constant = residual.as_num().map(|r| !num_traits::Zero::is_zero(r));
+        if constant != Some(false) {
             for witness in agreeing {
                 let at = &witness.at;
                 let (Ok(rv), Some(m)) = (eval_f64(&residual, at), magnitude(&residual, at)) else {
@@ -324,7 +327,7 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
                 };
                 let noise = crate::check::ROUNDING_UNITS * f64::EPSILON * m;
                 let moved = crate::check::sensitivity(&residual, at, rv);
-                if rv.is_finite() && rv.abs() > 2.0 * noise.max(moved) {
+                if constant == Some(true) || (rv.is_finite() && rv.abs() > 2.0 * noise.max(moved)) {
                     report.verdict = Verdict::NotEquivalent;
                     report.points.agreed -= 1;
                     report.witness = Some(witness);
@@ -594,6 +597,10 @@ mod tests {
             r.residual.map(|e| e.to_string()).as_deref(),
             Some("sin(x)/10000000000000")
         );
+        // A residual that is a number other than 0 refutes exactly.
+        let r = check("x^2 + sin(x)", "2*x + cos(x) + 1e-13", "x");
+        assert_eq!(r.verdict, Verdict::NotEquivalent);
+        assert_eq!(r.residual.map(|e| e.to_string()).as_deref(), Some("1/10000000000000"));
         // A true identity the prover cannot show leaves a residual of rounding noise
         // only, and stays numeric evidence.
         for (f, claim) in [
