@@ -553,6 +553,22 @@ fn root_bound(k: f64, m: f64) -> f64 {
 }
 
 /// The value of one node from its children's values.
+/// The exponent at `xid`, whose `f64` value `x` is not an integer, as the integer its
+/// exact value is, where `x` is within rounding of one and the exponent evaluates
+/// exactly at the point. `None` otherwise.
+fn integer_exponent(e: &Expr, xid: Id, x: f64, at: &Point) -> Option<i32> {
+    if (x - x.round()).abs() > 1e-9 * x.abs().max(1.0) {
+        return None;
+    }
+    let mut b = crate::expr::Builder::new();
+    let ids = b.import_all(e);
+    let exponent = b.finish(ids[xid.index()]);
+    match eval_exact(&exponent, at) {
+        Exact::Value(r) if r.is_integer() => r.to_integer().to_i32(),
+        _ => None,
+    }
+}
+
 fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64, Undefined> {
     let v = |c: &Id| vals[c.index()];
     let value = match node {
@@ -574,14 +590,23 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
             if b == 0.0 && x < 0.0 {
                 return Err(undefined(e, id, "division by zero"));
             }
-            if b < 0.0 && x.fract() != 0.0 {
-                return Err(undefined(e, id, "a negative base to a fractional power"));
-            }
-            let integer = e
-                .node(*xid)
-                .as_num()
-                .filter(|r| r.is_integer())
-                .and_then(|r| r.to_integer().to_i32());
+            // An exponent that rounding moved off an integer (`(3/5 - y)/y` is exactly 14
+            // at y = 1/25, and 13.999999999999998 in f64) is read exactly before a
+            // negative base calls the power undefined.
+            let exact_integer = if b < 0.0 && x.fract() != 0.0 {
+                match integer_exponent(e, *xid, x, at) {
+                    Some(n) => Some(n),
+                    None => return Err(undefined(e, id, "a negative base to a fractional power")),
+                }
+            } else {
+                None
+            };
+            let integer = exact_integer.or_else(|| {
+                e.node(*xid)
+                    .as_num()
+                    .filter(|r| r.is_integer())
+                    .and_then(|r| r.to_integer().to_i32())
+            });
             match integer {
                 Some(n) => b.powi(n),
                 None => b.powf(x),
@@ -878,6 +903,22 @@ mod tests {
                 assert!(v.denom().is_positive() && v.numer().gcd(v.denom()).is_one(), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn an_exponent_that_rounding_moved_off_an_integer_is_read_exactly() {
+        // (3/5 - y)/y is exactly 14 at y = 1/25, 13.999999999999998 in f64 (seed 598).
+        let e = crate::parse("(y - x)^((3/5 - y)/y)").unwrap();
+        let at = point(&[("x", "0.07"), ("y", "0.04")]).unwrap();
+        let v = eval_f64(&e, &at).unwrap();
+        assert!((v - 0.03f64.powi(14)).abs() <= 1e-12 * v, "{v}");
+        // An exponent near an integer but not one stays a fractional power.
+        let e = crate::parse("(-x)^(1 + 1/10000000000000)").unwrap();
+        let at = point(&[("x", "2")]).unwrap();
+        assert!(eval_f64(&e, &at).is_err());
+        let e = crate::parse("(y - x)^((3/5 - y)/y + 1/10000000000000)").unwrap();
+        let at = point(&[("x", "0.07"), ("y", "0.04")]).unwrap();
+        assert!(eval_f64(&e, &at).is_err());
     }
 
     #[test]
