@@ -408,9 +408,13 @@ fn count_term(e: &Expr, numbers: Numbers, id: Id, negate: bool, memo: &mut Vec<O
 
 /// Operations written by [`write_product`].
 fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
+    let one;
     let (c, rest) = match e.node(fs[0]).as_num() {
-        Some(r) => (r.clone(), &fs[1..]),
-        None => (Rational::one(), fs),
+        Some(r) => (r, &fs[1..]),
+        None => {
+            one = Rational::one();
+            (&one, fs)
+        }
     };
     let c_negative = c.is_negative() != negate && !c.is_zero();
     let mut n = usize::from(c_negative);
@@ -422,14 +426,14 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
                 // `/0` or `/0^k`.
                 by_zero = by_zero.saturating_add(1);
                 if !x.is_one() {
-                    by_zero = by_zero.saturating_add(count_power_num(e, numbers, b, &x, memo));
+                    by_zero = by_zero.saturating_add(count_power_num(e, numbers, b, &x.value(), memo));
                 }
             }
             Some((Base::E, x)) => {
                 denom += 1;
                 // `e`, or `e^k`.
                 if !x.is_one() {
-                    n = n.saturating_add(1).saturating_add(count_rational(&x, numbers));
+                    n = n.saturating_add(1).saturating_add(count_rational(&x.value(), numbers));
                 }
             }
             Some((Base::Node(b), x)) => {
@@ -437,7 +441,7 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
                 let part = if x.is_one() {
                     count_factor(e, numbers, b, memo)
                 } else {
-                    count_power_num(e, numbers, b, &x, memo)
+                    count_power_num(e, numbers, b, &x.value(), memo)
                 };
                 n = n.saturating_add(part);
             }
@@ -449,7 +453,7 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
     }
     // The numerator: the coefficient's numerator (when not 1, or when alone) and the
     // factors, joined by `*`; a decimal coefficient is all in the numerator.
-    let decimal = is_decimal(&c, numbers);
+    let decimal = is_decimal(c, numbers);
     if decimal || !c.numer().abs().is_one() || numer == 0 {
         items += 1;
     }
@@ -460,7 +464,7 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
         // One `/`, and `*` between the denominator's parts.
         n = n.saturating_add(1).saturating_add(den_count - 1);
     }
-    let saved = denominator_content(e, numbers, &c, rest).map_or(0, |(_, _, saved)| saved);
+    let saved = denominator_content(e, numbers, c, rest).map_or(0, |(_, _, saved)| saved);
     n.saturating_add(by_zero).saturating_sub(saved)
 }
 
@@ -671,18 +675,34 @@ fn lone_denominator(e: &Expr, id: Id) -> bool {
 }
 
 /// The factor `id` as a power with a negative numeric exponent, `b^(-k)` or
-/// `exp(-k)`: its base and the positive `k`.
-fn negative_exponent(e: &Expr, id: Id) -> Option<(Base, Rational)> {
+/// `exp(-k)`: its base and the positive `k`, borrowed as the `-k` the node holds
+/// (operation counts ask this of every factor, and most only whether it is 1).
+fn negative_exponent(e: &Expr, id: Id) -> Option<(Base, Flipped<'_>)> {
     match e.node(id) {
         Node::Pow([b, x]) => match e.node(*x).as_num() {
-            Some(r) if r.is_negative() => Some((Base::Node(*b), -r)),
+            Some(r) if r.is_negative() => Some((Base::Node(*b), Flipped(r))),
             _ => None,
         },
         Node::Call(crate::expr::Func::Exp, [x]) => match e.node(*x).as_num() {
-            Some(r) if r.is_negative() => Some((Base::E, -r)),
+            Some(r) if r.is_negative() => Some((Base::E, Flipped(r))),
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// A positive exponent `k`, held as the negative number `-k` a node holds.
+#[derive(Clone, Copy)]
+struct Flipped<'a>(&'a Rational);
+
+impl Flipped<'_> {
+    /// Whether `k` is 1.
+    fn is_one(self) -> bool {
+        crate::expr::rational_is(self.0, -1)
+    }
+    /// `k` itself.
+    fn value(self) -> Rational {
+        -self.0
     }
 }
 
@@ -1085,8 +1105,8 @@ fn write_product_parts(
     let mut by_zero: Vec<(Id, Rational)> = Vec::new();
     for &f in rest {
         match negative_exponent(e, f) {
-            Some((Base::Node(b), x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => by_zero.push((b, x)),
-            Some(d) => denom.push(d),
+            Some((Base::Node(b), x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => by_zero.push((b, x.value())),
+            Some((b, x)) => denom.push((b, x.value())),
             None => numer.push(f),
         }
     }
