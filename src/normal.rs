@@ -171,6 +171,8 @@ fn nothing_to_improve(e: &Expr) -> bool {
             .fold(1usize, |acc, n| acc.saturating_mul(n));
         count > MAX_EXPANDED_TERMS
     };
+    let sqrt_of_sum = |f: Id| matches!(e.node(f), Node::Call(crate::expr::Func::Sqrt, [u]) if is_sum(*u));
+    let root_of_sum = |f: Id| sqrt_of_sum(f) || matches!(e.node(f), Node::Pow([b, _]) if sqrt_of_sum(*b));
     let is_ln = |f: Id| matches!(e.node(f), Node::Call(crate::expr::Func::Ln, _));
     let holds_ln = |t: Id| is_ln(t) || matches!(e.node(t), Node::Mul(fs) if fs.iter().any(|&f| is_ln(f)));
     let mut bases: Vec<Id> = Vec::new();
@@ -184,6 +186,9 @@ fn nothing_to_improve(e: &Expr) -> bool {
                 _ => {}
             },
             Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
+            // A square root of a sum in a product: a coefficient may go inside it, or
+            // a content come out.
+            Node::Mul(fs) if fs.iter().any(|&f| root_of_sum(f)) => return false,
             Node::Add(ts) => {
                 bases.clear();
                 for &t in ts.iter() {
@@ -770,6 +775,8 @@ impl Normalizer {
         for &f in fs.iter() {
             match self.b.node(f) {
                 Node::Num(_) => return false,
+                // A root's content may come out ([`Normalizer::absorb_coefficient`]).
+                _ if self.root_of_sum(f).is_some_and(|(u, _)| self.may_have_content(u)) => return false,
                 Node::Add(_) if sum.is_none() => sum = Some(f),
                 Node::Add(_) => return false,
                 Node::Pow([b, k]) if matches!(self.b.node(*b), Node::Add(_)) => {
@@ -1027,40 +1034,104 @@ impl Normalizer {
     }
 
     /// A product's numeric coefficient multiplied into one of its sums, where that
-    /// reads shorter: `2*u*(5 - 5*x^2)` → `u*(10 - 10*x^2)`. Tries each sum factor
-    /// and keeps the smallest; `None` when there is none to try or none is smaller.
+    /// reads shorter: `2*u*(5 - 5*x^2)` → `u*(10 - 10*x^2)`. A root of a sum `u^q`
+    /// trades numbers with the coefficient too, as `c*u^q = (c^(1/q)*u)^q`, or with `u`
+    /// written as its content `g` times its primitive part `p`, as
+    /// `c*u^q = c*g^q*p^q`, where the powers are rational:
+    /// `1/(2*sqrt(1 - x^2/4))` → `1/sqrt(4 - x^2)`,
+    /// `2/(3*sqrt(1 - 4*x^2/9))` → `2/sqrt(9 - 4*x^2)`,
+    /// `x*sqrt(x^2/9 + 1)/3` → `x*sqrt(x^2 + 9)/9`. Tries each such factor and keeps
+    /// the smallest, a primitive root on a tie; `None` when none is smaller.
+    ///
+    /// Sound: for `k > 0`, `(k*u)^q = k^q*u^q` wherever `u^q` is defined, odd roots of
+    /// a negative `u` included, and both sides are undefined where it is not; so only
+    /// positive numbers go in or come out (a negative coefficient keeps its sign
+    /// outside).
     fn absorb_coefficient(&mut self, id: Id) -> Option<Id> {
-        let Node::Mul(fs) = self.b.node(id) else {
-            return None;
+        let (c, rest): (Option<Rational>, Vec<Id>) = match self.b.node(id) {
+            Node::Mul(fs) => match self.b.as_num(fs[0]) {
+                Some(r) => (Some(r.clone()), fs[1..].to_vec()),
+                None => (None, fs.to_vec()),
+            },
+            _ => return None,
         };
-        let c = fs[0];
-        if !self
-            .b
-            .as_num(c)
-            .is_some_and(|r| !rational_is(r, 1) && !rational_is(r, -1))
-        {
+        let sum_to_scale = c.as_ref().is_some_and(|r| !rational_is(r, 1) && !rational_is(r, -1))
+            && rest.iter().any(|&f| matches!(self.b.node(f), Node::Add(_)));
+        if !sum_to_scale && !rest.iter().any(|&f| self.root_of_sum(f).is_some()) {
             return None;
         }
-        if !fs[1..].iter().any(|&f| matches!(self.b.node(f), Node::Add(_))) {
-            return None;
-        }
-        let rest: Vec<Id> = fs[1..].to_vec();
+        let c = c.unwrap_or_else(Rational::one);
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
+        let mut keep = |n: &mut Normalizer, candidate: Id, on_tie: bool| {
+            let cost = n.cost(candidate);
+            if cost < before && best.is_none_or(|(_, b)| cost < b || (on_tie && cost == b)) {
+                best = Some((candidate, cost));
+            }
+        };
         for k in 0..rest.len() {
-            if !matches!(self.b.node(rest[k]), Node::Add(_)) {
+            if matches!(self.b.node(rest[k]), Node::Add(_)) {
+                if !sum_to_scale {
+                    continue;
+                }
+                let coefficient = self.b.num(c.clone());
+                let mut factors = rest.clone();
+                factors[k] = self.b.mul([coefficient, rest[k]]);
+                let candidate = self.b.mul(factors);
+                keep(self, candidate, false);
                 continue;
             }
-            let scaled = self.b.mul([c, rest[k]]);
-            let mut factors = rest.clone();
-            factors[k] = scaled;
-            let candidate = self.b.mul(factors);
-            let cost = self.cost(candidate);
-            if cost < before && best.is_none_or(|(_, b)| cost < b) {
-                best = Some((candidate, cost));
+            let Some((u, q)) = self.root_of_sum(rest[k]) else {
+                continue;
+            };
+            let exponent = self.b.num(q.clone());
+            // The coefficient's size into the root, its sign left outside.
+            if !c.abs().is_one() {
+                if let Some(inner) = crate::expr::fold_power(&c.abs(), &q.recip()) {
+                    let inner = self.b.num(inner);
+                    let scaled = self.b.mul([inner, u]);
+                    let mut factors = rest.clone();
+                    factors[k] = self.b.pow(scaled, exponent);
+                    if c.is_negative() {
+                        factors.push(self.b.int(-1));
+                    }
+                    let candidate = self.b.mul(factors);
+                    keep(self, candidate, false);
+                }
+            }
+            // The root's content out of it, into the coefficient.
+            let (primitive, content) = self.primitive_part(u);
+            if content.is_one() {
+                continue;
+            }
+            if let Some(out) = crate::expr::fold_power(&content, &q) {
+                let mut factors = rest.clone();
+                factors[k] = self.b.pow(primitive, exponent);
+                factors.push(self.b.num(&c * out));
+                let candidate = self.b.mul(factors);
+                keep(self, candidate, true);
             }
         }
         best.map(|(r, _)| r)
+    }
+
+    /// A factor that is a sum to a power that is not an integer, `u^q`: `sqrt(u)`,
+    /// `sqrt(u)^k`, or `u^q` itself; the sum and the exponent.
+    fn root_of_sum(&self, f: Id) -> Option<(Id, Rational)> {
+        let is_sum = |u: Id| matches!(self.b.node(u), Node::Add(_));
+        let half = || Rational::new(1.into(), 2.into());
+        match self.b.node(f) {
+            Node::Call(crate::expr::Func::Sqrt, [u]) if is_sum(*u) => Some((*u, half())),
+            Node::Pow([b, k]) => {
+                let k = self.b.as_num(*k)?;
+                match self.b.node(*b) {
+                    Node::Call(crate::expr::Func::Sqrt, [u]) if is_sum(*u) && k.is_integer() => Some((*u, k * half())),
+                    Node::Add(_) if !k.is_integer() => Some((*b, k.clone())),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// A product with both `sin(u)` and `cos(u)` among its factors, the pair as
@@ -2673,6 +2744,44 @@ mod tests {
         assert_same_values("2*y*(5*x - 3)");
         // `3*y*(x + 1)` would not be shorter as `y*(3*x + 3)`.
         assert_eq!(norm("3*y*(x + 1)"), "3*y*(x + 1)");
+    }
+
+    #[test]
+    fn a_root_of_a_sum_trades_numbers_with_its_coefficient() {
+        for (s, want) in [
+            // The coefficient goes in, or the root's content comes out, whichever
+            // reads shorter; integers on a tie.
+            ("1/(2*sqrt(1 - x^2/4))", "1/sqrt(4 - x^2)"),
+            ("-1/(3*sqrt(1 - x^2/9))", "-1/sqrt(9 - x^2)"),
+            ("2/(3*sqrt(1 - 4*x^2/9))", "2/sqrt(9 - 4*x^2)"),
+            ("-x/(4*sqrt(1 - x^2/4))", "-x/(2*sqrt(4 - x^2))"),
+            ("x*sqrt(x^2/9 + 1)/3", "x*sqrt(x^2 + 9)/9"),
+            ("y*(x^2/8 + 1/8)^(1/3)", "y*(x^2 + 1)^(1/3)/2"),
+            ("x/(2*(x^2/4 + 1)^(3/2))", "4*x/(x^2 + 4)^(3/2)"),
+            // Nothing shorter: a content that is no square, a tie.
+            ("x*sqrt(2*x^2 + 2)", "x*sqrt(2*x^2 + 2)"),
+            ("x/(2*sqrt(x^2 + 1))", "x/(2*sqrt(x^2 + 1))"),
+        ] {
+            assert_eq!(norm(s), want, "{s}");
+            assert_same_values(s);
+        }
+        // Defined exactly where the input is, the odd root of a negative sum included.
+        for s in [
+            "1/(2*sqrt(1 - x^2/4))",
+            "y*(x^2/8 - 1/8)^(1/3)",
+            "-x/(4*sqrt(1 - x^2/4))",
+        ] {
+            let e = parse(s).unwrap();
+            let n = normalize(&e);
+            for xv in ["-3", "-1.5", "0", "0.5", "1.9", "2", "2.5", "4"] {
+                let at = point(&[("x", xv), ("y", "0.7")]).unwrap();
+                assert_eq!(
+                    eval_f64(&e, &at).is_ok(),
+                    eval_f64(&n, &at).is_ok(),
+                    "{s} -> {n} at x = {xv}"
+                );
+            }
+        }
     }
 
     #[test]
