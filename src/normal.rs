@@ -1035,18 +1035,18 @@ impl Normalizer {
 
     /// A product's numeric coefficient multiplied into one of its sums, where that
     /// reads shorter: `2*u*(5 - 5*x^2)` → `u*(10 - 10*x^2)`. A root of a sum `u^q`
-    /// trades numbers with the coefficient too, as `c*u^q = (c^(1/q)*u)^q`, or with `u`
-    /// written as its content `g` times its primitive part `p`, as
-    /// `c*u^q = c*g^q*p^q`, where the powers are rational:
+    /// gives its content `g` to the coefficient, `c*u^q = c*g^q*p^q` with `p` the
+    /// primitive part, where `g^q` is rational and that reads shorter:
     /// `1/(2*sqrt(1 - x^2/4))` → `1/sqrt(4 - x^2)`,
     /// `2/(3*sqrt(1 - 4*x^2/9))` → `2/sqrt(9 - 4*x^2)`,
-    /// `x*sqrt(x^2/9 + 1)/3` → `x*sqrt(x^2 + 9)/9`. Tries each such factor and keeps
-    /// the smallest, a primitive root on a tie; `None` when none is smaller.
+    /// `x*sqrt(x^2/9 + 1)/3` → `x*sqrt(x^2 + 9)/9`. (Numbers go into a root only
+    /// this way, to leave it primitive: taken in for its own sake, a coefficient
+    /// shortens the text by a `*` and fills the root with numbers like 5832.) Tries
+    /// each such factor and keeps the smallest; `None` when none is smaller.
     ///
-    /// Sound: for `k > 0`, `(k*u)^q = k^q*u^q` wherever `u^q` is defined, odd roots of
-    /// a negative `u` included, and both sides are undefined where it is not; so only
-    /// positive numbers go in or come out (a negative coefficient keeps its sign
-    /// outside).
+    /// Sound: the content is positive, and for `g > 0`, `(g*p)^q = g^q*p^q` wherever
+    /// `p^q` is defined, odd roots of a negative `p` included; both sides are undefined
+    /// where it is not.
     fn absorb_coefficient(&mut self, id: Id) -> Option<Id> {
         let (c, rest): (Option<Rational>, Vec<Id>) = match self.b.node(id) {
             Node::Mul(fs) => match self.b.as_num(fs[0]) {
@@ -1057,15 +1057,16 @@ impl Normalizer {
         };
         let sum_to_scale = c.as_ref().is_some_and(|r| !rational_is(r, 1) && !rational_is(r, -1))
             && rest.iter().any(|&f| matches!(self.b.node(f), Node::Add(_)));
-        if !sum_to_scale && !rest.iter().any(|&f| self.root_of_sum(f).is_some()) {
+        let root_with_content = |n: &Normalizer, f: Id| n.root_of_sum(f).is_some_and(|(u, _)| n.may_have_content(u));
+        if !sum_to_scale && !rest.iter().any(|&f| root_with_content(self, f)) {
             return None;
         }
         let c = c.unwrap_or_else(Rational::one);
         let before = self.cost(id);
         let mut best: Option<(Id, usize)> = None;
-        let mut keep = |n: &mut Normalizer, candidate: Id, on_tie: bool| {
+        let mut keep = |n: &mut Normalizer, candidate: Id| {
             let cost = n.cost(candidate);
-            if cost < before && best.is_none_or(|(_, b)| cost < b || (on_tie && cost == b)) {
+            if cost < before && best.is_none_or(|(_, b)| cost < b) {
                 best = Some((candidate, cost));
             }
         };
@@ -1078,38 +1079,24 @@ impl Normalizer {
                 let mut factors = rest.clone();
                 factors[k] = self.b.mul([coefficient, rest[k]]);
                 let candidate = self.b.mul(factors);
-                keep(self, candidate, false);
+                keep(self, candidate);
                 continue;
             }
             let Some((u, q)) = self.root_of_sum(rest[k]) else {
                 continue;
             };
-            let exponent = self.b.num(q.clone());
-            // The coefficient's size into the root, its sign left outside.
-            if !c.abs().is_one() {
-                if let Some(inner) = crate::expr::fold_power(&c.abs(), &q.recip()) {
-                    let inner = self.b.num(inner);
-                    let scaled = self.b.mul([inner, u]);
-                    let mut factors = rest.clone();
-                    factors[k] = self.b.pow(scaled, exponent);
-                    if c.is_negative() {
-                        factors.push(self.b.int(-1));
-                    }
-                    let candidate = self.b.mul(factors);
-                    keep(self, candidate, false);
-                }
-            }
             // The root's content out of it, into the coefficient.
             let (primitive, content) = self.primitive_part(u);
             if content.is_one() {
                 continue;
             }
             if let Some(out) = crate::expr::fold_power(&content, &q) {
+                let exponent = self.b.num(q);
                 let mut factors = rest.clone();
                 factors[k] = self.b.pow(primitive, exponent);
                 factors.push(self.b.num(&c * out));
                 let candidate = self.b.mul(factors);
-                keep(self, candidate, true);
+                keep(self, candidate);
             }
         }
         best.map(|(r, _)| r)
