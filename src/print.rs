@@ -587,9 +587,7 @@ fn count_atom(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>)
         Node::Pow([b, x]) => match e.node(*x).as_num() {
             Some(r) if !r.is_zero() => count_power_num(e, numbers, *b, r, memo),
             _ => {
-                let exponent = if is_atomic(e, numbers, *x)
-                    || (negative_exponent(e, *x).is_none() && matches!(e.node(*x), Node::Pow(_)))
-                {
+                let exponent = if is_atomic(e, numbers, *x) {
                     count_atom(e, numbers, *x, memo)
                 } else {
                     count_whole(e, numbers, *x, memo)
@@ -1228,11 +1226,9 @@ fn write_exponent(e: &Expr, numbers: Numbers, exponent: Exponent<'_>, out: &mut 
             out.push_str(&rational_text(r, numbers));
             out.push(')');
         }
+        // A power as an exponent is in parentheses, `3^(x^2)`, as a person writes it:
+        // `3^x^2` means the same (powers are right-associative) but reads ambiguously.
         Exponent::Node(x) if is_atomic(e, numbers, x) => write_atom(e, numbers, x, out),
-        // Powers are right-associative, so `2^x^y` needs no parentheses.
-        Exponent::Node(x) if negative_exponent(e, x).is_none() && matches!(e.node(x), Node::Pow(_)) => {
-            write_atom(e, numbers, x, out)
-        }
         Exponent::Node(x) => {
             out.push('(');
             write_whole(e, numbers, x, out);
@@ -1355,11 +1351,13 @@ mod tests {
     }
 
     #[test]
-    fn powers_parenthesise_only_when_needed() {
+    fn powers_parenthesise_where_needed_or_ambiguous() {
         assert_eq!(round("x^(2/3)"), "x^(2/3)");
         assert_eq!(round("(-2)^x"), "(-2)^x");
         assert_eq!(round("(x*y)^z"), "(x*y)^z");
-        assert_eq!(round("2^x^y"), "2^x^y");
+        // Right-associative, so `2^x^y` would read back the same; it is written as a
+        // person writes it.
+        assert_eq!(round("2^x^y"), "2^(x^y)");
         assert_eq!(round("(x^y)^z"), "(x^y)^z");
         assert_eq!(round("-x^2"), "-x^2");
         assert_eq!(round("x^-y"), "x^(-y)");
