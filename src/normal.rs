@@ -78,6 +78,10 @@ fn offset_power_base(b: &Builder, f: Id) -> Option<Id> {
 /// Most nodes [`Normalizer::holds`] looks at.
 const MAX_HOLDS_VISITS: usize = 64;
 
+/// How much longer than the best form a common denominator may read and still have
+/// its numerator factored, to see whether that makes it shorter.
+const TOGETHER_FACTOR_SLACK: usize = 3;
+
 /// Most distinct denominators a sum may be brought over.
 pub const MAX_DENOMINATORS: usize = 4;
 
@@ -495,6 +499,12 @@ impl Normalizer {
             // `(x^2*exp(x) + x*exp(x) + exp(x))/d` reads `exp(x)*(x^2 + x + 1)/d`.
             let factored = self.factor_sum_factors(best, depth);
             self.keep(&mut best, &mut best_cost, factored, false);
+        } else if let Some(t) = together.filter(|&t| self.present && self.cost(t) <= best_cost + TOGETHER_FACTOR_SLACK)
+        {
+            // Longer as it is, but perhaps not factored: `exp(x)*(x^2 - 2*x + 1)/d`
+            // is `exp(x)*(x - 1)^2/d`.
+            let factored = self.factor_sum_factors(t, depth);
+            self.keep(&mut best, &mut best_cost, factored, false);
         }
         // One term fewer on a tie: `x/cosh(x)^2`, not `x*(1 - tanh(x)^2)`.
         let paired = self.pythagoras(best);
@@ -884,8 +894,11 @@ impl Normalizer {
         true
     }
 
-    /// A product with its sum factors factored ([`Normalizer::factor`]); `None` when
-    /// none changes.
+    /// A product with its sum factors factored ([`Normalizer::factor`]), or written
+    /// with their repeated factors where that is shorter still
+    /// ([`Normalizer::repeated_factors`]: the numerator `x^2 - 2*x + 1` that a common
+    /// denominator makes of `exp(x)*(1 - 2*x/(x^2 + 1))/(x^2 + 1)` is `(x - 1)^2`);
+    /// `None` when none changes.
     fn factor_sum_factors(&mut self, id: Id, depth: usize) -> Option<Id> {
         let Node::Mul(fs) = self.b.node(id) else {
             return None;
@@ -893,12 +906,47 @@ impl Normalizer {
         let mut factors: Vec<Id> = fs.to_vec();
         let mut changed = false;
         for factor in factors.iter_mut() {
+            let mut best = *factor;
             if let Some(f) = self.factor(*factor, depth) {
-                *factor = f;
+                best = f;
+            }
+            if let Some(r) = self.with_repeated_factors(best) {
+                if self.cost(r) < self.cost(best) {
+                    best = r;
+                }
+            }
+            if best != *factor {
+                *factor = best;
                 changed = true;
             }
         }
         changed.then(|| self.b.mul(factors))
+    }
+
+    /// A sum, or each sum factor of a product (multiplied out first), written with its
+    /// repeated factors ([`Normalizer::repeated_factors`]); `None` when there are none.
+    fn with_repeated_factors(&mut self, id: Id) -> Option<Id> {
+        match self.b.node(id) {
+            Node::Add(_) => self.repeated_factors(id),
+            Node::Mul(fs) => {
+                let mut factors: Vec<Id> = fs.to_vec();
+                let mut changed = false;
+                for f in factors.iter_mut() {
+                    if !matches!(self.b.node(*f), Node::Add(_)) {
+                        continue;
+                    }
+                    // Factoring may have left it nested (`x*(x - 2) + 1`): flat first.
+                    let limit = self.cost(*f) + 8;
+                    let flat = self.expand(*f, limit).unwrap_or(*f);
+                    if let Some(r) = self.repeated_factors(flat) {
+                        *f = r;
+                        changed = true;
+                    }
+                }
+                changed.then(|| self.b.mul(factors))
+            }
+            _ => None,
+        }
     }
 
     /// The positive rational content of a sum (the gcd of its coefficients'
@@ -2945,6 +2993,12 @@ mod tests {
         // A repeated factor meets its power in a denominator: the derivative of
         // (x^2 - 1)/(x - 1), undefined at 1 only where the input is.
         assert_eq!(norm("(x^2 - 2*x + 1)/(x - 1)^2"), "1");
+        // The numerator a common denominator makes, with the factor its terms share
+        // taken out: the derivative of exp(x)/(x^2 + 1).
+        assert_eq!(
+            norm("exp(x)/(x^2 + 1) - 2*x*exp(x)/(x^2 + 1)^2"),
+            "exp(x)*(x - 1)^2/(x^2 + 1)^2"
+        );
         // Nothing repeated, or more than one atom: as it was.
         assert_eq!(norm("x^2 - 1"), "x^2 - 1");
         assert_eq!(norm("x^2 + 2*x*y + y^2"), "x^2 + 2*x*y + y^2");
@@ -2953,6 +3007,7 @@ mod tests {
             "sin(x)^4 + 2*sin(x)^2 + 1",
             "x^2/4 + x + 1",
             "3*x^5 - 7*x^3 + 2*x^2 + 5*x - 3",
+            "exp(x)/(x^2 + 1) - 2*x*exp(x)/(x^2 + 1)^2",
         ] {
             assert_same_values(s);
         }
