@@ -907,7 +907,13 @@ impl Normalizer {
         let mut changed = false;
         for factor in factors.iter_mut() {
             let mut best = *factor;
-            if let Some(f) = self.factor(*factor, depth) {
+            // A new numerator may be a Pythagorean pair: `cosh(x)^2 - sinh(x)^2`.
+            if let Some(p) = self.pythagoras(*factor) {
+                if self.cost(p) < self.cost(best) {
+                    best = p;
+                }
+            }
+            if let Some(f) = self.factor(best, depth) {
                 best = f;
             }
             if let Some(r) = self.with_repeated_factors(best) {
@@ -1415,6 +1421,12 @@ impl Normalizer {
                 inner_terms.push(self.b.mul(rest));
             }
             let mut inner = self.b.add(inner_terms);
+            // What is left may be a Pythagorean pair: `sin(x)*cos(x)*(sin(x)^2 + cos(x)^2)`.
+            if let Some(paired) = self.pythagoras(inner) {
+                if self.cost(paired) < self.cost(inner) {
+                    inner = paired;
+                }
+            }
             if let Some(better) = self.factor(inner, depth - 1) {
                 inner = better;
             }
@@ -2816,6 +2828,18 @@ mod tests {
                     "{s} -> {n} at x = {xv}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn pythagorean_pairs_left_by_factoring_or_a_common_denominator() {
+        // Factoring leaves `sin(x)^2 + cos(x)^2` inside: d/dx (sin(x)^4 - cos(x)^4)/4.
+        assert_eq!(norm("sin(x)^3*cos(x) + sin(x)*cos(x)^3"), "sin(x)*cos(x)");
+        // A common denominator leaves `cosh(x)^2 - sinh(x)^2` on top: d/dx tanh(x)
+        // written as sinh(x)/cosh(x).
+        assert_eq!(norm("1 - sinh(x)^2/cosh(x)^2"), "1/cosh(x)^2");
+        for s in ["sin(x)^3*cos(x) + sin(x)*cos(x)^3", "1 - sinh(x)^2/cosh(x)^2"] {
+            assert_same_values(s);
         }
     }
 

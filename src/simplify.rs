@@ -228,6 +228,16 @@ fn is_integer(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &
     move |egraph, _, subst| egraph[subst[var]].data.as_ref().is_some_and(|r| r.is_integer())
 }
 
+fn is_negative_integer(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
+    let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
+    move |egraph, _, subst| {
+        egraph[subst[var]]
+            .data
+            .as_ref()
+            .is_some_and(|r| r.is_integer() && r.is_negative())
+    }
+}
+
 fn is_positive_const(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
     let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
     move |egraph, _, subst| egraph[subst[var]].data.as_ref().is_some_and(|r| r.is_positive())
@@ -282,6 +292,8 @@ pub fn rules() -> Vec<Rw> {
         rw!("double-angle-cos"; "(cos (* 2 ?a))" => "(+ (^ (cos ?a) 2) (* -1 (^ (sin ?a) 2)))"),
         rw!("sec-power-integer"; "(^ (sec ?a) ?n)" => "(^ (cos ?a) (* -1 ?n))" if is_integer("?n")),
         rw!("csc-power-integer"; "(^ (csc ?a) ?n)" => "(^ (sin ?a) (* -1 ?n))" if is_integer("?n")),
+        rw!("cos-reciprocal-power"; "(^ (cos ?a) ?n)" => "(^ (sec ?a) (* -1 ?n))" if is_negative_integer("?n")),
+        rw!("sin-reciprocal-power"; "(^ (sin ?a) ?n)" => "(^ (csc ?a) (* -1 ?n))" if is_negative_integer("?n")),
     ]
 }
 
@@ -563,6 +575,17 @@ mod tests {
         assert_eq!(simp("(x+1)*(x+2)*(x+3)"), "3*x^2 + 12*x + 11");
     }
 
+    #[test]
+    fn textbook_derivatives_read_as_a_person_writes_them() {
+        assert_eq!(simp("sin(x)/cos(x)"), "sec(x)^2");
+        assert_eq!(simp("cos(x)/sin(x)"), "-csc(x)^2");
+        assert_eq!(simp("sinh(x)/cosh(x)"), "1/cosh(x)^2");
+        assert_eq!(simp("sin(x)^4 - cos(x)^4"), "2*sin(2*x)");
+        assert_eq!(simp("exp(x)/(x^2 + 1)"), "exp(x)*(x - 1)^2/(x^2 + 1)^2");
+        assert_eq!(simp("asin(x/2)"), "1/sqrt(4 - x^2)");
+        assert_eq!(simp("acos(2*x/3)"), "-2/sqrt(9 - 4*x^2)");
+    }
+
     /// Instantiates both sides of every rule with random small expressions and
     /// compares them at random points where both are defined.
     #[test]
@@ -589,6 +612,7 @@ mod tests {
                 let domain = |v: &str| -> &'static [&'static str] {
                     match (name.as_str(), v) {
                         (n, "?n") if n.ends_with("-integer") => &["2", "-1", "3", "-2"],
+                        (n, "?n") if n.ends_with("-reciprocal-power") => &["-1", "-2", "-3"],
                         ("ln-pow-const", "?a") => &["2", "1/2", "3"],
                         ("ln-pow-const", "?n") => &["x", "y", "x*y", "2"],
                         ("scale-sum", "?c") => &["2", "-3", "1/2"],
