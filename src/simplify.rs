@@ -284,6 +284,8 @@ pub fn rules() -> Vec<Rw> {
         rw!("sech-squared"; "(+ 1 (* -1 (^ (tanh ?a) 2)))" => "(^ (cosh ?a) -2)"),
         rw!("tan-quotient"; "(* (sin ?a) (^ (cos ?a) -1))" => "(tan ?a)"),
         rw!("cot-quotient"; "(* (cos ?a) (^ (sin ?a) -1))" => "(cot ?a)"),
+        rw!("tanh-quotient"; "(* (sinh ?a) (^ (cosh ?a) -1))" => "(tanh ?a)"),
+        rw!("coth-quotient"; "(* (cosh ?a) (^ (sinh ?a) -1))" => "(^ (tanh ?a) -1)"),
         rw!("sec-recip"; "(^ (cos ?a) -1)" => "(sec ?a)"),
         rw!("csc-recip"; "(^ (sin ?a) -1)" => "(csc ?a)"),
         rw!("recip-sec"; "(^ (sec ?a) -1)" => "(cos ?a)"),
@@ -580,6 +582,8 @@ mod tests {
         assert_eq!(simp("sin(x)/cos(x)"), "sec(x)^2");
         assert_eq!(simp("cos(x)/sin(x)"), "-csc(x)^2");
         assert_eq!(simp("sinh(x)/cosh(x)"), "1/cosh(x)^2");
+        assert_eq!(simp("ln(cosh(x))"), "tanh(x)");
+        assert_eq!(simp("ln(sinh(x))"), "1/tanh(x)");
         assert_eq!(simp("sin(x)^4 - cos(x)^4"), "2*sin(2*x)");
         assert_eq!(simp("exp(x)/(x^2 + 1)"), "exp(x)*(x - 1)^2/(x^2 + 1)^2");
         assert_eq!(simp("asin(x/2)"), "1/sqrt(4 - x^2)");
