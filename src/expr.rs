@@ -2197,9 +2197,15 @@ mod tests {
         // Powers that distribute into factors merge before the sign finds a sum: the
         // derivative of log(x, (x*(y + pi))^y) holds this product.
         assert_eq!(read("-(y + 1)*(x*(y + 1))^(z - 1)*(x*(y + 1))^(-z)"), "-1/x");
-        // One sum keeps a negative product's sign (the canonical place for it).
-        assert_eq!(read("2*x*(-y - 1)"), "2*x*(-y - 1)");
-        assert_eq!(read("-2*x*(y + 1)"), "2*x*(-y - 1)");
+        // One sum keeps a negative product's sign (the canonical place for it; the
+        // printer writes it in front, `-2*x*(y + 1)`).
+        let e = crate::parse("-2*x*(y + 1)").unwrap();
+        assert_eq!(e, crate::parse("2*x*(-y - 1)").unwrap());
+        let Node::Mul(fs) = e.node(e.root()) else {
+            panic!("a product: {e}");
+        };
+        assert!(e.node(fs[0]).as_num().is_some_and(|r| rational_is(r, 2)), "{e}");
+        assert_eq!(e.to_string(), "-2*x*(y + 1)");
     }
 
     #[test]

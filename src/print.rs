@@ -1012,7 +1012,16 @@ fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
         Node::Add(ts) => {
             for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
                 match sign {
-                    Sign::Plus if i == 0 => write_term(e, numbers, t, false, out),
+                    // A sum with no positive term leads with one that can flip, if any:
+                    // `-(s + 2)/(x - 3)^2 - c`, not `(-s - 2)/(x - 3)^2 - c` (a term
+                    // that is positive as it is never has a sum to flip).
+                    Sign::Plus if i == 0 => match leading_flip(e, t) {
+                        Some(sum) => {
+                            out.push('-');
+                            write_flipped(e, numbers, t, sum, out);
+                        }
+                        None => write_term(e, numbers, t, false, out),
+                    },
                     Sign::Plus => {
                         out.push_str(" + ");
                         write_term(e, numbers, t, false, out);
@@ -1023,19 +1032,47 @@ fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
                     }
                     Sign::Flip(sum) => {
                         out.push_str(" - ");
-                        if let Node::Mul(fs) = e.node(t) {
-                            let (c, rest) = match e.node(fs[0]).as_num() {
-                                Some(r) => (r.clone(), &fs[1..]),
-                                None => (Rational::one(), &fs[..]),
-                            };
-                            let den = denominator_content(e, numbers, &c, rest).map(|(s, g, _)| (s, g));
-                            write_product_parts(e, numbers, c, rest, false, Some(sum), den, out);
-                        }
+                        write_flipped(e, numbers, t, sum, out);
                     }
                 }
             }
         }
+        // A product standing alone takes its all-negative sum's sign out in front too:
+        // `-exp(-t)*(2*sin(2*t) + cos(2*t))`, not `exp(-t)*(-2*sin(2*t) - cos(2*t))`
+        // (the same count: the sum's leading `-` moves outside).
+        Node::Mul(_) => match leading_flip(e, id) {
+            Some(sum) => {
+                out.push('-');
+                write_flipped(e, numbers, id, sum, out);
+            }
+            None => write_term(e, numbers, id, false, out),
+        },
         _ => write_term(e, numbers, id, false, out),
+    }
+}
+
+/// [`flippable_sum`] for a product that prints with a `-` in front, leading a sum or
+/// standing alone: only where the product has no other sum factor. Read back,
+/// `-(a + b)*(c + d)` negates the first sum, not the one the canonical form chose, but
+/// with one sum the sign has one place to go.
+fn leading_flip(e: &Expr, t: Id) -> Option<Id> {
+    let Node::Mul(fs) = e.node(t) else {
+        return None;
+    };
+    let sums = fs.iter().filter(|&&f| matches!(e.node(f), Node::Add(_))).count();
+    flippable_sum(e, t).filter(|_| sums == 1)
+}
+
+/// Writes the product `t` with its all-negative sum factor `sum` negated
+/// ([`flippable_sum`]); the caller writes the `-` the sum gave up.
+fn write_flipped(e: &Expr, numbers: Numbers, t: Id, sum: Id, out: &mut String) {
+    if let Node::Mul(fs) = e.node(t) {
+        let (c, rest) = match e.node(fs[0]).as_num() {
+            Some(r) => (r.clone(), &fs[1..]),
+            None => (Rational::one(), &fs[..]),
+        };
+        let den = denominator_content(e, numbers, &c, rest).map(|(s, g, _)| (s, g));
+        write_product_parts(e, numbers, c, rest, false, Some(sum), den, out);
     }
 }
 
@@ -1297,9 +1334,12 @@ mod tests {
         let cases = [
             ("3*x^2 - 2*x^3*(x + 3)", "3*x^2 - 2*x^3*(x + 3)"),
             ("y - sin(x)*(x + 1)/x", "y - sin(x)*(x + 1)/x"),
-            // Leading, it would gain nothing: `-sin(x)*(x + 1)` is no shorter.
-            ("-sin(x)*(x + 1) - y", "sin(x)*(-x - 1) - y"),
-            ("-sin(x)*(x + 1)", "sin(x)*(-x - 1)"),
+            // Leading, or standing alone, the same: no shorter, but as a person writes
+            // it (the sign reads back into the sum).
+            ("-sin(x)*(x + 1) - y", "-sin(x)*(x + 1) - y"),
+            ("-sin(x)*(x + 1)", "-sin(x)*(x + 1)"),
+            ("cos(-sin(x)*(x + 1))", "cos(-sin(x)*(x + 1))"),
+            ("-(x + 1)/(x - 3)^2 - y", "-(x + 1)/(x - 3)^2 - y"),
             // Two sums: the one the canonical form gave the sign (reading puts it there
             // again).
             ("y - sin(x)*(x + 1)*(x + 2)", "y - sin(x)*(x + 2)*(x + 1)"),
