@@ -1061,6 +1061,24 @@ impl Builder {
     /// there: `u^2` is `|u|^2` wherever `u` is defined, so `sec(x)^2/abs(sec(x))` is
     /// `abs(sec(x))` (a derivative of `sqrt(sec(x)^2)`). An even total power of `|u|`
     /// is `u`'s again ([`Builder::pow`]).
+    /// Symbolic exponents of one base that cancel (`x^(y/x)*x^(-y/x)`) cleared before
+    /// the merges of `abs` and `sign`, which look only at numeric powers: otherwise
+    /// `x^(y/x)*x^(-y/x)*abs(x)/x^2` kept `abs(x)/x^2`, which reads back as
+    /// `1/abs(x)` (found by the long property run, seed 630). Only where an `abs` or a
+    /// `sign` is among the factors, since summing the exponents builds a node.
+    fn cancel_symbolic_exponents(&mut self, exps: &mut [Exponents]) {
+        let absolute_or_sign = |b: &Builder, id: Id| matches!(b.node(id), Node::Call(Func::Abs | Func::Sign, _));
+        if !exps.iter().any(|x| absolute_or_sign(self, x.0)) {
+            return;
+        }
+        for x in exps.iter_mut().filter(|x| x.2.len() >= 2) {
+            let sum = self.add(x.2.iter().copied());
+            if self.is_zero(sum) {
+                x.2.clear();
+            }
+        }
+    }
+
     fn merge_even_powers_into_abs(&self, exps: &mut [Exponents]) {
         if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Abs, _))) {
             return;
@@ -1405,6 +1423,7 @@ impl Builder {
         if coefficient.is_zero() {
             return self.int(0);
         }
+        self.cancel_symbolic_exponents(&mut exps);
         self.merge_even_powers_into_abs(&mut exps);
         self.merge_signs(&mut exps);
         let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
@@ -2135,6 +2154,26 @@ mod tests {
             }
         }
         assert_eq!(read("abs(x) + x*sign(x)"), "2*abs(x)");
+    }
+
+    #[test]
+    fn symbolic_exponents_that_cancel_leave_a_power_for_abs_and_sign_to_meet() {
+        // Seed 630: the normal form built this product and kept `abs(x)/x^2`.
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("x^(y/x)*x^(-y/x)*abs(x)/x^2"), "1/abs(x)");
+        assert_eq!(read("x^(y/x)*x^(-y/x)*sign(x)/x"), "1/abs(x)");
+        let mut b = Builder::new();
+        let x = b.var("x");
+        let y = b.var("y");
+        let yx = b.div(y, x);
+        let up = b.pow(x, yx);
+        let neg = b.neg(yx);
+        let down = b.pow(x, neg);
+        let abs = b.call(Func::Abs, x);
+        let m2 = b.int(-2);
+        let square = b.pow(x, m2);
+        let p = b.mul([up, square, abs, down]);
+        assert_eq!(b.finish(p).to_string(), "1/abs(x)");
     }
 
     #[test]
