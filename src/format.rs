@@ -74,6 +74,21 @@ struct Split {
     /// `k` for a factor `exp(-k)` (a number `k > 0`), which prints in the denominator
     /// as `e^{k}`: `\frac{6}{e x}`, as the text's `6/(e*x)`, not `6 e^{-1} x^{-1}`.
     e_denominator: Option<Rational>,
+    /// A numerator sum whose terms are all negative, written negated with its sign
+    /// taken by the term, as the text does ([`crate::print`]): `-e^{-t} \left(2
+    /// \sin\left(2 t\right) + \cos\left(2 t\right)\right)`, not `e^{-t}
+    /// \left(-2 \sin\left(2 t\right) - \cos\left(2 t\right)\right)`.
+    flipped: Option<Id>,
+}
+
+/// Whether a term's coefficient is negative (the canonical form keeps a product's
+/// number first).
+fn term_negative(e: &Expr, t: Id) -> bool {
+    match e.node(t) {
+        Node::Num(r) => r.is_negative(),
+        Node::Mul(fs) => e.node(fs[0]).as_num().is_some_and(Signed::is_negative),
+        _ => false,
+    }
 }
 
 fn split(e: &Expr, id: Id) -> Split {
@@ -88,6 +103,7 @@ fn split(e: &Expr, id: Id) -> Split {
         numerator: Vec::new(),
         denominator: Vec::new(),
         e_denominator: None,
+        flipped: None,
     };
     for f in factors {
         match e.node(f) {
@@ -111,6 +127,28 @@ fn split(e: &Expr, id: Id) -> Split {
     if s.coefficient.is_negative() {
         s.negative = true;
         s.coefficient = -s.coefficient.clone();
+        return s;
+    }
+    // One all-negative sum beside at least one other factor takes the sign out.
+    let all_negative = |f: Id| {
+        matches!(e.node(f), Node::Add(ts)
+            if ts.iter().all(|&t| term_negative(e, t) && !matches!(e.node(t), Node::Add(_))))
+    };
+    let sums: Vec<Id> = s
+        .numerator
+        .iter()
+        .copied()
+        .filter(|&f| matches!(e.node(f), Node::Add(_)))
+        .collect();
+    let others = s.numerator.len().saturating_sub(1)
+        + s.denominator.len()
+        + usize::from(s.e_denominator.is_some())
+        + usize::from(!s.coefficient.is_one());
+    if let [sum] = sums[..] {
+        if all_negative(sum) && others >= 1 {
+            s.negative = true;
+            s.flipped = Some(sum);
+        }
     }
     s
 }
@@ -134,33 +172,42 @@ pub fn latex_with(e: &Expr, numbers: Numbers) -> String {
     latex_at(e, e.root(), numbers)
 }
 
+/// A sum negated, term by term.
+fn latex_negated(e: &Expr, id: Id, numbers: Numbers) -> String {
+    stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || {
+        signed_sum(e, id, true, |s| latex_term(e, s, numbers))
+    })
+}
+
 fn latex_at(e: &Expr, id: Id, numbers: Numbers) -> String {
     stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || latex_sum(e, id, numbers))
 }
 
 fn latex_sum(e: &Expr, id: Id, numbers: Numbers) -> String {
-    signed_sum(e, id, |s| latex_term(e, s, numbers))
+    signed_sum(e, id, false, |s| latex_term(e, s, numbers))
 }
 
 /// A sum with `a - b` for negative terms, leading with a positive term (as the text
-/// printer does); `term` writes each term's magnitude.
-fn signed_sum(e: &Expr, id: Id, term: impl Fn(&Split) -> String) -> String {
+/// printer does), every term's sign turned with `negate`; `term` writes each term's
+/// magnitude.
+fn signed_sum(e: &Expr, id: Id, negate: bool, term: impl Fn(&Split) -> String) -> String {
     let terms: Vec<Id> = match e.node(id) {
         Node::Add(ts) => ts.to_vec(),
         _ => vec![id],
     };
-    let lead = terms.iter().position(|&t| !split(e, t).negative).unwrap_or(0);
+    let lead = terms.iter().position(|&t| split(e, t).negative == negate).unwrap_or(0);
     let order =
         std::iter::once(terms[lead]).chain(terms.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
     let mut out = String::new();
     for (k, t) in order.enumerate() {
         let s = split(e, t);
+        let negative = s.negative != negate;
         if k == 0 {
-            if s.negative {
+            if negative {
                 out.push('-');
             }
         } else {
-            out.push_str(if s.negative { " - " } else { " + " });
+            out.push_str(if negative { " - " } else { " + " });
         }
         out.push_str(&term(&s));
     }
@@ -207,10 +254,17 @@ fn latex_rational(r: &Rational, numbers: Numbers) -> String {
 }
 
 /// The coefficient's text (if it is written) and the factors, joined.
-fn latex_product(e: &Expr, coefficient: Option<String>, factors: &[Id], numbers: Numbers) -> String {
+fn latex_product(
+    e: &Expr,
+    coefficient: Option<String>,
+    factors: &[Id],
+    flipped: Option<Id>,
+    numbers: Numbers,
+) -> String {
     let mut parts: Vec<String> = coefficient.into_iter().collect();
     for &f in factors {
         let text = match e.node(f) {
+            Node::Add(_) if flipped == Some(f) => format!("\\left({}\\right)", latex_negated(e, f, numbers)),
             Node::Add(_) => format!("\\left({}\\right)", latex_at(e, f, numbers)),
             _ => latex_factor(e, f, numbers),
         };
@@ -244,7 +298,7 @@ fn latex_term(e: &Expr, s: &Split, numbers: Numbers) -> String {
     };
     let lone_numerator_sum =
         s.numerator.len() == 1 && numer_coefficient.is_none() && matches!(e.node(s.numerator[0]), Node::Add(_));
-    let numer = latex_product(e, numer_coefficient, &s.numerator, numbers);
+    let numer = latex_product(e, numer_coefficient, &s.numerator, s.flipped, numbers);
     if s.denominator.is_empty() && denom_coefficient.is_none() && s.e_denominator.is_none() {
         return match (s.numerator.as_slice(), s.coefficient.is_one()) {
             // A lone sum as a term keeps its parentheses only when negated.
@@ -287,7 +341,9 @@ fn latex_term(e: &Expr, s: &Split, numbers: Numbers) -> String {
         }
         den.push_str(p);
     }
-    let numer = if lone_numerator_sum {
+    let numer = if lone_numerator_sum && s.flipped.is_some() {
+        latex_negated(e, s.numerator[0], numbers)
+    } else if lone_numerator_sum {
         latex_at(e, s.numerator[0], numbers)
     } else {
         numer
@@ -773,7 +829,7 @@ fn code_at(e: &Expr, id: Id, lang: Code, numbers: Numbers) -> String {
 }
 
 fn code_sum(e: &Expr, id: Id, lang: Code, numbers: Numbers) -> String {
-    signed_sum(e, id, |s| code_term(e, s, lang, numbers))
+    signed_sum(e, id, false, |s| code_term(e, s, lang, numbers))
 }
 
 fn code_term(e: &Expr, s: &Split, lang: Code, numbers: Numbers) -> String {
@@ -790,7 +846,11 @@ fn code_term(e: &Expr, s: &Split, lang: Code, numbers: Numbers) -> String {
         ));
     }
     for &f in &s.numerator {
-        numer.push(code_factor(e, f, lang, numbers));
+        numer.push(if s.flipped == Some(f) {
+            format!("({})", signed_sum(e, f, true, |s| code_term(e, s, lang, numbers)))
+        } else {
+            code_factor(e, f, lang, numbers)
+        });
     }
     let mut den: Vec<String> = Vec::new();
     if !decimal && !s.coefficient.denom().is_one() {
