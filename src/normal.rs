@@ -933,18 +933,12 @@ impl Normalizer {
     /// repeated factors ([`Normalizer::repeated_factors`]); `None` when there are none.
     fn with_repeated_factors(&mut self, id: Id) -> Option<Id> {
         match self.b.node(id) {
-            Node::Add(_) => self.repeated_factors(id),
+            Node::Add(_) => self.flat_repeated_factors(id),
             Node::Mul(fs) => {
                 let mut factors: Vec<Id> = fs.to_vec();
                 let mut changed = false;
                 for f in factors.iter_mut() {
-                    if !matches!(self.b.node(*f), Node::Add(_)) {
-                        continue;
-                    }
-                    // Factoring may have left it nested (`x*(x - 2) + 1`): flat first.
-                    let limit = self.cost(*f) + 8;
-                    let flat = self.expand(*f, limit).unwrap_or(*f);
-                    if let Some(r) = self.repeated_factors(flat) {
+                    if let Some(r) = self.flat_repeated_factors(*f) {
                         *f = r;
                         changed = true;
                     }
@@ -953,6 +947,17 @@ impl Normalizer {
             }
             _ => None,
         }
+    }
+
+    /// [`Normalizer::repeated_factors`] of a sum multiplied out first: factoring may
+    /// have left it nested (`x*(x - 2) + 1`).
+    fn flat_repeated_factors(&mut self, sum: Id) -> Option<Id> {
+        if !matches!(self.b.node(sum), Node::Add(_)) {
+            return None;
+        }
+        let limit = self.cost(sum) + 8;
+        let flat = self.expand(sum, limit).unwrap_or(sum);
+        self.repeated_factors(flat)
     }
 
     /// The positive rational content of a sum (the gcd of its coefficients'
