@@ -86,6 +86,39 @@ fn repeated_factor_text() -> impl Strategy<Value = String> {
     })
 }
 
+/// A number times a root of a sum with rational coefficients, inside another
+/// expression: its content comes out of the root where that reads shorter
+/// (`1/(2*sqrt(1 - x^2/4))` is `1/sqrt(4 - x^2)`), for odd and even roots, positive and
+/// negative sums.
+fn root_text() -> impl Strategy<Value = String> {
+    let coefficient = prop_oneof![
+        Just("1/2"),
+        Just("2/3"),
+        Just("-3/4"),
+        Just("4"),
+        Just("1/9"),
+        Just("-1/8")
+    ];
+    let atom = prop_oneof![Just("x"), Just("x^2"), Just("sin(x)"), Just("y"), Just("x*y")];
+    let term = (coefficient.clone(), atom).prop_map(|(c, a)| format!("({c})*{a}"));
+    let power = prop_oneof![Just("1/2"), Just("-1/2"), Just("3/2"), Just("1/3"), Just("-2/3")];
+    (
+        coefficient,
+        prop::collection::vec(term, 1..3),
+        prop_oneof![Just("1"), Just("-1"), Just("1/4"), Just("9/4")],
+        power,
+        0..3usize,
+    )
+        .prop_map(|(c, ts, k, q, shape)| {
+            let root = format!("({} + {k})^({q})", ts.join(" + "));
+            match shape {
+                0 => format!("({c})*{root}"),
+                1 => format!("asin(({c})*x) + ({c})*y*{root}"),
+                _ => format!("ln(x^2 + 1)*{root}"),
+            }
+        })
+}
+
 /// Where the unsimplified derivative of `src` is defined at (x/100, y/100), the
 /// simplified one is too, with the same value; and it reads back as itself. With a
 /// `limit`, only where the values' sizes stay within it, and an overflow in the
@@ -234,6 +267,11 @@ proptest! {
 
     #[test]
     fn repeated_factors_simplify_soundly(src in repeated_factor_text(), x in -250i32..250, y in -250i32..250) {
+        simplified_agrees_with_unsimplified(&src, x, y, Some(1e12))?;
+    }
+
+    #[test]
+    fn roots_of_sums_simplify_soundly(src in root_text(), x in -250i32..250, y in -250i32..250) {
         simplified_agrees_with_unsimplified(&src, x, y, Some(1e12))?;
     }
 
