@@ -175,8 +175,23 @@ fn nothing_to_improve(e: &Expr) -> bool {
             .fold(1usize, |acc, n| acc.saturating_mul(n));
         count > MAX_EXPANDED_TERMS
     };
-    let sqrt_of_sum = |f: Id| matches!(e.node(f), Node::Call(crate::expr::Func::Sqrt, [u]) if is_sum(*u));
-    let root_of_sum = |f: Id| sqrt_of_sum(f) || matches!(e.node(f), Node::Pow([b, _]) if sqrt_of_sum(*b));
+    // A sum whose content may not be 1: not all its coefficients integers with one of
+    // them 1 or -1.
+    let may_have_content = |u: Id| match e.node(u) {
+        Node::Add(ts) => {
+            let coefficient = |t: Id| match e.node(t) {
+                Node::Num(r) => Some(&**r),
+                Node::Mul(fs) => e.node(fs[0]).as_num(),
+                _ => None,
+            };
+            let integers = ts.iter().all(|&t| coefficient(t).is_none_or(|r| r.is_integer()));
+            let unit = ts
+                .iter()
+                .any(|&t| coefficient(t).is_none_or(|r| r.numer().abs().is_one()));
+            !(integers && unit)
+        }
+        _ => false,
+    };
     let is_ln = |f: Id| matches!(e.node(f), Node::Call(crate::expr::Func::Ln, _));
     let holds_ln = |t: Id| is_ln(t) || matches!(e.node(t), Node::Mul(fs) if fs.iter().any(|&f| is_ln(f)));
     let mut bases: Vec<Id> = Vec::new();
@@ -190,9 +205,8 @@ fn nothing_to_improve(e: &Expr) -> bool {
                 _ => {}
             },
             Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
-            // A square root of a sum in a product: a coefficient may go inside it, or
-            // a content come out.
-            Node::Mul(fs) if fs.iter().any(|&f| root_of_sum(f)) => return false,
+            // A square root of a sum whose content may come out of it.
+            Node::Call(crate::expr::Func::Sqrt, [u]) if may_have_content(*u) => return false,
             Node::Add(ts) => {
                 bases.clear();
                 for &t in ts.iter() {
@@ -463,8 +477,11 @@ impl Normalizer {
         // Only sums, products and powers of sums have anything to improve.
         let candidate = match self.b.node(id) {
             Node::Add(_) | Node::Mul(_) => true,
-            Node::Pow([b, _]) => matches!(self.b.node(*b), Node::Add(_)),
-            _ => false,
+            // A power of a sum, or a root of one, whose content may come out.
+            _ => {
+                self.root_of_sum(id).is_some()
+                    || matches!(self.b.node(id), Node::Pow([b, _]) if matches!(self.b.node(*b), Node::Add(_)))
+            }
         };
         if !candidate {
             return id;
@@ -1112,6 +1129,8 @@ impl Normalizer {
                 Some(r) => (Some(r.clone()), fs[1..].to_vec()),
                 None => (None, fs.to_vec()),
             },
+            // A root alone: `1/sqrt(1 - x^2/25)` is `5/sqrt(25 - x^2)`.
+            _ if self.root_of_sum(id).is_some() => (None, vec![id]),
             _ => return None,
         };
         let sum_to_scale = c.as_ref().is_some_and(|r| !rational_is(r, 1) && !rational_is(r, -1))
@@ -2808,6 +2827,8 @@ mod tests {
             ("2/(3*sqrt(1 - 4*x^2/9))", "2/sqrt(9 - 4*x^2)"),
             ("-x/(4*sqrt(1 - x^2/4))", "-x/(2*sqrt(4 - x^2))"),
             ("x*sqrt(x^2/9 + 1)/3", "x*sqrt(x^2 + 9)/9"),
+            // A root alone: d/dx 5*asin(x/5).
+            ("1/sqrt(1 - x^2/25)", "5/sqrt(25 - x^2)"),
             ("y*(x^2/8 + 1/8)^(1/3)", "y*(x^2 + 1)^(1/3)/2"),
             ("x/(2*(x^2/4 + 1)^(3/2))", "4*x/(x^2 + 4)^(3/2)"),
             // Nothing shorter: a content that is no square, a tie.

@@ -588,6 +588,8 @@ mod tests {
         assert_eq!(simp("exp(x)/(x^2 + 1)"), "exp(x)*(x - 1)^2/(x^2 + 1)^2");
         assert_eq!(simp("asin(x/2)"), "1/sqrt(4 - x^2)");
         assert_eq!(simp("acos(2*x/3)"), "-2/sqrt(9 - 4*x^2)");
+        assert_eq!(simp("5*asin(x/5)"), "5/sqrt(25 - x^2)");
+        assert_eq!(simp("acosh(x/2)"), "1/sqrt(x^2 - 4)");
     }
 
     /// Instantiates both sides of every rule with random small expressions and
