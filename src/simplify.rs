@@ -26,7 +26,7 @@
 //! assert!(report.nodes > 0);
 //! ```
 
-use crate::expr::{Expr, Node, Rational};
+use crate::expr::{Expr, IdIndex, Node, Rational};
 use crate::lang::{from_rec_expr, to_rec_expr};
 use crate::print::Numbers;
 use egg::{rewrite as rw, Analysis, DidMerge, EGraph, Id, Language, RecExpr, Rewrite, Runner, StopReason};
@@ -439,6 +439,14 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         open_on_ties: true,
         ..spelled
     };
+    // The search below goes by operations alone. Of the forms it meets as short as
+    // the one it ends with, the one with the fewest fractions and common factors left
+    // in sums is printed ([`clutter`]): `18*x/(9*x^2 + 4*y^2)`, not
+    // `x/(x^2/2 + 2*y^2/9)`; `8*(x + 2)^2*(3*cos(x) - …)`, not
+    // `(x + 2)^2*(24*cos(x) - 8*…)`. A person clears them. The tie is broken only at
+    // the end: taken during the search, it changes the path, which lengthened
+    // some results by an operation.
+    let mut cleared = Cleared::default();
     let fast = normalize_styled(e, spelled);
     // Ties go to the input; a normal form equal to the input is the input, uncopied
     // and not counted again.
@@ -449,6 +457,9 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         if fast_ops < ops_before {
             (fast, fast_ops)
         } else {
+            if fast_ops == ops_before {
+                cleared.consider(&fast, fast_ops);
+            }
             (e.clone(), ops_before)
         }
     };
@@ -463,6 +474,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         let starts = [(best.clone(), best_ops, spelled), {
             let other = normalize_styled(&steps, tied);
             let ops = op_count(&other);
+            cleared.consider(&other, ops);
             (other, ops, tied)
         }];
         for (mut form, mut ops, style) in starts {
@@ -472,6 +484,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
                     break;
                 }
                 let again_ops = op_count(&again);
+                cleared.consider(&again, again_ops);
                 if again_ops >= ops {
                     break;
                 }
@@ -494,9 +507,11 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
             // shortens it.
             let mut form = c;
             let mut ops = op_count(&form);
+            cleared.consider(&form, ops);
             for _ in 0..MAX_PASSES {
                 let again = normalize_styled(&form, tied);
                 let again_ops = op_count(&again);
+                cleared.consider(&again, again_ops);
                 if again == form || again_ops >= ops {
                     break;
                 }
@@ -509,7 +524,75 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         }
     }
     report.ops_after = best_ops;
-    (best, report)
+    (cleared.take_if_tied(best, best_ops), report)
+}
+
+/// Of the forms [`simplify_for`] meets, the one with the least [`clutter`] among the
+/// shortest.
+#[derive(Default)]
+struct Cleared {
+    form: Option<(Expr, usize, usize)>,
+}
+
+impl Cleared {
+    fn consider(&mut self, form: &Expr, ops: usize) {
+        let better = match &self.form {
+            None => true,
+            Some((_, o, f)) => ops < *o || (ops == *o && clutter(form) < *f),
+        };
+        if better {
+            self.form = Some((form.clone(), ops, clutter(form)));
+        }
+    }
+
+    /// `best`, or the form seen as short as it with less clutter.
+    fn take_if_tied(self, best: Expr, best_ops: usize) -> Expr {
+        match self.form {
+            Some((form, ops, fractions)) if ops == best_ops && fractions < clutter(&best) => form,
+            _ => best,
+        }
+    }
+}
+
+/// What a person clears from a form as short as another, counted where it prints
+/// (each occurrence of a shared node counts): numbers that are not integers, and sums
+/// whose integer coefficients share a factor (`4*y^2 + 4`, which reads `4*(y^2 + 1)`
+/// one operation longer). The tie-break after the operation count.
+fn clutter(e: &Expr) -> usize {
+    let nodes = e.nodes();
+    let coefficient = |t: &Id| match &nodes[t.index()] {
+        Node::Num(r) => Some(&**r),
+        Node::Mul(fs) => nodes[fs[0].index()].as_num(),
+        _ => None,
+    };
+    // Children come before their parents in the arena, so one sweep from the root down
+    // gives each node the number of times it is printed.
+    let mut times = vec![0usize; nodes.len()];
+    let mut count = 0usize;
+    if let Some(last) = times.last_mut() {
+        *last = 1;
+    }
+    for i in (0..nodes.len()).rev() {
+        let t = times[i];
+        if t == 0 {
+            continue;
+        }
+        match &nodes[i] {
+            Node::Num(r) if !r.is_integer() => count = count.saturating_add(t),
+            node => {
+                if let Node::Add(ts) = node {
+                    let integers = ts.iter().all(|t| coefficient(t).is_none_or(|r| r.is_integer()));
+                    if integers && !crate::expr::content_is_one(ts.iter().map(coefficient)) {
+                        count = count.saturating_add(t);
+                    }
+                }
+                for c in node.children() {
+                    times[c.index()] = times[c.index()].saturating_add(t);
+                }
+            }
+        }
+    }
+    count
 }
 
 type Saturated = (Option<Expr>, Stop, usize, usize, Vec<(String, usize)>);
@@ -590,6 +673,35 @@ mod tests {
         assert_eq!(simp("acos(2*x/3)"), "-2/sqrt(9 - 4*x^2)");
         assert_eq!(simp("5*asin(x/5)"), "5/sqrt(25 - x^2)");
         assert_eq!(simp("acosh(x/2)"), "1/sqrt(x^2 - 4)");
+    }
+
+    #[test]
+    fn ties_go_to_the_form_with_fractions_and_common_factors_cleared() {
+        // Each pair is as short either way: `x/(x^2/2 + 2*y^2/9)` and
+        // `(x + 2)^2*(24*cos(x) - 8*sin(x)*(x + 2))` are what the search meets first.
+        let d = |src: &str, wrt: &str| {
+            simplify(&diff(&parse(src).unwrap(), wrt), &Budget::default())
+                .0
+                .to_string()
+        };
+        assert_eq!(d("ln(x^2/4 + y^2/9)", "x"), "18*x/(9*x^2 + 4*y^2)");
+        assert_eq!(d("1/(x^2/2 + 1/3)", "x"), "-36*x/(3*x^2 + 2)^2");
+        assert_eq!(d("(2*x + 4)^3*cos(x)", "x"), "8*(x + 2)^2*(3*cos(x) - sin(x)*(x + 2))");
+        // The fast level too.
+        let fast = simplify_at(
+            &diff(&parse("ln(x^2/4 + y^2/9)").unwrap(), "x"),
+            Level::Fast,
+            &Budget::default(),
+        )
+        .0;
+        assert_eq!(fast.to_string(), "18*x/(9*x^2 + 4*y^2)");
+        // What is counted: non-integers and sums with a common integer factor, where
+        // each is printed.
+        let c = |src: &str| clutter(&parse(src).unwrap());
+        assert_eq!(c("x/(x^2/2 + 2*y^2/9)"), 2);
+        assert_eq!(c("18*x/(9*x^2 + 4*y^2)"), 0);
+        assert_eq!(c("(4*y^2 + 4)*sin(4*y^2 + 4)"), 2);
+        assert_eq!(c("3/4 + x"), 1);
     }
 
     /// Instantiates both sides of every rule with random small expressions and
