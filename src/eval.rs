@@ -486,8 +486,17 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
         // the operands' bounds: products of bounds overstate the error by orders.
         let carried = match node {
             Node::Add(ts) => ts.iter().map(m).sum(),
+            // Each factor's bound times the other factors' product, which is the value
+            // over that factor: computed so, it stays finite where the product of the
+            // others alone would overflow (`x^100*y^100*z` at 100, 100, 1e-300).
             Node::Mul(fs) => (0..fs.len())
                 .map(|k| {
+                    let own = val(&fs[k]);
+                    // (Where the product underflowed to 0, the others' product is the
+                    // better guess.)
+                    if own != 0.0 && value != 0.0 {
+                        return value.abs() * (m(&fs[k]) / own.abs());
+                    }
                     let others: f64 = fs
                         .iter()
                         .enumerate()
@@ -854,6 +863,22 @@ mod tests {
         let p = parse("3*x^2 + sin(x)").unwrap();
         let (v, m) = (eval_f64(&p, &at).unwrap(), magnitude(&p, &at).unwrap());
         assert!(m < 10.0 * v.abs(), "{v} {m}");
+    }
+
+    #[test]
+    fn a_product_whose_other_factors_overflow_keeps_its_bound() {
+        // x^100*y^100 is 1e400, beyond f64, but the whole is 1e100: each factor's error
+        // carried through the rest must not overflow to infinity and be dropped, which
+        // left only the value itself (no allowance for x^100's rounding at all).
+        let at = point(&[("x", "100"), ("y", "100"), ("z", "1e-300")]).unwrap();
+        let e = parse("x^100*y^100*z").unwrap();
+        let (v, m) = (eval_f64(&e, &at).unwrap(), magnitude(&e, &at).unwrap());
+        assert!((v / 1e100 - 1.0).abs() < 1e-9, "{v}");
+        // x^100 alone carries about 100 units of rounding: its exponent's slope.
+        let alone = magnitude(&parse("x^100").unwrap(), &at).unwrap() / 1e200;
+        assert!(alone > 50.0, "{alone}");
+        assert!(m > 50.0 * v, "{v} {m}");
+        assert!(m.is_finite());
     }
 
     #[test]
