@@ -2628,6 +2628,262 @@ fn add_monomial(list: &mut Vec<Monomial>, m: Monomial) {
     }
 }
 
+/// Whether a node is a polynomial with rational coefficients in at most one variable,
+/// for [`expand_polynomials`].
+#[derive(Clone, Copy, PartialEq)]
+enum PolyKind {
+    Not,
+    Constant,
+    In(egg::Symbol),
+}
+
+/// Most a single exponent may be in a polynomial [`expand_polynomials`] multiplies out.
+const MAX_POLY_EXPONENT: u32 = 16;
+
+/// Most nodes a sum may have, counted as printed, for [`expand_polynomials`] to write
+/// it out: a person reads a polynomial expanded at a glance only when it is small, and
+/// the derivative of a product of forty binomials, a polynomial of degree 39 written as
+/// forty products, is too much to multiply out each time.
+const MAX_POLY_SIZE: usize = 64;
+
+/// Most products of two coefficients [`expand_polynomials`] computes for one
+/// expression (a safety net behind [`MAX_POLY_SIZE`]).
+const MAX_POLY_WORK: usize = 1024;
+
+/// Most bits a coefficient's numerator or denominator may have in a polynomial that
+/// [`expand_polynomials`] writes out: more would not read well anyway, and checked
+/// before multiplying, it keeps the arithmetic cheap.
+const MAX_POLY_BITS: u64 = 96;
+
+/// `e` with each sum that is a polynomial in one variable, written partly factored
+/// (`x*(x - 1) + 4`, as factoring out of some of its terms leaves it), written
+/// expanded instead (`x^2 - x + 4`) where that reads no longer, counted in `numbers`:
+/// a person writes a polynomial expanded, and the issue's cost only prefers the other
+/// when it is shorter. A sum holding a power of a sum (`(x + 1/2)^2 + 1`, a completed
+/// square) is expanded only where that is shorter. `None` when there is no such sum. Exact: a polynomial identity
+/// holds everywhere, and a polynomial is defined everywhere.
+///
+/// ```
+/// use dydx::{parse, normal::expand_polynomials, print::Numbers};
+/// let e = parse("2*exp(2*x)*(x*(x - 1) + 4)/(x^2 + 4)^2").unwrap();
+/// let x = expand_polynomials(&e, Numbers::Fractions).unwrap();
+/// assert_eq!(x.to_string(), "2*exp(2*x)*(x^2 - x + 4)/(x^2 + 4)^2");
+/// // One operation longer expanded (`x^2 - 4*x + 1`): left as it is.
+/// assert!(expand_polynomials(&parse("exp(x)*(x*(x - 4) + 1)").unwrap(), Numbers::Fractions).is_none());
+/// ```
+pub fn expand_polynomials(e: &Expr, numbers: Numbers) -> Option<Expr> {
+    let nodes = e.nodes();
+    let is_sum = |id: &Id| matches!(nodes[id.index()], Node::Add(_));
+    // One pass, children first: each node's kind, whether a sum or a power of one
+    // sits inside a product or a power in it (what expanding removes), and whether a
+    // power of a sum does (`(x + 1/2)^2 + 1`, a completed square, which on a tie stays:
+    // it shows where it came from).
+    let mut kind: Vec<PolyKind> = Vec::with_capacity(nodes.len());
+    let mut unexpanded: Vec<bool> = Vec::with_capacity(nodes.len());
+    let mut sum_power: Vec<bool> = Vec::with_capacity(nodes.len());
+    let mut size: Vec<usize> = Vec::with_capacity(nodes.len());
+    let mut any = false;
+    for node in nodes {
+        let join = |a: PolyKind, b: PolyKind| match (a, b) {
+            (PolyKind::Not, _) | (_, PolyKind::Not) => PolyKind::Not,
+            (PolyKind::Constant, k) | (k, PolyKind::Constant) => k,
+            (PolyKind::In(s), PolyKind::In(t)) if s == t => PolyKind::In(s),
+            _ => PolyKind::Not,
+        };
+        let held = |ids: &[Id]| ids.iter().any(|c| sum_power[c.index()]);
+        let (k, u, p) = match node {
+            Node::Num(_) => (PolyKind::Constant, false, false),
+            Node::Var(s) => (PolyKind::In(*s), false, false),
+            Node::Add(ts) => (
+                ts.iter().fold(PolyKind::Constant, |acc, t| join(acc, kind[t.index()])),
+                ts.iter().any(|t| unexpanded[t.index()]),
+                held(ts),
+            ),
+            Node::Mul(fs) => (
+                fs.iter().fold(PolyKind::Constant, |acc, f| join(acc, kind[f.index()])),
+                fs.iter().any(|f| unexpanded[f.index()] || is_sum(f)),
+                held(fs),
+            ),
+            Node::Pow([b, x]) => {
+                let small = nodes[x.index()].as_num().and_then(|r| {
+                    r.to_u32()
+                        .filter(|&k| r.is_integer() && (1..=MAX_POLY_EXPONENT).contains(&k))
+                });
+                match small {
+                    Some(_) => (
+                        kind[b.index()],
+                        unexpanded[b.index()] || is_sum(b),
+                        sum_power[b.index()] || is_sum(b),
+                    ),
+                    None => (PolyKind::Not, false, false),
+                }
+            }
+            Node::Const(_) | Node::Call(..) | Node::Log(_) => (PolyKind::Not, false, false),
+        };
+        let n = node
+            .children()
+            .iter()
+            .fold(1usize, |acc, c| acc.saturating_add(size[c.index()]));
+        any |= u && n <= MAX_POLY_SIZE && matches!(node, Node::Add(_)) && matches!(k, PolyKind::In(_));
+        size.push(n);
+        kind.push(k);
+        unexpanded.push(u);
+        sum_power.push(p);
+    }
+    if !any {
+        return None;
+    }
+    // Coefficients are needed for those sums and what they hold: marked from the
+    // root down (parents come after their children).
+    let mut needed = vec![false; nodes.len()];
+    for i in (0..nodes.len()).rev() {
+        let candidate = matches!(nodes[i], Node::Add(_))
+            && unexpanded[i]
+            && size[i] <= MAX_POLY_SIZE
+            && matches!(kind[i], PolyKind::In(_));
+        if candidate || needed[i] {
+            needed[i] = true;
+            for c in nodes[i].children() {
+                needed[c.index()] = true;
+            }
+        }
+    }
+    // Each such sum's expanded form, built apart and counted against the sum as it
+    // is; the whole is rebuilt only when one of them is taken.
+    let mut coefficients: Vec<Option<Vec<Rational>>> = vec![None; nodes.len()];
+    let mut expanded: Vec<Option<Expr>> = vec![None; nodes.len()];
+    let mut work = 0usize;
+    let mut scratch = Builder::new();
+    for (i, node) in nodes.iter().enumerate() {
+        if !needed[i] || kind[i] == PolyKind::Not {
+            continue;
+        }
+        coefficients[i] = poly_coefficients(node, &coefficients, &mut work);
+        let (Node::Add(_), PolyKind::In(x), true, Some(cs)) = (node, kind[i], unexpanded[i], &coefficients[i]) else {
+            continue;
+        };
+        let var = scratch.var(x.as_str());
+        let terms: Vec<Id> = cs
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
+            .map(|(k, c)| {
+                let c = scratch.num(c.clone());
+                let k = scratch.int(k as i64);
+                let p = scratch.pow(var, k);
+                scratch.mul([c, p])
+            })
+            .collect();
+        let sum = scratch.add(terms);
+        let written = scratch.finish(sum);
+        let after = crate::print::op_count_with(&written, numbers);
+        let before = crate::print::op_count_at(e, Id::from_index(i), numbers);
+        if after < before || (after == before && !sum_power[i]) {
+            expanded[i] = Some(written);
+        }
+    }
+    if expanded.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut b = Builder::with_capacity(2 * nodes.len());
+    let imported = b.import_all(e);
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        let id = match &expanded[i] {
+            Some(x) => b.import(x),
+            None if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) => imported[i],
+            None => b.make(node, |c| map[c.index()]),
+        };
+        map.push(id);
+    }
+    let root = map[e.root().index()];
+    (root != imported[e.root().index()]).then(|| b.finish(root))
+}
+
+/// A polynomial node's coefficients from its children's, lowest degree first; `None`
+/// beyond [`crate::poly::MAX_DEGREE`] or [`MAX_POLY_BITS`], or once `work` (products
+/// of two coefficients so far) passes [`MAX_POLY_WORK`].
+fn poly_coefficients(node: &Node, known: &[Option<Vec<Rational>>], work: &mut usize) -> Option<Vec<Rational>> {
+    let mut times = |a: &[Rational], b: &[Rational]| -> Option<Vec<Rational>> {
+        *work = work.saturating_add(a.len() * b.len());
+        if a.len() + b.len() > crate::poly::MAX_DEGREE + 2 || *work > MAX_POLY_WORK {
+            return None;
+        }
+        // A product's coefficients have at most the factors' bits added, and a few
+        // more for the sum of up to `len` products.
+        let most = |p: &[Rational]| p.iter().map(|c| c.numer().bits() + c.denom().bits()).max().unwrap_or(0);
+        if most(a) + most(b) + 8 > 2 * MAX_POLY_BITS {
+            return None;
+        }
+        let mut out = vec![Rational::from_integer(0.into()); a.len() + b.len() - 1];
+        for (i, x) in a.iter().enumerate() {
+            for (j, y) in b.iter().enumerate() {
+                out[i + j] += x * y;
+            }
+        }
+        Some(out)
+    };
+    let of = |c: &Id| known[c.index()].as_deref();
+    let out = match node {
+        Node::Num(r) => vec![(**r).clone()],
+        Node::Var(_) => vec![Rational::from_integer(0.into()), Rational::one()],
+        Node::Add(ts) => {
+            let mut out: Vec<Rational> = Vec::new();
+            for t in ts.iter() {
+                let c = of(t)?;
+                if c.len() > out.len() {
+                    out.resize(c.len(), Rational::from_integer(0.into()));
+                }
+                for (o, x) in out.iter_mut().zip(c) {
+                    *o += x;
+                }
+            }
+            out
+        }
+        Node::Mul(fs) => {
+            let mut out = vec![Rational::one()];
+            for f in fs.iter() {
+                out = times(&out, of(f)?)?;
+            }
+            out
+        }
+        Node::Pow([base, k]) => {
+            let k = known_exponent(k, known)?;
+            let base = of(base)?;
+            let mut out = vec![Rational::one()];
+            for _ in 0..k {
+                out = times(&out, base)?;
+            }
+            out
+        }
+        _ => return None,
+    };
+    let bits = out
+        .iter()
+        .map(|c| c.numer().bits().max(c.denom().bits()))
+        .max()
+        .unwrap_or(0);
+    (bits <= MAX_POLY_BITS).then(|| {
+        let mut out = out;
+        while out.len() > 1 && out.last().is_some_and(num_traits::Zero::is_zero) {
+            out.pop();
+        }
+        out
+    })
+}
+
+/// The exponent of a polynomial power: a small positive integer, read from the
+/// exponent's own coefficients (a constant).
+fn known_exponent(k: &Id, known: &[Option<Vec<Rational>>]) -> Option<u32> {
+    let c = known[k.index()].as_deref()?;
+    let r = match c {
+        [r] => r,
+        _ => return None,
+    };
+    r.to_u32()
+        .filter(|&k| r.is_integer() && (1..=MAX_POLY_EXPONENT).contains(&k))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2652,6 +2908,42 @@ mod tests {
                 assert!(
                     (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
                     "{s} -> {n}: {a} vs {b} at x={xv}, y={yv}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn polynomials_are_written_expanded_where_that_reads_no_longer() {
+        let x = |s: &str| expand_polynomials(&parse(s).unwrap(), Numbers::Fractions).map(|e| e.to_string());
+        // A tie: expanded.
+        assert_eq!(x("x*(x - 1) + 4").as_deref(), Some("x^2 - x + 4"));
+        assert_eq!(
+            x("sin(x)*(x*(12*x^3 + 4*x) + 2)").as_deref(),
+            Some("sin(x)*(12*x^4 + 4*x^2 + 2)")
+        );
+        // Shorter: expanded, a power of a sum too.
+        assert_eq!(
+            x("(x - 1)*(x + 1)*(x + 2) + (x - 1)*(x + 1)*(x + 3)").as_deref(),
+            Some("2*x^3 + 5*x^2 - 2*x - 5")
+        );
+        // Longer expanded (`x^2 + 5*x + 3`), or a completed square on a tie: as it is.
+        assert_eq!(x("x*(x + 5) + 3"), None);
+        assert_eq!(x("1/((x + 1/2)^2 + 1)"), None);
+        // Only polynomials in one variable with rational coefficients.
+        assert_eq!(x("x*(y + 1) + y"), None);
+        assert_eq!(x("x*(x + pi) + 1"), None);
+        assert_eq!(x("x^2 + x + 1"), None);
+        // The same values everywhere.
+        for s in ["x*(x - 1) + 4", "(x - 1)*(x + 1)*(x + 2) + (x - 1)*(x + 1)*(x + 3)"] {
+            let e = parse(s).unwrap();
+            let expanded = expand_polynomials(&e, Numbers::Fractions).unwrap();
+            for v in ["-3", "1/7", "5/2", "11"] {
+                let at = crate::eval::point(&[("x", v)]).unwrap();
+                assert_eq!(
+                    crate::eval::eval_exact(&e, &at),
+                    crate::eval::eval_exact(&expanded, &at),
+                    "{s} at {v}"
                 );
             }
         }

@@ -359,6 +359,13 @@ pub fn op_count_with(e: &Expr, numbers: Numbers) -> usize {
     count_whole(e, numbers, e.root(), &mut memo)
 }
 
+/// The operations of the subexpression at `id` printed alone, as [`op_count_with`]
+/// counts them.
+pub(crate) fn op_count_at(e: &Expr, id: Id, numbers: Numbers) -> usize {
+    let mut memo: Vec<Option<usize>> = vec![None; e.len()];
+    count_whole(e, numbers, id, &mut memo)
+}
+
 /// Operations written by [`write_expr`].
 fn count_expr(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>) -> usize {
     if let Some(n) = memo[id.index()] {
