@@ -15,7 +15,8 @@
 //! - for presentation: shared factors come out of sums (`x^x*(ln(x) + 1)`), rational
 //!   contents out of sums in products and powers (`9*(1 - x)^2/400`), a coefficient
 //!   goes into a sum where that reads shorter, and a polynomial in one atom shows its
-//!   repeated factors where that reads shorter (`x^2 - 2*x + 1` is `(x - 1)^2`).
+//!   repeated factors where that reads shorter (`x^2 - 2*x + 1` is `(x - 1)^2`), with
+//!   their rational roots split off where that is no longer.
 //!
 //! Every step is sound (see [`crate::expr::Builder`]), deterministic, and linear in the
 //! size of the expression times the term bound.
@@ -654,6 +655,32 @@ impl Normalizer {
         // (`240*x*(x^2 - 1)^2*(3*x^2 - 1)`), or multiplied into the factor of
         // multiplicity 1 (`240*(x^2 - 1)^2*(3*x^3 - x)`), which can read shorter.
         let fully = self.factored_polynomial(atom, &lead, &factors, lowest, false);
+        // A factor with rational roots, split into its linear factors where shorter:
+        // `(x - 1)^2*(x + 1)*(5*x + 1)`, not `(x - 1)^2*(5*x^2 + 6*x + 1)`.
+        let mut split: Vec<crate::poly::Factor> = Vec::with_capacity(factors.len());
+        let mut any_split = false;
+        for (f, m) in &factors {
+            match crate::poly::linear_factors(f) {
+                Some((linear, rest)) => {
+                    any_split = true;
+                    split.extend(linear.into_iter().map(|l| (l, *m)));
+                    if rest.len() > 1 {
+                        split.push((rest, *m));
+                    }
+                }
+                None => split.push((f.clone(), *m)),
+            }
+        }
+        let fully = if any_split {
+            let roots = self.factored_polynomial(atom, &lead, &split, lowest, false);
+            if self.cost(roots) <= self.cost(fully) {
+                roots
+            } else {
+                fully
+            }
+        } else {
+            fully
+        };
         if lowest == 0 || factors[0].1 != 1 {
             return Some(fully);
         }

@@ -8,6 +8,9 @@
 //!   square-free factors with their multiplicities (Yun's algorithm over the
 //!   rationals). It is exact: the product of the parts is the polynomial, so printing
 //!   the parts is sound everywhere (a polynomial is defined everywhere).
+//! - [`linear_factors`] splits a square-free factor's rational roots off as linear
+//!   factors (the rational root test), so a factor such as `5*x^2 + 6*x + 1` can print
+//!   as `(x + 1)*(5*x + 1)`.
 //! - Work is bounded: degrees above [`MAX_DEGREE`] and coefficients above
 //!   [`MAX_COEFFICIENT_BITS`] give up (`None`), never a slow answer.
 //!
@@ -153,6 +156,100 @@ pub fn square_free(p: &[Rational]) -> Option<(Rational, Vec<Factor>)> {
     Some((lead, factors))
 }
 
+/// Most a polynomial's constant or leading coefficient may be, made integer, for
+/// [`linear_factors`] to try the rational roots its divisors allow.
+const MAX_ROOT_BOUND: u64 = 1 << 20;
+
+/// Most candidate roots [`linear_factors`] tries.
+const MAX_ROOT_TRIES: usize = 256;
+
+/// A monic square-free polynomial `p` (lowest degree first) split into its monic
+/// linear factors over the rationals (`x - r` for each rational root `r`) and the
+/// monic rest, whose product is `p`: `x^2 + 6/5*x + 1/5` is `(x + 1)(x + 1/5)` and 1.
+/// Roots are found by the rational root test, bounded: `None` when `p` has degree
+/// below 2 or no rational root, or its integer form's end coefficients pass
+/// [`MAX_ROOT_BOUND`].
+///
+/// ```
+/// use dydx::poly::linear_factors;
+/// use dydx::Rational;
+/// let r = |n: i64, d: i64| Rational::new(n.into(), d.into());
+/// // x^2 + 6/5 x + 1/5 = (x + 1)(x + 1/5)
+/// let (linear, rest) = linear_factors(&[r(1, 5), r(6, 5), r(1, 1)]).unwrap();
+/// assert_eq!(linear, vec![vec![r(1, 5), r(1, 1)], vec![r(1, 1), r(1, 1)]]);
+/// assert_eq!(rest, vec![r(1, 1)]);
+/// ```
+pub fn linear_factors(p: &[Rational]) -> Option<(Vec<Poly>, Poly)> {
+    use num_bigint::BigInt;
+    use num_integer::Integer;
+    use num_traits::{Signed, ToPrimitive};
+    if p.len() < 3 || p.len() > MAX_DEGREE + 1 || too_large(p) {
+        return None;
+    }
+    // Integer coefficients: times the denominators' lcm.
+    let lcm = p.iter().fold(BigInt::one(), |l, c| l.lcm(c.denom()));
+    let ints: Vec<BigInt> = p
+        .iter()
+        .map(|c| (c * Rational::from_integer(lcm.clone())).to_integer())
+        .collect();
+    let bound = |n: &BigInt| n.abs().to_u64().filter(|&n| n > 0 && n <= MAX_ROOT_BOUND);
+    let (a0, an) = (bound(ints.first()?)?, bound(ints.last()?)?);
+    let divisors = |n: u64| -> Vec<u64> {
+        let mut small = Vec::new();
+        let mut large = Vec::new();
+        let mut d = 1;
+        while d * d <= n {
+            if n % d == 0 {
+                small.push(d);
+                if d * d != n {
+                    large.push(n / d);
+                }
+            }
+            d += 1;
+        }
+        small.extend(large.into_iter().rev());
+        small
+    };
+    let mut rest: Poly = p.to_vec();
+    let mut linear: Vec<Poly> = Vec::new();
+    let mut tries = 0;
+    // Candidates ±num/den, smallest first, so the order of the factors found is fixed.
+    let mut candidates: Vec<Rational> = Vec::new();
+    for num in divisors(a0) {
+        for den in divisors(an) {
+            if num.gcd(&den) == 1 {
+                for sign in [1i64, -1] {
+                    candidates.push(Rational::new(BigInt::from(sign) * BigInt::from(num), BigInt::from(den)));
+                }
+            }
+        }
+    }
+    candidates.sort_by(|a, b| a.abs().cmp(&b.abs()).then(b.cmp(a)));
+    for r in candidates {
+        if rest.len() < 2 {
+            break;
+        }
+        tries += 1;
+        if tries > MAX_ROOT_TRIES {
+            break;
+        }
+        // Horner's rule: the value at `r`, and the quotient by `x - r` on the way.
+        let mut quotient: Vec<Rational> = vec![Rational::zero(); rest.len() - 1];
+        let mut acc = Rational::zero();
+        for k in (0..rest.len()).rev() {
+            acc = &acc * &r + &rest[k];
+            if k > 0 {
+                quotient[k - 1] = acc.clone();
+            }
+        }
+        if acc.is_zero() {
+            linear.push(vec![-r, Rational::one()]);
+            rest = quotient;
+        }
+    }
+    (!linear.is_empty()).then_some((linear, rest))
+}
+
 /// The prime [`surely_square_free`] works modulo: 2^61 - 1.
 const PRIME: u64 = (1 << 61) - 1;
 
@@ -243,6 +340,32 @@ mod tests {
             }
         }
         trim(out)
+    }
+
+    #[test]
+    fn linear_factors_multiply_back_to_the_polynomial() {
+        let r = |n: i64, d: i64| Rational::new(n.into(), d.into());
+        // 5x^2 + 6x + 1 = 5 (x + 1)(x + 1/5); 6x^3 - 5x^2 - 2x + 1 = 6 (x - 1)(x - 1/2)(x + 1/3);
+        // x^3 - 2 = (x - 2^(1/3))(...) has no rational root; x^4 + x^3 - x - 1 has
+        // the roots 1 and -1 and the rest x^2 + x + 1.
+        for p in [poly(&[1, 6, 5]), poly(&[1, -2, -5, 6]), poly(&[-1, -1, 0, 1, 1])] {
+            let (linear, rest) = linear_factors(&p).unwrap();
+            let mut product = rest.clone();
+            for l in &linear {
+                assert_eq!(l.len(), 2, "{l:?}");
+                assert!(l[1].is_one());
+                product = mul(&product, l);
+            }
+            assert_eq!(product, p);
+        }
+        let (linear, rest) = linear_factors(&poly(&[-1, -1, 0, 1, 1])).unwrap();
+        assert_eq!(linear, vec![vec![q(-1), q(1)], vec![q(1), q(1)]]);
+        assert_eq!(rest, poly(&[1, 1, 1]));
+        assert_eq!(linear_factors(&poly(&[-2, 0, 0, 1])), None);
+        assert_eq!(linear_factors(&poly(&[1, 0, 1])), None);
+        // Degree 1 is already linear; huge end coefficients are not tried.
+        assert_eq!(linear_factors(&poly(&[1, 2])), None);
+        assert_eq!(linear_factors(&[r(1, 1), r(0, 1), r(-(1 << 40), 1)]), None);
     }
 
     /// The product of the parts is the polynomial, each factor is monic, and no two

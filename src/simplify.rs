@@ -694,6 +694,9 @@ mod tests {
         assert_eq!(simp("acosh(x/2)"), "1/sqrt(x^2 - 4)");
         // A polynomial expanded where that is as short: `x*(x - 1) + 4` before.
         assert_eq!(simp("exp(2*x)/(x^2 + 4)"), "2*exp(2*x)*(x^2 - x + 4)/(x^2 + 4)^2");
+        // A polynomial's repeated factors with its rational roots split off.
+        assert_eq!(simp("(x + 1)^2*(x - 1)^3"), "(x - 1)^2*(x + 1)*(5*x + 1)");
+        assert_eq!(simp("(x + 1)^3*(2*x - 1)^2"), "(x + 1)^2*(2*x - 1)*(10*x + 1)");
     }
 
     #[test]
