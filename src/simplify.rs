@@ -555,19 +555,23 @@ struct Cleared {
 
 impl Cleared {
     fn consider(&mut self, form: &Expr, ops: usize) {
+        if self.form.as_ref().is_some_and(|(_, o, _)| ops > *o) {
+            return;
+        }
+        let c = clutter(form);
         let better = match &self.form {
             None => true,
-            Some((_, o, f)) => ops < *o || (ops == *o && clutter(form) < *f),
+            Some((_, o, least)) => ops < *o || c < *least,
         };
         if better {
-            self.form = Some((form.clone(), ops, clutter(form)));
+            self.form = Some((form.clone(), ops, c));
         }
     }
 
     /// `best`, or the form seen as short as it with less clutter.
     fn take_if_tied(self, best: Expr, best_ops: usize) -> Expr {
         match self.form {
-            Some((form, ops, fractions)) if ops == best_ops && fractions < clutter(&best) => form,
+            Some((form, ops, least)) if ops == best_ops && least < clutter(&best) => form,
             _ => best,
         }
     }
