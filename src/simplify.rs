@@ -296,6 +296,8 @@ pub fn rules() -> Vec<Rw> {
         rw!("csc-power-integer"; "(^ (csc ?a) ?n)" => "(^ (sin ?a) (* -1 ?n))" if is_integer("?n")),
         rw!("cos-reciprocal-power"; "(^ (cos ?a) ?n)" => "(^ (sec ?a) (* -1 ?n))" if is_negative_integer("?n")),
         rw!("sin-reciprocal-power"; "(^ (sin ?a) ?n)" => "(^ (csc ?a) (* -1 ?n))" if is_negative_integer("?n")),
+        rw!("sign-quotient"; "(* ?a (^ (abs ?a) -1))" => "(sign ?a)"),
+        rw!("sign-quotient-abs"; "(* (abs ?a) (^ ?a -1))" => "(sign ?a)"),
     ]
 }
 
@@ -701,6 +703,9 @@ mod tests {
         // A polynomial's repeated factors with its rational roots split off.
         assert_eq!(simp("(x + 1)^2*(x - 1)^3"), "(x - 1)^2*(x + 1)*(5*x + 1)");
         assert_eq!(simp("(x + 1)^3*(2*x - 1)^2"), "(x + 1)^2*(2*x - 1)*(10*x + 1)");
+        // `u/abs(u)` is `sign(u)` wherever it is defined (and `sign` is defined at 0 too).
+        assert_eq!(simp("asin(sin(x))"), "sign(cos(x))");
+        assert_eq!(simp("sqrt(x^2)"), "sign(x)");
     }
 
     #[test]
