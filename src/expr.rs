@@ -693,6 +693,11 @@ impl Builder {
         &self.nodes[id.index()]
     }
 
+    /// Every node the builder holds, by id.
+    pub(crate) fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
     /// How many nodes the builder holds.
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()

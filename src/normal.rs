@@ -11,7 +11,10 @@
 //! - Pythagorean pairs are replaced (`1 - tanh(u)^2` is `1/cosh(u)^2`, `cos(u)^2 -
 //!   sin(u)^2` is `cos(2*u)`);
 //! - a sine and a cosine of one argument in a product become a double angle where that
-//!   is shorter (`6*x*sin(u)*cos(u)` is `3*x*sin(2*u)`);
+//!   is shorter (`6*x*sin(u)*cos(u)` is `3*x*sin(2*u)`), and a tangent, secant,
+//!   cosecant or cotangent beside another trigonometric factor of its argument is
+//!   written in sines and cosines where they cancel (`sec(u)^2/(2*tan(u))` is
+//!   `1/sin(2*u)`);
 //! - for presentation: shared factors come out of sums (`x^x*(ln(x) + 1)`), rational
 //!   contents out of sums in products and powers (`9*(1 - x)^2/400`), a coefficient
 //!   goes into a sum where that reads shorter, and a polynomial in one atom shows its
@@ -206,6 +209,9 @@ fn nothing_to_improve(e: &Expr) -> bool {
                 _ => {}
             },
             Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
+            // Trigonometric factors of one argument that may cancel as sines and cosines
+            // (`sec(u)^2/tan(u)` is `1/(sin(u)*cos(u))`).
+            Node::Mul(fs) if trig_family_meets(e.nodes(), fs) => return false,
             // A square root of a sum whose content may come out of it.
             Node::Call(crate::expr::Func::Sqrt, [u]) if may_have_content(*u) => return false,
             Node::Add(ts) => {
@@ -536,6 +542,8 @@ impl Normalizer {
         self.keep(&mut best, &mut best_cost, absorbed, false);
         let doubled = self.double_angle(best);
         self.keep(&mut best, &mut best_cost, doubled, false);
+        let sines = self.as_sines_and_cosines(best);
+        self.keep(&mut best, &mut best_cost, sines, false);
         let grouped = self.group_fractions(best);
         self.keep(&mut best, &mut best_cost, grouped, false);
         if let Some(f) = self.factor(best, depth) {
@@ -816,9 +824,11 @@ impl Normalizer {
     /// Whether `id` is a product that no step changes, known without trying them: one
     /// sum `S` among its factors and no numeric coefficient (nothing to absorb), no
     /// other sum or small power of one (nothing else to multiply out), no sum with a
-    /// content (nothing to take out), and no base shared between the other factors and
-    /// the factors of `S`'s terms. Then multiplying out `f*S` only repeats `f` in every
-    /// term, `(n - 1)*(cost(f) + 1)` operations more, and nothing merges or cancels.
+    /// content (nothing to take out), no base shared between the other factors and the
+    /// factors of `S`'s terms, and no tangent, secant, cosecant or cotangent beside
+    /// another trigonometric factor of its argument (nothing to cancel). Then
+    /// multiplying out `f*S` only repeats `f` in every term, `(n - 1)*(cost(f) + 1)`
+    /// operations more, and nothing merges or cancels.
     /// (The derivative of `cos(sin(cos(…)))` is a chain of such products.) A double
     /// angle is the one step left to try on it ([`Normalizer::double_angle`]).
     fn product_is_irreducible(&mut self, id: Id) -> bool {
@@ -845,7 +855,9 @@ impl Normalizer {
         let Some(sum) = sum else {
             return false;
         };
-        if self.may_have_content(sum) {
+        // Trigonometric factors that may cancel as sines and cosines
+        // ([`Normalizer::as_sines_and_cosines`]).
+        if self.may_have_content(sum) || trig_family_meets(self.b.nodes(), fs) {
             return false;
         }
         let Node::Add(ts) = self.b.node(sum) else {
@@ -1251,21 +1263,24 @@ impl Normalizer {
             Some(r) => (Q::of(r), 1),
             None => (Q::ONE, 0),
         };
-        // (function, argument, power) of each factor `f(u)^k` with k a small integer.
-        let call_power = |n: &Normalizer, f: Id| -> Option<(Func, Id, u32)> {
+        // (function, argument, power) of each factor `f(u)^k` with k a small integer,
+        // negative too: `1/(sin(u)*cos(u))` is `2/sin(2*u)`.
+        let call_power = |n: &Normalizer, f: Id| -> Option<(Func, Id, i32)> {
             let (base, k) = match n.b.node(f) {
-                Node::Pow([b, k]) => (*b, n.b.as_num(*k).filter(|r| r.is_integer())?.to_u32()?),
+                Node::Pow([b, k]) => (*b, n.b.as_num(*k).filter(|r| r.is_integer())?.to_i32()?),
                 _ => (f, 1),
             };
             match n.b.node(base) {
-                Node::Call(g @ (Func::Sin | Func::Cos | Func::Sinh | Func::Cosh), [u]) if (1..=8).contains(&k) => {
+                Node::Call(g @ (Func::Sin | Func::Cos | Func::Sinh | Func::Cosh), [u])
+                    if (1..=8).contains(&k.unsigned_abs()) =>
+                {
                     Some((*g, *u, k))
                 }
                 _ => None,
             }
         };
         let factors: SmallVec<[Id; 8]> = fs[first..].iter().copied().collect();
-        let calls: SmallVec<[Option<(Func, Id, u32)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
+        let calls: SmallVec<[Option<(Func, Id, i32)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
         for (a, &call) in calls.iter().enumerate() {
             let Some((g, u, k)) = call else { continue };
             let (partner, double) = match g {
@@ -1279,15 +1294,20 @@ impl Normalizer {
             // The pair's second factor and its `*` go; `2*` comes in (and `(…)` around a
             // sum), and the coefficient may gain a denominator. Most pairs of a bare
             // variable with an odd coefficient gain nothing: skip building those.
+            // `(sin(u)*cos(u))^k` is `(sin(2*u)/2)^k`.
             let mut scaled = coefficient.clone();
-            for _ in 0..k {
-                scaled = scaled.half();
+            for _ in 0..k.unsigned_abs() {
+                if k > 0 {
+                    scaled = scaled.half();
+                } else {
+                    scaled.mul(&Q::Small(2, 1));
+                }
             }
             let gained = self.cost(factors[b]) + 1;
             let paid = 1
                 + usize::from(matches!(self.b.node(u), Node::Add(_)))
                 + usize::from(!scaled.is_integer() && coefficient.is_integer());
-            if gained <= paid {
+            if k > 0 && gained <= paid {
                 continue;
             }
             let two = self.b.int(2);
@@ -1307,6 +1327,62 @@ impl Normalizer {
             return Some(self.b.mul(out));
         }
         None
+    }
+
+    /// A product with a tangent, secant, cosecant or cotangent beside another
+    /// trigonometric factor of the same argument, those factors written in sines and
+    /// cosines, their
+    /// powers merged and a sine–cosine pair made a double angle
+    /// ([`Normalizer::double_angle`]): `sec(u)^2/(2*tan(u))` is `1/(2*sin(u)*cos(u))`,
+    /// which is `1/sin(2*u)` (the derivative of `ln(tan(x/2))` is `1/sin(x)`). `None`
+    /// for any other node. Exact where both sides are defined: `tan(u)` is
+    /// `sin(u)/cos(u)` and `sec(u)` is `1/cos(u)` with the same domain, and merging
+    /// powers of one base never narrows it.
+    fn as_sines_and_cosines(&mut self, id: Id) -> Option<Id> {
+        use crate::expr::Func;
+        let Node::Mul(fs) = self.b.node(id) else {
+            return None;
+        };
+        let meet = trig_family_meetings(self.b.nodes(), fs);
+        if meet.is_empty() {
+            return None;
+        }
+        let factors: SmallVec<[Id; 8]> = fs.iter().copied().collect();
+        let mut out: Vec<Id> = Vec::with_capacity(factors.len() + 2);
+        for f in factors {
+            let (base, k) = match self.b.node(f) {
+                Node::Pow([b, k]) if self.b.as_num(*k).is_some_and(|r| r.is_integer()) => (*b, Some(*k)),
+                _ => (f, None),
+            };
+            let parts: Option<(Option<Func>, Option<Func>, Id)> = match self.b.node(base) {
+                Node::Call(Func::Tan, [u]) => Some((Some(Func::Sin), Some(Func::Cos), *u)),
+                Node::Call(Func::Cot, [u]) => Some((Some(Func::Cos), Some(Func::Sin), *u)),
+                Node::Call(Func::Sec, [u]) => Some((None, Some(Func::Cos), *u)),
+                Node::Call(Func::Csc, [u]) => Some((None, Some(Func::Sin), *u)),
+                _ => None,
+            };
+            // Only where the argument meets another factor: `tan(3)` beside `sec(x)`
+            // stays.
+            let Some((over, under, u)) = parts.filter(|p| meet.contains(&p.2)) else {
+                out.push(f);
+                continue;
+            };
+            let k = match k {
+                Some(k) => k,
+                None => self.b.int(1),
+            };
+            let minus_k = self.b.neg(k);
+            if let Some(g) = over {
+                let c = self.b.call(g, u);
+                out.push(self.b.pow(c, k));
+            }
+            if let Some(g) = under {
+                let c = self.b.call(g, u);
+                out.push(self.b.pow(c, minus_k));
+            }
+        }
+        let product = self.b.mul(out);
+        Some(self.double_angle(product).unwrap_or(product))
     }
 
     /// The non-numeric factors of a term and its numeric coefficient.
@@ -2655,6 +2731,42 @@ fn add_monomial(list: &mut Vec<Monomial>, m: Monomial) {
     }
 }
 
+/// The arguments at which a product holds a tangent, secant, cosecant or cotangent
+/// (or an integer power of one) and another trigonometric factor of the same argument,
+/// which [`Normalizer::as_sines_and_cosines`] may cancel.
+fn trig_family_meetings(nodes: &[Node], fs: &[Id]) -> SmallVec<[Id; 2]> {
+    use crate::expr::Func;
+    // (argument, whether it is one of the four) of each trigonometric factor.
+    let trig = |f: Id| -> Option<(Id, bool)> {
+        let base = match &nodes[f.index()] {
+            Node::Pow([b, k]) if nodes[k.index()].as_num().is_some_and(|r| r.is_integer()) => *b,
+            _ => f,
+        };
+        match &nodes[base.index()] {
+            Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, [u]) => Some((*u, true)),
+            Node::Call(Func::Sin | Func::Cos, [u]) => Some((*u, false)),
+            _ => None,
+        }
+    };
+    let mut meet: SmallVec<[Id; 2]> = SmallVec::new();
+    // Most products hold none of the four: say so before collecting anything.
+    if !fs.iter().any(|&f| trig(f).is_some_and(|(_, four)| four)) {
+        return meet;
+    }
+    let found: SmallVec<[(Id, bool); 8]> = fs.iter().filter_map(|&f| trig(f)).collect();
+    for (i, &(u, four)) in found.iter().enumerate() {
+        if four && !meet.contains(&u) && found.iter().enumerate().any(|(j, &(v, _))| j != i && v == u) {
+            meet.push(u);
+        }
+    }
+    meet
+}
+
+/// Whether [`trig_family_meetings`] finds any.
+fn trig_family_meets(nodes: &[Node], fs: &[Id]) -> bool {
+    !trig_family_meetings(nodes, fs).is_empty()
+}
+
 /// Whether a node is a polynomial with rational coefficients in at most one variable,
 /// for [`expand_polynomials`].
 #[derive(Clone, Copy, PartialEq)]
@@ -2937,6 +3049,19 @@ mod tests {
                     "{s} -> {n}: {a} vs {b} at x={xv}, y={yv}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn tangents_and_secants_cancel_as_sines_and_cosines() {
+        assert_eq!(norm("sec(x/2)^2/(2*tan(x/2))"), "1/sin(x)");
+        assert_eq!(norm("tan(x)/sec(x)^2"), "sin(x)*cos(x)");
+        // Only the factors whose argument meets another: `tan(3)` stays.
+        assert_eq!(norm("tan(3)*tan(x)/sec(x)^2"), "sin(x)*cos(x)*tan(3)");
+        // Nothing to cancel: as it is.
+        assert_eq!(norm("sec(x)*tan(y)"), "sec(x)*tan(y)");
+        for s in ["sec(x/2)^2/(2*tan(x/2))", "tan(x)/sec(x)^2", "cot(x)^3*sin(x)^2*sec(x)"] {
+            assert_same_values(s);
         }
     }
 

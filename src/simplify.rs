@@ -706,6 +706,9 @@ mod tests {
         // `u/abs(u)` is `sign(u)` wherever it is defined (and `sign` is defined at 0 too).
         assert_eq!(simp("asin(sin(x))"), "sign(cos(x))");
         assert_eq!(simp("sqrt(x^2)"), "sign(x)");
+        // Tangents and secants of one argument cancelling as sines and cosines.
+        assert_eq!(simp("ln(tan(x/2))"), "csc(x)");
+        assert_eq!(simp("ln(tan(x))"), "2/sin(2*x)");
     }
 
     #[test]

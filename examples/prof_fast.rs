@@ -1,0 +1,25 @@
+//! Differentiates rand1000 and simplifies at the fast level many times (for profilers).
+//! `cargo run --release --example prof_fast [REPEAT]`
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+fn main() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let repeat: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let text = std::fs::read_to_string(format!("{root}/tests/bench/rand1000.txt")).expect("workload");
+    let exprs: Vec<dydx::Expr> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| dydx::parse(l).expect("parse"))
+        .collect();
+    let budget = dydx::simplify::Budget::default();
+    let mut total = 0;
+    for _ in 0..repeat {
+        for f in &exprs {
+            let d = dydx::diff(f, "x");
+            total += dydx::simplify::simplify_at(&d, dydx::simplify::Level::Fast, &budget)
+                .0
+                .len();
+        }
+    }
+    println!("{total}");
+}
