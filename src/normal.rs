@@ -199,7 +199,12 @@ fn nothing_to_improve(e: &Expr) -> bool {
     let is_ln = |f: Id| matches!(e.node(f), Node::Call(crate::expr::Func::Ln, _));
     let holds_ln = |t: Id| is_ln(t) || matches!(e.node(t), Node::Mul(fs) if fs.iter().any(|&f| is_ln(f)));
     let mut bases: Vec<Id> = Vec::new();
+    // Whether a tangent, secant, cosecant or cotangent came before (children come
+    // before their parents, so a product meets its factors' kinds here first).
+    let mut tangents = false;
     for node in e.nodes() {
+        use crate::expr::Func;
+        tangents |= matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _));
         match node {
             Node::Pow([b, _]) if is_sum(*b) => return false,
             // An exponential of logarithms ([`Builder::exp_of_logs`]).
@@ -211,7 +216,7 @@ fn nothing_to_improve(e: &Expr) -> bool {
             Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
             // Trigonometric factors of one argument that may cancel as sines and cosines
             // (`sec(u)^2/tan(u)` is `1/(sin(u)*cos(u))`).
-            Node::Mul(fs) if trig_family_meets(e.nodes(), fs) => return false,
+            Node::Mul(fs) if tangents && trig_family_meets(e.nodes(), fs) => return false,
             // A square root of a sum whose content may come out of it.
             Node::Call(crate::expr::Func::Sqrt, [u]) if may_have_content(*u) => return false,
             Node::Add(ts) => {
@@ -293,6 +298,14 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
         };
     }
     let mut n = Normalizer::new(present);
+    n.abs_or_sign = e
+        .nodes()
+        .iter()
+        .any(|node| matches!(node, Node::Call(crate::expr::Func::Abs | crate::expr::Func::Sign, _)));
+    n.tangents = e.nodes().iter().any(|node| {
+        use crate::expr::Func;
+        matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _))
+    });
     n.open_on_ties = style.open_on_ties;
     n.thorough = style.thorough;
     n.open_sum_factors = style.thorough && style.open_on_ties;
@@ -426,6 +439,14 @@ struct Normalizer {
     /// Whether to skip products known to be irreducible (off only while debug builds
     /// check that claim).
     skip_known: bool,
+    /// Whether the input holds an `abs` or a `sign`, which merge in products in ways
+    /// [`Normalizer::product_is_irreducible`] must look for; no step makes one where
+    /// there was none.
+    abs_or_sign: bool,
+    /// Whether the input holds a tangent, secant, cosecant or cotangent, which
+    /// [`Normalizer::as_sines_and_cosines`] may cancel; steps make a secant or a
+    /// cosecant only from a tangent or a cotangent.
+    tangents: bool,
     b: Builder,
     /// Each node's cost by id, [`UNKNOWN_COST`] until computed.
     cost: Vec<u32>,
@@ -447,6 +468,8 @@ impl Normalizer {
             at_root: false,
             numbers: Numbers::Fractions,
             skip_known: true,
+            abs_or_sign: true,
+            tangents: true,
             b: Builder::new(),
             cost: Vec::new(),
             expanded: FxHashMap::default(),
@@ -821,6 +844,46 @@ impl Normalizer {
         taken
     }
 
+    /// Whether a term is or holds a factor `abs(u)` or `sign(u)`, or a power of one.
+    fn holds_abs_or_sign(&self, t: Id) -> bool {
+        let abs_or_sign = |f: Id| {
+            let base = match self.b.node(f) {
+                Node::Pow([base, _]) => *base,
+                _ => f,
+            };
+            matches!(
+                self.b.node(base),
+                Node::Call(crate::expr::Func::Abs | crate::expr::Func::Sign, _)
+            )
+        };
+        match self.b.node(t) {
+            Node::Mul(gs) => gs.iter().any(|&g| abs_or_sign(g)),
+            _ => abs_or_sign(t),
+        }
+    }
+
+    /// Whether a term prints with 1 or -1 as its numerator, so that a factor multiplied
+    /// into it takes that place without a `*`: `1`, `-1`, `1/e`, `-1/x^2`, `1/(x*y)`.
+    fn numerator_is_unit(&self, t: Id) -> bool {
+        let in_denominator = |f: Id| match self.b.node(f) {
+            Node::Pow([_, k]) => self.b.as_num(*k).is_some_and(|r| r.is_negative()),
+            Node::Call(crate::expr::Func::Exp, [a]) => self.b.as_num(*a).is_some_and(|r| r.is_negative()),
+            _ => false,
+        };
+        match self.b.node(t) {
+            Node::Num(r) => r.abs().is_one(),
+            Node::Mul(fs) => {
+                let rest = match self.b.as_num(fs[0]) {
+                    Some(r) if r.abs().is_one() => &fs[1..],
+                    Some(_) => return false,
+                    None => &fs[..],
+                };
+                rest.iter().all(|&f| in_denominator(f))
+            }
+            _ => in_denominator(t),
+        }
+    }
+
     /// Whether `id` is a product that no step changes, known without trying them: one
     /// sum `S` among its factors and no numeric coefficient (nothing to absorb), no
     /// other sum or small power of one (nothing else to multiply out), no sum with a
@@ -857,29 +920,68 @@ impl Normalizer {
         };
         // Trigonometric factors that may cancel as sines and cosines
         // ([`Normalizer::as_sines_and_cosines`]).
-        if self.may_have_content(sum) || trig_family_meets(self.b.nodes(), fs) {
+        if self.may_have_content(sum) || (self.tangents && trig_family_meets(self.b.nodes(), fs)) {
             return false;
         }
         let Node::Add(ts) = self.b.node(sum) else {
             return false;
         };
         // Multiplying out repeats the other factors `f` in each of the n terms: at
-        // least (n - 1)*cost(f) more, and a `*` more for each term but a bare 1 or -1,
-        // which takes no `*` (`x*(y - 1)` is `x*y - x`). Ask for a margin of two: an
-        // all-negative sum's leading `-` can vanish into the signs of a sum around it.
+        // least (n - 1)*cost(f) more, and a `*` more for each term but one whose
+        // numerator is 1 or -1, which takes no `*` (`x*(y - 1)` is `x*y - x`, and
+        // `y*(1/e + 1)` is `y/e + y`, found by the long property run). Ask for a margin
+        // of two: an all-negative sum's leading `-` can vanish into the signs of a sum
+        // around it.
         let n = ts.len();
-        let units = ts
-            .iter()
-            .filter(|&&t| self.b.as_num(t).is_some_and(|r| r.abs().is_one()))
-            .count();
         let ts: SmallVec<[Id; 8]> = ts.iter().copied().collect();
-        let others: SmallVec<[Id; 8]> = fs.iter().copied().filter(|&f| f != sum).collect();
-        let outer_cost: usize = others.iter().map(|&f| self.cost(f)).sum::<usize>() + others.len() - 1;
-        if (n - 1) * outer_cost + (n - units) < 3 {
+        // `abs` and `sign` merge with their argument and each other in a product
+        // (`abs(x)*sign(x)` is `x`), which bases do not show.
+        if self.abs_or_sign
+            && (fs.iter().any(|&f| self.holds_abs_or_sign(f)) || ts.iter().any(|&t| self.holds_abs_or_sign(t)))
+        {
             return false;
         }
-        let outer = self.bases_of(&others);
-        !ts.iter().any(|&t| self.term_meets(t, &outer))
+        let others: SmallVec<[Id; 8]> = fs.iter().copied().filter(|&f| f != sum).collect();
+        let outer_cost: usize = others.iter().map(|&f| self.cost(f)).sum::<usize>() + others.len() - 1;
+        // The terms with a unit numerator matter only where the other factors are cheap.
+        if (n - 1) * outer_cost < 3 {
+            let units = ts.iter().filter(|&&t| self.numerator_is_unit(t)).count();
+            if (n - 1) * outer_cost + (n - units) < 3 {
+                return false;
+            }
+        }
+        let mut outer = self.bases_of(&others);
+        // A sum among the other factors meets a multiple of itself in a term too
+        // (`((ln(x) + 1)*(-x - y) - 1)/(x + y)` cancels `-x - y` against `x + y`, found by
+        // the long property run): compare sums by their primitive parts, either sign.
+        // (The marker `merge_base` gives exponentials is no node.)
+        let len = self.b.len();
+        let sums: SmallVec<[Id; 4]> = outer
+            .iter()
+            .copied()
+            .filter(|&b| b.index() < len && matches!(self.b.node(b), Node::Add(_)))
+            .collect();
+        if sums.is_empty() {
+            return !ts.iter().any(|&t| self.term_meets(t, &outer));
+        }
+        for sum in sums {
+            let p = self.primitive_part(sum).0;
+            let minus = self.b.neg(p);
+            outer.extend([p, minus]);
+        }
+        for &t in &ts {
+            if self.term_meets(t, &outer) {
+                return false;
+            }
+            let (_, factors) = self.coefficient_and_factors(t);
+            for g in factors {
+                let base = self.b.split_power(g).0;
+                if matches!(self.b.node(base), Node::Add(_)) && outer.contains(&self.primitive_part(base).0) {
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Both bases a factor can merge under in a product: [`Builder::merge_base`]'s and
@@ -1343,6 +1445,9 @@ impl Normalizer {
         let Node::Mul(fs) = self.b.node(id) else {
             return None;
         };
+        if !self.tangents {
+            return None;
+        }
         let meet = trig_family_meetings(self.b.nodes(), fs);
         if meet.is_empty() {
             return None;
@@ -3050,6 +3155,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_factor_multiplied_into_a_reciprocal_takes_no_multiplication() {
+        // `y*(1/e + 1)` is one operation longer than `y/e + y`: such a product is not
+        // irreducible. Debug builds check that claim on every product they skip, and
+        // this derivative (from the long property run) once failed it.
+        let src = "(((e) + (1))/((-(x))/((y)/(e))))*exp((((e) + (1))/((-(x))/((y)/(e)))) - ln((y)^(y)))";
+        let d = crate::diff(&parse(src).unwrap(), "x");
+        let (s, _) = crate::simplify::simplify(&d, &crate::simplify::Budget::default());
+        assert!(crate::print::op_count(&s) <= crate::print::op_count(&d));
+        let mut n = Normalizer::new(true);
+        let (y, x, e) = (n.b.var("y"), n.b.var("x"), n.b.constant(crate::expr::Constant::E));
+        let minus_one = n.b.int(-1);
+        let recip = n.b.pow(e, minus_one);
+        let one = n.b.int(1);
+        let sum = n.b.add([recip, one]);
+        let over_x = n.b.pow(x, minus_one);
+        let product = n.b.mul([y, sum, over_x]);
+        assert!(!n.product_is_irreducible(product));
+        assert!(n.numerator_is_unit(recip) && n.numerator_is_unit(one) && !n.numerator_is_unit(y));
     }
 
     #[test]

@@ -456,12 +456,9 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         (fast, ops_before)
     } else {
         let fast_ops = op_count(&fast);
-        if fast_ops < ops_before {
+        if fast_ops < ops_before || (fast_ops == ops_before && clutter(&fast) < clutter(e)) {
             (fast, fast_ops)
         } else {
-            if fast_ops == ops_before {
-                cleared.consider(&fast, fast_ops);
-            }
             (e.clone(), ops_before)
         }
     };
