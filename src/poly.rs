@@ -168,7 +168,8 @@ const MAX_ROOT_TRIES: usize = 256;
 /// monic rest, whose product is `p`: `x^2 + 6/5*x + 1/5` is `(x + 1)(x + 1/5)` and 1.
 /// Roots are found by the rational root test, bounded: `None` when `p` has degree
 /// below 2 or no rational root, or its integer form's end coefficients pass
-/// [`MAX_ROOT_BOUND`].
+/// [`MAX_ROOT_BOUND`] or have so many divisors that the candidates would pass twice
+/// [`MAX_ROOT_TRIES`].
 ///
 /// ```
 /// use dydx::poly::linear_factors;
@@ -214,9 +215,13 @@ pub fn linear_factors(p: &[Rational]) -> Option<(Vec<Poly>, Poly)> {
     let mut linear: Vec<Poly> = Vec::new();
     let mut tries = 0;
     // Candidates ±num/den, smallest first, so the order of the factors found is fixed.
-    let mut candidates: Vec<Rational> = Vec::new();
-    for num in divisors(a0) {
-        for den in divisors(an) {
+    let (nums, dens) = (divisors(a0), divisors(an));
+    if nums.len() * dens.len() > 2 * MAX_ROOT_TRIES {
+        return None;
+    }
+    let mut candidates: Vec<Rational> = Vec::with_capacity(2 * nums.len() * dens.len());
+    for &num in &nums {
+        for &den in &dens {
             if num.gcd(&den) == 1 {
                 for sign in [1i64, -1] {
                     candidates.push(Rational::new(BigInt::from(sign) * BigInt::from(num), BigInt::from(den)));
