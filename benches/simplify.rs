@@ -55,7 +55,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let mut d = sin4[0].clone();
             for _ in 0..9 {
-                d = step_form(&diff(&d, "x"), Level::Fast);
+                d = step_form(&diff(&d, "x"), Level::Fast, &mut Default::default());
             }
             black_box(simplify_at(&diff(&d, "x"), Level::Fast, &budget).0.len())
         })

@@ -25,7 +25,7 @@ fn main() {
         let order = case["order"].as_u64().unwrap_or(1) as usize;
         let mut d = f;
         for _ in 1..order {
-            d = dydx::simplify::step_form(&dydx::diff(&d, wrt), level);
+            d = dydx::simplify::step_form(&dydx::diff(&d, wrt), level, &mut Default::default());
         }
         d = dydx::simplify::simplify_at(&dydx::diff(&d, wrt), level, &budget).0;
         println!("{d}");

@@ -8,7 +8,11 @@ fn main() {
     for _ in 0..repeat {
         let mut d = f.clone();
         for _ in 0..9 {
-            d = dydx::simplify::step_form(&dydx::diff(&d, "x"), dydx::simplify::Level::Fast);
+            d = dydx::simplify::step_form(
+                &dydx::diff(&d, "x"),
+                dydx::simplify::Level::Fast,
+                &mut Default::default(),
+            );
         }
         ops = dydx::simplify::simplify_at(&dydx::diff(&d, "x"), dydx::simplify::Level::Fast, &budget)
             .0

@@ -9,7 +9,7 @@ fn main() {
         let mut d = f.clone();
         for k in 1..=10 {
             d = if k < 10 {
-                dydx::simplify::step_form(&dydx::diff(&d, "x"), level)
+                dydx::simplify::step_form(&dydx::diff(&d, "x"), level, &mut Default::default())
             } else {
                 dydx::simplify::simplify_at(&dydx::diff(&d, "x"), level, &budget).0
             };

@@ -35,7 +35,7 @@ fn main() {
         let order = case["order"].as_u64().unwrap_or(1) as usize;
         let mut d = f.clone();
         for _ in 1..order {
-            d = dydx::simplify::step_form(&dydx::diff(&d, wrt), level);
+            d = dydx::simplify::step_form(&dydx::diff(&d, wrt), level, &mut Default::default());
         }
         // Printed as the command line prints it: decimals for input with a decimal literal.
         let numbers = dydx::print::Numbers::of_input(case["expr"].as_str().unwrap_or_default());

@@ -432,8 +432,9 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     // Intermediate derivatives get the normal form to differentiate again (when
     // simplifying at all), the last one the level asked for.
     let mut previous = f.clone();
+    let mut hit = crate::limits::Bounds::default();
     for (k, v) in sequence[..sequence.len() - 1].iter().enumerate() {
-        previous = step_form(&diff(&previous, v), req.level);
+        previous = step_form(&diff(&previous, v), req.level, &mut hit);
         if previous.len() > crate::limits::MAX_DERIVATIVE_NODES {
             return Err(Failure::Usage(format!(
                 "the derivative of order {} has {} nodes, past the limit of {}",
@@ -444,7 +445,8 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
         }
     }
     let last = sequence[sequence.len() - 1];
-    let (derivative, simplified) = simplify_for(&diff(&previous, last), req.level, &budget, numbers);
+    let (derivative, mut simplified) = simplify_for(&diff(&previous, last), req.level, &budget, numbers);
+    simplified.bounds.extend(hit);
     // Second derivatives are checked by hyper-dual evaluation of the expression itself;
     // other orders by the tape of the derivative one order lower.
     let witness = match sequence[..] {
@@ -570,6 +572,7 @@ fn simplify_json(r: &SimplifyReport) -> Value {
         "ops_before": r.ops_before,
         "ops_after": r.ops_after,
         "rules_fired": r.rules_fired.iter().map(|(n, k)| (n.clone(), json!(k))).collect::<Map<String, Value>>(),
+        "bounds": r.bounds.names(),
     })
 }
 
@@ -783,7 +786,19 @@ fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
         }
         _ => {}
     }
+    t.push_str(&bounds_note(o.simplified.bounds));
     t
+}
+
+/// A line saying which size bounds the simplification hit, if any.
+fn bounds_note(hit: crate::limits::Bounds) -> String {
+    if hit.is_empty() {
+        return String::new();
+    }
+    format!(
+        "note: simplification left a rewrite untried at a size bound ({}); the result is correct but may be longer than it could be\n",
+        hit.names().join(", ")
+    )
 }
 
 fn exit_for(status: Status) -> u8 {
@@ -961,9 +976,11 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let mut text = format!("grad ({})\n", Show(&f, numbers));
     let mut worst = Status::Pass;
     let mut rows = Vec::new();
+    let mut hit = crate::limits::Bounds::default();
     for v in &vars {
         let (d, simplified) = simplify_for(&diff(&f, v), args.simplify.into(), &Budget::default(), numbers);
         simplify_reports.insert(v.clone(), simplify_json(&simplified));
+        hit.extend(simplified.bounds);
         partials.push((v.clone(), d));
     }
     // Every partial is checked against one tape of f per point, swept back once.
@@ -1005,6 +1022,8 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             text.push_str(&format!("  d/d{v} = {}   {auto}\n", value_text(r, numbers)));
         }
     }
+    // Which partial hit a bound is in the JSON; the text says that one did.
+    text.push_str(&bounds_note(hit));
     match args.format {
         Format::Json => {
             let j = json!({

@@ -32,3 +32,108 @@ pub const MAX_ORDER: usize = 64;
 /// Largest derivative, in DAG nodes, the command line will build; a higher-order
 /// derivative that grows past it is refused with an error naming the limit.
 pub const MAX_DERIVATIVE_NODES: usize = 200_000;
+
+/// A bound on the simplifier's search: where one is hit, a rewrite was left untried
+/// because it would pass the bound, and the result, still correct, may be longer than
+/// it could be. [`crate::simplify::Report::bounds`] lists the ones hit.
+///
+/// Only bounds on size are listed. The breadth of the search (how many candidate
+/// factors are tried, how deep into nested sums factoring looks) shapes every search
+/// alike, is documented where it is set, and is not reported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Bound {
+    /// A product of sums was not multiplied out: it would pass
+    /// [`crate::normal::MAX_EXPANDED_TERMS`] terms.
+    ExpandedTerms,
+    /// A sum was not brought over a common denominator: it has more than
+    /// [`crate::normal::MAX_DENOMINATORS`] distinct ones.
+    Denominators,
+    /// A sum was not factored: it has more than 64 terms, or more than 256 factors in
+    /// all.
+    FactorSize,
+    /// A polynomial was not factored or written out: its degree passes
+    /// [`crate::poly::MAX_DEGREE`], or its coefficients their bound in bits.
+    PolynomialSize,
+    /// A polynomial's rational roots were not all sought: its end coefficients pass
+    /// 2^20, or allow more than 256 candidate roots.
+    RootCandidates,
+    /// A number was left unevaluated (`2^70000`): folding it would pass
+    /// [`MAX_FOLD_BITS`].
+    FoldBits,
+    /// The e-graph was not run: its input has more nodes than
+    /// [`crate::simplify::Budget::max_input_nodes`].
+    EgraphInput,
+}
+
+impl Bound {
+    /// Every bound, in the order reports list them.
+    pub const ALL: [Bound; 7] = [
+        Bound::ExpandedTerms,
+        Bound::Denominators,
+        Bound::FactorSize,
+        Bound::PolynomialSize,
+        Bound::RootCandidates,
+        Bound::FoldBits,
+        Bound::EgraphInput,
+    ];
+
+    /// The name used in reports and JSON: `expanded-terms`, `denominators`,
+    /// `factor-size`, `polynomial-size`, `root-candidates`, `fold-bits`,
+    /// `e-graph-input`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bound::ExpandedTerms => "expanded-terms",
+            Bound::Denominators => "denominators",
+            Bound::FactorSize => "factor-size",
+            Bound::PolynomialSize => "polynomial-size",
+            Bound::RootCandidates => "root-candidates",
+            Bound::FoldBits => "fold-bits",
+            Bound::EgraphInput => "e-graph-input",
+        }
+    }
+}
+
+/// A set of [`Bound`]s, listed in a fixed order whatever order they were hit in.
+///
+/// ```
+/// use dydx::limits::{Bound, Bounds};
+/// let mut hit = Bounds::default();
+/// hit.insert(Bound::FoldBits);
+/// hit.insert(Bound::ExpandedTerms);
+/// hit.insert(Bound::FoldBits);
+/// assert_eq!(hit.names(), ["expanded-terms", "fold-bits"]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Bounds(u8);
+
+impl Bounds {
+    /// Records that `bound` was hit.
+    pub fn insert(&mut self, bound: Bound) {
+        self.0 |= 1 << bound as u8;
+    }
+
+    /// Records every bound `other` holds.
+    pub fn extend(&mut self, other: Bounds) {
+        self.0 |= other.0;
+    }
+
+    /// Whether `bound` was hit.
+    pub fn contains(self, bound: Bound) -> bool {
+        self.0 & (1 << bound as u8) != 0
+    }
+
+    /// Whether none was hit.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The bounds hit, in the order of [`Bound::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = Bound> {
+        Bound::ALL.into_iter().filter(move |&b| self.contains(b))
+    }
+
+    /// The names of the bounds hit ([`Bound::as_str`]), in the order of [`Bound::ALL`].
+    pub fn names(self) -> Vec<&'static str> {
+        self.iter().map(Bound::as_str).collect()
+    }
+}

@@ -31,6 +31,7 @@
 //! ```
 
 use crate::expr::{rational_is, Builder, Expr, Id, IdIndex, Node, Rational, Q};
+use crate::limits::{Bound, Bounds};
 use crate::print::{coefficient_cost, is_decimal, Numbers};
 use num_traits::{One, Signed, ToPrimitive};
 use rustc_hash::FxHashMap;
@@ -91,7 +92,7 @@ pub const MAX_DENOMINATORS: usize = 4;
 
 /// The normal form of `e` (see the module docs).
 pub fn normalize(e: &Expr) -> Expr {
-    normalize_with(e, true, Style::default())
+    normalize_with(e, true, Style::default(), &mut Bounds::default())
 }
 
 /// How the normal form weighs its choices: the spelling its numbers will print in
@@ -117,17 +118,24 @@ pub struct Style {
     pub thorough: bool,
 }
 
-/// The normal form, its choices weighed in `style`.
+/// The normal form, its choices weighed in `style`; the size bounds its search hit
+/// are added to `hit` (see [`Bound`]).
 ///
 /// ```
-/// use dydx::{parse, normal::{normalize, normalize_styled, Style}};
+/// use dydx::{parse, limits::Bounds, normal::{normalize, normalize_styled, Style}};
 /// let e = parse("x/(y*(2*x^2 + 2))").unwrap();
 /// assert_eq!(normalize(&e).to_string(), "x/(y*(2*x^2 + 2))");
 /// let style = Style { open_on_ties: true, ..Style::default() };
-/// assert_eq!(normalize_styled(&e, style).to_string(), "x/(2*y*(x^2 + 1))");
+/// let mut hit = Bounds::default();
+/// assert_eq!(normalize_styled(&e, style, &mut hit).to_string(), "x/(2*y*(x^2 + 1))");
+/// assert!(hit.is_empty());
+/// // Seven sums multiplied out would make 2^7 terms, past the bound of 64.
+/// let wide = parse("(a + 1)*(b + 1)*(c + 1)*(d + 1)*(f + 1)*(g + 1)*(h + 1)").unwrap();
+/// assert_eq!(normalize_styled(&wide, style, &mut hit), wide);
+/// assert_eq!(hit.names(), ["expanded-terms"]);
 /// ```
-pub fn normalize_styled(e: &Expr, style: Style) -> Expr {
-    normalize_with(e, true, style)
+pub fn normalize_styled(e: &Expr, style: Style, hit: &mut Bounds) -> Expr {
+    normalize_with(e, true, style, hit)
 }
 
 /// The normal form without its presentation steps (shared factors and contents taken
@@ -137,14 +145,16 @@ pub fn normalize_styled(e: &Expr, style: Style) -> Expr {
 /// factored (the 10th derivative of `sin(sin(sin(sin(x))))` stays at 16,597
 /// operations this way; factoring every step grows it past a million).
 ///
+/// The size bounds its search hit are added to `hit` (see [`Bound`]).
+///
 /// ```
-/// use dydx::{parse, normal::{normalize, normalize_for_steps}};
+/// use dydx::{parse, limits::Bounds, normal::{normalize, normalize_for_steps}};
 /// let e = parse("x^x*ln(x) + x^x").unwrap();
 /// assert_eq!(normalize(&e).to_string(), "x^x*(ln(x) + 1)");
-/// assert_eq!(normalize_for_steps(&e).to_string(), "x^x*ln(x) + x^x");
+/// assert_eq!(normalize_for_steps(&e, &mut Bounds::default()).to_string(), "x^x*ln(x) + x^x");
 /// ```
-pub fn normalize_for_steps(e: &Expr) -> Expr {
-    normalize_with(e, false, Style::default())
+pub fn normalize_for_steps(e: &Expr, hit: &mut Bounds) -> Expr {
+    normalize_with(e, false, Style::default(), hit)
 }
 
 /// Whether no step of the normal form applies anywhere in `e`, so that it is its own
@@ -152,8 +162,10 @@ pub fn normalize_for_steps(e: &Expr) -> Expr {
 /// sum with a denominator (nothing to bring together), no square of a function in a sum
 /// (no Pythagorean pair), no coefficient beside a sum, no base shared by two terms of a
 /// sum small enough to factor. Checked on the nodes without building anything; a
-/// derivative that is already a polynomial (`poly2000`'s) skips the normalizer.
-fn nothing_to_improve(e: &Expr) -> bool {
+/// derivative that is already a polynomial (`poly2000`'s) skips the normalizer. The
+/// size bounds that leave a node as it is are added to `hit`, as the normalizer would
+/// add them (factoring only with the presentation steps, `present`).
+fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds) -> bool {
     let is_sum = |id: Id| matches!(e.node(id), Node::Add(_));
     let sum_power = |f: Id| is_sum(f) || matches!(e.node(f), Node::Pow([b, _]) if is_sum(*b));
     let negative_power =
@@ -202,9 +214,14 @@ fn nothing_to_improve(e: &Expr) -> bool {
     // Whether a tangent, secant, cosecant or cotangent came before (children come
     // before their parents, so a product meets its factors' kinds here first).
     let mut tangents = false;
-    for node in e.nodes() {
+    // The sums met so far whose content may not be 1 (few, and usually none).
+    let mut with_content: Vec<Id> = Vec::new();
+    for (i, node) in e.nodes().iter().enumerate() {
         use crate::expr::Func;
         tangents |= matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _));
+        if matches!(node, Node::Add(_)) && may_have_content(Id::from_index(i)) {
+            with_content.push(Id::from_index(i));
+        }
         match node {
             Node::Pow([b, _]) if is_sum(*b) => return false,
             // An exponential of logarithms ([`Builder::exp_of_logs`]).
@@ -213,7 +230,17 @@ fn nothing_to_improve(e: &Expr) -> bool {
                 Node::Add(ts) if ts.iter().any(|&t| holds_ln(t)) => return false,
                 _ => {}
             },
-            Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) && !too_wide_to_expand(fs) => return false,
+            Node::Mul(fs) if fs.iter().any(|&f| sum_power(f)) => {
+                if !too_wide_to_expand(fs) {
+                    return false;
+                }
+                hit.insert(Bound::ExpandedTerms);
+                // Too wide to multiply out, but a sum's content may still come out
+                // (`(a + 1)*…*(h + 1)*(2*x + 2)`). Powers of sums returned above.
+                if !with_content.is_empty() && fs.iter().any(|f| with_content.contains(f)) {
+                    return false;
+                }
+            }
             // Trigonometric factors of one argument that may cancel as sines and cosines
             // (`sec(u)^2/tan(u)` is `1/(sin(u)*cos(u))`).
             Node::Mul(fs) if tangents && trig_family_meets(e.nodes(), fs) => return false,
@@ -232,7 +259,11 @@ fn nothing_to_improve(e: &Expr) -> bool {
                     {
                         return false;
                     }
-                    if ts.len() <= MAX_FACTOR_TERMS {
+                    if ts.len() > MAX_FACTOR_TERMS {
+                        if present {
+                            hit.insert(Bound::FactorSize);
+                        }
+                    } else {
                         bases.extend(
                             fs.iter()
                                 .filter(|&&f| e.node(f).as_num().is_none())
@@ -248,7 +279,11 @@ fn nothing_to_improve(e: &Expr) -> bool {
                 }
                 bases.sort();
                 // `factor` does not look at sums with this many factors in all.
-                if bases.len() <= MAX_FACTOR_WORK && bases.windows(2).any(|w| w[0] == w[1]) {
+                if bases.len() > MAX_FACTOR_WORK {
+                    if present {
+                        hit.insert(Bound::FactorSize);
+                    }
+                } else if bases.windows(2).any(|w| w[0] == w[1]) {
                     return false;
                 }
             }
@@ -286,8 +321,10 @@ fn may_hold_double_angle(e: &Expr) -> bool {
     })
 }
 
-fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
-    if nothing_to_improve(e) {
+fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Expr {
+    let mut passed = Bounds::default();
+    if nothing_to_improve(e, present, &mut passed) {
+        hit.extend(passed);
         // No step applies but perhaps a double angle, which needs no other: pair
         // those alone (the 10th derivative of sin(sin(sin(sin(x)))) takes 0.1 ms this
         // way, not 0.9 ms through every step).
@@ -363,6 +400,7 @@ fn normalize_with(e: &Expr, present: bool, style: Style) -> Expr {
         map.push(best);
         alt.push(together);
     }
+    hit.extend(n.hit);
     let root = map[e.root().index()];
     if root == imported[e.root().index()] {
         // Nothing changed: the input is its own normal form, already laid out.
@@ -447,6 +485,8 @@ struct Normalizer {
     /// [`Normalizer::as_sines_and_cosines`] may cancel; steps make a secant or a
     /// cosecant only from a tangent or a cotangent.
     tangents: bool,
+    /// The size bounds the search hit.
+    hit: Bounds,
     b: Builder,
     /// Each node's cost by id, [`UNKNOWN_COST`] until computed.
     cost: Vec<u32>,
@@ -470,12 +510,32 @@ impl Normalizer {
             skip_known: true,
             abs_or_sign: true,
             tangents: true,
+            hit: Bounds::default(),
             b: Builder::new(),
             cost: Vec::new(),
             expanded: FxHashMap::default(),
             over_common: IdMemo::default(),
             factored: IdMemo::default(),
         }
+    }
+
+    /// `step` run without skipping what is known not to change, for the checks of
+    /// debug builds, and leaving no trace in what a release build would see next:
+    /// the bounds hit and the memos are as they were before (a memo filled here would
+    /// spare a later step the bound it hits).
+    fn probe<T>(&mut self, step: impl FnOnce(&mut Self) -> T) -> T {
+        let hit = self.hit;
+        let expanded = std::mem::take(&mut self.expanded);
+        let over_common = std::mem::take(&mut self.over_common);
+        let factored = std::mem::take(&mut self.factored);
+        self.skip_known = false;
+        let out = step(self);
+        self.skip_known = true;
+        self.hit = hit;
+        self.expanded = expanded;
+        self.over_common = over_common;
+        self.factored = factored;
+        out
     }
 
     /// Rebuilds a node of the input with new children.
@@ -524,9 +584,7 @@ impl Normalizer {
             };
             // Debug builds (every test) check the claim by trying every step anyway.
             if cfg!(debug_assertions) {
-                self.skip_known = false;
-                let tried = self.improve_at(id, depth);
-                self.skip_known = true;
+                let tried = self.probe(|n| n.improve_at(id, depth));
                 debug_assert_eq!(tried, paired, "an irreducible product changed");
             }
             return paired;
@@ -601,7 +659,7 @@ impl Normalizer {
         let Node::Add(ts) = self.b.node(id) else {
             return None;
         };
-        if ts.len() < 2 || ts.len() > crate::poly::MAX_DEGREE + 1 {
+        if ts.len() < 2 {
             return None;
         }
         // First the shape, without building anything: each term a number times a
@@ -623,10 +681,11 @@ impl Normalizer {
             degree = degree.max(k);
         }
         let atom = atom?;
-        if !(2..=crate::poly::MAX_DEGREE).contains(&degree)
-            || self.b.is_constant(atom)
-            || matches!(self.b.node(atom), Node::Add(_) | Node::Mul(_))
-        {
+        if degree < 2 || self.b.is_constant(atom) || matches!(self.b.node(atom), Node::Add(_) | Node::Mul(_)) {
+            return None;
+        }
+        if degree > crate::poly::MAX_DEGREE {
+            self.hit.insert(Bound::PolynomialSize);
             return None;
         }
         let Node::Add(ts) = self.b.node(id) else {
@@ -678,7 +737,7 @@ impl Normalizer {
             return None;
         }
         let coefficients: Vec<Rational> = coefficients.iter().map(Q::to_rational).collect();
-        let (lead, factors) = crate::poly::square_free(&coefficients)?;
+        let (lead, factors) = crate::poly::square_free(&coefficients, &mut self.hit)?;
         if factors.iter().all(|(_, m)| *m == 1) {
             return None;
         }
@@ -691,7 +750,7 @@ impl Normalizer {
         let mut split: Vec<crate::poly::Factor> = Vec::with_capacity(factors.len());
         let mut any_split = false;
         for (f, m) in &factors {
-            match crate::poly::linear_factors(f) {
+            match crate::poly::linear_factors(f, &mut self.hit) {
                 Some((linear, rest)) => {
                     any_split = true;
                     split.extend(linear.into_iter().map(|l| (l, *m)));
@@ -819,7 +878,12 @@ impl Normalizer {
         for (k, &(f, _, power)) in sums.iter().enumerate() {
             let (part, multiple) = &parts[k];
             let bits = multiple.numer().bits().max(multiple.denom().bits());
-            if !shared(k) || bits.saturating_mul(u64::from(power.unsigned_abs())) > crate::expr::FOLD_BITS {
+            if !shared(k) {
+                out.push(f);
+                continue;
+            }
+            if bits.saturating_mul(u64::from(power.unsigned_abs())) > crate::expr::FOLD_BITS {
+                self.hit.insert(Bound::FoldBits);
                 out.push(f);
                 continue;
             }
@@ -1202,7 +1266,12 @@ impl Normalizer {
             // Within the constant-folding budget: `c^k` is built exactly.
             let found = found.filter(|(c, _)| {
                 let bits = c.numer().bits().max(c.denom().bits());
-                k.is_some_and(|k| bits.saturating_mul(u64::from(k.unsigned_abs())) <= crate::expr::FOLD_BITS)
+                let within =
+                    k.is_some_and(|k| bits.saturating_mul(u64::from(k.unsigned_abs())) <= crate::expr::FOLD_BITS);
+                if !within {
+                    self.hit.insert(Bound::FoldBits);
+                }
+                within
             });
             split.push(match (found, k) {
                 (Some((c, d)), Some(k)) => {
@@ -1533,6 +1602,10 @@ impl Normalizer {
     fn factor_uncached(&mut self, id: Id, depth: usize) -> Option<Id> {
         let terms: Vec<Id> = match self.b.node(id) {
             Node::Add(ts) if ts.len() <= MAX_FACTOR_TERMS => ts.to_vec(),
+            Node::Add(_) => {
+                self.hit.insert(Bound::FactorSize);
+                return None;
+            }
             _ => return None,
         };
         // A sum factor may show the powers all its terms share (`x*y + x` as
@@ -1562,6 +1635,7 @@ impl Normalizer {
             // Bounded work: products of many sums (the derivative of a product of
             // forty binomials) would be factored level by level at a quadratic cost.
             if held.len() > MAX_FACTOR_WORK {
+                self.hit.insert(Bound::FactorSize);
                 return None;
             }
         }
@@ -1846,6 +1920,7 @@ impl Normalizer {
     fn shared_powers(&mut self, sum: Id) -> Option<(Id, Id)> {
         let Node::Add(ts) = self.b.node(sum) else { return None };
         if ts.len() > MAX_FACTOR_TERMS {
+            self.hit.insert(Bound::FactorSize);
             return None;
         }
         let ts = ts.to_vec();
@@ -2056,9 +2131,7 @@ impl Normalizer {
         if !expandable {
             // Debug builds (every test) check that multiplying out would not be shorter.
             if cfg!(debug_assertions) && !holding.is_empty() {
-                self.skip_known = false;
-                let tried = self.expand(id, limit);
-                self.skip_known = true;
+                let tried = self.probe(|n| n.expand(id, limit));
                 if let Some(x) = tried {
                     debug_assert!(
                         self.cost(x) >= self.cost(id),
@@ -2085,6 +2158,7 @@ impl Normalizer {
                 None => out.push(t),
             }
             if out.len() > MAX_EXPANDED_TERMS * 4 {
+                self.hit.insert(Bound::ExpandedTerms);
                 return None;
             }
         }
@@ -2185,6 +2259,7 @@ impl Normalizer {
             .try_fold(1usize, |acc, &s| acc.checked_mul(terms_of(self, s)));
         if count.is_none_or(|c| c > MAX_EXPANDED_TERMS) {
             // `expand_product` leaves this product as it is.
+            self.hit.insert(Bound::ExpandedTerms);
             let mut whole = Monomial::opaque_term(t);
             for &f in &factors[factors.len().min(self.factor_count(t))..] {
                 whole.times_factor(self, f)?;
@@ -2286,8 +2361,9 @@ impl Normalizer {
         if sums.is_empty() {
             return None;
         }
-        let count = sums.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()))?;
-        if count > MAX_EXPANDED_TERMS {
+        let count = sums.iter().try_fold(1usize, |acc, s| acc.checked_mul(s.len()));
+        if count.is_none_or(|c| c > MAX_EXPANDED_TERMS) {
+            self.hit.insert(Bound::ExpandedTerms);
             return None;
         }
         let mut partial: Vec<Vec<Id>> = vec![plain];
@@ -2444,7 +2520,11 @@ impl Normalizer {
                 None => denominators.push((d.part, d.power.clone())),
             }
         }
-        if denominators.is_empty() || denominators.len() > MAX_DENOMINATORS {
+        if denominators.is_empty() {
+            return None;
+        }
+        if denominators.len() > MAX_DENOMINATORS {
+            self.hit.insert(Bound::Denominators);
             return None;
         }
         let lifts: Vec<Id> = denominators
@@ -2479,6 +2559,7 @@ impl Normalizer {
                     let k = d.power.to_integer().to_u32()?;
                     let bits = d.content.numer().bits().max(d.content.denom().bits());
                     if bits.saturating_mul(u64::from(k)) > crate::expr::FOLD_BITS {
+                        self.hit.insert(Bound::FoldBits);
                         return None;
                     }
                     scale /= num_traits::pow::Pow::pow(&d.content, k);
@@ -2904,18 +2985,26 @@ const MAX_POLY_BITS: u64 = 96;
 /// expanded instead (`x^2 - x + 4`) where that reads no longer, counted in `numbers`:
 /// a person writes a polynomial expanded, and the issue's cost only prefers the other
 /// when it is shorter. A sum holding a power of a sum (`(x + 1/2)^2 + 1`, a completed
-/// square) is expanded only where that is shorter. `None` when there is no such sum. Exact: a polynomial identity
-/// holds everywhere, and a polynomial is defined everywhere.
+/// square) is expanded only where that is shorter. `None` when there is no such sum.
+/// Exact: a polynomial identity holds everywhere, and a polynomial is defined
+/// everywhere. A polynomial left as it is because its coefficients would pass
+/// [`MAX_POLY_BITS`] bits, its degree [`crate::poly::MAX_DEGREE`], or the
+/// multiplications [`MAX_POLY_WORK`], is recorded in `hit`
+/// ([`Bound::PolynomialSize`]); one longer than [`MAX_POLY_SIZE`] nodes is not, as
+/// that bound is about reading, not work.
 ///
 /// ```
-/// use dydx::{parse, normal::expand_polynomials, print::Numbers};
+/// use dydx::{parse, limits::Bounds, normal::expand_polynomials, print::Numbers};
+/// let mut hit = Bounds::default();
 /// let e = parse("2*exp(2*x)*(x*(x - 1) + 4)/(x^2 + 4)^2").unwrap();
-/// let x = expand_polynomials(&e, Numbers::Fractions).unwrap();
+/// let x = expand_polynomials(&e, Numbers::Fractions, &mut hit).unwrap();
 /// assert_eq!(x.to_string(), "2*exp(2*x)*(x^2 - x + 4)/(x^2 + 4)^2");
 /// // One operation longer expanded (`x^2 - 4*x + 1`): left as it is.
-/// assert!(expand_polynomials(&parse("exp(x)*(x*(x - 4) + 1)").unwrap(), Numbers::Fractions).is_none());
+/// let e = parse("exp(x)*(x*(x - 4) + 1)").unwrap();
+/// assert!(expand_polynomials(&e, Numbers::Fractions, &mut hit).is_none());
+/// assert!(hit.is_empty());
 /// ```
-pub fn expand_polynomials(e: &Expr, numbers: Numbers) -> Option<Expr> {
+pub fn expand_polynomials(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
     let nodes = e.nodes();
     let is_sum = |id: &Id| matches!(nodes[id.index()], Node::Add(_));
     // One pass, children first: each node's kind, whether a sum or a power of one
@@ -3003,6 +3092,11 @@ pub fn expand_polynomials(e: &Expr, numbers: Numbers) -> Option<Expr> {
             continue;
         }
         coefficients[i] = poly_coefficients(node, &coefficients, &mut work);
+        // Every child of a needed node that is a polynomial is needed and a
+        // polynomial too, so `None` here means a bound was passed, here or below.
+        if coefficients[i].is_none() {
+            hit.insert(Bound::PolynomialSize);
+        }
         let (Node::Add(_), PolyKind::In(x), true, Some(cs)) = (node, kind[i], unexpanded[i], &coefficients[i]) else {
             continue;
         };
@@ -3193,7 +3287,9 @@ mod tests {
 
     #[test]
     fn polynomials_are_written_expanded_where_that_reads_no_longer() {
-        let x = |s: &str| expand_polynomials(&parse(s).unwrap(), Numbers::Fractions).map(|e| e.to_string());
+        let x = |s: &str| {
+            expand_polynomials(&parse(s).unwrap(), Numbers::Fractions, &mut Bounds::default()).map(|e| e.to_string())
+        };
         // A tie: expanded.
         assert_eq!(x("x*(x - 1) + 4").as_deref(), Some("x^2 - x + 4"));
         assert_eq!(
@@ -3215,7 +3311,7 @@ mod tests {
         // The same values everywhere.
         for s in ["x*(x - 1) + 4", "(x - 1)*(x + 1)*(x + 2) + (x - 1)*(x + 1)*(x + 3)"] {
             let e = parse(s).unwrap();
-            let expanded = expand_polynomials(&e, Numbers::Fractions).unwrap();
+            let expanded = expand_polynomials(&e, Numbers::Fractions, &mut Bounds::default()).unwrap();
             for v in ["-3", "1/7", "5/2", "11"] {
                 let at = crate::eval::point(&[("x", v)]).unwrap();
                 assert_eq!(
@@ -3311,7 +3407,7 @@ mod tests {
             ..Style::default()
         };
         assert_eq!(
-            normalize_styled(&e, thorough).to_string(),
+            normalize_styled(&e, thorough, &mut Bounds::default()).to_string(),
             "4*(1 - x^2)/(5*(x^2 + 1)^2) - 8*x*(x^2 + 2)^3"
         );
     }
@@ -3525,10 +3621,10 @@ mod tests {
             ..spelled
         };
         // `x*tan(x) + x` holds an `x` that the other term shares.
-        let opened = normalize_styled(&e, tied);
+        let opened = normalize_styled(&e, tied, &mut Bounds::default());
         assert_eq!(opened.to_string(), "x*(sin(x)*(y + 1)*(tan(x) + 1) - cos(x))");
         assert_eq!(
-            normalize_styled(&e, spelled).to_string(),
+            normalize_styled(&e, spelled, &mut Bounds::default()).to_string(),
             "sin(x)*(y + 1)*(x*tan(x) + x) - x*cos(x)"
         );
         for xv in ["-1.3", "0.4", "2.9"] {
@@ -3538,7 +3634,10 @@ mod tests {
         }
         // Powers of one sign only, the smallest: `x^2*y + x^3` shares `x^2`.
         let e = parse("z*(x^2*y + x^3) + x^2*w").unwrap();
-        assert_eq!(normalize_styled(&e, tied).to_string(), "x^2*(z*(x + y) + w)");
+        assert_eq!(
+            normalize_styled(&e, tied, &mut Bounds::default()).to_string(),
+            "x^2*(z*(x + y) + w)"
+        );
     }
 
     #[test]
@@ -3548,8 +3647,16 @@ mod tests {
             let e = parse(s).unwrap();
             assert_eq!(normalize(&e), e, "{s}");
         }
-        assert!(nothing_to_improve(&parse("3*x^2 + 2*y + 1").unwrap()));
-        assert!(nothing_to_improve(&parse("sin(x) + cos(y) + 7").unwrap()));
+        assert!(nothing_to_improve(
+            &parse("3*x^2 + 2*y + 1").unwrap(),
+            true,
+            &mut Bounds::default()
+        ));
+        assert!(nothing_to_improve(
+            &parse("sin(x) + cos(y) + 7").unwrap(),
+            true,
+            &mut Bounds::default()
+        ));
         for s in [
             "x^x*ln(x) + x^x",
             "y*(x + 1)",
@@ -3559,7 +3666,10 @@ mod tests {
             "2*y*(x + 1)",
             "x^x*ln(x) + x^(x - 1)",
         ] {
-            assert!(!nothing_to_improve(&parse(s).unwrap()), "{s}");
+            assert!(
+                !nothing_to_improve(&parse(s).unwrap(), true, &mut Bounds::default()),
+                "{s}"
+            );
         }
     }
 
@@ -3641,18 +3751,27 @@ mod tests {
         // without running the normalizer.
         let binomials = |n: usize| (1..=n).map(|k| format!("(x + {k})")).collect::<Vec<_>>().join("*");
         let e = crate::diff::diff(&parse(&binomials(17)).unwrap(), "x");
-        assert!(nothing_to_improve(&e));
+        assert!(nothing_to_improve(&e, true, &mut Bounds::default()));
         let mut n = Normalizer::new(true);
         let root = n.b.import(&e);
         let improved = n.improve(root);
         assert_eq!(n.b.finish(improved), e, "the normalizer agrees");
         // A coefficient a sum could take, or fewer factors, and it is not skipped.
-        assert!(!nothing_to_improve(&parse(&format!("3*{}", binomials(8))).unwrap()));
-        assert!(!nothing_to_improve(&crate::diff::diff(
-            &parse(&binomials(8)).unwrap(),
-            "x"
-        )));
-        assert!(!nothing_to_improve(&parse(&binomials(3)).unwrap()));
+        assert!(!nothing_to_improve(
+            &parse(&format!("3*{}", binomials(8))).unwrap(),
+            true,
+            &mut Bounds::default()
+        ));
+        assert!(!nothing_to_improve(
+            &crate::diff::diff(&parse(&binomials(8)).unwrap(), "x"),
+            true,
+            &mut Bounds::default()
+        ));
+        assert!(!nothing_to_improve(
+            &parse(&binomials(3)).unwrap(),
+            true,
+            &mut Bounds::default()
+        ));
     }
 
     #[test]
@@ -3671,6 +3790,9 @@ mod tests {
     #[test]
     fn steps_form_leaves_sums_of_products() {
         let e = parse("x^x*ln(x) + x^x").unwrap();
-        assert_eq!(normalize_for_steps(&e).to_string(), "x^x*ln(x) + x^x");
+        assert_eq!(
+            normalize_for_steps(&e, &mut Bounds::default()).to_string(),
+            "x^x*ln(x) + x^x"
+        );
     }
 }

@@ -12,19 +12,23 @@
 //!   factors (the rational root test), so a factor such as `5*x^2 + 6*x + 1` can print
 //!   as `(x + 1)*(5*x + 1)`.
 //! - Work is bounded: degrees above [`MAX_DEGREE`] and coefficients above
-//!   [`MAX_COEFFICIENT_BITS`] give up (`None`), never a slow answer.
+//!   [`MAX_COEFFICIENT_BITS`] give up (`None`), never a slow answer, and say so in
+//!   the [`Bounds`] passed in ([`Bound::PolynomialSize`]).
 //!
 //! ```
 //! use dydx::poly::square_free;
-//! use dydx::Rational;
+//! use dydx::{limits::Bounds, Rational};
 //! let q = |n: i64| Rational::from_integer(n.into());
 //! // 3x^6 - 7x^4 + 5x^2 - 1 = 3 (x^2 - 1/3) (x^2 - 1)^2
-//! let (lead, factors) = square_free(&[q(-1), q(0), q(5), q(0), q(-7), q(0), q(3)]).unwrap();
+//! let mut hit = Bounds::default();
+//! let (lead, factors) = square_free(&[q(-1), q(0), q(5), q(0), q(-7), q(0), q(3)], &mut hit).unwrap();
+//! assert!(hit.is_empty());
 //! assert_eq!(lead, q(3));
 //! assert_eq!(factors.len(), 2);
 //! assert_eq!(factors[1], (vec![q(-1), q(0), q(1)], 2));
 //! ```
 
+use crate::limits::{Bound, Bounds};
 use crate::Rational;
 use num_traits::{One, Zero};
 
@@ -122,10 +126,15 @@ fn sub(a: &[Rational], b: &[Rational]) -> Poly {
 /// The polynomial `p` (lowest degree first) as its leading coefficient times monic
 /// square-free factors, each with its multiplicity, by increasing multiplicity: `p =
 /// lead · Π fᵢ^mᵢ`, each `fᵢ` of degree at least 1. `None` for a constant or zero
-/// polynomial, past [`MAX_DEGREE`], or past [`MAX_COEFFICIENT_BITS`].
-pub fn square_free(p: &[Rational]) -> Option<(Rational, Vec<Factor>)> {
+/// polynomial, and past [`MAX_DEGREE`] or [`MAX_COEFFICIENT_BITS`], which it records
+/// in `hit`.
+pub fn square_free(p: &[Rational], hit: &mut Bounds) -> Option<(Rational, Vec<Factor>)> {
     let p = trim(p.to_vec());
-    if p.len() < 2 || p.len() > MAX_DEGREE + 1 || too_large(&p) {
+    if p.len() < 2 {
+        return None;
+    }
+    if p.len() > MAX_DEGREE + 1 || too_large(&p) {
+        hit.insert(Bound::PolynomialSize);
         return None;
     }
     let lead = p.last()?.clone();
@@ -133,14 +142,20 @@ pub fn square_free(p: &[Rational]) -> Option<(Rational, Vec<Factor>)> {
     // Yun: with a = gcd(f, f'), b = f/a and d = f'/a - b', each step's gcd(b, d) is
     // the product of the factors of the next multiplicity.
     let df = derivative(&f);
-    let a = gcd(&f, &df)?;
+    let Some(a) = gcd(&f, &df) else {
+        hit.insert(Bound::PolynomialSize);
+        return None;
+    };
     let (mut b, _) = div_rem(&f, &a);
     let (c, _) = div_rem(&df, &a);
     let mut d = sub(&c, &derivative(&b));
     let mut factors = Vec::new();
     let mut multiplicity = 1;
     while b.len() > 1 {
-        let g = gcd(&b, &d)?;
+        let Some(g) = gcd(&b, &d) else {
+            hit.insert(Bound::PolynomialSize);
+            return None;
+        };
         let (next_b, _) = div_rem(&b, &g);
         let (c, _) = div_rem(&d, &g);
         d = sub(&c, &derivative(&next_b));
@@ -150,6 +165,7 @@ pub fn square_free(p: &[Rational]) -> Option<(Rational, Vec<Factor>)> {
         b = next_b;
         multiplicity += 1;
         if too_large(&d) {
+            hit.insert(Bound::PolynomialSize);
             return None;
         }
     }
@@ -167,24 +183,31 @@ const MAX_ROOT_TRIES: usize = 256;
 /// linear factors over the rationals (`x - r` for each rational root `r`) and the
 /// monic rest, whose product is `p`: `x^2 + 6/5*x + 1/5` is `(x + 1)(x + 1/5)` and 1.
 /// Roots are found by the rational root test, bounded: `None` when `p` has degree
-/// below 2 or no rational root, or its integer form's end coefficients pass
+/// below 2 or no rational root. Where its integer form's end coefficients pass
 /// [`MAX_ROOT_BOUND`] or have so many divisors that the candidates would pass twice
-/// [`MAX_ROOT_TRIES`].
+/// [`MAX_ROOT_TRIES`], no root is sought, and where [`MAX_ROOT_TRIES`] candidates do
+/// not finish the search, it stops there; both are recorded in `hit`
+/// ([`Bound::RootCandidates`]), as are the polynomial bounds of [`square_free`].
 ///
 /// ```
 /// use dydx::poly::linear_factors;
-/// use dydx::Rational;
+/// use dydx::{limits::Bounds, Rational};
 /// let r = |n: i64, d: i64| Rational::new(n.into(), d.into());
 /// // x^2 + 6/5 x + 1/5 = (x + 1)(x + 1/5)
-/// let (linear, rest) = linear_factors(&[r(1, 5), r(6, 5), r(1, 1)]).unwrap();
+/// let mut hit = Bounds::default();
+/// let (linear, rest) = linear_factors(&[r(1, 5), r(6, 5), r(1, 1)], &mut hit).unwrap();
 /// assert_eq!(linear, vec![vec![r(1, 5), r(1, 1)], vec![r(1, 1), r(1, 1)]]);
 /// assert_eq!(rest, vec![r(1, 1)]);
 /// ```
-pub fn linear_factors(p: &[Rational]) -> Option<(Vec<Poly>, Poly)> {
+pub fn linear_factors(p: &[Rational], hit: &mut Bounds) -> Option<(Vec<Poly>, Poly)> {
     use num_bigint::BigInt;
     use num_integer::Integer;
     use num_traits::{Signed, ToPrimitive};
-    if p.len() < 3 || p.len() > MAX_DEGREE + 1 || too_large(p) {
+    if p.len() < 3 {
+        return None;
+    }
+    if p.len() > MAX_DEGREE + 1 || too_large(p) {
+        hit.insert(Bound::PolynomialSize);
         return None;
     }
     // Integer coefficients: times the denominators' lcm.
@@ -193,8 +216,16 @@ pub fn linear_factors(p: &[Rational]) -> Option<(Vec<Poly>, Poly)> {
         .iter()
         .map(|c| (c * Rational::from_integer(lcm.clone())).to_integer())
         .collect();
-    let bound = |n: &BigInt| n.abs().to_u64().filter(|&n| n > 0 && n <= MAX_ROOT_BOUND);
-    let (a0, an) = (bound(ints.first()?)?, bound(ints.last()?)?);
+    // A zero constant term is a root at 0, which the callers take out before.
+    let (a0, an) = (ints.first()?, ints.last()?);
+    if a0.is_zero() || an.is_zero() {
+        return None;
+    }
+    let bound = |n: &BigInt| n.abs().to_u64().filter(|&n| n <= MAX_ROOT_BOUND);
+    let (Some(a0), Some(an)) = (bound(a0), bound(an)) else {
+        hit.insert(Bound::RootCandidates);
+        return None;
+    };
     let divisors = |n: u64| -> Vec<u64> {
         let mut small = Vec::new();
         let mut large = Vec::new();
@@ -217,6 +248,7 @@ pub fn linear_factors(p: &[Rational]) -> Option<(Vec<Poly>, Poly)> {
     // Candidates ±num/den, smallest first, so the order of the factors found is fixed.
     let (nums, dens) = (divisors(a0), divisors(an));
     if nums.len() * dens.len() > 2 * MAX_ROOT_TRIES {
+        hit.insert(Bound::RootCandidates);
         return None;
     }
     let mut candidates: Vec<Rational> = Vec::with_capacity(2 * nums.len() * dens.len());
@@ -236,6 +268,7 @@ pub fn linear_factors(p: &[Rational]) -> Option<(Vec<Poly>, Poly)> {
         }
         tries += 1;
         if tries > MAX_ROOT_TRIES {
+            hit.insert(Bound::RootCandidates);
             break;
         }
         // Horner's rule: the value at `r`, and the quotient by `x - r` on the way.
@@ -354,7 +387,7 @@ mod tests {
         // x^3 - 2 = (x - 2^(1/3))(...) has no rational root; x^4 + x^3 - x - 1 has
         // the roots 1 and -1 and the rest x^2 + x + 1.
         for p in [poly(&[1, 6, 5]), poly(&[1, -2, -5, 6]), poly(&[-1, -1, 0, 1, 1])] {
-            let (linear, rest) = linear_factors(&p).unwrap();
+            let (linear, rest) = linear_factors(&p, &mut Bounds::default()).unwrap();
             let mut product = rest.clone();
             for l in &linear {
                 assert_eq!(l.len(), 2, "{l:?}");
@@ -363,20 +396,30 @@ mod tests {
             }
             assert_eq!(product, p);
         }
-        let (linear, rest) = linear_factors(&poly(&[-1, -1, 0, 1, 1])).unwrap();
+        let (linear, rest) = linear_factors(&poly(&[-1, -1, 0, 1, 1]), &mut Bounds::default()).unwrap();
         assert_eq!(linear, vec![vec![q(-1), q(1)], vec![q(1), q(1)]]);
         assert_eq!(rest, poly(&[1, 1, 1]));
-        assert_eq!(linear_factors(&poly(&[-2, 0, 0, 1])), None);
-        assert_eq!(linear_factors(&poly(&[1, 0, 1])), None);
-        // Degree 1 is already linear; huge end coefficients are not tried.
-        assert_eq!(linear_factors(&poly(&[1, 2])), None);
-        assert_eq!(linear_factors(&[r(1, 1), r(0, 1), r(-(1 << 40), 1)]), None);
+        assert_eq!(linear_factors(&poly(&[-2, 0, 0, 1]), &mut Bounds::default()), None);
+        assert_eq!(linear_factors(&poly(&[1, 0, 1]), &mut Bounds::default()), None);
+        // Degree 1 is already linear; huge end coefficients are not tried, and that
+        // is recorded.
+        let mut hit = Bounds::default();
+        assert_eq!(linear_factors(&poly(&[1, 2]), &mut hit), None);
+        assert_eq!(linear_factors(&poly(&[1, 0, 1]), &mut hit), None);
+        assert!(hit.is_empty());
+        assert_eq!(linear_factors(&[r(1, 1), r(0, 1), r(-(1 << 40), 1)], &mut hit), None);
+        assert_eq!(hit.names(), ["root-candidates"]);
+        // So are end coefficients with too many divisors: 720720 has 240, so
+        // 240 * 240 candidates.
+        let mut hit = Bounds::default();
+        assert_eq!(linear_factors(&poly(&[720_720, 0, 1, 720_720]), &mut hit), None);
+        assert_eq!(hit.names(), ["root-candidates"]);
     }
 
     /// The product of the parts is the polynomial, each factor is monic, and no two
     /// factors share a root (their gcd is 1).
     fn assert_decomposes(p: &Poly) {
-        let (lead, factors) = square_free(p).unwrap();
+        let (lead, factors) = square_free(p, &mut Bounds::default()).unwrap();
         let mut product = vec![lead];
         for (f, m) in &factors {
             assert!(f.last().is_some_and(One::is_one), "monic: {f:?}");
@@ -396,7 +439,7 @@ mod tests {
     fn repeated_factors_are_found() {
         // (x^2 - 1)^2 (3x^2 - 1)
         let p = poly(&[-1, 0, 5, 0, -7, 0, 3]);
-        let (lead, factors) = square_free(&p).unwrap();
+        let (lead, factors) = square_free(&p, &mut Bounds::default()).unwrap();
         assert_eq!(lead, q(3));
         assert_eq!(
             factors,
@@ -421,7 +464,7 @@ mod tests {
         ] {
             p = mul(&p, &poly(f));
         }
-        let (_, factors) = square_free(&p).unwrap();
+        let (_, factors) = square_free(&p, &mut Bounds::default()).unwrap();
         let multiplicities: Vec<usize> = factors.iter().map(|(_, m)| *m).collect();
         assert_eq!(multiplicities, vec![2, 3, 4]);
         assert_decomposes(&p);
@@ -430,7 +473,10 @@ mod tests {
     #[test]
     fn a_square_free_polynomial_is_one_factor() {
         let p = poly(&[1, 0, 1]);
-        assert_eq!(square_free(&p).unwrap(), (q(1), vec![(p.clone(), 1)]));
+        assert_eq!(
+            square_free(&p, &mut Bounds::default()).unwrap(),
+            (q(1), vec![(p.clone(), 1)])
+        );
         assert_decomposes(&poly(&[-9, 4, 0, 0, 2]));
     }
 
@@ -452,16 +498,27 @@ mod tests {
         }
         for p in [poly(&[1, 0, 1]), poly(&[-9, 4, 0, 0, 2]), poly(&[-1, 0, 0, 3])] {
             assert!(surely_square_free(&residues(&p)), "{p:?}");
-            assert!(square_free(&p).unwrap().1.iter().all(|(_, m)| *m == 1));
+            assert!(square_free(&p, &mut Bounds::default())
+                .unwrap()
+                .1
+                .iter()
+                .all(|(_, m)| *m == 1));
         }
     }
 
     #[test]
-    fn bounds_give_up() {
-        assert_eq!(square_free(&poly(&[5])), None);
-        assert_eq!(square_free(&[]), None);
+    fn bounds_give_up_and_say_so() {
+        let mut hit = Bounds::default();
+        assert_eq!(square_free(&poly(&[5]), &mut hit), None);
+        assert_eq!(square_free(&[], &mut hit), None);
+        assert!(hit.is_empty(), "a constant is no bound");
         let mut wide = vec![q(0); MAX_DEGREE + 2];
         wide[MAX_DEGREE + 1] = q(1);
-        assert_eq!(square_free(&wide), None);
+        assert_eq!(square_free(&wide, &mut hit), None);
+        assert_eq!(hit.names(), ["polynomial-size"]);
+        let mut hit = Bounds::default();
+        let huge = Rational::from_integer(num_bigint::BigInt::from(3).pow(3000));
+        assert_eq!(square_free(&[huge, q(0), q(1)], &mut hit), None);
+        assert_eq!(hit.names(), ["polynomial-size"]);
     }
 }

@@ -28,6 +28,7 @@
 
 use crate::expr::{Expr, IdIndex, Node, Rational};
 use crate::lang::{from_rec_expr, to_rec_expr};
+use crate::limits::{Bound, Bounds};
 use crate::print::Numbers;
 use egg::{rewrite as rw, Analysis, DidMerge, EGraph, Id, Language, RecExpr, Rewrite, Runner, StopReason};
 use num_traits::{Signed, Zero};
@@ -144,6 +145,9 @@ pub struct Report {
     pub ops_after: usize,
     /// How often each rule fired in the e-graph (new matches only), by rule name.
     pub rules_fired: Vec<(String, usize)>,
+    /// The size bounds the search hit, where a rewrite was left untried: the result
+    /// is correct, but may be longer than it could be ([`Bound`]).
+    pub bounds: Bounds,
 }
 
 /// Constant folding inside the e-graph, exactly, with `BigRational`s.
@@ -362,22 +366,25 @@ impl egg::CostFunction<Node> for HumanCost {
 /// The form to differentiate again, for the intermediate steps of an n-th
 /// derivative: [`crate::normal::normalize_for_steps`] at [`Level::Fast`] and
 /// [`Level::Full`] (kept only where it is smaller), the input as is at
-/// [`Level::None`]. Only the last step is simplified for reading.
+/// [`Level::None`]. Only the last step is simplified for reading. The size bounds
+/// the normal form hit are added to `hit`, for the last step's [`Report`].
 ///
 /// ```
-/// use dydx::{parse, diff, simplify::{simplify_at, step_form, Budget, Level}};
+/// use dydx::{parse, diff, limits::Bounds, simplify::{simplify_at, step_form, Budget, Level}};
 /// let mut d = parse("sin(sin(sin(sin(x))))").unwrap();
+/// let mut hit = Bounds::default();
 /// for _ in 0..3 {
-///     d = step_form(&diff(&d, "x"), Level::Full);
+///     d = step_form(&diff(&d, "x"), Level::Full, &mut hit);
 /// }
-/// let (fourth, _) = simplify_at(&diff(&d, "x"), Level::Fast, &Budget::default());
+/// let (fourth, report) = simplify_at(&diff(&d, "x"), Level::Fast, &Budget::default());
 /// assert!(fourth.op_count() < 400);
+/// assert!(hit.is_empty() && report.bounds.is_empty());
 /// ```
-pub fn step_form(e: &Expr, level: Level) -> Expr {
+pub fn step_form(e: &Expr, level: Level, hit: &mut Bounds) -> Expr {
     if level == Level::None {
         return e.clone();
     }
-    let n = crate::normal::normalize_for_steps(e);
+    let n = crate::normal::normalize_for_steps(e, hit);
     if n == *e || n.op_count() < e.op_count() {
         n
     } else {
@@ -421,6 +428,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         ops_before,
         ops_after: ops_before,
         rules_fired: Vec::new(),
+        bounds: Bounds::default(),
     };
     if level == Level::None {
         return (e.clone(), report);
@@ -449,7 +457,8 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     // the end: taken during the search, it changes the path, which lengthened
     // some results by an operation.
     let mut cleared = Cleared::default();
-    let fast = normalize_styled(e, spelled);
+    let hit = &mut report.bounds;
+    let fast = normalize_styled(e, spelled, hit);
     // Ties go to the input; a normal form equal to the input is the input, uncopied
     // and not counted again.
     let (mut best, mut best_ops) = if fast == *e {
@@ -469,16 +478,16 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         // two starts: the input, and its form without presentation steps (whose sums
         // of products collect differently) opened up on ties
         // (`Style`). Each is shorter on some expressions.
-        let steps = crate::normal::normalize_for_steps(e);
+        let steps = crate::normal::normalize_for_steps(e, hit);
         let starts = [(best.clone(), best_ops, spelled), {
-            let other = normalize_styled(&steps, tied);
+            let other = normalize_styled(&steps, tied, hit);
             let ops = op_count(&other);
             cleared.consider(&other, ops);
             (other, ops, tied)
         }];
         for (mut form, mut ops, style) in starts {
             for _ in 1..MAX_PASSES {
-                let again = normalize_styled(&form, style);
+                let again = normalize_styled(&form, style, hit);
                 if again == form {
                     break;
                 }
@@ -495,6 +504,9 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
             }
         }
     }
+    if level == Level::Full && best.len() > budget.max_input_nodes {
+        report.bounds.insert(Bound::EgraphInput);
+    }
     if level == Level::Full && best.len() <= budget.max_input_nodes && best.as_num().is_none() {
         let (candidate, stop, iterations, nodes, fired) = saturate(&best, budget);
         report.stop = stop;
@@ -508,7 +520,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
             let mut ops = op_count(&form);
             cleared.consider(&form, ops);
             for _ in 0..MAX_PASSES {
-                let again = normalize_styled(&form, tied);
+                let again = normalize_styled(&form, tied, &mut report.bounds);
                 let again_ops = op_count(&again);
                 cleared.consider(&again, again_ops);
                 if again == form || again_ops >= ops {
@@ -527,7 +539,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     // `x*(x - 1) + 4`), as a person writes them. The full level only: the pass costs
     // the fast level 4%, where its budget is tightest.
     let polynomials = match level {
-        Level::Full => crate::normal::expand_polynomials(&chosen, numbers),
+        Level::Full => crate::normal::expand_polynomials(&chosen, numbers, &mut report.bounds),
         _ => None,
     };
     let (chosen, best_ops) = match polynomials {
@@ -542,7 +554,21 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         None => (chosen, best_ops),
     };
     report.ops_after = best_ops;
+    if holds_unfolded_number(&chosen) {
+        report.bounds.insert(Bound::FoldBits);
+    }
     (chosen, report)
+}
+
+/// Whether `e` holds an integer power of a number other than 0 (`1/0` is written
+/// `0^-1`), which the smart constructors fold unless the result would pass
+/// [`crate::expr::FOLD_BITS`] (`2^70000`).
+fn holds_unfolded_number(e: &Expr) -> bool {
+    e.nodes().iter().any(|node| {
+        matches!(node, Node::Pow([b, k])
+            if e.node(*b).as_num().is_some_and(|r| !r.is_zero())
+                && e.node(*k).as_num().is_some_and(|r| r.is_integer()))
+    })
 }
 
 /// Of the forms [`simplify_for`] meets, the one with the least [`clutter`] among the
@@ -680,6 +706,59 @@ mod tests {
         assert_eq!(simp("sqrt(x)"), "1/(2*sqrt(x))");
         assert_eq!(simp("exp(x^2)"), "2*x*exp(x^2)");
         assert_eq!(simp("(x+1)*(x+2)*(x+3)"), "3*x^2 + 12*x + 11");
+    }
+
+    /// Every size bound of the search is reported where it is hit, at the level that
+    /// hits it, and nowhere else; the result is still the input's value.
+    #[test]
+    fn size_bounds_are_reported_where_hit() {
+        use Bound::*;
+        let binomials = |vars: &str| vars.chars().map(|v| format!("({v} + 1)")).collect::<Vec<_>>().join("*");
+        let sum_of = |n: usize, term: &dyn Fn(usize) -> String| (1..=n).map(term).collect::<Vec<_>>().join(" + ");
+        let wide = sum_of(200, &|k| format!("x^{k}*y"));
+        let cases: Vec<(String, Level, Vec<Bound>)> = vec![
+            // 2^7 terms multiplied out.
+            (binomials("abcdefg"), Level::Fast, vec![ExpandedTerms]),
+            (binomials("abcdef"), Level::Fast, vec![]),
+            (sum_of(5, &|k| format!("1/(x + {k})")), Level::Fast, vec![Denominators]),
+            (sum_of(4, &|k| format!("1/(x + {k})")), Level::Fast, vec![]),
+            (sum_of(65, &|k| format!("x^{k}*y")), Level::Fast, vec![FactorSize]),
+            (sum_of(64, &|k| format!("x^{k}*y")), Level::Fast, vec![]),
+            ("x^70 + 2*x^35 + 1".into(), Level::Fast, vec![PolynomialSize]),
+            ("x^64 + 2*x^32 + 1".into(), Level::Fast, vec![]),
+            // (x - 1)^2 (x^2 + 2^21 + 1): the quadratic's roots are not sought.
+            (
+                "x^4 - 2*x^3 + 2097154*x^2 - 4194306*x + 2097153".into(),
+                Level::Fast,
+                vec![RootCandidates],
+            ),
+            ("x^4 - 2*x^3 + 6*x^2 - 10*x + 5".into(), Level::Fast, vec![]),
+            ("2^70000*x".into(), Level::Fast, vec![FoldBits]),
+            ("2^7000*x".into(), Level::Fast, vec![]),
+            (format!("sin({wide})"), Level::Full, vec![FactorSize, EgraphInput]),
+            (format!("sin({wide})"), Level::Fast, vec![FactorSize]),
+            (format!("sin({wide})"), Level::None, vec![]),
+        ];
+        let at = crate::eval::point(&[("x", "37/100"), ("y", "13/10"), ("z", "-2")]).unwrap();
+        let at: Point = at
+            .into_iter()
+            .chain(
+                "abcdefg"
+                    .chars()
+                    .map(|v| (v.to_string(), Rational::new(1.into(), 2.into()))),
+            )
+            .collect();
+        for (input, level, bounds) in cases {
+            let e = parse(&input).unwrap();
+            let (s, report) = simplify_at(&e, level, &Budget::default());
+            assert_eq!(report.bounds.iter().collect::<Vec<_>>(), bounds, "{input} at {level:?}");
+            match (eval_f64(&e, &at), eval_f64(&s, &at)) {
+                (Ok(a), Ok(b)) => assert!(a == b || (a - b).abs() <= 1e-9 * a.abs(), "{input}: {a} against {b}"),
+                // `2^70000` overflows either way.
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{input}: {a:?} against {b:?}"),
+            }
+        }
     }
 
     #[test]
@@ -888,7 +967,7 @@ mod tests {
     fn tenth_derivative_of_a_sine_tower_stays_small() {
         let mut d = parse("sin(sin(sin(sin(x))))").unwrap();
         for _ in 0..9 {
-            d = step_form(&diff(&d, "x"), Level::Fast);
+            d = step_form(&diff(&d, "x"), Level::Fast, &mut Default::default());
         }
         d = simplify_at(&diff(&d, "x"), Level::Fast, &Budget::default()).0;
         assert!(d.op_count() <= 16_598, "{} operations", d.op_count());
