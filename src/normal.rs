@@ -3772,6 +3772,13 @@ mod tests {
             true,
             &mut Bounds::default()
         ));
+        // Nor is a sum's content beside them: it comes out though nothing multiplies
+        // out, and the bound is reported.
+        let e = parse(&format!("{}*(2*y + 2*z + 2)", binomials(8))).unwrap();
+        let mut hit = Bounds::default();
+        let n = normalize_styled(&e, Style::default(), &mut hit);
+        assert_eq!(n.to_string(), format!("2*{}*(y + z + 1)", binomials(8)));
+        assert_eq!(hit.names(), ["expanded-terms"]);
     }
 
     #[test]
