@@ -1702,6 +1702,12 @@ impl Builder {
                 return self.constant(Constant::E);
             }
         }
+        // A trigonometric function of a rational multiple of π with a rational value:
+        // `cos(pi)` is -1, `sin(pi/6)` is 1/2, as a person writes them, and exactly,
+        // where f64 would give `sin(pi)` as 1.2e-16.
+        if let Some(v) = self.pi_multiple(arg).and_then(|q| trig_at_pi_multiple(f, &q)) {
+            return self.num(v);
+        }
         // Odd and even functions take the sign out of a negative argument:
         // sin(-u) = -sin(u), cos(-u) = cos(u), as a person writes them.
         let odd = matches!(
@@ -1780,6 +1786,17 @@ impl Builder {
             _ => {}
         }
         self.intern(Node::Call(f, [arg]))
+    }
+
+    /// `q` where `id` is `q*pi` for a rational `q` (`pi`, `pi/6`, `-2*pi`).
+    fn pi_multiple(&self, id: Id) -> Option<Rational> {
+        match self.node(id) {
+            Node::Const(Constant::Pi) => Some(Rational::one()),
+            Node::Mul(fs) if fs.len() == 2 && matches!(self.node(fs[1]), Node::Const(Constant::Pi)) => {
+                self.as_num(fs[0]).cloned()
+            }
+            _ => None,
+        }
     }
 
     /// `exp(arg)` as powers where `arg` holds logarithms: `exp(c*ln(u))` is `u^c`
@@ -1943,6 +1960,60 @@ pub(crate) fn exact_call(f: Func, r: &Rational) -> Option<Rational> {
     })
 }
 
+/// `f(q*pi)` for a trigonometric `f` where that is rational: every multiple of π/6
+/// for the sine and cosine (0, ±1/2, ±1) and what follows from them, and the
+/// tangent and cotangent at odd multiples of π/4 (±1). `None` elsewhere, and where
+/// the function is undefined (`tan(pi/2)`, `csc(pi)`).
+///
+/// ```
+/// use dydx::parse;
+/// assert_eq!(parse("cos(pi) + sin(7*pi/6) + tan(3*pi/4) + sec(pi/3)").unwrap().to_string(), "-1/2");
+/// assert_eq!(parse("sin(pi/4) + tan(pi/2)").unwrap().to_string(), "sin(pi/4) + tan(pi/2)");
+/// ```
+fn trig_at_pi_multiple(f: Func, q: &Rational) -> Option<Rational> {
+    use num_integer::Integer;
+    // The angle in [0, 2) half turns, in twelfths where it is a multiple of π/6 or π/4.
+    let two = Rational::from_integer(BigInt::from(2));
+    let t = q - (q / &two).floor() * &two;
+    let twelfths = (&t * Rational::from_integer(BigInt::from(12))).to_integer();
+    if Rational::from_integer(twelfths.clone()) != &t * Rational::from_integer(BigInt::from(12)) {
+        return None;
+    }
+    let k = twelfths.to_i64()?;
+    // sin at k twelfths of a half turn, where rational.
+    let sin = |k: i64| -> Option<Rational> {
+        let k = k.rem_euclid(24);
+        let (n, d) = match k {
+            0 | 12 => (0, 1),
+            6 => (1, 1),
+            18 => (-1, 1),
+            2 | 10 => (1, 2),
+            14 | 22 => (-1, 2),
+            _ => return None,
+        };
+        Some(Rational::new(BigInt::from(n), BigInt::from(d)))
+    };
+    let cos = |k: i64| sin(k + 6);
+    let ratio = |a: Option<Rational>, b: Option<Rational>| -> Option<Rational> {
+        let b = b?;
+        (!b.is_zero()).then(|| a.map(|a| a / b)).flatten()
+    };
+    // tan and cot are ±1 at odd multiples of π/4 (3 twelfths).
+    let diagonal = (k.mod_floor(&3) == 0 && (k / 3).is_odd()).then(|| {
+        let sign = if (k / 3).mod_floor(&4) == 1 { 1 } else { -1 };
+        Rational::from_integer(BigInt::from(sign))
+    });
+    match f {
+        Func::Sin => sin(k),
+        Func::Cos => cos(k),
+        Func::Tan => diagonal.or_else(|| ratio(sin(k), cos(k))),
+        Func::Cot => diagonal.or_else(|| ratio(cos(k), sin(k))),
+        Func::Sec => ratio(Some(Rational::one()), cos(k)),
+        Func::Csc => ratio(Some(Rational::one()), sin(k)),
+        _ => None,
+    }
+}
+
 /// Compares names so that digit runs compare as numbers: `x2` < `x10`.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
@@ -1991,6 +2062,58 @@ mod tests {
 
     fn show(b: &Builder, id: Id) -> String {
         b.finish(id).to_string()
+    }
+
+    #[test]
+    fn trigonometric_functions_of_multiples_of_pi_fold_where_rational() {
+        use std::f64::consts::PI;
+        let funcs: [(Func, fn(f64) -> f64); 6] = [
+            (Func::Sin, f64::sin),
+            (Func::Cos, f64::cos),
+            (Func::Tan, f64::tan),
+            (Func::Cot, |a| 1.0 / a.tan()),
+            (Func::Sec, |a| 1.0 / a.cos()),
+            (Func::Csc, |a| 1.0 / a.sin()),
+        ];
+        let mut folded = 0;
+        for k in -30i64..=30 {
+            let q = Rational::new(BigInt::from(k), BigInt::from(12));
+            for (f, value) in funcs {
+                let expected = value(k as f64 * PI / 12.0);
+                match trig_at_pi_multiple(f, &q) {
+                    Some(v) => {
+                        folded += 1;
+                        let v = v.to_f64().unwrap();
+                        assert!(
+                            (v - expected).abs() < 1e-9,
+                            "{}({k}*pi/12) = {v}, not {expected}",
+                            f.name()
+                        );
+                    }
+                    // Irrational, or undefined (a pole, where f64 gives a huge number).
+                    None => assert!(
+                        expected.abs() > 1e12 || {
+                            let r = expected.abs();
+                            ![0.0, 0.5, 1.0, 2.0].iter().any(|c| (r - c).abs() < 1e-9)
+                        },
+                        "{}({k}*pi/12) = {expected} is rational but not folded",
+                        f.name()
+                    ),
+                }
+            }
+        }
+        assert!(folded > 100, "{folded}");
+        // Through the builder, and only for multiples of pi.
+        let mut b = Builder::new();
+        let pi = b.constant(Constant::Pi);
+        let third = b.num(Rational::new(BigInt::from(2), BigInt::from(3)));
+        let arg = b.mul([third, pi]);
+        let c = b.call(Func::Cos, arg);
+        assert_eq!(show(&b, c), "-1/2");
+        let x = b.var("x");
+        let arg = b.mul([x, pi]);
+        let c = b.call(Func::Cos, arg);
+        assert_eq!(show(&b, c), "cos(pi*x)");
     }
 
     #[test]
