@@ -2067,7 +2067,8 @@ mod tests {
     #[test]
     fn trigonometric_functions_of_multiples_of_pi_fold_where_rational() {
         use std::f64::consts::PI;
-        let funcs: [(Func, fn(f64) -> f64); 6] = [
+        type Value = fn(f64) -> f64;
+        let funcs: [(Func, Value); 6] = [
             (Func::Sin, f64::sin),
             (Func::Cos, f64::cos),
             (Func::Tan, f64::tan),
