@@ -613,6 +613,8 @@ pub struct Builder {
     negated: Vec<u32>,
     /// How many products were asked for: a measure of work, for tests of linearity.
     products_built: usize,
+    /// How many undefined numbers (`0^-1`, `ln(0)`) were made ([`undefined_number`]).
+    undefined_made: usize,
 }
 
 /// Finds the entries of a sum or product being built by key, in order of first
@@ -1626,7 +1628,12 @@ impl Builder {
             // Every negative power of zero is the same undefined value: keep one form.
             if b.is_zero() && e.is_negative() {
                 let m1 = self.int(-1);
+                self.undefined_made += 1;
                 return self.intern(Node::Pow([base, m1]));
+            }
+            // A negative number to a fractional power.
+            if b.is_negative() && !e.is_integer() {
+                self.undefined_made += 1;
             }
         }
         match self.node(base).clone() {
@@ -1707,6 +1714,9 @@ impl Builder {
         // where f64 would give `sin(pi)` as 1.2e-16.
         if let Some(v) = self.pi_multiple(arg).and_then(|q| trig_at_pi_multiple(f, &q)) {
             return self.num(v);
+        }
+        if self.as_num(arg).is_some() && undefined_number(&Node::Call(f, [arg]), |k| self.as_num(k)).is_some() {
+            self.undefined_made += 1;
         }
         // Odd and even functions take the sign out of a negative argument:
         // sin(-u) = -sin(u), cos(-u) = cos(u), as a person writes them.
@@ -1900,7 +1910,35 @@ impl Builder {
                 return *k;
             }
         }
+        if undefined_number(&Node::Log([x, b]), |k| self.as_num(k)).is_some() {
+            self.undefined_made += 1;
+        }
         self.intern(Node::Log([x, b]))
+    }
+
+    /// How many undefined numbers (`0^-1`, `ln(0)`, [`undefined_number`]) this builder
+    /// has made, whether or not they are still part of what it builds: `x/0 - x/0` is
+    /// 0, and the parser tells the user so rather than calling it 0.
+    pub fn undefined_made(&self) -> usize {
+        self.undefined_made
+    }
+
+    /// Whether the expression at `root` holds an undefined number
+    /// ([`undefined_number`]), found by a walk of its nodes.
+    pub fn holds_undefined_number(&self, root: Id) -> bool {
+        let mut seen = vec![false; root.index() + 1];
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            if std::mem::replace(&mut seen[id.index()], true) {
+                continue;
+            }
+            let node = self.node(id);
+            if undefined_number(node, |k| self.as_num(k)).is_some() {
+                return true;
+            }
+            stack.extend(node.children().iter().filter(|k| !seen[k.index()]));
+        }
+        false
     }
 }
 
@@ -1958,6 +1996,48 @@ pub(crate) fn exact_call(f: Func, r: &Rational) -> Option<Rational> {
         Func::Sqrt if !r.is_negative() => fold_power(r, &Rational::new(BigInt::one(), BigInt::from(2)))?,
         _ => return None,
     })
+}
+
+/// Whether `node`, with the numbers its children are by `num`, is a number that does
+/// not exist: a division by zero (`0^-1`), a negative number to a fractional power,
+/// or a function outside its domain (`ln(0)`, `sqrt(-1)`, `asin(2)`, `csc(0)`,
+/// `log(2, 1)`). An expression holding one is undefined for every value of its
+/// variables, since every operation of the language needs all its operands.
+pub fn undefined_number<'a>(node: &Node, num: impl Fn(Id) -> Option<&'a Rational>) -> Option<&'static str> {
+    let reason = |bad: bool, why: &'static str| bad.then_some(why);
+    match node {
+        Node::Pow([b, k]) => match (num(*b), num(*k)) {
+            (Some(b), Some(k)) if b.is_zero() => reason(k.is_negative(), "division by zero"),
+            (Some(b), Some(k)) => reason(
+                b.is_negative() && !k.is_integer(),
+                "a negative number to a fractional power",
+            ),
+            _ => None,
+        },
+        Node::Call(f, [a]) => {
+            let r = num(*a)?;
+            let one = Rational::one();
+            match f {
+                Func::Ln => reason(!r.is_positive(), "ln of a non-positive number"),
+                Func::Sqrt => reason(r.is_negative(), "sqrt of a negative number"),
+                Func::Asin | Func::Acos => reason(r.abs() > one, "outside the domain [-1, 1]"),
+                Func::Atanh => reason(r.abs() >= one, "outside the domain (-1, 1)"),
+                Func::Acosh => reason(*r < one, "outside the domain [1, inf)"),
+                // sin(r) is 0 at no rational r but 0, and cos(r) at none.
+                Func::Csc | Func::Cot => reason(r.is_zero(), "division by zero"),
+                _ => None,
+            }
+        }
+        Node::Log([x, b]) => {
+            let (x, b) = (num(*x), num(*b));
+            if x.is_some_and(|x| !x.is_positive()) || b.is_some_and(|b| !b.is_positive()) {
+                Some("log of a non-positive number")
+            } else {
+                reason(b.is_some_and(|b| b.is_one()), "log to base 1")
+            }
+        }
+        _ => None,
+    }
 }
 
 /// `f(q*pi)` for a trigonometric `f` where that is rational: every multiple of π/6

@@ -11,6 +11,11 @@
 //! - Implicit multiplication after a number literal (`3x`, `2(x+1)`, `2 sin(x)`) and
 //!   between `)` and `(`; `x y` is an error whose hint suggests `x*y`.
 //! - Every error carries a byte offset, a kind, a message and, where one helps, a hint.
+//! - A number that does not exist (`1/0`, `ln(0)`, `asin(2)`) makes the expression
+//!   undefined for every value of its variables. Where the smart constructors would
+//!   cancel it (`x/0 - x/0`, `0*ln(0) + x`, `sin(asin(2))`), the input is refused
+//!   ([`ErrorKind::UndefinedEverywhere`]) rather than read as defined; where it stays
+//!   (`x*ln(0)`), the expression parses, and evaluating it says it is undefined.
 //! - Parsing never panics and never overflows the stack: nesting deeper than
 //!   [`MAX_DEPTH`] is an error, and input larger than [`MAX_INPUT_BYTES`] is refused.
 //!
@@ -59,6 +64,11 @@ pub enum ErrorKind {
     InputTooLarge,
     /// A number literal longer than [`MAX_LITERAL_DIGITS`].
     NumberTooLarge,
+    /// A number that does not exist (`1/0`, `ln(0)`), cancelled by the rest of the
+    /// expression (`x/0 - x/0`), which is undefined for every value of its variables
+    /// but would read as defined. (Where the undefined number stays, as in
+    /// `x*ln(0)`, the expression parses, and evaluating it says it is undefined.)
+    UndefinedEverywhere,
 }
 
 impl ErrorKind {
@@ -77,6 +87,7 @@ impl ErrorKind {
             ErrorKind::NestingTooDeep => "nesting-too-deep",
             ErrorKind::InputTooLarge => "input-too-large",
             ErrorKind::NumberTooLarge => "number-too-large",
+            ErrorKind::UndefinedEverywhere => "undefined-everywhere",
         }
     }
 }
@@ -137,18 +148,35 @@ pub fn parse_into(b: &mut Builder, src: &str) -> Result<Id, ParseError> {
             hint: Some("type an expression such as `x^2 + 1`".into()),
         });
     }
+    let undefined_before = b.undefined_made();
     let mut p = Parser {
         src,
         b,
         depth: 0,
         opens: Vec::new(),
+        undefined_at: None,
     };
     let (rest, id) = sum(&mut p, src)?;
     let rest = ws(rest);
-    match rest.chars().next() {
-        None => Ok(id),
-        Some(c) => Err(p.trailing(rest, c)),
+    if let Some(c) = rest.chars().next() {
+        return Err(p.trailing(rest, c));
     }
+    // An undefined number made along the way and gone from the result: the
+    // expression is undefined everywhere, though it would read as defined.
+    if p.b.undefined_made() > undefined_before && !p.b.holds_undefined_number(id) {
+        let (offset, len, why) = p.undefined_at.unwrap_or((0, src.len(), "no value"));
+        return Err(ParseError {
+            kind: ErrorKind::UndefinedEverywhere,
+            offset,
+            len,
+            message: format!(
+                "this has no value ({why}), so the expression has none for any value of its \
+                 variables, though the rest of it cancels this"
+            ),
+            hint: Some("remove the term, or write what was meant".into()),
+        });
+    }
+    Ok(id)
 }
 
 /// Parser state: the builder, the nesting depth and the offsets of open parentheses.
@@ -157,11 +185,26 @@ pub struct Parser<'s, 'b> {
     b: &'b mut Builder,
     depth: usize,
     opens: Vec<usize>,
+    /// Where the first undefined number was made (offset, length), and why it is.
+    undefined_at: Option<(usize, usize, &'static str)>,
 }
 
 impl<'s> Parser<'s, '_> {
     fn offset(&self, rest: &str) -> usize {
         self.src.len() - rest.len()
+    }
+
+    /// Records the text from `start` to `end` as where the first undefined number was
+    /// made, if the builder made one since it had made `before`.
+    fn note_undefined(&mut self, before: usize, start: &str, end: &str, made: Id) {
+        if self.undefined_at.is_none() && self.b.undefined_made() > before {
+            let offset = self.offset(start);
+            // The reason, where the number made is still the node built (`ln(0)`);
+            // otherwise it was folded into another (`sin(asin(2))`).
+            let b = &*self.b;
+            let why = crate::expr::undefined_number(b.node(made), |k| b.as_num(k)).unwrap_or("no value");
+            self.undefined_at = Some((offset, self.offset(end).saturating_sub(offset).max(1), why));
+        }
     }
 
     fn err(&self, kind: ErrorKind, rest: &str, message: impl Into<String>, hint: Option<String>) -> ParseError {
@@ -285,7 +328,10 @@ pub fn product<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
         } else if c == '/' {
             let operand = ws(&r[1..]);
             let (r2, f) = unary(p, &r[1..])?;
-            factors.push(p.b.recip(f));
+            let before = p.b.undefined_made();
+            let reciprocal = p.b.recip(f);
+            factors.push(reciprocal);
+            p.note_undefined(before, r, r2, reciprocal);
             last_start = operand;
             rest = r2;
         } else if starts_operand(c) {
@@ -406,12 +452,15 @@ pub fn power<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     let Some((last_neg, last)) = chain.pop() else {
         return Ok((rest, first));
     };
+    let before = p.b.undefined_made();
     let mut acc = if last_neg { p.b.neg(last) } else { last };
     while let Some((neg, a)) = chain.pop() {
         let pw = p.b.pow(a, acc);
         acc = if neg { p.b.neg(pw) } else { pw };
     }
-    Ok((rest, p.b.pow(first, acc)))
+    let id = p.b.pow(first, acc);
+    p.note_undefined(before, ws(i), rest, id);
+    Ok((rest, id))
 }
 
 /// atom := number | constant | variable | function '(' sum (',' sum)* ')' | '(' sum ')'
@@ -616,6 +665,7 @@ fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
         message: format!("'{ident}' takes {expected}, but was given {}", args.len()),
         hint: None,
     };
+    let before = p.b.undefined_made();
     let id = match (func, args.as_slice()) {
         (Some(f), [a]) => p.b.call(f, *a),
         (Some(_), _) => return Err(arity_error("one argument")),
@@ -623,6 +673,7 @@ fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
         (None, [a, base]) => p.b.log(*a, *base),
         (None, _) => return Err(arity_error("one or two arguments: `log(x)` or `log(x, base)`")),
     };
+    p.note_undefined(before, i, rest, id);
     Ok((rest, id))
 }
 
@@ -729,6 +780,7 @@ mod tests {
             b: &mut b,
             depth: 0,
             opens: Vec::new(),
+            undefined_at: None,
         };
         let (rest, id) = f(&mut p, src).unwrap();
         let rest = rest.to_string();
@@ -801,11 +853,35 @@ mod tests {
             ("1.2.3", ErrorKind::MalformedNumber, 0),
             ("", ErrorKind::Empty, 0),
             ("2 3", ErrorKind::MissingOperator, 2),
+            ("x/0 - x/0", ErrorKind::UndefinedEverywhere, 1),
+            ("y + 0*ln(-2)", ErrorKind::UndefinedEverywhere, 6),
+            ("sin(asin(3/2))", ErrorKind::UndefinedEverywhere, 4),
         ];
         for (src, kind, offset) in cases {
             let e = parse(src).unwrap_err();
             assert_eq!((e.kind, e.offset), (kind, offset), "{src}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn a_number_that_does_not_exist_parses_where_it_stays() {
+        // Evaluating these says they are undefined; only a cancelled one is refused.
+        for src in [
+            "x*ln(0)",
+            "x/0",
+            "x/(2 - 2)",
+            "sqrt(-1) + x",
+            "log(x, 1)",
+            "(-8)^(1/3)*x",
+        ] {
+            assert!(parse(src).is_ok(), "{src}");
+        }
+        assert_eq!(parse("x/0").unwrap().to_string(), "x/0");
+        // One parse's undefined number does not count against the next on a shared
+        // builder.
+        let mut b = Builder::new();
+        assert!(parse_into(&mut b, "x/0").is_ok());
+        assert!(parse_into(&mut b, "x - x + 1").is_ok());
     }
 
     #[test]

@@ -117,6 +117,8 @@ snap!(
     ])
 );
 snap!(cli_parse_error_text, dydx(&["diff", "2*sinn(x) + 1"]));
+// `x/0 - x/0` is not 0: it has no value anywhere, and saying 0 would hide that.
+snap!(cli_undefined_everywhere, dydx(&["diff", "x/0 - x/0 + x^2"]));
 snap!(
     cli_format_latex,
     dydx(&["diff", "x^2*sin(x)/(1 + x^2)", "--format", "latex"])
