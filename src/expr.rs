@@ -922,6 +922,12 @@ impl Builder {
             return self.int(0);
         }
         let cid = self.num_q(c);
+        // A product reads `sqrt(sqrt(u))` as `u^(1/4)` ([`Builder::split_power`]), so
+        // `2*sqrt(sqrt(x))` is `2*x^(1/4)`: built as a product, as it reads back (found
+        // by the long property run, seed 799, where `x^S*x^S` made `x^(2*S)`).
+        if matches!(self.node(t), Node::Call(Func::Sqrt, [u]) if matches!(self.node(*u), Node::Call(Func::Sqrt, _))) {
+            return self.mul([cid, t]);
+        }
         let mut fs = vec![cid];
         match self.node(t) {
             Node::Mul(inner) => fs.extend(inner.iter().copied()),
@@ -1715,7 +1721,9 @@ impl Builder {
         if let Some(v) = self.pi_multiple(arg).and_then(|q| trig_at_pi_multiple(f, &q)) {
             return self.num(v);
         }
-        if self.as_num(arg).is_some() && undefined_number(&Node::Call(f, [arg]), |k| self.as_num(k)).is_some() {
+        if matches!(self.node(arg), Node::Num(_) | Node::Const(Constant::Pi) | Node::Mul(_))
+            && undefined_number(&Node::Call(f, [arg]), |k| self.node(k)).is_some()
+        {
             self.undefined_made += 1;
         }
         // Odd and even functions take the sign out of a negative argument:
@@ -1910,7 +1918,7 @@ impl Builder {
                 return *k;
             }
         }
-        if undefined_number(&Node::Log([x, b]), |k| self.as_num(k)).is_some() {
+        if undefined_number(&Node::Log([x, b]), |k| self.node(k)).is_some() {
             self.undefined_made += 1;
         }
         self.intern(Node::Log([x, b]))
@@ -1933,7 +1941,7 @@ impl Builder {
                 continue;
             }
             let node = self.node(id);
-            if undefined_number(node, |k| self.as_num(k)).is_some() {
+            if undefined_number(node, |k| self.node(k)).is_some() {
                 return true;
             }
             stack.extend(node.children().iter().filter(|k| !seen[k.index()]));
@@ -2000,11 +2008,38 @@ pub(crate) fn exact_call(f: Func, r: &Rational) -> Option<Rational> {
 
 /// Whether `node`, with the numbers its children are by `num`, is a number that does
 /// not exist: a division by zero (`0^-1`), a negative number to a fractional power,
-/// or a function outside its domain (`ln(0)`, `sqrt(-1)`, `asin(2)`, `csc(0)`,
-/// `log(2, 1)`). An expression holding one is undefined for every value of its
-/// variables, since every operation of the language needs all its operands.
-pub fn undefined_number<'a>(node: &Node, num: impl Fn(Id) -> Option<&'a Rational>) -> Option<&'static str> {
+/// or a function outside its domain (`ln(0)`, `sqrt(-1)`, `asin(2)`, `log(2, 1)`),
+/// at a pole (`csc(0)`, `csc(pi)`, `tan(pi/2)`, which f64's π misses). An expression
+/// holding one is undefined for every value of its variables, since every operation
+/// of the language needs all its operands. `child` gives the children's nodes.
+/// `Some` with the reason, in the words of [`crate::eval`].
+///
+/// ```
+/// use dydx::{expr::undefined_number, parse};
+/// let e = parse("x*csc(2*pi)").unwrap();
+/// let poles: Vec<_> = e.nodes().iter().filter_map(|n| undefined_number(n, |k| e.node(k))).collect();
+/// assert_eq!(poles, ["division by zero"]);
+/// ```
+pub fn undefined_number<'a>(node: &Node, child: impl Fn(Id) -> &'a Node) -> Option<&'static str> {
+    let num = |k: Id| child(k).as_num();
     let reason = |bad: bool, why: &'static str| bad.then_some(why);
+    // A pole of the tangent family at a multiple of π: `csc(k*pi)`, `tan(pi/2 + k*pi)`.
+    if let Node::Call(f @ (Func::Tan | Func::Sec | Func::Csc | Func::Cot), [a]) = node {
+        let q = match child(*a) {
+            Node::Const(Constant::Pi) => Some(Rational::one()),
+            Node::Mul(fs) if fs.len() == 2 && matches!(child(fs[1]), Node::Const(Constant::Pi)) => num(fs[0]).cloned(),
+            _ => None,
+        };
+        if let Some(q) = q {
+            let at_zero_of_sin = q.is_integer();
+            let at_zero_of_cos = (q - Rational::new(BigInt::one(), BigInt::from(2))).is_integer();
+            let pole = match f {
+                Func::Csc | Func::Cot => at_zero_of_sin,
+                _ => at_zero_of_cos,
+            };
+            return reason(pole, "division by zero");
+        }
+    }
     match node {
         Node::Pow([b, k]) => match (num(*b), num(*k)) {
             (Some(b), Some(k)) if b.is_zero() => reason(k.is_negative(), "division by zero"),
@@ -2142,6 +2177,21 @@ mod tests {
 
     fn show(b: &Builder, id: Id) -> String {
         b.finish(id).to_string()
+    }
+
+    #[test]
+    fn like_terms_of_a_root_of_a_root_read_back_as_built() {
+        // `x^S*x^S` is `x^(2*S)` with S = sqrt(sqrt(x)): the coefficient joins S as a
+        // product reads it, `2*x^(1/4)` (seed 799 built `2*sqrt(sqrt(x))`, which reads
+        // back differently).
+        let mut b = Builder::new();
+        let x = b.var("x");
+        let r = b.call(Func::Sqrt, x);
+        let s = b.call(Func::Sqrt, r);
+        let twice = b.add([s, s]);
+        assert_eq!(show(&b, twice), "2*x^(1/4)");
+        let e = b.finish(twice);
+        assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl<'s> Parser<'s, '_> {
             // The reason, where the number made is still the node built (`ln(0)`);
             // otherwise it was folded into another (`sin(asin(2))`).
             let b = &*self.b;
-            let why = crate::expr::undefined_number(b.node(made), |k| b.as_num(k)).unwrap_or("no value");
+            let why = crate::expr::undefined_number(b.node(made), |k| b.node(k)).unwrap_or("no value");
             self.undefined_at = Some((offset, self.offset(end).saturating_sub(offset).max(1), why));
         }
     }

@@ -436,7 +436,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     let undefined = || {
         e.nodes()
             .iter()
-            .any(|node| crate::expr::undefined_number(node, |k| e.node(k).as_num()).is_some())
+            .any(|node| crate::expr::undefined_number(node, |k| e.node(k)).is_some())
     };
     if level == Level::None || undefined() {
         return (e.clone(), report);

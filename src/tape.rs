@@ -697,7 +697,16 @@ pub fn record_f64(
                     None => tape.push(Op::Pow(at_entry(b), at_entry(x))),
                 }
             }
-            Node::Call(f, [a]) => tape.push(Op::Call(*f, at_entry(a))),
+            Node::Call(f, [a]) => {
+                let i = tape.push(Op::Call(*f, at_entry(a)));
+                // A pole at a multiple of π (`csc(pi)`), which f64's π misses.
+                if matches!(f, Func::Tan | Func::Sec | Func::Csc | Func::Cot) {
+                    if let Some(reason) = crate::expr::undefined_number(node, |k| e.node(k)) {
+                        tape.check(i, f64::NAN, Some(reason));
+                    }
+                }
+                i
+            }
             Node::Log([a, b]) => tape.push(Op::Log(at_entry(a), at_entry(b))),
         };
         entry.push(out);
