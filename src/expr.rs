@@ -89,7 +89,7 @@ macro_rules! functions {
         /// `sin(x)*cos(x)`, `sec(x)*tan(x)` and `csc(x)*cot(x)` print as a person
         /// writes them.
         #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-        pub enum Func { $($variant),* }
+        pub enum Func { $(#[doc = concat!("`", $name, "`")] $variant),* }
 
         impl Func {
             /// Every function, in textbook order.

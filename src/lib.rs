@@ -1,6 +1,6 @@
 //! dydx: closed-form derivatives, printed and proved right.
 //!
-//! The pipeline: [`parse`] text into an [`Expr`], [`diff`] it, [`print`] the result,
+//! The pipeline: [`parse`](fn@parse) text into an [`Expr`], [`diff`](fn@diff) it, [`print`](fn@print) the result,
 //! evaluate it exactly or in floating point ([`eval`]), and cross-check the value
 //! against an independent reverse-mode [`tape`] ([`check`]).
 //!
@@ -10,6 +10,8 @@
 //! let df = diff(&f, "x");
 //! assert_eq!(print(&df), "20*x^3 + 9*x^2 + 14*x + 9");
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod check;
 pub mod claim;

@@ -2987,11 +2987,10 @@ const MAX_POLY_BITS: u64 = 96;
 /// when it is shorter. A sum holding a power of a sum (`(x + 1/2)^2 + 1`, a completed
 /// square) is expanded only where that is shorter. `None` when there is no such sum.
 /// Exact: a polynomial identity holds everywhere, and a polynomial is defined
-/// everywhere. A polynomial left as it is because its coefficients would pass
-/// [`MAX_POLY_BITS`] bits, its degree [`crate::poly::MAX_DEGREE`], or the
-/// multiplications [`MAX_POLY_WORK`], is recorded in `hit`
-/// ([`Bound::PolynomialSize`]); one longer than [`MAX_POLY_SIZE`] nodes is not, as
-/// that bound is about reading, not work.
+/// everywhere. A polynomial left as it is because its coefficients would pass 96
+/// bits, its degree [`crate::poly::MAX_DEGREE`], or the multiplications 1,024, is
+/// recorded in `hit` ([`Bound::PolynomialSize`]); one longer than 64 printed nodes
+/// is not, as that bound is about reading, not work.
 ///
 /// ```
 /// use dydx::{parse, limits::Bounds, normal::expand_polynomials, print::Numbers};

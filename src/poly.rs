@@ -184,8 +184,8 @@ const MAX_ROOT_TRIES: usize = 256;
 /// monic rest, whose product is `p`: `x^2 + 6/5*x + 1/5` is `(x + 1)(x + 1/5)` and 1.
 /// Roots are found by the rational root test, bounded: `None` when `p` has degree
 /// below 2 or no rational root. Where its integer form's end coefficients pass
-/// [`MAX_ROOT_BOUND`] or have so many divisors that the candidates would pass twice
-/// [`MAX_ROOT_TRIES`], no root is sought, and where [`MAX_ROOT_TRIES`] candidates do
+/// 2^20 or have so many divisors that the candidates would pass twice 256, no root
+/// is sought, and where 256 candidates do
 /// not finish the search, it stops there; both are recorded in `hit`
 /// ([`Bound::RootCandidates`]), as are the polynomial bounds of [`square_free`].
 ///

@@ -189,7 +189,7 @@ pub fn decimal_text(r: &Rational) -> Option<String> {
 
 /// A rational as `numbers` spells it: [`decimal_text`] where that applies, else
 /// [`rational_to_string`] (with [`Numbers::Decimals`], its integers as
-/// [`integer_text`] spells them).
+/// `integer_text` spells them).
 pub fn rational_text(r: &Rational, numbers: Numbers) -> String {
     match numbers {
         Numbers::Decimals => decimal_text(r).unwrap_or_else(|| {
@@ -332,7 +332,7 @@ fn has_decimal(r: &Rational) -> bool {
 
 /// The number of operations in the printed form (see [`Expr::op_count`]), counted on
 /// the expression's nodes the way the printer would write them, once per node: the
-/// same number as [`op_count_text`] of [`print`] (a property test holds them equal),
+/// same number as [`op_count_text`] of [`print`](fn@print) (a property test holds them equal),
 /// without building the text, whose length is the size of the unshared tree.
 /// Saturates at `usize::MAX`.
 ///

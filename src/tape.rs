@@ -2,7 +2,7 @@
 //!
 //! The tape records the *original* expression while evaluating it at a point, then
 //! sweeps back once to get the gradient with respect to every input. It never calls
-//! [`crate::diff`]: every operation's local partial derivative is written out here,
+//! [`crate::diff`](fn@crate::diff): every operation's local partial derivative is written out here,
 //! so a mistake in a symbolic rule cannot be repeated by the tape.
 //!
 //! Behaviour:
@@ -1158,7 +1158,7 @@ fn representation_error(r: &crate::Rational, x: f64) -> f64 {
     }
 }
 
-/// ∂²e/∂`xi`∂`xj` at `at`, by hyper-dual evaluation (independent of [`crate::diff`]).
+/// ∂²e/∂`xi`∂`xj` at `at`, by hyper-dual evaluation (independent of [`crate::diff`](fn@crate::diff)).
 pub fn second_derivative(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<f64, crate::eval::Undefined> {
     second_derivative_with_magnitude(e, at, xi, xj).map(|(d, _)| d)
 }
