@@ -1718,13 +1718,21 @@ impl Builder {
         // A trigonometric function of a rational multiple of π with a rational value:
         // `cos(pi)` is -1, `sin(pi/6)` is 1/2, as a person writes them, and exactly,
         // where f64 would give `sin(pi)` as 1.2e-16.
-        if let Some(v) = self.pi_multiple(arg).and_then(|q| trig_at_pi_multiple(f, &q)) {
-            return self.num(v);
-        }
-        if matches!(self.node(arg), Node::Num(_) | Node::Const(Constant::Pi) | Node::Mul(_))
-            && undefined_number(&Node::Call(f, [arg]), |k| self.node(k)).is_some()
-        {
-            self.undefined_made += 1;
+        // Only a number or a multiple of π can make a number or an undefined one here
+        // (one look at the argument: calls are built often).
+        let numeric = match self.node(arg) {
+            Node::Num(_) => true,
+            Node::Const(Constant::Pi) => true,
+            Node::Mul(fs) => fs.len() == 2 && matches!(self.node(fs[1]), Node::Const(Constant::Pi)),
+            _ => false,
+        };
+        if numeric {
+            if let Some(v) = self.pi_multiple(arg).and_then(|q| trig_at_pi_multiple(f, &q)) {
+                return self.num(v);
+            }
+            if undefined_number(&Node::Call(f, [arg]), |k| self.node(k)).is_some() {
+                self.undefined_made += 1;
+            }
         }
         // Odd and even functions take the sign out of a negative argument:
         // sin(-u) = -sin(u), cos(-u) = cos(u), as a person writes them.

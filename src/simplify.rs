@@ -434,9 +434,10 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     // everywhere; the rules may cancel that number (`1/2 + 1/0` would be 0), which
     // is sound in Herbie's sense but would hide it, so it stays as it is.
     let undefined = || {
-        e.nodes()
-            .iter()
-            .any(|node| crate::expr::undefined_number(node, |k| e.node(k)).is_some())
+        e.nodes().iter().any(|node| {
+            matches!(node, Node::Pow(_) | Node::Call(..) | Node::Log(_))
+                && crate::expr::undefined_number(node, |k| e.node(k)).is_some()
+        })
     };
     if level == Level::None || undefined() {
         return (e.clone(), report);
