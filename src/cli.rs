@@ -1274,7 +1274,13 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     for v in &vars {
         resolve_wrt(&functions[0], std::slice::from_ref(v))?;
     }
-    let d = |e: &Expr, v: &str| simplify_for(&diff(e, v), level, &budget, numbers).0;
+    // The size bounds any entry's simplification hit, reported for the whole matrix.
+    let mut hit = crate::limits::Bounds::default();
+    let mut d = |e: &Expr, v: &str| {
+        let (x, report) = simplify_for(&diff(e, v), level, &budget, numbers);
+        hit.extend(report.bounds);
+        x
+    };
     let rows: Vec<Vec<Entry>> = if hessian {
         let f = &functions[0];
         let grads: Vec<Expr> = vars.iter().map(|v| d(f, v)).collect();
@@ -1398,6 +1404,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                     "status": if failed > 0 { "fail" } else if passed == 0 { "undefined" } else { "pass" },
                     "entries": passed + failed + undefined, "passed": passed, "failed": failed, "undefined": undefined,
                 },
+                "simplify": {"level": level.as_str(), "bounds": hit.names()},
             });
             out.push_str(&format!("{j}\n"));
         }
@@ -1425,6 +1432,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 passed + failed + undefined,
                 if at.is_none() { " (at seeded points)" } else { "" }
             ));
+            out.push_str(&bounds_note(hit));
         }
         Format::Latex => {
             let body: Vec<String> = rows
