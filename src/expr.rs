@@ -574,7 +574,9 @@ pub const FOLD_BITS: u64 = 1 << 16;
 /// - [`Builder::pow`]: `u^0` → 1, `u^1` → `u`, exact folding of numeric powers within
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
-/// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2), plus
+/// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2, `cos(pi)` → -1,
+///   `sin(pi/6)` → 1/2: a trigonometric function of a rational multiple of π where its
+///   value is rational), plus
 ///   `exp(1)` → `e`, `sqrt(exp(u))` → `exp(u/2)`, `ln(exp(u))` → `u`, `exp(ln(u))` → `u`,
 ///   and a function of its inverse (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and
 ///   the hyperbolic ones) → `u`; `abs` and `sign` of an expression of known sign
@@ -582,6 +584,9 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   factor (`abs(2*pi*x)` → `2*pi*abs(x)`).
 /// - [`Builder::log`]: `log(u, u)` → 1, `log(u^k, u)` → `k` for a constant `k`,
 ///   `log(1, b)` → 0.
+/// - A number that does not exist (`0^-1`, `ln(0)`, `csc(pi)`, [`undefined_number`])
+///   is kept as it is and counted ([`Builder::undefined_made`]), so the parser can
+///   refuse an input whose rewrites cancelled one (`x/0 - x/0`).
 ///
 /// ```
 /// use dydx::expr::Builder;
