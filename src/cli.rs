@@ -559,7 +559,17 @@ fn diff_json(o: &DiffOutcome) -> Value {
         (None, None) => {}
     }
     m.insert("simplify".into(), simplify_json(&o.simplified));
-    m.insert("ast".into(), format::ast(&o.derivative));
+    // The tree writes shared subexpressions out each time: bounded, and reported.
+    let tree = format::tree_nodes(&o.derivative);
+    if tree <= crate::limits::MAX_AST_NODES {
+        m.insert("ast".into(), format::ast(&o.derivative));
+    } else {
+        m.insert("ast".into(), Value::Null);
+        m.insert(
+            "ast_limit".into(),
+            json!({"nodes": tree, "limit": crate::limits::MAX_AST_NODES}),
+        );
+    }
     Value::Object(m)
 }
 

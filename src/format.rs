@@ -25,7 +25,7 @@
 //! assert_eq!(format::from_sexpr(&format::sexpr(&e)).unwrap(), e);
 //! ```
 
-use crate::expr::{rational_is, Constant, Expr, Func, Id, Node, Rational};
+use crate::expr::{rational_is, Constant, Expr, Func, Id, IdIndex, Node, Rational};
 use crate::print::Numbers;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
@@ -33,6 +33,27 @@ use num_traits::{One, Signed, ToPrimitive, Zero};
 pub fn sexpr(e: &Expr) -> String {
     let rec: egg::RecExpr<Node> = e.nodes().to_vec().into();
     rec.to_string()
+}
+
+/// How many nodes the expression has written out as a tree (shared subexpressions
+/// counted each time they occur), the size of [`ast`] and of the printed text;
+/// saturating, so a DAG whose tree is astronomically large says `u64::MAX`.
+///
+/// ```
+/// use dydx::{parse, format::tree_nodes};
+/// // sin(x) twice, x once more, the product and the sum: 2*2 + 1 + 1 + 1.
+/// assert_eq!(tree_nodes(&parse("sin(x)*x + sin(x)").unwrap()), 7);
+/// ```
+pub fn tree_nodes(e: &Expr) -> u64 {
+    let mut size: Vec<u64> = Vec::with_capacity(e.len());
+    for node in e.nodes() {
+        let children = node
+            .children()
+            .iter()
+            .fold(0u64, |acc, c| acc.saturating_add(size[c.index()]));
+        size.push(children.saturating_add(1));
+    }
+    size.last().copied().unwrap_or(0)
 }
 
 /// The expression as a JSON tree: `{"op": "+", "args": [...]}` for operations and
@@ -48,9 +69,13 @@ fn ast_at(e: &Expr, id: Id) -> serde_json::Value {
         Node::Var(s) => json!({"var": s.as_str()}),
         Node::Const(k) => json!({"const": k.name()}),
         other => {
-            let op = other.to_string();
+            // Built in place: `json!` would serialize the children's values again at
+            // every level, cubic in the depth of a nested chain.
             let args: Vec<serde_json::Value> = other.children().iter().map(|&c| ast_at(e, c)).collect();
-            json!({"op": op, "args": args})
+            let mut m = serde_json::Map::new();
+            m.insert("op".into(), serde_json::Value::String(other.to_string()));
+            m.insert("args".into(), serde_json::Value::Array(args));
+            serde_json::Value::Object(m)
         }
     })
 }
@@ -720,7 +745,7 @@ pub struct Cse {
 /// `exprs` and names them `t0, t1, …` in the order they are computed (or `cse0, …` if
 /// a variable is already called `t0`).
 pub fn cse(exprs: &[&Expr]) -> Cse {
-    use crate::expr::{Builder, IdIndex};
+    use crate::expr::Builder;
     let mut b = Builder::new();
     let roots: Vec<Id> = exprs.iter().map(|e| b.import(e)).collect();
     // One arena holding everything, children first.

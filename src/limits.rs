@@ -26,6 +26,12 @@ pub const MAX_EXACT_WORK: u64 = 1 << 23;
 /// Largest integer constant folding will build (see [`crate::expr::FOLD_BITS`]).
 pub const MAX_FOLD_BITS: u64 = crate::expr::FOLD_BITS;
 
+/// Most nodes of the JSON `"ast"` tree, which writes shared subexpressions out each
+/// time they occur: a 9,000-deep `sin(sin(…))` has a derivative of 27,000 DAG nodes
+/// whose tree has 40 million, 1 GB of JSON and 21 GB of memory as a
+/// `serde_json::Value`. Past it the field is `null` and `"ast_limit"` says why.
+pub const MAX_AST_NODES: u64 = 1_000_000;
+
 /// Highest derivative order accepted by the command line and the batch runner.
 pub const MAX_ORDER: usize = 64;
 

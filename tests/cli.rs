@@ -539,3 +539,27 @@ fn numbers_print_as_the_input_writes_them_unless_told() {
     assert_eq!(lines[3]["verdict"], "equivalent");
     assert_eq!(lines[4]["error"]["kind"], "bad-request");
 }
+
+/// The JSON tree writes shared subexpressions out each time: past its bound it is left
+/// out, and the output says so, rather than growing to gigabytes (a 9,000-deep chain
+/// took 21 GB).
+#[test]
+fn cli_json_ast_is_bounded() {
+    let deep = (0..1500).fold("x".to_string(), |e, _| format!("sin({e})"));
+    let out = dydx(&["diff", &deep, "--simplify", "none", "--format", "json"])
+        .output()
+        .expect("dydx runs");
+    assert!(out.status.success());
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(j["ast"].is_null());
+    let nodes = j["ast_limit"]["nodes"].as_u64().expect("nodes");
+    assert!(nodes > 1_000_000, "{nodes}");
+    assert_eq!(j["ast_limit"]["limit"], 1_000_000);
+    // A small derivative keeps its tree.
+    let out = dydx(&["diff", "sin(x)", "--format", "json"])
+        .output()
+        .expect("dydx runs");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(j["ast"]["op"], "cos");
+    assert!(j.get("ast_limit").is_none());
+}
