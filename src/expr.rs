@@ -1732,7 +1732,7 @@ impl Builder {
             _ => false,
         };
         if numeric {
-            if let Some(v) = self.pi_multiple(arg).and_then(|q| trig_at_pi_multiple(f, &q)) {
+            if let Some(v) = pi_multiple(self.node(arg), |k| self.node(k)).and_then(|q| trig_at_pi_multiple(f, &q)) {
                 return self.num(v);
             }
             if undefined_number(&Node::Call(f, [arg]), |k| self.node(k)).is_some() {
@@ -1817,17 +1817,6 @@ impl Builder {
             _ => {}
         }
         self.intern(Node::Call(f, [arg]))
-    }
-
-    /// `q` where `id` is `q*pi` for a rational `q` (`pi`, `pi/6`, `-2*pi`).
-    fn pi_multiple(&self, id: Id) -> Option<Rational> {
-        match self.node(id) {
-            Node::Const(Constant::Pi) => Some(Rational::one()),
-            Node::Mul(fs) if fs.len() == 2 && matches!(self.node(fs[1]), Node::Const(Constant::Pi)) => {
-                self.as_num(fs[0]).cloned()
-            }
-            _ => None,
-        }
     }
 
     /// `exp(arg)` as powers where `arg` holds logarithms: `exp(c*ln(u))` is `u^c`
@@ -2038,12 +2027,7 @@ pub fn undefined_number<'a>(node: &Node, child: impl Fn(Id) -> &'a Node) -> Opti
     let reason = |bad: bool, why: &'static str| bad.then_some(why);
     // A pole of the tangent family at a multiple of π: `csc(k*pi)`, `tan(pi/2 + k*pi)`.
     if let Node::Call(f @ (Func::Tan | Func::Sec | Func::Csc | Func::Cot), [a]) = node {
-        let q = match child(*a) {
-            Node::Const(Constant::Pi) => Some(Rational::one()),
-            Node::Mul(fs) if fs.len() == 2 && matches!(child(fs[1]), Node::Const(Constant::Pi)) => num(fs[0]).cloned(),
-            _ => None,
-        };
-        if let Some(q) = q {
+        if let Some(q) = pi_multiple(child(*a), &child) {
             let at_zero_of_sin = q.is_integer();
             let at_zero_of_cos = (q - Rational::new(BigInt::one(), BigInt::from(2))).is_integer();
             let pole = match f {
@@ -2083,6 +2067,18 @@ pub fn undefined_number<'a>(node: &Node, child: impl Fn(Id) -> &'a Node) -> Opti
             } else {
                 reason(b.is_some_and(|b| b.is_one()), "log to base 1")
             }
+        }
+        _ => None,
+    }
+}
+
+/// `q` where `node` is `q*pi` for a rational `q` (`pi`, `pi/6`, `-2*pi`), with its
+/// children's nodes by `child`.
+fn pi_multiple<'a>(node: &Node, child: impl Fn(Id) -> &'a Node) -> Option<Rational> {
+    match node {
+        Node::Const(Constant::Pi) => Some(Rational::one()),
+        Node::Mul(fs) if fs.len() == 2 && matches!(child(fs[1]), Node::Const(Constant::Pi)) => {
+            child(fs[0]).as_num().cloned()
         }
         _ => None,
     }
