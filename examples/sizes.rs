@@ -1,7 +1,10 @@
 //! Compares the size (operation count) of dydx's derivatives with SymPy's on the
 //! reference corpus, and totals the rand1000 workload.
 //!
-//! `cargo run --release --example sizes`
+//! `cargo run --release --example sizes [SHOW]`. SymPy's size is the same count of its
+//! printed text (the measure); SymPy's own `count_ops`, where the corpus has it,
+//! is shown beside it. `CORPUS=path.jsonl` takes another file of the same fields
+//! (`expr`, `wrt`, `order`, `sympy_diff`).
 
 use dydx::print::op_count_text;
 use dydx::{diff, parse};
@@ -23,7 +26,9 @@ fn main() {
         Ok("fast") => dydx::simplify::Level::Fast,
         _ => dydx::simplify::Level::Full,
     };
-    let corpus = std::fs::read_to_string(format!("{root}/tests/corpus/diff_cases.jsonl")).expect("corpus");
+    let corpus_path = std::env::var("CORPUS").unwrap_or_else(|_| format!("{root}/tests/corpus/diff_cases.jsonl"));
+    let corpus = std::fs::read_to_string(corpus_path).expect("corpus");
+    let (mut within_count_ops, mut below_count_ops, mut with_count_ops) = (0, 0, 0);
     let (mut smaller, mut equal, mut larger, mut n) = (0, 0, 0, 0);
     let (mut total_ours, mut total_theirs) = (0i64, 0i64);
     let mut deltas: Vec<i64> = Vec::new();
@@ -41,7 +46,12 @@ fn main() {
         let numbers = dydx::print::Numbers::of_input(case["expr"].as_str().unwrap_or_default());
         d = dydx::simplify::simplify_for(&dydx::diff(&d, wrt), level, &budget, numbers).0;
         let ours = op_count_text(&dydx::print::print_with(&d, numbers)) as i64;
-        let theirs = case["sympy_diff_ops"].as_i64().unwrap_or(0);
+        let theirs = op_count_text(case["sympy_diff"].as_str().unwrap_or_default()) as i64;
+        if let Some(count_ops) = case["sympy_diff_ops"].as_i64() {
+            with_count_ops += 1;
+            within_count_ops += usize::from(ours <= count_ops);
+            below_count_ops += usize::from(ours < count_ops);
+        }
         n += 1;
         (total_ours, total_theirs) = (total_ours + ours, total_theirs + theirs);
         deltas.push(ours - theirs);
@@ -65,6 +75,13 @@ fn main() {
         100.0 * (smaller + equal) as f64 / n as f64,
         100.0 * smaller as f64 / n as f64
     );
+    if with_count_ops > 0 {
+        println!(
+            "  against SymPy's count_ops: <= {:.1}%, < {:.1}%",
+            100.0 * within_count_ops as f64 / with_count_ops as f64,
+            100.0 * below_count_ops as f64 / with_count_ops as f64
+        );
+    }
     let bucket = |lo: i64, hi: i64| deltas.iter().filter(|&&d| lo <= d && d <= hi).count();
     println!(
         "  ours - SymPy: <= -10: {}, -9..-5: {}, -4..-1: {}, 0: {}, +1..+4: {}, >= +5: {}; total {total_ours} against {total_theirs}",

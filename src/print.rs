@@ -18,7 +18,7 @@
 //! assert_eq!(parse(&print(&e)).unwrap(), e);
 //! ```
 
-use crate::expr::{Expr, Id, IdIndex, Node, Rational};
+use crate::expr::{rational_is, Expr, Id, IdIndex, Node, Rational};
 use num_traits::{One, Signed, ToPrimitive, Zero};
 
 /// How numbers print.
@@ -429,26 +429,28 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
     let mut items = 0usize;
     for &f in rest {
         match negative_exponent(e, f) {
-            Some((Base::Node(b), x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => {
+            Some((Base::Node(b), Flipped::Num(x))) if e.node(b).as_num().is_some_and(Zero::is_zero) => {
                 // `/0` or `/0^k`.
                 by_zero = by_zero.saturating_add(1);
-                if !x.is_one() {
-                    by_zero = by_zero.saturating_add(count_power_num(e, numbers, b, &x.value(), memo));
+                if !rational_is(x, -1) {
+                    by_zero = by_zero.saturating_add(count_power_num(e, numbers, b, &-x, memo));
                 }
             }
             Some((Base::E, x)) => {
                 denom += 1;
                 // `e`, or `e^k`.
-                if !x.is_one() {
-                    n = n.saturating_add(1).saturating_add(count_rational(&x.value(), numbers));
+                if let (false, Flipped::Num(x)) = (x.is_one(), x) {
+                    n = n.saturating_add(1).saturating_add(count_rational(&-x, numbers));
                 }
             }
             Some((Base::Node(b), x)) => {
                 denom += 1;
-                let part = if x.is_one() {
-                    count_factor(e, numbers, b, memo)
-                } else {
-                    count_power_num(e, numbers, b, &x.value(), memo)
+                let part = match x {
+                    _ if x.is_one() => count_factor(e, numbers, b, memo),
+                    Flipped::Num(x) => count_power_num(e, numbers, b, &-x, memo),
+                    Flipped::Node(x) => count_base(e, numbers, b, memo)
+                        .saturating_add(1)
+                        .saturating_add(count_negated_exponent(e, numbers, x, memo)),
                 };
                 n = n.saturating_add(part);
             }
@@ -499,7 +501,7 @@ fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) ->
     let Node::Add(ts) = e.node(*sum) else {
         return None;
     };
-    if !e.node(*k).as_num().is_some_and(|r| crate::expr::rational_is(r, -1)) || ts.len() > crate::expr::SUM_WIDTH {
+    if !e.node(*k).as_num().is_some_and(|r| rational_is(r, -1)) || ts.len() > crate::expr::SUM_WIDTH {
         return None;
     }
     // Each term's coefficient, and how many factors print in its numerator and its
@@ -673,7 +675,8 @@ impl Base {
 /// exponent (`1/x^2`), and `exp(-1)` as `1/e`; `exp(-2)` stays, as short as `1/e^2`.
 fn lone_denominator(e: &Expr, id: Id) -> bool {
     match negative_exponent(e, id) {
-        Some((Base::Node(_), _)) => true,
+        Some((Base::Node(_), Flipped::Num(_))) => true,
+        Some((Base::Node(_), Flipped::Node(_))) => false,
         Some((Base::E, k)) => k.is_one(),
         None => false,
     }
@@ -684,30 +687,43 @@ fn lone_denominator(e: &Expr, id: Id) -> bool {
 /// (operation counts ask this of every factor, and most only whether it is 1).
 fn negative_exponent(e: &Expr, id: Id) -> Option<(Base, Flipped<'_>)> {
     match e.node(id) {
-        Node::Pow([b, x]) => match e.node(*x).as_num() {
-            Some(r) if r.is_negative() => Some((Base::Node(*b), Flipped(r))),
+        Node::Pow([b, x]) => match e.node(*x) {
+            Node::Num(r) if r.is_negative() => Some((Base::Node(*b), Flipped::Num(r))),
+            // `b^(-c*u)`; not `0^(-x)`, which prints on its own as any power of 0 does,
+            // nor `b^(-(u + v))` for a sum `u + v` too wide to take the sign, which
+            // would print as `b^((u + v))`.
+            Node::Mul(fs)
+                if e.node(fs[0]).as_num().is_some_and(|c| c.is_negative())
+                    && !(fs.len() == 2 && matches!(e.node(fs[1]), Node::Add(_)))
+                    && !e.node(*b).as_num().is_some_and(Zero::is_zero) =>
+            {
+                Some((Base::Node(*b), Flipped::Node(*x)))
+            }
             _ => None,
         },
         Node::Call(crate::expr::Func::Exp, [x]) => match e.node(*x).as_num() {
-            Some(r) if r.is_negative() => Some((Base::E, Flipped(r))),
+            Some(r) if r.is_negative() => Some((Base::E, Flipped::Num(r))),
             _ => None,
         },
         _ => None,
     }
 }
 
-/// A positive exponent `k`, held as the negative number `-k` a node holds.
+/// A positive exponent `k`, held as the negative `-k` a node holds.
 #[derive(Clone, Copy)]
-struct Flipped<'a>(&'a Rational);
+enum Flipped<'a> {
+    /// A number: `x^(-2)` prints as `/x^2`.
+    Num(&'a Rational),
+    /// A product with a negative coefficient, which prints negated: `2^(-x)` prints
+    /// as `/2^x` and `y^(-2*x)` as `/y^(2*x)`, as SymPy prints them. Only in a product
+    /// with other factors: alone, `2^(-x)` is as short as `1/2^x` and stays.
+    Node(Id),
+}
 
 impl Flipped<'_> {
     /// Whether `k` is 1.
     fn is_one(self) -> bool {
-        crate::expr::rational_is(self.0, -1)
-    }
-    /// `k` itself.
-    fn value(self) -> Rational {
-        -self.0
+        matches!(self, Flipped::Num(r) if rational_is(r, -1))
     }
 }
 
@@ -769,8 +785,8 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
             }
             Node::Pow(_) | Node::Call(..) => match negative_exponent(e, t) {
                 Some((b, _)) if b.is_zero(e) => return None,
-                Some(_) => (Rational::one(), Some((0, 1))),
-                None => (Rational::one(), Some((1, 0))),
+                Some(_) if lone_denominator(e, t) => (Rational::one(), Some((0, 1))),
+                _ => (Rational::one(), Some((1, 0))),
             },
             _ => (Rational::one(), Some((1, 0))),
         };
@@ -1141,14 +1157,16 @@ fn write_product_parts(
         c = -c;
     }
     let mut numer: Vec<Id> = Vec::new();
-    let mut denom: Vec<(Base, Rational)> = Vec::new();
+    let mut denom: Vec<(Base, Flipped<'_>)> = Vec::new();
     // Division by a literal zero prints on its own (`x/10/0`), because `10*0` in a
     // grouped denominator would fold to 0 and not read back the same.
     let mut by_zero: Vec<(Id, Rational)> = Vec::new();
     for &f in rest {
         match negative_exponent(e, f) {
-            Some((Base::Node(b), x)) if e.node(b).as_num().is_some_and(Zero::is_zero) => by_zero.push((b, x.value())),
-            Some((b, x)) => denom.push((b, x.value())),
+            Some((Base::Node(b), Flipped::Num(x))) if e.node(b).as_num().is_some_and(Zero::is_zero) => {
+                by_zero.push((b, -x))
+            }
+            Some((b, x)) => denom.push((b, x)),
             None => numer.push(f),
         }
     }
@@ -1180,7 +1198,7 @@ fn write_product_parts(
     let write_by_zero = |out: &mut String| {
         for (b, x) in &by_zero {
             out.push('/');
-            if x.is_one() {
+            if rational_is(x, 1) {
                 out.push('0');
             } else {
                 write_power(e, numbers, *b, Exponent::Num(x), out);
@@ -1200,17 +1218,17 @@ fn write_product_parts(
         out.push_str(&integer_text(c.denom(), numbers));
         first = false;
     }
-    for (b, x) in &denom {
+    for &(b, x) in &denom {
         if !first {
             out.push('*');
         }
         first = false;
         let b = match b {
-            Base::Node(b) => *b,
+            Base::Node(b) => b,
             Base::E => {
                 out.push('e');
-                if !x.is_one() {
-                    write_exponent(e, numbers, Exponent::Num(x), out);
+                if let (false, Flipped::Num(x)) = (x.is_one(), x) {
+                    write_exponent(e, numbers, Exponent::Num(&-x), out);
                 }
                 continue;
             }
@@ -1222,7 +1240,10 @@ fn write_product_parts(
         } else if x.is_one() {
             write_factor(e, numbers, b, out);
         } else {
-            write_power(e, numbers, b, Exponent::Num(x), out);
+            match x {
+                Flipped::Num(x) => write_power(e, numbers, b, Exponent::Num(&-x), out),
+                Flipped::Node(x) => write_power(e, numbers, b, Exponent::Negated(x), out),
+            }
         }
     }
     if den_count > 1 {
@@ -1246,6 +1267,8 @@ fn write_factor(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
 enum Exponent<'a> {
     Node(Id),
     Num(&'a Rational),
+    /// A product with a negative coefficient, written negated ([`Flipped::Node`]).
+    Negated(Id),
 }
 
 fn write_power(e: &Expr, numbers: Numbers, base: Id, exponent: Exponent<'_>, out: &mut String) {
@@ -1278,6 +1301,39 @@ fn write_exponent(e: &Expr, numbers: Numbers, exponent: Exponent<'_>, out: &mut 
             write_whole(e, numbers, x, out);
             out.push(')');
         }
+        Exponent::Negated(x) => {
+            let Node::Mul(fs) = e.node(x) else {
+                return write_exponent(e, numbers, Exponent::Node(x), out);
+            };
+            match negated_atom(e, numbers, fs) {
+                Some(a) => write_atom(e, numbers, a, out),
+                None => {
+                    out.push('(');
+                    write_product(e, numbers, fs, true, out);
+                    out.push(')');
+                }
+            }
+        }
+    }
+}
+
+/// The one factor of `-u` that, negated, prints as a single token or call (so as an
+/// exponent without parentheses): `x` of `-x`.
+fn negated_atom(e: &Expr, numbers: Numbers, fs: &[Id]) -> Option<Id> {
+    match fs {
+        [c, a] if e.node(*c).as_num().is_some_and(|c| rational_is(c, -1)) && is_atomic(e, numbers, *a) => Some(*a),
+        _ => None,
+    }
+}
+
+/// Operations written for the exponent of [`Exponent::Negated`].
+fn count_negated_exponent(e: &Expr, numbers: Numbers, x: Id, memo: &mut Vec<Option<usize>>) -> usize {
+    match e.node(x) {
+        Node::Mul(fs) => match negated_atom(e, numbers, fs) {
+            Some(a) => count_atom(e, numbers, a, memo),
+            None => count_product(e, numbers, fs, true, memo),
+        },
+        _ => count_atom(e, numbers, x, memo),
     }
 }
 
