@@ -1691,6 +1691,17 @@ impl Builder {
                 _ => {}
             }
         }
+        // (u^a)^r for numbers a and a fractional r is u^(a*r), or |u|^(a*r) for an
+        // even a (u^a = |u|^a there): `(x^(1/4))^1.5` is `x^(3/8)`. Both sides need
+        // u^a >= 0 (a fractional power of a negative number is undefined), so u >= 0
+        // for an odd or fractional a, and they agree there. Not for an integer a*r:
+        // `(x^(2/3))^(3/2)` as `x` would be defined at x = -1, where the input is not,
+        // and the tape records the input as the user wrote it. (Two negative exponents
+        // make one defined at u = 0 too, as the integer powers above already do with
+        // `(1/x)^(-1)`; so that a power and its reciprocal read back alike.)
+        if let Some(merged) = self.merged_power(base, &e) {
+            return merged;
+        }
         let half = e.denom().to_u64() == Some(2);
         if half && e.numer().is_one() {
             return self.call(Func::Sqrt, base);
@@ -1706,6 +1717,24 @@ impl Builder {
             };
         }
         self.intern(Node::Pow([base, exponent]))
+    }
+
+    /// `(u^a)^r` as one power of `u` (or of `|u|`), for a number `a` and a fractional
+    /// `r`, where both are defined at the same points (see [`Builder::pow`]).
+    fn merged_power(&mut self, base: Id, r: &Rational) -> Option<Id> {
+        use num_integer::Integer;
+        let Node::Pow([u, a]) = self.node(base) else {
+            return None;
+        };
+        let (u, a) = (*u, self.as_num(*a)?.clone());
+        let ar = &a * r;
+        if r.is_integer() || ar.is_integer() {
+            return None;
+        }
+        let even = a.is_integer() && a.to_integer().is_even();
+        let u = if even { self.call(Func::Abs, u) } else { u };
+        let ar = self.num(ar);
+        Some(self.pow(u, ar))
     }
 
     /// A function applied to an argument. See [`Builder`] for what it folds.
@@ -1788,6 +1817,11 @@ impl Builder {
                     let abs = self.call(Func::Abs, b);
                     let half = self.int(half);
                     return self.pow(abs, half);
+                }
+                // sqrt(u^a) for an odd or fractional a is u^(a/2): both need u >= 0.
+                let arg = self.intern(Node::Pow([b, k]));
+                if let Some(merged) = self.merged_power(arg, &Rational::new(1.into(), 2.into())) {
+                    return merged;
                 }
             }
             // A root of a power of e is a power of e, as a product reads it
@@ -2357,11 +2391,52 @@ mod tests {
         assert_eq!(read("sqrt(1/x^2)"), "1/abs(x)");
         assert_eq!(read("(x^-2)^(-1/2)"), "abs(x)");
         assert_eq!(read("(x^4)^(-1/2)"), "1/x^2");
-        // Odd and fractional powers stay (`to_integer` would truncate 21/100 to 0).
-        assert_eq!(read("sqrt(x^3)"), "sqrt(x^3)");
-        assert_eq!(read("sqrt(x^(21/100))"), "sqrt(x^(21/100))");
-        assert_eq!(read("sqrt(x^(5/2))"), "sqrt(x^(5/2))");
+        // Odd and fractional powers halve their exponent (`to_integer` would truncate
+        // 21/100 to 0 and take it for even): both sides need x >= 0.
+        assert_eq!(read("sqrt(x^3)"), "x^(3/2)");
+        assert_eq!(read("sqrt(x^(21/100))"), "x^(21/200)");
+        assert_eq!(read("sqrt(x^(5/2))"), "x^(5/4)");
         assert_eq!(read("sqrt(x^2 + 1)"), "sqrt(x^2 + 1)");
+    }
+
+    #[test]
+    fn a_fractional_power_of_a_numeric_power_is_one_power_where_the_domain_stays() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("(x^(1/4))^1.5"), "x^(3/8)");
+        assert_eq!(read("(x^(1/3))^(1/2)"), "x^(1/6)");
+        assert_eq!(read("sqrt(sqrt(3*x - 5)^1.5)"), "(3*x - 5)^(3/8)");
+        assert_eq!(read("(x^3)^(1/5)"), "x^(3/5)");
+        assert_eq!(read("(x^(-2/3))^(1/2)"), "1/x^(1/3)");
+        // An even power is a power of |x|: (x^2)^(1/3) is defined at x = -1.
+        assert_eq!(read("(x^2)^(1/3)"), "abs(x)^(2/3)");
+        assert_eq!(read("(x^-2)^(1/3)"), "1/abs(x)^(2/3)");
+        // Where one power would be defined at x = -1 (an integer product), both stay.
+        assert_eq!(read("(x^(2/3))^(3/2)"), "(x^(2/3))^(3/2)");
+        assert_eq!(read("1/(x^(2/3))^(3/2)"), "1/(x^(2/3))^(3/2)");
+        // And the values agree wherever the original is defined.
+        for (input, merged) in [
+            ("(x^(1/4))^1.5", "x^(3/8)"),
+            ("(x^2)^(1/3)", "abs(x)^(2/3)"),
+            ("(x^-3)^(1/5)", "x^(-3/5)"),
+        ] {
+            let (f, g) = (crate::parse(input).unwrap(), crate::parse(merged).unwrap());
+            assert_eq!(f, g, "{input}");
+            for text in ["-2.5", "-1", "-0.3", "0", "0.7", "1", "3.25"] {
+                let x: f64 = text.parse().unwrap();
+                let at = crate::eval::point(&[("x", text)]).unwrap();
+                let direct = match input {
+                    "(x^(1/4))^1.5" => (x >= 0.0).then(|| x.powf(0.25).powf(1.5)),
+                    "(x^2)^(1/3)" => Some((x * x).powf(1.0 / 3.0)),
+                    _ => (x > 0.0).then(|| x.powi(-3).powf(0.2)),
+                };
+                let ours = crate::eval::eval_f64(&g, &at).ok();
+                match (direct, ours) {
+                    (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "{input} at {x}: {a} {b}"),
+                    (None, None) => {}
+                    other => panic!("{input} at {x}: {other:?}"),
+                }
+            }
+        }
     }
 
     #[test]
