@@ -1847,6 +1847,16 @@ impl Builder {
             | (Func::Sinh, Node::Call(Func::Asinh, [u]))
             | (Func::Cosh, Node::Call(Func::Acosh, [u]))
             | (Func::Tanh, Node::Call(Func::Atanh, [u])) => return *u,
+            // And a reciprocal function of its inverse is the reciprocal, as SymPy
+            // writes it: `csc(asin(u))` is `1/u` (both undefined at u = 0), which
+            // differentiates to `-u'/u^2`, not `-csc(asin(u))*cot(asin(u))*…`.
+            (Func::Csc, Node::Call(Func::Asin, [u]))
+            | (Func::Sec, Node::Call(Func::Acos, [u]))
+            | (Func::Cot, Node::Call(Func::Atan, [u])) => {
+                let u = *u;
+                let m1 = self.int(-1);
+                return self.pow(u, m1);
+            }
             (Func::Ln, Node::Const(Constant::E)) => return self.int(1),
             _ => {}
         }
@@ -2653,6 +2663,9 @@ mod tests {
             ("cosh(acosh(x))", "x"),
             ("tanh(atanh(x))", "x"),
             ("tan(atan(-x))", "-x"),
+            ("csc(asin(x/2))", "2/x"),
+            ("sec(acos(x))", "1/x"),
+            ("cot(atan(x^2 + 1))", "1/(x^2 + 1)"),
             // Not an identity everywhere: kept.
             ("atan(tan(x))", "atan(tan(x))"),
             ("asin(sin(x))", "asin(sin(x))"),
