@@ -330,8 +330,19 @@ mod tests {
         assert_eq!(parse("sin(-x)").unwrap().to_string(), "-sin(x)");
         assert_eq!(parse("cos(-2*x)").unwrap().to_string(), "cos(2*x)");
         assert_eq!(parse("sinh(1 - x)").unwrap().to_string(), "sinh(1 - x)");
+        // An even function of a sum leading with a negative term (the constant sorts
+        // last) takes its sign at no cost, as SymPy writes it.
+        assert_eq!(parse("cos(2 - x)").unwrap().to_string(), "cos(x - 2)");
+        assert_eq!(parse("sec(1 - x + y)").unwrap().to_string(), "sec(x - y - 1)");
+        assert_eq!(parse("abs(3 - x^2)").unwrap().to_string(), "abs(x^2 - 3)");
+        assert_eq!(d("sec(2^(3/4) - x)"), "sec(x - 2^(3/4))*tan(x - 2^(3/4))");
         assert_eq!(parse("tan(-x - 1)").unwrap().to_string(), "-tan(x + 1)");
         assert_eq!(parse("(1/2)^x").unwrap().to_string(), "2^(-x)");
+        assert_eq!(parse("(1/2)^(-3/4)").unwrap().to_string(), "2^(3/4)");
+        // A positive coefficient whose power is a number leaves the power.
+        assert_eq!(parse("(125*exp(x)/64)^(2/3)").unwrap().to_string(), "25*exp(2*x/3)/16");
+        assert_eq!(parse("(4*x)^(3/2)").unwrap().to_string(), "8*x^(3/2)");
+        assert_eq!(parse("(2*x)^(3/2)").unwrap().to_string(), "(2*x)^(3/2)");
         assert_eq!(parse("ln(1/3)").unwrap().to_string(), "-ln(3)");
     }
 

@@ -1646,6 +1646,12 @@ impl Builder {
             if b.is_negative() && !e.is_integer() {
                 self.undefined_made += 1;
             }
+            // (1/q)^(-r) = q^r: `2^(3/4)`, not `1/0.5^0.75`.
+            if e.is_negative() && b.numer().is_one() && !b.denom().is_one() {
+                let q = self.num(Rational::from_integer(b.denom().clone()));
+                let r = self.num(-e);
+                return self.pow(q, r);
+            }
         }
         match self.node(base).clone() {
             // exp(a)^r = exp(r*a) for every real r, since exp(a) > 0.
@@ -1701,6 +1707,19 @@ impl Builder {
         // `(1/x)^(-1)`; so that a power and its reciprocal read back alike.)
         if let Some(merged) = self.merged_power(base, &e) {
             return merged;
+        }
+        // (c*u)^r = c^r*u^r for a positive number c whose power is a number:
+        // `(125*exp(x)/64)^(2/3)` is `25*exp(2*x/3)/16`. Both need u >= 0.
+        if let Node::Mul(fs) = self.node(base) {
+            if let Some(c) = self.as_num(fs[0]).filter(|c| c.is_positive()) {
+                if let Some(cr) = fold_power(c, &e) {
+                    let rest: Vec<Id> = fs[1..].to_vec();
+                    let u = self.mul(rest);
+                    let ur = self.pow(u, exponent);
+                    let cr = self.num(cr);
+                    return self.mul([cr, ur]);
+                }
+            }
         }
         let half = e.denom().to_u64() == Some(2);
         if half && e.numer().is_one() {
@@ -1785,7 +1804,11 @@ impl Builder {
                 | Func::Sign
         );
         let even = matches!(f, Func::Cos | Func::Sec | Func::Cosh | Func::Abs);
-        if (odd || even) && self.is_negative_form(arg) {
+        // An even function also takes the sign out of a sum that leads with a negative
+        // term, at no cost: `cos(x - 2)`, not `cos(2 - x)`, as SymPy writes it (the
+        // constant term sorts last). One of `s` and `-s` leads with a negative term.
+        let leads_negative = |b: &Self| matches!(b.node(arg), Node::Add(ts) if b.is_negative_form(ts[0]));
+        if (odd || even) && self.is_negative_form(arg) || even && leads_negative(self) {
             let positive = self.neg(arg);
             let v = self.call(f, positive);
             return if odd { self.neg(v) } else { v };
