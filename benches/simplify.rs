@@ -1,7 +1,8 @@
 //! Differentiation and simplification benchmarks on the shared workloads
-//! (tests/bench/, one expression per line). Peer figures from the issue, same machine:
-//! SymEngine diff of rand1000 13.4 ms, nest40 0.07 ms, prod40 0.08 ms, poly2000 2.2 ms,
-//! 10th derivative of sin(sin(sin(sin(x)))) 11.8 ms.
+//! (tests/bench/, one expression per line). Peer figures from the issue, measured on
+//! another machine: SymEngine diff of rand1000 13.4 ms, nest40 0.07 ms, prod40 0.08 ms,
+//! poly2000 2.2 ms, 10th derivative of sin(sin(sin(sin(x)))) 11.8 ms. `benches/peers.py`
+//! measures both on this machine in one run and prints the ratios.
 
 // The allocator the dydx binary ships with (src/main.rs).
 #[global_allocator]

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Times dydx and SymEngine on the issue's speed workloads in one run, and prints ratios.
+
+The peer figures in the issues were measured on another machine; a ratio measured
+here, in one run, is what can be compared. SymEngine is timed through its Python
+module (`pip install symengine`), whose call overhead counts against SymEngine; its
+diff is called on already-parsed expressions, as dydx's is (parsing is not timed).
+dydx is timed by `cargo run --release --example speed`, best of many runs each.
+
+    python3 benches/peers.py [RUNS]
+
+Not a test and not a dependency of the library: a measuring script.
+"""
+import os
+import subprocess
+import sys
+import time
+
+import symengine as se
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+X = se.Symbol("x")
+
+
+def workload(name):
+    with open(os.path.join(ROOT, "tests", "bench", name)) as f:
+        lines = [l.strip() for l in f if l.strip()]
+    return [se.sympify(l.replace("^", "**").replace("ln(", "log(")) for l in lines]
+
+
+def best_ms(runs, work):
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def diff_all(exprs):
+    for e in exprs:
+        e.diff(X)
+
+
+def tenth(e):
+    for _ in range(10):
+        e = e.diff(X)
+    return e
+
+
+def symengine_times():
+    rand = workload("rand1000.txt")
+    times = {"rand1000-diff": best_ms(RUNS, lambda: diff_all(rand))}
+    times["rand1000-diff+fast"] = times["rand1000-diff"]
+    for name in ["nest40", "prod40", "poly2000"]:
+        exprs = workload(name + ".txt")
+        times[name + "-diff+fast"] = best_ms(RUNS * 10, lambda: diff_all(exprs))
+    sin4 = workload("sin4.txt")[0]
+    times["sin4-10th+fast"] = best_ms(RUNS, lambda: tenth(sin4))
+    return times
+
+
+def dydx_times():
+    out = subprocess.run(
+        ["cargo", "run", "--quiet", "--release", "--example", "speed", "--", str(RUNS)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return {name: float(ms) for name, ms in (line.split() for line in out.splitlines())}
+
+
+def main():
+    # dydx first, so the build is not timed against SymEngine's runs.
+    ours = dydx_times()
+    theirs = symengine_times()
+    print(f"SymEngine {se.__version__}, best of {RUNS} runs (x10 for the single-expression workloads)")
+    print()
+    print("| workload | dydx ms | SymEngine diff ms | dydx / SymEngine |")
+    print("|---|---|---|---|")
+    for name, ms in ours.items():
+        if name in theirs:
+            print(f"| {name} | {ms:.3f} | {theirs[name]:.3f} | {ms / theirs[name]:.2f} |")
+        else:
+            print(f"| {name} | {ms:.3f} | | |")
+
+
+if __name__ == "__main__":
+    main()
