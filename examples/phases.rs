@@ -1,5 +1,6 @@
 //! Times each phase of `diff --simplify fast` on a workload: parse, diff, normal form,
-//! operation count. `cargo run --release --example phases [FILE] [REPEAT]`
+//! operation count. `cargo run --release --example phases [FILE] [REPEAT]`; with `STEPS=1`
+//! the normal form is the one without presentation steps (`normalize_for_steps`).
 use std::time::Instant;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -18,7 +19,13 @@ fn main() {
         let ds: Vec<dydx::Expr> = exprs.iter().map(|f| dydx::diff(f, "x")).collect();
         let t_diff = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let ns: Vec<dydx::Expr> = ds.iter().map(dydx::normal::normalize).collect();
+        let ns: Vec<dydx::Expr> = if std::env::var("STEPS").is_ok() {
+            ds.iter()
+                .map(|d| dydx::normal::normalize_for_steps(d, &mut Default::default()))
+                .collect()
+        } else {
+            ds.iter().map(dydx::normal::normalize).collect()
+        };
         let t_norm = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let ops: usize = ns.iter().chain(ds.iter()).map(|e| e.op_count()).sum();

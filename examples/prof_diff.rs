@@ -1,5 +1,7 @@
 //! Differentiates the rand1000 workload many times (for profilers).
 //! `cargo run --release --example prof_diff [REPEAT]`
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let repeat: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
