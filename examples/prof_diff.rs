@@ -1,11 +1,12 @@
-//! Differentiates the rand1000 workload many times (for profilers).
-//! `cargo run --release --example prof_diff [REPEAT]`
+//! Differentiates a workload many times (for profilers).
+//! `cargo run --release --example prof_diff [REPEAT] [FILE]`
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let repeat: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
-    let text = std::fs::read_to_string(format!("{root}/tests/bench/rand1000.txt")).expect("workload");
+    let name = std::env::args().nth(2).unwrap_or_else(|| "rand1000.txt".into());
+    let text = std::fs::read_to_string(format!("{root}/tests/bench/{name}")).expect("workload");
     let exprs: Vec<dydx::Expr> = text
         .lines()
         .filter(|l| !l.trim().is_empty())

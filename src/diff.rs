@@ -24,13 +24,14 @@
 //! ```
 
 use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, FLATTEN_WIDTH};
+use smallvec::SmallVec;
 
 /// The derivative of `e` with respect to the variable `var`.
 pub fn diff(e: &Expr, var: &str) -> Expr {
     // A derivative is typically a few times the size of its input.
     let mut b = Builder::with_capacity(4 * e.len());
     let root = diff_into(&mut b, e, var);
-    b.finish(root)
+    b.into_expr(root)
 }
 
 /// Differentiates successively with respect to each variable in turn (a mixed partial).
@@ -96,12 +97,12 @@ pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
             Node::Num(_) | Node::Const(_) => zero,
             Node::Var(_) => one,
             Node::Add(ts) => {
-                let parts: Vec<Id> = ts.iter().map(d_of).collect();
+                let parts: SmallVec<[Id; 8]> = ts.iter().map(d_of).collect();
                 b.add(parts)
             }
             Node::Mul(fs) => {
-                let fs: Vec<Id> = fs.iter().map(id_of).collect();
-                let ds: Vec<Id> = e.node(Id::from_index(i)).children().iter().map(d_of).collect();
+                let fs: SmallVec<[Id; 8]> = fs.iter().map(id_of).collect();
+                let ds: SmallVec<[Id; 8]> = e.node(Id::from_index(i)).children().iter().map(d_of).collect();
                 product_rule(b, &fs, &ds, zero)
             }
             Node::Pow([base, ex]) => {
@@ -165,15 +166,15 @@ pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
 /// The product rule over all factors. Small products get one flat term per varying
 /// factor; wide ones share prefix and suffix products so the result stays linear.
 fn product_rule(b: &mut Builder, fs: &[Id], ds: &[Id], zero: Id) -> Id {
-    let active: Vec<usize> = (0..fs.len()).filter(|&i| ds[i] != zero).collect();
+    let active: SmallVec<[usize; 8]> = (0..fs.len()).filter(|&i| ds[i] != zero).collect();
     if fs.len() <= FLATTEN_WIDTH || active.len() == 1 {
-        let terms: Vec<Id> = active
+        let terms: SmallVec<[Id; 8]> = active
             .iter()
             .map(|&i| {
                 if let Some(rest) = b.product_without(fs, i, ds[i]) {
                     return rest;
                 }
-                let mut factors: Vec<Id> = fs
+                let mut factors: SmallVec<[Id; 8]> = fs
                     .iter()
                     .enumerate()
                     .filter(|(j, _)| *j != i)

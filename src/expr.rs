@@ -652,8 +652,14 @@ impl KeyIndex {
 }
 
 /// One base of a product being built: the base, its numeric exponent so far, its
-/// symbolic exponents, and whether it is one factor given as is (see `Builder::mul_at`).
-type Exponents = (Id, Q, Vec<Id>, bool);
+/// symbolic exponents, whether it is one factor given as is, and the one factor it was
+/// read from while nothing else joined it (see `Builder::mul_at`).
+type Exponents = (Id, Q, Vec<Id>, bool, Option<ReadFrom>);
+
+/// A factor of a product being built as its entry read it: the factor, its base and
+/// its numeric exponent. If the entry comes out of the merges the same, the factor is
+/// its power rebuilt, and is not built again.
+type ReadFrom = (Id, Id, Q);
 
 /// How many levels down [`Builder::sign_of`] looks: far enough for `exp(x)*(x^2 + 1)`,
 /// and a bound on the work of every `abs` and `sign` built.
@@ -820,8 +826,11 @@ impl Builder {
     pub fn finish(&self, root: Id) -> Expr {
         const UNSEEN: u32 = u32::MAX;
         let mut new_id = vec![UNSEEN; root.index() + 1];
-        let mut nodes: Vec<Node> = Vec::new();
-        let mut stack: Vec<(Id, usize)> = vec![(root, 0)];
+        // At most every node up to the root is kept; growing one at a time cost more
+        // than the copying.
+        let mut nodes: Vec<Node> = Vec::with_capacity(root.index() + 1);
+        let mut stack: Vec<(Id, usize)> = Vec::with_capacity(64);
+        stack.push((root, 0));
         while let Some((id, next_child)) = stack.pop() {
             let children = self.nodes[id.index()].children();
             if let Some(&c) = children.get(next_child) {
@@ -836,6 +845,52 @@ impl Builder {
                 nodes.push(self.nodes[id.index()].map_children(|c| Id::from_index(new_id[c.index()] as usize)));
             }
         }
+        nodes.shrink_to_fit();
+        Expr { nodes }
+    }
+
+    /// [`Builder::finish`] for a builder that is done with: the nodes kept are moved
+    /// out rather than copied (each sum, product and number would otherwise be
+    /// allocated again, and the builder's copy freed).
+    ///
+    /// ```
+    /// use dydx::expr::Builder;
+    /// let mut b = Builder::default();
+    /// let x = b.var("x");
+    /// let two = b.int(2);
+    /// let square = b.pow(x, two);
+    /// let sum = b.add([square, x]);
+    /// let copied = b.finish(sum);
+    /// assert_eq!(b.into_expr(sum), copied);
+    /// ```
+    pub fn into_expr(mut self, root: Id) -> Expr {
+        const UNSEEN: u32 = u32::MAX;
+        let mut new_id = vec![UNSEEN; root.index() + 1];
+        // At most every node up to the root is kept; growing one at a time cost more
+        // than the copying.
+        let mut nodes: Vec<Node> = Vec::with_capacity(root.index() + 1);
+        let mut stack: Vec<(Id, usize)> = Vec::with_capacity(64);
+        stack.push((root, 0));
+        while let Some((id, next_child)) = stack.pop() {
+            if let Some(&c) = self.nodes[id.index()].children().get(next_child) {
+                stack.push((id, next_child + 1));
+                if new_id[c.index()] == UNSEEN {
+                    stack.push((c, 0));
+                }
+                continue;
+            }
+            if new_id[id.index()] == UNSEEN {
+                new_id[id.index()] = nodes.len() as u32;
+                // Every child was laid out before its parent, so the placeholder left
+                // behind is never read again.
+                let mut node = std::mem::replace(&mut self.nodes[id.index()], Node::Const(Constant::Pi));
+                for c in egg::Language::children_mut(&mut node) {
+                    *c = Id::from_index(new_id[c.index()] as usize);
+                }
+                nodes.push(node);
+            }
+        }
+        nodes.shrink_to_fit();
         Expr { nodes }
     }
 
@@ -871,8 +926,15 @@ impl Builder {
         if let Some(&n) = self.negated.get(u.index()).filter(|&&n| n != NO_NEGATION) {
             return Id::from_index(n as usize);
         }
-        let m1 = self.int(-1);
-        let n = self.mul([m1, u]);
+        let n = match self.node(u) {
+            // `-1` times a sum distributes over its terms (see `mul_at`).
+            Node::Add(ts) if ts.len() <= SUM_WIDTH => {
+                let ts = ts.clone();
+                let negated: SmallVec<[Id; 8]> = ts.iter().map(|&t| self.neg_term(t)).collect();
+                self.add(negated)
+            }
+            _ => self.neg_term(u),
+        };
         let needed = u.index().max(n.index()) + 1;
         if self.negated.len() < needed {
             self.negated.resize(needed.max(self.nodes.len()), NO_NEGATION);
@@ -880,6 +942,61 @@ impl Builder {
         self.negated[u.index()] = n.index() as u32;
         self.negated[n.index()] = u.index() as u32;
         n
+    }
+
+    /// `-1` times `t`, as [`Builder::mul`] builds it, without its bookkeeping where
+    /// the answer is plain: a number, or a product whose coefficient alone changes
+    /// (no sum among its factors to carry the sign, not grouped for width). Negating
+    /// sums of many terms was a tenth of differentiation's time.
+    fn neg_term(&mut self, t: Id) -> Id {
+        enum Plain {
+            Number(Rational),
+            Factors(Option<Rational>, Box<[Id]>),
+            Atom,
+            General,
+        }
+        let plain = match self.node(t) {
+            Node::Num(r) => Plain::Number(-(**r).clone()),
+            Node::Mul(fs) if fs.len() <= FLATTEN_WIDTH && !fs.iter().any(|&f| matches!(self.node(f), Node::Add(_))) => {
+                match self.as_num(fs[0]) {
+                    Some(c) => Plain::Factors(Some(-c.clone()), fs[1..].into()),
+                    None => Plain::Factors(None, fs.clone()),
+                }
+            }
+            _ if self.is_plain_atom(t) => Plain::Atom,
+            _ => Plain::General,
+        };
+        let id = match plain {
+            Plain::Number(r) => self.num(r),
+            Plain::Factors(Some(c), rest) if c.is_one() => match rest.len() {
+                1 => rest[0],
+                _ => self.intern(Node::Mul(rest)),
+            },
+            Plain::Factors(c, rest) => {
+                let c = match c {
+                    Some(c) => self.num(c),
+                    None => self.int(-1),
+                };
+                let mut fs = Vec::with_capacity(rest.len() + 1);
+                fs.push(c);
+                fs.extend(rest.iter().copied());
+                self.intern(Node::Mul(fs.into()))
+            }
+            Plain::Atom => {
+                let m1 = self.int(-1);
+                self.intern(Node::Mul(Box::new([m1, t])))
+            }
+            Plain::General => {
+                let m1 = self.int(-1);
+                return self.mul([m1, t]);
+            }
+        };
+        // The general path must agree; checked in debug builds (every test).
+        debug_assert_eq!(id, {
+            let m1 = self.int(-1);
+            self.mul([m1, t])
+        });
+        id
     }
 
     /// `a - b`.
@@ -943,7 +1060,18 @@ impl Builder {
 
     /// A sum. See [`Builder`] for what it canonicalises.
     pub fn add(&mut self, terms: impl IntoIterator<Item = Id>) -> Id {
-        let terms: Vec<Id> = terms.into_iter().collect();
+        let terms: SmallVec<[Id; 8]> = terms.into_iter().collect();
+        // Numbers alone (`n - 1` for the exponent of every power's derivative) fold
+        // without the bookkeeping of like terms below.
+        if terms.iter().all(|&t| self.as_num(t).is_some()) {
+            let mut constant = Q::ZERO;
+            for &t in &terms {
+                if let Some(r) = self.as_num(t) {
+                    constant.add(&Q::of(r));
+                }
+            }
+            return self.num_q(&constant);
+        }
         let width: usize = terms
             .iter()
             .map(|&t| match self.node(t) {
@@ -951,7 +1079,7 @@ impl Builder {
                 _ => 1,
             })
             .sum();
-        let mut flat = Vec::with_capacity(width);
+        let mut flat: SmallVec<[Id; 8]> = SmallVec::with_capacity(width);
         for t in terms {
             match self.node(t) {
                 Node::Add(c) if width <= SUM_WIDTH || c.len() == 1 => flat.extend(c.iter().copied()),
@@ -962,7 +1090,7 @@ impl Builder {
         // Like terms by their non-numeric part, in order of first appearance: the
         // coefficient so far, the first term as given, and whether another joined it
         // (a term alone is kept as it was given, not rebuilt).
-        let mut like: Vec<(Id, Q, Id, bool)> = Vec::new();
+        let mut like: SmallVec<[(Id, Q, Id, bool); 8]> = SmallVec::new();
         let mut index = KeyIndex::default();
         for t in flat {
             let (c, rest) = self.split_coefficient(t);
@@ -981,7 +1109,7 @@ impl Builder {
                 }
             }
         }
-        let mut out: Vec<Id> = Vec::with_capacity(like.len() + 1);
+        let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(like.len() + 1);
         for (r, c, first, joined) in like {
             if c.is_zero() {
                 continue;
@@ -995,7 +1123,7 @@ impl Builder {
         match out.len() {
             0 => self.int(0),
             1 => out[0],
-            _ => self.intern(Node::Add(out.into())),
+            _ => self.intern(Node::Add(out[..].into())),
         }
     }
 
@@ -1179,7 +1307,7 @@ impl Builder {
                         exps[a].1.add(&Q::ONE);
                         exps[a].3 = false;
                     }
-                    None => exps.push((abs, Q::ONE, Vec::new(), false)),
+                    None => exps.push((abs, Q::ONE, Vec::new(), false, None)),
                 }
             } else {
                 continue;
@@ -1348,7 +1476,10 @@ impl Builder {
                 _ => return None,
             }
         }
-        let atom = atom?;
+        let Some(atom) = atom else {
+            // Numbers alone fold.
+            return Some(self.num_q(&coefficient));
+        };
         Some(if coefficient.is_zero() {
             self.int(0)
         } else if coefficient.is_one() {
@@ -1403,10 +1534,16 @@ impl Builder {
                     exps[k].1.add(&e);
                     exps[k].2.extend(sym);
                     exps[k].3 = false;
+                    exps[k].4 = None;
                 }
                 None => {
                     index.added(exps.len(), base);
-                    exps.push((base, e, sym.into_iter().collect(), f == base));
+                    // Only a plain power (`x^3`, `sin(x)^2`): roots and powers of
+                    // powers read differently from how they were built.
+                    let plain = matches!(this.node(f), Node::Pow([b, _])
+                        if *b == base && !matches!(this.node(base), Node::Call(Func::Sqrt, _) | Node::Pow(_)));
+                    let read = (plain && sym.is_none() && !e.is_one()).then(|| (f, base, e.clone()));
+                    exps.push((base, e, sym.into_iter().collect(), f == base, read));
                 }
             }
         };
@@ -1450,8 +1587,19 @@ impl Builder {
         // `u^2`, `(2*x)^2` is `4*x^2`), or a sum that took the coefficient's sign or
         // denominator below.
         let mut rebased = false;
-        for (base, e, mut sym, as_given) in exps {
-            let p = if !sym.is_empty() {
+        for (base, e, mut sym, as_given, read) in exps {
+            let unchanged = read.and_then(|(f, b, e0)| {
+                let same = matches!((&e, &e0), (Q::Small(n, d), Q::Small(m, k)) if n == m && d == k);
+                (b == base && same && sym.is_empty()).then_some(f)
+            });
+            let p = if let Some(f) = unchanged {
+                // The general path must agree; checked in debug builds (every test).
+                debug_assert_eq!(f, {
+                    let eid = self.num_q(&e);
+                    self.pow(base, eid)
+                });
+                f
+            } else if !sym.is_empty() {
                 let n = self.num_q(&e);
                 sym.push(n);
                 let s = self.add(sym);

@@ -406,7 +406,7 @@ fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Ex
         // Nothing changed: the input is its own normal form, already laid out.
         return e.clone();
     }
-    n.b.finish(root)
+    std::mem::take(&mut n.b).into_expr(root)
 }
 
 /// `e` with every sine–cosine pair that reads shorter as a double angle, bottom-up, and
@@ -433,7 +433,7 @@ fn double_angles(e: &Expr) -> Expr {
     if root == imported[e.root().index()] {
         return e.clone();
     }
-    n.b.finish(root)
+    std::mem::take(&mut n.b).into_expr(root)
 }
 
 /// A memo of `Option<Id>` results by node id: a dense vector, since ids are small and
@@ -3134,7 +3134,7 @@ pub fn expand_polynomials(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Optio
         map.push(id);
     }
     let root = map[e.root().index()];
-    (root != imported[e.root().index()]).then(|| b.finish(root))
+    (root != imported[e.root().index()]).then(|| b.into_expr(root))
 }
 
 /// A polynomial node's coefficients from its children's, lowest degree first; `None`

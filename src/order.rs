@@ -22,6 +22,7 @@
 
 use crate::expr::{natural_cmp, rational_cmp, Builder, Id, Node, Rational};
 use num_traits::{One, ToPrimitive, Zero};
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 
 /// Anything whose nodes can be read by id: a [`Builder`] or an [`crate::Expr`].
@@ -202,15 +203,19 @@ fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
 }
 
 /// The monomial key of a term: its atoms in priority order with their exponents.
-fn term_key(b: &Builder, t: Id) -> Vec<(Id, Exponent<'_>)> {
-    let mut key: Vec<(Id, Exponent<'_>)> = match b.node(t) {
+/// A term's atoms with their exponents, in key order ([`sort_terms`]). Inline for the
+/// common short term: a heap allocation per term was a large part of sorting.
+type TermKey<'b> = SmallVec<[(Id, Exponent<'b>); 4]>;
+
+fn term_key(b: &Builder, t: Id) -> TermKey<'_> {
+    let mut key: TermKey<'_> = match b.node(t) {
         Node::Mul(fs) => fs
             .iter()
             .filter(|f| b.as_num(**f).is_none())
             .map(|&f| split_power(b, f))
             .collect(),
-        Node::Num(_) => Vec::new(),
-        _ => vec![split_power(b, t)],
+        Node::Num(_) => SmallVec::new(),
+        _ => smallvec::smallvec![split_power(b, t)],
     };
     // A canonical product's factors are sorted by base already (`cmp_factors`), and
     // the key order differs from that only in taking some kinds of atom first and in
@@ -268,9 +273,9 @@ pub fn sort_terms(b: &Builder, terms: &mut [Id]) {
     if terms.len() < 2 {
         return;
     }
-    let keys: Vec<Vec<(Id, Exponent<'_>)>> = terms.iter().map(|&t| term_key(b, t)).collect();
-    let mut idx: Vec<usize> = (0..terms.len()).collect();
+    let keys: SmallVec<[TermKey<'_>; 4]> = terms.iter().map(|&t| term_key(b, t)).collect();
+    let mut idx: SmallVec<[usize; 8]> = (0..terms.len()).collect();
     idx.sort_by(|&i, &j| cmp_keys(b, &keys[i], &keys[j]).then_with(|| cmp_struct(b, terms[i], terms[j])));
-    let sorted: Vec<Id> = idx.iter().map(|&i| terms[i]).collect();
+    let sorted: SmallVec<[Id; 8]> = idx.iter().map(|&i| terms[i]).collect();
     terms.copy_from_slice(&sorted);
 }

@@ -125,7 +125,7 @@ type PResult<'s> = Result<(&'s str, Id), ParseError>;
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     let mut b = Builder::new();
     let root = parse_into(&mut b, src)?;
-    Ok(b.finish(root))
+    Ok(b.into_expr(root))
 }
 
 /// Parses into an existing builder, so several inputs can share nodes.
