@@ -826,9 +826,12 @@ impl Builder {
     pub fn finish(&self, root: Id) -> Expr {
         const UNSEEN: u32 = u32::MAX;
         let mut new_id = vec![UNSEEN; root.index() + 1];
-        // At most every node up to the root is kept; growing one at a time cost more
-        // than the copying.
-        let mut nodes: Vec<Node> = Vec::with_capacity(root.index() + 1);
+        // At most every node up to the root is kept, but often far fewer (a normal
+        // form's builder holds every candidate it tried): start at a size that spares
+        // the small expressions most growing, and grow from there. Reserving every
+        // node up to the root made the sine tower's 10th derivative 60% slower, in
+        // fresh pages.
+        let mut nodes: Vec<Node> = Vec::with_capacity((root.index() + 1).min(256));
         let mut stack: Vec<(Id, usize)> = Vec::with_capacity(64);
         stack.push((root, 0));
         while let Some((id, next_child)) = stack.pop() {
@@ -845,7 +848,6 @@ impl Builder {
                 nodes.push(self.nodes[id.index()].map_children(|c| Id::from_index(new_id[c.index()] as usize)));
             }
         }
-        nodes.shrink_to_fit();
         Expr { nodes }
     }
 
@@ -866,9 +868,12 @@ impl Builder {
     pub fn into_expr(mut self, root: Id) -> Expr {
         const UNSEEN: u32 = u32::MAX;
         let mut new_id = vec![UNSEEN; root.index() + 1];
-        // At most every node up to the root is kept; growing one at a time cost more
-        // than the copying.
-        let mut nodes: Vec<Node> = Vec::with_capacity(root.index() + 1);
+        // At most every node up to the root is kept, but often far fewer (a normal
+        // form's builder holds every candidate it tried): start at a size that spares
+        // the small expressions most growing, and grow from there. Reserving every
+        // node up to the root made the sine tower's 10th derivative 60% slower, in
+        // fresh pages.
+        let mut nodes: Vec<Node> = Vec::with_capacity((root.index() + 1).min(256));
         let mut stack: Vec<(Id, usize)> = Vec::with_capacity(64);
         stack.push((root, 0));
         while let Some((id, next_child)) = stack.pop() {
@@ -890,7 +895,6 @@ impl Builder {
                 nodes.push(node);
             }
         }
-        nodes.shrink_to_fit();
         Expr { nodes }
     }
 
