@@ -651,6 +651,14 @@ impl KeyIndex {
     }
 }
 
+/// A node's hash in the builder's table.
+fn node_hash(node: &Node) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    node.hash(&mut h);
+    h.finish()
+}
+
 /// One base of a product being built: the base, its numeric exponent so far, its
 /// symbolic exponents, whether it is one factor given as is, and the one factor it was
 /// read from while nothing else joined it (see `Builder::mul_at`).
@@ -736,16 +744,20 @@ impl Builder {
 
     /// Adds a node exactly as given (no canonicalisation), or finds the existing copy.
     pub(crate) fn intern(&mut self, node: Node) -> Id {
-        let hash = {
-            use std::hash::{Hash, Hasher};
-            let mut h = rustc_hash::FxHasher::default();
-            node.hash(&mut h);
-            h.finish()
-        };
+        let hash = node_hash(&node);
         let nodes = &self.nodes;
         if let Some(&i) = self.table.find(hash, |&i| nodes[i as usize] == node) {
             return Id::from_index(i as usize);
         }
+        self.push_new(node, hash)
+    }
+
+    /// Adds a node known not to be in the table yet, with its hash.
+    fn push_new(&mut self, node: Node, hash: u64) -> Id {
+        debug_assert!(
+            self.table.find(hash, |&i| self.nodes[i as usize] == node).is_none(),
+            "push_new of a node already present"
+        );
         let index = self.nodes.len();
         let constant = match &node {
             Node::Var(_) => false,
@@ -804,6 +816,16 @@ impl Builder {
 
     /// Copies an expression into this builder and returns the id of each of its nodes.
     pub fn import_all(&mut self, e: &Expr) -> Vec<Id> {
+        if self.nodes.is_empty() {
+            // Into an empty builder, every node keeps its index, and none needs
+            // looking up: an expression holds each node once (it was laid out from a
+            // builder, which holds each node once).
+            for node in e.nodes() {
+                let hash = node_hash(node);
+                self.push_new(node.clone(), hash);
+            }
+            return (0..e.len()).map(Id::from_index).collect();
+        }
         let mut ids: Vec<Id> = Vec::with_capacity(e.len());
         for node in e.nodes() {
             let mapped = node.map_children(|c| ids[c.index()]);
