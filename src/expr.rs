@@ -1613,7 +1613,8 @@ impl Builder {
         // `u^2`, `(2*x)^2` is `4*x^2`), or a sum that took the coefficient's sign or
         // denominator below.
         let mut rebased = false;
-        for (base, e, mut sym, as_given, read) in exps {
+        // Drained in place: moving the entries out whole copied them all.
+        for (base, e, mut sym, as_given, read) in exps.drain(..) {
             let unchanged = read.and_then(|(f, b, e0)| {
                 let same = matches!((&e, &e0), (Q::Small(n, d), Q::Small(m, k)) if n == m && d == k);
                 (b == base && same && sym.is_empty()).then_some(f)
