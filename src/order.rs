@@ -197,16 +197,20 @@ fn atom_priority(b: &Builder, atom: Id) -> u8 {
 }
 
 fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
+    // Keys of like terms share most atoms (the products of the product rule).
+    if x == y {
+        return Ordering::Equal;
+    }
     atom_priority(b, y)
         .cmp(&atom_priority(b, x))
         .then_with(|| cmp_struct(b, x, y))
 }
 
-/// The monomial key of a term: its atoms in priority order with their exponents.
 /// A term's atoms with their exponents, in key order ([`sort_terms`]). Inline for the
 /// common short term: a heap allocation per term was a large part of sorting.
 type TermKey<'b> = SmallVec<[(Id, Exponent<'b>); 4]>;
 
+/// The monomial key of a term: its atoms in priority order with their exponents.
 fn term_key(b: &Builder, t: Id) -> TermKey<'_> {
     let mut key: TermKey<'_> = match b.node(t) {
         Node::Mul(fs) => fs
