@@ -8,26 +8,12 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod common;
+
+use common::{diff_all, workload};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use dydx::diff;
 use dydx::simplify::{simplify_at, step_form, Budget, Level};
-use dydx::{diff, parse, Expr};
-
-fn workload(name: &str) -> Vec<Expr> {
-    let path = format!("{}/tests/bench/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path).expect("benchmark workload");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| parse(l).expect("workload parses"))
-        .collect()
-}
-
-fn diff_all(exprs: &[Expr], level: Level) -> usize {
-    let budget = Budget::default();
-    exprs
-        .iter()
-        .map(|f| simplify_at(&diff(f, "x"), level, &budget).0.len())
-        .sum()
-}
 
 fn benches(c: &mut Criterion) {
     let rand = workload("rand1000.txt");

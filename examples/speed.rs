@@ -3,23 +3,18 @@
 //! SymEngine on the same workloads in the same run and prints the ratios.
 //!
 //! `cargo run --release --example speed [RUNS]`
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use common::{diff_all, workload};
+use dydx::diff;
 use dydx::simplify::{simplify_at, step_form, Budget, Level};
-use dydx::{diff, parse, Expr};
 use std::hint::black_box;
 use std::time::Instant;
 
 // The allocator the dydx binary ships with (src/main.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn workload(name: &str) -> Vec<Expr> {
-    let path = format!("{}/tests/bench/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(path).expect("benchmark workload");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| parse(l).expect("workload parses"))
-        .collect()
-}
 
 /// The fastest of `runs` runs of `work`, in milliseconds: the least disturbed by
 /// whatever else the machine does.
@@ -31,14 +26,6 @@ fn best_ms(runs: usize, mut work: impl FnMut() -> usize) -> f64 {
             start.elapsed().as_secs_f64() * 1e3
         })
         .fold(f64::INFINITY, f64::min)
-}
-
-fn diff_all(exprs: &[Expr], level: Level) -> usize {
-    let budget = Budget::default();
-    exprs
-        .iter()
-        .map(|f| simplify_at(&diff(f, "x"), level, &budget).0.len())
-        .sum()
 }
 
 fn main() {

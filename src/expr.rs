@@ -846,30 +846,11 @@ impl Builder {
     /// first visit), so two equal expressions have identical arenas however they were
     /// built, and the derived `==` on [`Expr`] is structural equality.
     pub fn finish(&self, root: Id) -> Expr {
-        const UNSEEN: u32 = u32::MAX;
-        let mut new_id = vec![UNSEEN; root.index() + 1];
-        // At most every node up to the root is kept, but often far fewer (a normal
-        // form's builder holds every candidate it tried): start at a size that spares
-        // the small expressions most growing, and grow from there. Reserving every
-        // node up to the root made the sine tower's 10th derivative 60% slower, in
-        // fresh pages.
-        let mut nodes: Vec<Node> = Vec::with_capacity((root.index() + 1).min(256));
-        let mut stack: Vec<(Id, usize)> = Vec::with_capacity(64);
-        stack.push((root, 0));
-        while let Some((id, next_child)) = stack.pop() {
-            let children = self.nodes[id.index()].children();
-            if let Some(&c) = children.get(next_child) {
-                stack.push((id, next_child + 1));
-                if new_id[c.index()] == UNSEEN {
-                    stack.push((c, 0));
-                }
-                continue;
-            }
-            if new_id[id.index()] == UNSEEN {
-                new_id[id.index()] = nodes.len() as u32;
-                nodes.push(self.nodes[id.index()].map_children(|c| Id::from_index(new_id[c.index()] as usize)));
-            }
-        }
+        let (order, new_id) = self.post_order(root);
+        let nodes = order
+            .iter()
+            .map(|&id| self.nodes[id.index()].map_children(|c| Id::from_index(new_id[c.index()] as usize)))
+            .collect();
         Expr { nodes }
     }
 
@@ -888,6 +869,24 @@ impl Builder {
     /// assert_eq!(b.into_expr(sum), copied);
     /// ```
     pub fn into_expr(mut self, root: Id) -> Expr {
+        let (order, new_id) = self.post_order(root);
+        let nodes = order
+            .iter()
+            .map(|&id| {
+                // Each node is laid out once, so the placeholder is never read.
+                let mut node = std::mem::replace(&mut self.nodes[id.index()], Node::Const(Constant::Pi));
+                for c in egg::Language::children_mut(&mut node) {
+                    *c = Id::from_index(new_id[c.index()] as usize);
+                }
+                node
+            })
+            .collect();
+        Expr { nodes }
+    }
+
+    /// The nodes `root` reaches in post-order (children left to right, each node after
+    /// its first visit), and each one's index in that order (`u32::MAX` for the rest).
+    fn post_order(&self, root: Id) -> (Vec<Id>, Vec<u32>) {
         const UNSEEN: u32 = u32::MAX;
         let mut new_id = vec![UNSEEN; root.index() + 1];
         // At most every node up to the root is kept, but often far fewer (a normal
@@ -895,7 +894,7 @@ impl Builder {
         // the small expressions most growing, and grow from there. Reserving every
         // node up to the root made the sine tower's 10th derivative 60% slower, in
         // fresh pages.
-        let mut nodes: Vec<Node> = Vec::with_capacity((root.index() + 1).min(256));
+        let mut order: Vec<Id> = Vec::with_capacity((root.index() + 1).min(256));
         let mut stack: Vec<(Id, usize)> = Vec::with_capacity(64);
         stack.push((root, 0));
         while let Some((id, next_child)) = stack.pop() {
@@ -907,17 +906,11 @@ impl Builder {
                 continue;
             }
             if new_id[id.index()] == UNSEEN {
-                new_id[id.index()] = nodes.len() as u32;
-                // Every child was laid out before its parent, so the placeholder left
-                // behind is never read again.
-                let mut node = std::mem::replace(&mut self.nodes[id.index()], Node::Const(Constant::Pi));
-                for c in egg::Language::children_mut(&mut node) {
-                    *c = Id::from_index(new_id[c.index()] as usize);
-                }
-                nodes.push(node);
+                new_id[id.index()] = order.len() as u32;
+                order.push(id);
             }
         }
-        Expr { nodes }
+        (order, new_id)
     }
 
     /// Rebuilds `node` through the smart constructors, with each child id mapped by
