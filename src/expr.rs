@@ -972,16 +972,27 @@ impl Builder {
             Number(Rational),
             Factors(Option<Rational>, Box<[Id]>),
             Atom,
+            WithSum(Box<[Id]>),
             General,
         }
         let plain = match self.node(t) {
             Node::Num(r) => Plain::Number(-(**r).clone()),
+            // A fractional coefficient may move into a sum in the denominator.
+            Node::Mul(fs)
+                if self.as_num(fs[0]).is_some_and(|c| !c.is_integer())
+                    && fs.iter().any(
+                        |&f| matches!(self.node(f), Node::Pow([b, _]) if matches!(self.node(*b), Node::Add(_))),
+                    ) =>
+            {
+                Plain::General
+            }
             Node::Mul(fs) if fs.len() <= FLATTEN_WIDTH && !fs.iter().any(|&f| matches!(self.node(f), Node::Add(_))) => {
                 match self.as_num(fs[0]) {
                     Some(c) => Plain::Factors(Some(-c.clone()), fs[1..].into()),
                     None => Plain::Factors(None, fs.clone()),
                 }
             }
+            Node::Mul(fs) if fs.len() <= FLATTEN_WIDTH => Plain::WithSum(fs.clone()),
             _ if self.is_plain_atom(t) => Plain::Atom,
             _ => Plain::General,
         };
@@ -1005,17 +1016,77 @@ impl Builder {
                 let m1 = self.int(-1);
                 self.intern(Node::Mul(Box::new([m1, t])))
             }
+            Plain::WithSum(fs) => match self.sign_into_first_sum(&fs) {
+                Some(id) => id,
+                None => {
+                    let m1 = self.int(-1);
+                    return self.mul([m1, t]);
+                }
+            },
             Plain::General => {
                 let m1 = self.int(-1);
                 return self.mul([m1, t]);
             }
         };
-        // The general path must agree; checked in debug builds (every test).
-        debug_assert_eq!(id, {
+        self.checked_negation(t, id)
+    }
+
+    /// `id`, which a shortcut built as `-t`: in debug builds (every test), checked
+    /// against the general product.
+    fn checked_negation(&mut self, t: Id, id: Id) -> Id {
+        if cfg!(debug_assertions) {
             let m1 = self.int(-1);
-            self.mul([m1, t])
-        });
+            let general = self.mul([m1, t]);
+            debug_assert_eq!(
+                id,
+                general,
+                "-({}): {} against {}",
+                self.finish(t),
+                self.finish(id),
+                self.finish(general)
+            );
+        }
         id
+    }
+
+    /// `-t` for a canonical product `t` (its factors `fs`) with a positive integer
+    /// coefficient or none, and a sum among its factors: the product carries the sign
+    /// in its first sum, as [`Builder::mul`] does (`-2*x*(y + 1)` is `2*x*(-y - 1)`),
+    /// so only that sum changes. `None` where the general product has more to do: a
+    /// negated sum that meets another factor's base, a sign among the factors, an
+    /// all-negative sum, a power of a sum, a coefficient that is negative or fractional.
+    fn sign_into_first_sum(&mut self, fs: &[Id]) -> Option<Id> {
+        let (coefficient, rest) = match self.as_num(fs[0]) {
+            Some(c) if c.is_integer() && c.is_positive() => (Some(fs[0]), &fs[1..]),
+            Some(_) => return None,
+            None => (None, fs),
+        };
+        let is_sum = |b: &Builder, f: Id| matches!(b.node(f), Node::Add(ts) if ts.len() <= SUM_WIDTH);
+        let k = rest.iter().position(|&f| is_sum(self, f))?;
+        let signed = |b: &Builder, f: Id| match b.node(f) {
+            Node::Call(Func::Sign | Func::Abs, _) => true,
+            Node::Pow([base, _]) => matches!(b.node(*base), Node::Call(Func::Sign | Func::Abs, _)),
+            _ => false,
+        };
+        // An all-negative sum gives its sign to the coefficient first.
+        let negative_sum = |b: &Builder, f: Id| is_sum(b, f) && b.is_negative_form(f);
+        if rest.iter().any(|&f| {
+            signed(self, f) || negative_sum(self, f) || matches!(self.node(f), Node::Pow([b, _]) if is_sum(self, *b))
+        }) {
+            return None;
+        }
+        let rest: SmallVec<[Id; 8]> = rest.iter().copied().collect();
+        let negated = self.neg(rest[k]);
+        if !is_sum(self, negated) || rest.iter().any(|&f| self.merge_base(f) == negated) {
+            return None;
+        }
+        let mut out = rest;
+        out[k] = negated;
+        crate::order::sort_factors(self, &mut out);
+        if let Some(c) = coefficient {
+            out.insert(0, c);
+        }
+        Some(self.intern(Node::Mul(out[..].into())))
     }
 
     /// `a - b`.
