@@ -996,12 +996,13 @@ impl Builder {
             _ if self.is_plain_atom(t) => Plain::Atom,
             _ => Plain::General,
         };
-        let id = match plain {
-            Plain::Number(r) => self.num(r),
-            Plain::Factors(Some(c), rest) if c.is_one() => match rest.len() {
+        // `None` where the general product has more to do.
+        let shortcut = match plain {
+            Plain::Number(r) => Some(self.num(r)),
+            Plain::Factors(Some(c), rest) if c.is_one() => Some(match rest.len() {
                 1 => rest[0],
                 _ => self.intern(Node::Mul(rest)),
-            },
+            }),
             Plain::Factors(c, rest) => {
                 let c = match c {
                     Some(c) => self.num(c),
@@ -1010,23 +1011,18 @@ impl Builder {
                 let mut fs = Vec::with_capacity(rest.len() + 1);
                 fs.push(c);
                 fs.extend(rest.iter().copied());
-                self.intern(Node::Mul(fs.into()))
+                Some(self.intern(Node::Mul(fs.into())))
             }
             Plain::Atom => {
                 let m1 = self.int(-1);
-                self.intern(Node::Mul(Box::new([m1, t])))
+                Some(self.intern(Node::Mul(Box::new([m1, t]))))
             }
-            Plain::WithSum(fs) => match self.sign_into_first_sum(&fs) {
-                Some(id) => id,
-                None => {
-                    let m1 = self.int(-1);
-                    return self.mul([m1, t]);
-                }
-            },
-            Plain::General => {
-                let m1 = self.int(-1);
-                return self.mul([m1, t]);
-            }
+            Plain::WithSum(fs) => self.sign_into_first_sum(&fs),
+            Plain::General => None,
+        };
+        let Some(id) = shortcut else {
+            let m1 = self.int(-1);
+            return self.mul([m1, t]);
         };
         self.checked_negation(t, id)
     }
