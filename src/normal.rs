@@ -277,14 +277,16 @@ fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds) -> bool {
                         );
                     }
                 }
-                bases.sort();
                 // `factor` does not look at sums with this many factors in all.
                 if bases.len() > MAX_FACTOR_WORK {
                     if present {
                         hit.insert(Bound::FactorSize);
                     }
-                } else if bases.windows(2).any(|w| w[0] == w[1]) {
-                    return false;
+                } else {
+                    bases.sort_unstable();
+                    if bases.windows(2).any(|w| w[0] == w[1]) {
+                        return false;
+                    }
                 }
             }
             _ => {}

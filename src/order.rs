@@ -128,6 +128,12 @@ enum Exponent<'a> {
 }
 
 fn exponent_cmp(a: Exponent<'_>, b: Exponent<'_>) -> Ordering {
+    match (a, b) {
+        // Equal at a glance: most exponents compared are 1, or one interned number.
+        (Exponent::One, Exponent::One) | (Exponent::Zero, Exponent::Zero) => return Ordering::Equal,
+        (Exponent::Num(x), Exponent::Num(y)) if std::ptr::eq(x, y) => return Ordering::Equal,
+        _ => {}
+    }
     let small = |e: Exponent<'_>| -> Option<(i128, i128)> {
         match e {
             Exponent::Zero => Some((0, 1)),
@@ -227,7 +233,11 @@ fn term_key(b: &Builder, t: Id) -> TermKey<'_> {
     // the whole sort; a product of forty binomials then needs no structural comparison.
     let constants = key.iter().any(|x| atom_priority(b, x.0) == 0);
     if matches!(b.node(t), Node::Mul(_)) && !constants {
-        key.sort_by_key(|x| std::cmp::Reverse(atom_priority(b, x.0)));
+        let priority = |x: &(Id, Exponent<'_>)| std::cmp::Reverse(atom_priority(b, x.0));
+        // Usually grouped already (a product of binomials is all sums).
+        if !key.is_sorted_by_key(priority) {
+            key.sort_by_key(priority);
+        }
         debug_assert!(key.is_sorted_by(|x, y| cmp_atoms(b, x.0, y.0) != Ordering::Greater));
     } else {
         key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
