@@ -476,9 +476,12 @@ impl Node {
 
 /// An expression: a compact, topologically ordered, hash-consed arena whose root is
 /// the last node.
+///
+/// Cloning is cheap: the arena is shared, never changed once built (an expression
+/// passed through a step that leaves it as it is comes back as itself).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Expr {
-    nodes: Vec<Node>,
+    nodes: std::sync::Arc<[Node]>,
 }
 
 impl Expr {
@@ -502,7 +505,7 @@ impl Expr {
     /// An expression that is just this number.
     pub fn number(r: Rational) -> Expr {
         Expr {
-            nodes: vec![Node::Num(Box::new(r))],
+            nodes: std::sync::Arc::new([Node::Num(Box::new(r))]),
         }
     }
     /// The variables in the expression, in natural order (`x2` before `x10`).
