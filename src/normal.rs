@@ -181,15 +181,18 @@ fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds) -> bool {
         if fs.iter().any(|&f| e.node(f).as_num().is_some()) {
             return false;
         }
-        // Powers of sums return early below, so only plain sums count here.
-        let count = fs
-            .iter()
-            .filter_map(|&f| match e.node(f) {
-                Node::Add(ts) => Some(ts.len()),
-                _ => None,
-            })
-            .fold(1usize, |acc, n| acc.saturating_mul(n));
-        count > MAX_EXPANDED_TERMS
+        // Powers of sums return early below, so only plain sums count here. (Past the
+        // bound, the rest need not be counted.)
+        let mut count = 1usize;
+        for &f in fs {
+            if let Node::Add(ts) = e.node(f) {
+                count = count.saturating_mul(ts.len());
+                if count > MAX_EXPANDED_TERMS {
+                    return true;
+                }
+            }
+        }
+        false
     };
     // A sum whose content may not be 1: not all its coefficients integers with one of
     // them 1 or -1.
@@ -263,7 +266,8 @@ fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds) -> bool {
                         if present {
                             hit.insert(Bound::FactorSize);
                         }
-                    } else {
+                    } else if bases.len() <= MAX_FACTOR_WORK {
+                        // (Past `MAX_FACTOR_WORK` the bases are not compared below.)
                         bases.extend(
                             fs.iter()
                                 .filter(|&&f| e.node(f).as_num().is_none())

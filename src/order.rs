@@ -218,30 +218,35 @@ type TermKey<'b> = SmallVec<[(Id, Exponent<'b>); 4]>;
 
 /// The monomial key of a term: its atoms in priority order with their exponents.
 fn term_key(b: &Builder, t: Id) -> TermKey<'_> {
-    let mut key: TermKey<'_> = match b.node(t) {
-        Node::Mul(fs) => fs
-            .iter()
-            .filter(|f| b.as_num(**f).is_none())
-            .map(|&f| split_power(b, f))
-            .collect(),
-        Node::Num(_) => SmallVec::new(),
-        _ => smallvec::smallvec![split_power(b, t)],
+    let fs = match b.node(t) {
+        Node::Mul(fs) => fs,
+        Node::Num(_) => return SmallVec::new(),
+        _ => return smallvec::smallvec![split_power(b, t)],
     };
+    let mut key: TermKey<'_> = SmallVec::with_capacity(fs.len());
+    key.extend(
+        fs.iter()
+            .filter(|f| b.as_num(**f).is_none())
+            .map(|&f| split_power(b, f)),
+    );
     // A canonical product's factors are sorted by base already (`cmp_factors`), and
     // the key order differs from that only in taking some kinds of atom first and in
     // where the coefficient-like constants go. Without constants, grouping by kind is
-    // the whole sort; a product of forty binomials then needs no structural comparison.
-    let constants = key.iter().any(|x| atom_priority(b, x.0) == 0);
-    if matches!(b.node(t), Node::Mul(_)) && !constants {
-        let priority = |x: &(Id, Exponent<'_>)| std::cmp::Reverse(atom_priority(b, x.0));
-        // Usually grouped already (a product of binomials is all sums).
-        if !key.is_sorted_by_key(priority) {
-            key.sort_by_key(priority);
-        }
-        debug_assert!(key.is_sorted_by(|x, y| cmp_atoms(b, x.0, y.0) != Ordering::Greater));
-    } else {
-        key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
+    // the whole sort; a product of forty binomials then needs no structural comparison,
+    // and is usually grouped already (all its factors are sums).
+    let (mut constants, mut grouped, mut last) = (false, true, u8::MAX);
+    for x in &key {
+        let p = atom_priority(b, x.0);
+        constants |= p == 0;
+        grouped &= p <= last;
+        last = p;
     }
+    if constants {
+        key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
+    } else if !grouped {
+        key.sort_by_key(|x| std::cmp::Reverse(atom_priority(b, x.0)));
+    }
+    debug_assert!(key.is_sorted_by(|x, y| cmp_atoms(b, x.0, y.0) != Ordering::Greater));
     key
 }
 
