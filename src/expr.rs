@@ -1560,8 +1560,17 @@ impl Builder {
         for &f in factors {
             match self.node(f) {
                 Node::Num(r) => coefficient.mul(&Q::of(r)),
-                _ if atom.is_none() && self.is_plain_atom(f) => atom = Some(f),
-                Node::Pow([b, _]) if atom.is_none() && self.is_plain_atom(*b) => atom = Some(f),
+                _ if atom.is_none() && self.is_lone_factor(f) => atom = Some(f),
+                // A number times such a factor, as this builds it (`3*x^2`, the
+                // derivative of `x^3`, times the 5 of `5*x^3`).
+                Node::Mul(cs) if atom.is_none() && cs.len() == 2 && self.is_lone_factor(cs[1]) => {
+                    let (c, a) = (cs[0], cs[1]);
+                    let Some(r) = self.as_num(c) else {
+                        return None;
+                    };
+                    coefficient.mul(&Q::of(r));
+                    atom = Some(a);
+                }
                 _ => return None,
             }
         }
@@ -1577,6 +1586,11 @@ impl Builder {
             let c = self.num_q(&coefficient);
             self.intern(Node::Mul(Box::new([c, atom])))
         })
+    }
+
+    /// A plain atom ([`Builder::is_plain_atom`]) or a power of one.
+    fn is_lone_factor(&self, f: Id) -> bool {
+        self.is_plain_atom(f) || matches!(self.node(f), Node::Pow([b, _]) if self.is_plain_atom(*b))
     }
 
     /// A factor that the general product keeps exactly as it is: a variable, `pi`, a
@@ -1595,8 +1609,18 @@ impl Builder {
     fn mul_at(&mut self, factors: SmallVec<[Id; 8]>, pass: u8) -> Id {
         self.products_built += 1;
         if let Some(id) = self.mul_of_numbers_and_one_atom(&factors) {
+            // The general path must agree where a product was taken apart; checked in
+            // debug builds (every test).
+            if cfg!(debug_assertions) && factors.iter().any(|&f| matches!(self.node(f), Node::Mul(_))) {
+                debug_assert_eq!(id, self.mul_general(factors, pass), "mul_of_numbers_and_one_atom");
+            }
             return id;
         }
+        self.mul_general(factors, pass)
+    }
+
+    /// [`Builder::mul_at`] without its shortcut.
+    fn mul_general(&mut self, factors: SmallVec<[Id; 8]>, pass: u8) -> Id {
         let width: usize = factors
             .iter()
             .map(|&t| match self.node(t) {
