@@ -23,7 +23,7 @@
 //! assert_eq!(g[1].1.to_string(), "x + 2*y");
 //! ```
 
-use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, FLATTEN_WIDTH};
+use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, Q, FLATTEN_WIDTH};
 use smallvec::SmallVec;
 
 /// The derivative of `e` with respect to the variable `var`.
@@ -109,9 +109,18 @@ pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
                 let (bu, eu) = (id_of(base), id_of(ex));
                 let (db, de) = (d_of(base), d_of(ex));
                 if !depends[ex.index()] {
-                    // n * f^(n-1) * f'
-                    let m1 = b.int(-1);
-                    let n1 = b.add([eu, m1]);
+                    // n * f^(n-1) * f'; a numeric n - 1 is worked out at once, as
+                    // the sum of two numbers would fold.
+                    let n1 = match b.as_num(eu).map(Q::of) {
+                        Some(mut n) => {
+                            n.add(&Q::Small(-1, 1));
+                            b.num_q(&n)
+                        }
+                        None => {
+                            let m1 = b.int(-1);
+                            b.add([eu, m1])
+                        }
+                    };
                     let p = b.pow(bu, n1);
                     b.mul([eu, p, db])
                 } else if !depends[base.index()] {
