@@ -23,7 +23,7 @@
 //! assert_eq!(g[1].1.to_string(), "x + 2*y");
 //! ```
 
-use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, Q, FLATTEN_WIDTH};
+use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, FLATTEN_WIDTH, Q};
 use smallvec::SmallVec;
 
 /// The derivative of `e` with respect to the variable `var`.

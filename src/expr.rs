@@ -1565,10 +1565,7 @@ impl Builder {
                 // derivative of `x^3`, times the 5 of `5*x^3`).
                 Node::Mul(cs) if atom.is_none() && cs.len() == 2 && self.is_lone_factor(cs[1]) => {
                     let (c, a) = (cs[0], cs[1]);
-                    let Some(r) = self.as_num(c) else {
-                        return None;
-                    };
-                    coefficient.mul(&Q::of(r));
+                    coefficient.mul(&Q::of(self.as_num(c)?));
                     atom = Some(a);
                 }
                 _ => return None,

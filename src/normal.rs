@@ -500,6 +500,8 @@ struct Normalizer {
     expanded: FxHashMap<Id, Option<Vec<Id>>>,
     over_common: IdMemo,
     factored: IdMemo,
+    /// [`Normalizer::product_is_irreducible`] by node: 0 not asked yet, 1 no, 2 yes.
+    irreducible: Vec<u8>,
 }
 
 impl Normalizer {
@@ -521,6 +523,7 @@ impl Normalizer {
             cost: Vec::new(),
             expanded: FxHashMap::default(),
             over_common: IdMemo::default(),
+            irreducible: Vec::new(),
             factored: IdMemo::default(),
         }
     }
@@ -965,6 +968,25 @@ impl Normalizer {
     /// (The derivative of `cos(sin(cos(…)))` is a chain of such products.) A double
     /// angle is the one step left to try on it ([`Normalizer::double_angle`]).
     fn product_is_irreducible(&mut self, id: Id) -> bool {
+        // Asked of a product where it is improved and again of each sum it is a term
+        // of; the answer depends on the node alone.
+        if !matches!(self.b.node(id), Node::Mul(_)) {
+            return false;
+        }
+        match self.irreducible.get(id.index()) {
+            Some(1) => return false,
+            Some(2) => return true,
+            _ => {}
+        }
+        let answer = self.product_is_irreducible_uncached(id);
+        if self.irreducible.len() <= id.index() {
+            self.irreducible.resize(id.index() + 1, 0);
+        }
+        self.irreducible[id.index()] = if answer { 2 } else { 1 };
+        answer
+    }
+
+    fn product_is_irreducible_uncached(&mut self, id: Id) -> bool {
         let Node::Mul(fs) = self.b.node(id) else {
             return false;
         };
@@ -2474,9 +2496,21 @@ impl Normalizer {
 
     fn together_uncached(&mut self, id: Id) -> Option<Id> {
         let ts = match self.b.node(id) {
-            Node::Add(ts) if ts.len() <= 16 => ts.clone(),
+            Node::Add(ts) if ts.len() <= 16 => ts,
             _ => return None,
         };
+        // Without a denominator (a factor to a negative integer power) there is
+        // nothing to bring together; seen without building anything.
+        let b = &self.b;
+        let denominator = |f: Id| matches!(b.node(f), Node::Pow([_, e]) if b.as_num(*e).is_some_and(|r| r.is_negative() && r.is_integer()));
+        let has_denominator = ts.iter().any(|&t| match b.node(t) {
+            Node::Mul(fs) => fs.iter().any(|&f| denominator(f)),
+            _ => denominator(t),
+        });
+        if !has_denominator {
+            return None;
+        }
+        let ts = ts.clone();
         // Each term's denominators. Bases are compared by their primitive parts, since the light
         // canonical form moves a coefficient's denominator into a lone denominator sum
         // (`4/(5*x^2 + 5)` beside `x/(x^2 + 1)^2`): both are over `x^2 + 1`.
