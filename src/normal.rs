@@ -1636,6 +1636,19 @@ impl Normalizer {
             }
             _ => return None,
         };
+        // Two terms must share a base, so a sum of numbers and one other term (`u + 1`,
+        // at every level of a chain rule's derivative) has nothing to factor, unless
+        // that term is too wide to look at (the bound below).
+        let mut others = terms.iter().filter(|&&t| self.b.as_num(t).is_none());
+        if let (Some(&t), None) = (others.next(), others.next()) {
+            let width = match self.b.node(t) {
+                Node::Mul(fs) => fs.len(),
+                _ => 1,
+            };
+            if width <= MAX_FACTOR_WORK {
+                return None;
+            }
+        }
         // A sum factor may show the powers all its terms share (`x*y + x` as
         // `x*(y + 1)`), so that they can meet the other terms' factors. This makes
         // some expressions shorter and others longer, so only one of the full
