@@ -635,6 +635,15 @@ impl KeyIndex {
     /// Entries scanned linearly before the index is used.
     const SCAN: usize = 16;
 
+    /// An index for at most `n` entries: sized at once when it will be used, so a
+    /// long sum (poly2000's derivative) does not grow it step by step.
+    fn expecting(n: usize) -> KeyIndex {
+        if n < Self::SCAN {
+            return KeyIndex::default();
+        }
+        KeyIndex(FxHashMap::with_capacity_and_hasher(n, Default::default()))
+    }
+
     /// The position of the entry whose key is `key`, if any.
     fn find<T>(&mut self, entries: &[T], key_of: impl Fn(&T) -> Id, key: Id) -> Option<usize> {
         if entries.len() < Self::SCAN {
@@ -1180,7 +1189,7 @@ impl Builder {
         // coefficient so far, the first term as given, and whether another joined it
         // (a term alone is kept as it was given, not rebuilt).
         let mut like: SmallVec<[(Id, Q, Id, bool); 8]> = SmallVec::new();
-        let mut index = KeyIndex::default();
+        let mut index = KeyIndex::expecting(flat.len());
         for t in flat {
             let (c, rest) = self.split_coefficient(t);
             let Some(r) = rest else {
