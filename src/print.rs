@@ -749,6 +749,9 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
     if ts.iter().any(|&t| matches!(e.node(t), Node::Add(_))) {
         return None;
     }
+    // Most sums have no content (a coefficient 1 among integers), seen first and
+    // most cheaply.
+    let content = crate::expr::rational_content(ts.iter().map(|&t| coefficient(t)))?;
     // A term whose denominator's content joins its coefficient is written whole.
     let joins = |t: Id| match e.node(t) {
         Node::Mul(fs) => match e.node(fs[0]).as_num() {
@@ -761,7 +764,6 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
     if ts.iter().any(|&t| joins(t)) {
         return None;
     }
-    let content = crate::expr::rational_content(ts.iter().map(|&t| coefficient(t)))?;
     // Each term's coefficient, and how many other factors print in its numerator and
     // its denominator (`None` for a number term).
     let mut parts: Vec<(Rational, Option<(usize, usize)>)> = Vec::with_capacity(ts.len());
