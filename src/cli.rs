@@ -126,6 +126,11 @@ enum Command {
     Batch {
         /// A file of requests; stdin when absent.
         file: Option<std::path::PathBuf>,
+        /// Answer a FILE's lines on N threads (default: one per core). The output is
+        /// the same for every N. Lines from stdin are answered one at a time, each as
+        /// soon as it is read, so a program can converse with the batch.
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<std::num::NonZeroUsize>,
     },
 }
 
@@ -1921,29 +1926,125 @@ fn batch_line(n: usize, line: &str) -> (Value, u8) {
     }
 }
 
-fn cmd_batch(file: Option<std::path::PathBuf>) -> Result<u8, Failure> {
-    let reader: Box<dyn BufRead> = match &file {
-        Some(path) => match std::fs::File::open(path) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
-            Err(e) => return Err(Failure::Usage(format!("cannot read {}: {e}", path.display()))),
-        },
-        None => Box::new(std::io::BufReader::new(std::io::stdin())),
-    };
+/// Lines of a FILE a batch reads before answering them together, spread over its
+/// threads: enough to keep every thread busy, few enough that a long file's answers
+/// are not all held in memory at once.
+const BATCH_CHUNK: usize = 1024;
+
+/// The stack of a batch's worker threads: more than the main thread's usual 8 MiB, so a
+/// request a single-threaded run answers is answered the same on a worker (reserved
+/// address space; only the pages used are ever touched).
+const WORKER_STACK_BYTES: usize = 64 << 20;
+
+fn cmd_batch(file: Option<std::path::PathBuf>, jobs: Option<std::num::NonZeroUsize>) -> Result<u8, Failure> {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::new(stdout.lock());
     let mut code = 0u8;
-    for (k, line) in reader.lines().enumerate() {
-        let (value, c) = match line {
-            Ok(l) => batch_line(k + 1, &l),
-            Err(e) => batch_line(k + 1, &format!("\u{0}{e}")),
-        };
-        code = code.max(c);
-        if writeln!(lock, "{value}").is_err() {
-            return Ok(code);
+    let Some(path) = file else {
+        // A conversation: each answer goes out before the next line is read.
+        for (k, line) in std::io::stdin().lock().lines().enumerate() {
+            let (value, c) = answer_line(k + 1, line);
+            code = code.max(c);
+            if writeln!(lock, "{value}").and_then(|()| lock.flush()).is_err() {
+                return Ok(code);
+            }
+        }
+        return Ok(code);
+    };
+    let reader = match std::fs::File::open(&path) {
+        Ok(f) => std::io::BufReader::new(f),
+        Err(e) => return Err(Failure::Usage(format!("cannot read {}: {e}", path.display()))),
+    };
+    let threads = jobs
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, std::num::NonZeroUsize::get);
+    let mut lines = reader.lines().enumerate().peekable();
+    while lines.peek().is_some() {
+        let chunk: Vec<BatchLine> = lines.by_ref().take(BATCH_CHUNK).map(|(k, l)| (k + 1, l)).collect();
+        for (value, c) in answer_all(chunk, threads) {
+            code = code.max(c);
+            if writeln!(lock, "{value}").is_err() {
+                return Ok(code);
+            }
         }
     }
     let _ = lock.flush();
     Ok(code)
+}
+
+/// Line `n` of a batch as read: its text, or why it could not be read.
+type BatchLine = (usize, std::io::Result<String>);
+
+/// The answer to line `n` of a batch; a line that could not be read is answered as
+/// a malformed request.
+fn answer_line(n: usize, line: std::io::Result<String>) -> (Value, u8) {
+    match line {
+        Ok(l) => batch_line(n, &l),
+        Err(e) => batch_line(n, &format!("\u{0}{e}")),
+    }
+}
+
+/// The answers to `lines`, in their order, computed on up to `threads` threads. Each
+/// line is answered alone, exactly as a single thread would answer it (nothing is
+/// shared between requests but the interned variable names, whose order no output
+/// depends on), so the output is the same for every thread count.
+fn answer_all(lines: Vec<BatchLine>, threads: usize) -> Vec<(Value, u8)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = threads.min(lines.len());
+    if threads <= 1 {
+        return lines.into_iter().map(|(n, l)| answer_line(n, l)).collect();
+    }
+    // Requests differ a hundredfold in cost, so each thread takes the next line when
+    // it is done with one, rather than a fixed share.
+    let total = lines.len();
+    let queue: Vec<Mutex<Option<BatchLine>>> = lines.into_iter().map(|l| Mutex::new(Some(l))).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done: Vec<(usize, (Value, u8))> = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= total {
+                return done;
+            }
+            // Each slot is taken once; a poisoned lock only means another thread
+            // panicked, which the scope below reports.
+            let taken = match queue[i].lock() {
+                Ok(mut slot) => slot.take(),
+                Err(poisoned) => poisoned.into_inner().take(),
+            };
+            if let Some((n, line)) = taken {
+                done.push((i, answer_line(n, line)));
+            }
+        }
+    };
+    let mut answers: Vec<Option<(Value, u8)>> = (0..total).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(WORKER_STACK_BYTES)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        // This thread works too; if no worker could be started it answers them all.
+        let mut finished = vec![work()];
+        for w in workers {
+            match w.join() {
+                Ok(done) => finished.push(done),
+                // A panic is a bug; report it as the single-threaded run would.
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        }
+        for (i, answer) in finished.into_iter().flatten() {
+            answers[i] = Some(answer);
+        }
+    });
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| (json!({"error": "internal: a batch line was not answered"}), 2)))
+        .collect()
 }
 
 /// Runs the command line and returns the exit code.
@@ -2017,7 +2118,7 @@ pub fn main() -> ExitCode {
                 })();
                 (format, r)
             }
-            Command::Batch { file } => (Format::Json, cmd_batch(file)),
+            Command::Batch { file, jobs } => (Format::Json, cmd_batch(file, jobs)),
         };
         (format, code, out)
     });

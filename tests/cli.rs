@@ -297,6 +297,71 @@ fn a_ten_megabyte_input_from_a_file() {
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("  = {expected}\n")));
 }
 
+/// A batch read from a file is answered on several threads; its bytes and exit code are
+/// those of one thread, and of the same lines on stdin: every kind of line (answers,
+/// claims, errors, a line that is not UTF-8, a nesting past the limit) in any place.
+#[test]
+fn a_file_batch_on_threads_matches_one_thread_and_stdin() {
+    let deep = format!("{}x{}", "sin(".repeat(12_000), ")".repeat(12_000));
+    let kinds = [
+        r#"{"expr": "5*x**4 + 3*x**3 + 7*x**2 + 9*x - 5", "at": {"x": "2"}}"#.to_string(),
+        r#"{"expr": "x^2*y", "wrt": ["x", "y"], "at": {"x": "1", "y": "2"}}"#.to_string(),
+        "not json".to_string(),
+        r#"{"expr": "sin(x"}"#.to_string(),
+        r#"{"expr": "x^2*sin(x)", "claim": "x*(2*sin(x) + x*cos(x))"}"#.to_string(),
+        r#"{"expr": "x^2", "claim": "2*x + 1"}"#.to_string(),
+        r#"{"expr": "sin(sin(sin(sin(x))))", "order": 4, "simplify": "fast"}"#.to_string(),
+        format!(r#"{{"expr": "{deep}"}}"#),
+        String::new(),
+    ];
+    let mut bytes: Vec<u8> = Vec::new();
+    for k in 0..120 {
+        bytes.extend_from_slice(kinds[k % kinds.len()].as_bytes());
+        if k % 37 == 5 {
+            bytes.extend_from_slice(b" \xff");
+        }
+        bytes.push(b'\n');
+    }
+    let path = std::env::temp_dir().join(format!("dydx-batch-jobs-{}.jsonl", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    let file = path.display().to_string();
+    let on = |jobs: &str| dydx(&["batch", &file, "--jobs", jobs]).output().unwrap();
+    let one = on("1");
+    let three = on("3");
+    let default = dydx(&["batch", &file]).output().unwrap();
+    let stdin = {
+        use std::io::Write;
+        let mut child = dydx(&["batch"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Written from another thread: the answers come back while lines still go in.
+        let mut input = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || input.write_all(&bytes));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        out
+    };
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8(one.stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 120);
+    assert!(
+        text.contains(r#""verdict":"not_equivalent""#) && text.contains(r#""derivative":"20*x^3 + 9*x^2 + 14*x + 9""#)
+    );
+    assert!(
+        text.contains("nest") || text.contains("deep"),
+        "the deep line is refused: {text}"
+    );
+    assert_eq!(one.status.code(), Some(2));
+    for other in [&three, &default, &stdin] {
+        assert_eq!(other.stdout, one.stdout);
+        assert_eq!(other.status.code(), one.status.code());
+        assert!(other.stderr.is_empty(), "{}", String::from_utf8_lossy(&other.stderr));
+    }
+}
+
 /// Output bytes do not depend on the order in which names first appear, in the input
 /// or earlier in a batch.
 #[test]
