@@ -289,7 +289,7 @@ impl Q {
     pub(crate) fn numer_is_unit(&self) -> bool {
         match self {
             Q::Small(n, _) => n.unsigned_abs() == 1,
-            Q::Big(r) => r.numer().abs().is_one(),
+            Q::Big(r) => r.numer().magnitude().is_one(),
         }
     }
 
@@ -2314,7 +2314,7 @@ pub(crate) fn fold_power(b: &Rational, e: &Rational) -> Option<Rational> {
     }
     let bits = b.numer().bits().max(b.denom().bits());
     let k = n.abs().to_u64()?;
-    if bits.saturating_mul(k) > FOLD_BITS && !(b.numer().abs().is_one() && b.denom().is_one()) {
+    if bits.saturating_mul(k) > FOLD_BITS && !(b.numer().magnitude().is_one() && b.denom().is_one()) {
         return None;
     }
     let k = k.to_u32()?;

@@ -212,7 +212,7 @@ fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds, mut deferred: O
             let integers = ts.iter().all(|&t| coefficient(t).is_none_or(|r| r.is_integer()));
             let unit = ts
                 .iter()
-                .any(|&t| coefficient(t).is_none_or(|r| r.numer().abs().is_one()));
+                .any(|&t| coefficient(t).is_none_or(|r| r.numer().magnitude().is_one()));
             !(integers && unit)
         }
         _ => false,
@@ -2827,7 +2827,7 @@ impl Normalizer {
         if is_decimal(r, self.numbers) {
             1
         } else {
-            isize::from(!r.numer().abs().is_one()) + isize::from(!r.denom().is_one())
+            isize::from(!r.numer().magnitude().is_one()) + isize::from(!r.denom().is_one())
         }
     }
 
@@ -2892,7 +2892,7 @@ impl Normalizer {
                 let (decimal, unit, whole) = match coefficient {
                     Some(r) => (
                         is_decimal(r, self.numbers),
-                        r.numer().abs().is_one(),
+                        r.numer().magnitude().is_one(),
                         r.denom().is_one(),
                     ),
                     None => (false, true, true),

@@ -413,15 +413,18 @@ fn count_term(e: &Expr, numbers: Numbers, id: Id, negate: bool, memo: &mut Vec<O
     }
 }
 
+/// The rational 1, made once: counting asks for a coefficient 1 of every product
+/// without one, and a new `Rational` allocates.
+fn one() -> &'static Rational {
+    static ONE: std::sync::LazyLock<Rational> = std::sync::LazyLock::new(Rational::one);
+    &ONE
+}
+
 /// Operations written by [`write_product`].
 fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut Vec<Option<usize>>) -> usize {
-    let one;
     let (c, rest) = match e.node(fs[0]).as_num() {
         Some(r) => (r, &fs[1..]),
-        None => {
-            one = Rational::one();
-            (&one, fs)
-        }
+        None => (one(), fs),
     };
     let c_negative = c.is_negative() != negate && !c.is_zero();
     let mut n = usize::from(c_negative);
@@ -463,7 +466,7 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
     // The numerator: the coefficient's numerator (when not 1, or when alone) and the
     // factors, joined by `*`; a decimal coefficient is all in the numerator.
     let decimal = is_decimal(c, numbers);
-    if decimal || !c.numer().abs().is_one() || numer == 0 {
+    if decimal || !c.numer().magnitude().is_one() || numer == 0 {
         items += 1;
     }
     items += numer;
@@ -756,9 +759,9 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
     let joins = |t: Id| match e.node(t) {
         Node::Mul(fs) => match e.node(fs[0]).as_num() {
             Some(r) => denominator_content(e, numbers, r, &fs[1..]).is_some(),
-            None => denominator_content(e, numbers, &Rational::one(), fs).is_some(),
+            None => denominator_content(e, numbers, one(), fs).is_some(),
         },
-        Node::Pow(_) => denominator_content(e, numbers, &Rational::one(), &[t]).is_some(),
+        Node::Pow(_) => denominator_content(e, numbers, one(), &[t]).is_some(),
         _ => false,
     };
     if ts.iter().any(|&t| joins(t)) {
@@ -819,7 +822,7 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
 /// the denominator's parts, as [`count_product`] counts them (signs aside).
 pub(crate) fn coefficient_cost(c: &Rational, m: usize, d: usize, numbers: Numbers) -> usize {
     let decimal = is_decimal(c, numbers);
-    let items = m + usize::from(decimal || !c.numer().abs().is_one() || m == 0);
+    let items = m + usize::from(decimal || !c.numer().magnitude().is_one() || m == 0);
     let den = d + usize::from(!decimal && !c.denom().is_one());
     items.saturating_sub(1) + den
 }
