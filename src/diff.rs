@@ -215,7 +215,9 @@ fn product_rule(b: &mut Builder, fs: &[Id], ds: &[Id], zero: Id) -> Id {
 fn function_derivative(b: &mut Builder, f: Func, a: Id, u: Id) -> Id {
     let two = b.int(2);
     let one = b.int(1);
-    let a2 = b.pow(a, two);
+    // `a^2`, built only by the functions that need it: for the others it would be a
+    // dead node, and a power of a sum is not cheap to build.
+    let square = |b: &mut Builder| b.pow(a, two);
     match f {
         Func::Sin => b.call(Func::Cos, a),
         Func::Cos => {
@@ -241,6 +243,7 @@ fn function_derivative(b: &mut Builder, f: Func, a: Id, u: Id) -> Id {
             b.neg(c2)
         }
         Func::Asin | Func::Acos => {
+            let a2 = square(b);
             let d = b.sub(one, a2);
             let s = b.call(Func::Sqrt, d);
             let r = b.recip(s);
@@ -251,6 +254,7 @@ fn function_derivative(b: &mut Builder, f: Func, a: Id, u: Id) -> Id {
             }
         }
         Func::Atan => {
+            let a2 = square(b);
             let d = b.add([one, a2]);
             b.recip(d)
         }
@@ -261,16 +265,19 @@ fn function_derivative(b: &mut Builder, f: Func, a: Id, u: Id) -> Id {
             b.sub(one, t2)
         }
         Func::Asinh => {
+            let a2 = square(b);
             let d = b.add([a2, one]);
             let s = b.call(Func::Sqrt, d);
             b.recip(s)
         }
         Func::Acosh => {
+            let a2 = square(b);
             let d = b.sub(a2, one);
             let s = b.call(Func::Sqrt, d);
             b.recip(s)
         }
         Func::Atanh => {
+            let a2 = square(b);
             let d = b.sub(one, a2);
             b.recip(d)
         }
