@@ -3891,36 +3891,27 @@ mod tests {
         // questions find each irreducible and staying in its sum, and the input is
         // returned as it is: what every step would give (debug builds check that on
         // every call).
+        // What the pre-check says with products deferred, how many it deferred, and
+        // whether they pass the normalizer's questions.
+        let judge = |e: &Expr| {
+            let mut deferred = Deferred::default();
+            let plain = nothing_to_improve(e, true, &mut Bounds::default(), Some(&mut deferred));
+            let mut n = Normalizer::new(true);
+            let imported = n.b.import_all(e);
+            (plain, deferred.products.len(), n.products_stay(&deferred, &imported))
+        };
         let chain = parse("cos(sin(cos(sin(cos(x) + x) + x) + x) + x)").unwrap();
         let d = crate::diff::diff(&chain, "x");
-        let mut deferred = Deferred::default();
-        assert!(nothing_to_improve(
-            &d,
-            true,
-            &mut Bounds::default(),
-            Some(&mut deferred)
-        ));
-        assert!(deferred.products.len() >= 3 && !deferred.sums.is_empty());
+        let (plain, products, stay) = judge(&d);
+        assert!(plain && products >= 3 && stay);
         assert!(!nothing_to_improve(&d, true, &mut Bounds::default(), None));
-        let mut n = Normalizer::new(true);
-        let imported = n.b.import_all(&d);
-        assert!(n.products_stay(&deferred, &imported));
         assert_eq!(normalize(&d), d);
         let (steps, imported) = Normalizer::for_input(&d, true, Style::default());
         let steps = run_steps_from(steps, &d, imported, &mut Bounds::default());
         assert_eq!(steps, d);
         // Two sums in a product are deferred too, but not irreducible: they multiply out.
         let e = parse("(x + 1)*(x - 1)").unwrap();
-        let mut deferred = Deferred::default();
-        assert!(nothing_to_improve(
-            &e,
-            true,
-            &mut Bounds::default(),
-            Some(&mut deferred)
-        ));
-        let mut n = Normalizer::new(true);
-        let imported = n.b.import_all(&e);
-        assert!(!n.products_stay(&deferred, &imported));
+        assert_eq!(judge(&e), (true, 1, false));
         assert_eq!(normalize(&e).to_string(), "x^2 - 1");
         // A product is irreducible only where multiplying out is longer by a margin:
         // `sin(x)*(x + 1)` is as long as `x*sin(x) + sin(x)`. Nor where the other factor
@@ -3932,12 +3923,7 @@ mod tests {
             ("x^2*(x + 1)", false),
             ("sin(cos(x^2))*(x + 1) - sin(cos(x^2))", false),
         ] {
-            let e = parse(s).unwrap();
-            let mut deferred = Deferred::default();
-            nothing_to_improve(&e, true, &mut Bounds::default(), Some(&mut deferred));
-            let mut n = Normalizer::new(true);
-            let imported = n.b.import_all(&e);
-            assert_eq!(n.products_stay(&deferred, &imported), stays, "{s}");
+            assert_eq!(judge(&parse(s).unwrap()).2, stays, "{s}");
         }
         assert_eq!(
             normalize(&parse("sin(cos(x^2))*(x + 1) - sin(cos(x^2))").unwrap()).to_string(),
