@@ -10,6 +10,9 @@
 //!   prefix and suffix products).
 //! - The result is built with the smart constructors of [`Builder`], so it is already
 //!   in the light canonical form: `d/dx (5*x^4 + …)` is `20*x^3 + …`.
+//! - Signs from `cos`, `acos`, `csc` and `cot` are carried up the chain rather than
+//!   multiplied in at once, until they cancel or a sum must take one; the result is the
+//!   same expression, built without negating each level's derivative below it.
 //! - `abs(u)` differentiates to `sign(u)*u'`, which is wrong at `u = 0`, where `abs`
 //!   has no derivative; the cross-check reports that point as undefined.
 //!
@@ -58,8 +61,9 @@ pub fn gradient(e: &Expr) -> Vec<(String, Expr)> {
 
 /// Differentiates `e` into the builder `b` and returns the derivative's root.
 pub fn diff_into(b: &mut Builder, e: &Expr, var: &str) -> Id {
-    let nodes = diff_nodes(b, e, var);
-    nodes.derivative[e.root().index()]
+    let signed = diff_signed(b, e, var);
+    let root = e.root().index();
+    signed.plain(b, root)
 }
 
 /// Every node's derivative, for the step-by-step view ([`crate::steps`]).
@@ -74,41 +78,141 @@ pub struct NodeDerivatives {
 
 /// Differentiates every node of `e` into `b`: one forward loop, children first.
 pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
+    let signed = diff_signed(b, e, var);
+    let derivative = (0..e.len()).map(|i| signed.plain(b, i)).collect();
+    NodeDerivatives {
+        node: signed.node,
+        derivative,
+        depends: signed.depends,
+    }
+}
+
+/// Every node's derivative up to its sign: node `i`'s derivative is `-magnitude[i]`
+/// where `negated[i]`, else `magnitude[i]`.
+///
+/// The sign is carried rather than built because building it costs a negation of
+/// the whole derivative below: in `cos(sin(cos(…) + x) + x)` each `cos` level's
+/// `-sin(…)` would push its sign into the sum below, rebuilding that level's
+/// derivative with the opposite sign, and the next `cos` level flips it back. Carried,
+/// two signs meet and cancel, and only the derivatives that are asked for (the root's,
+/// or a sum's with other terms) are negated. A product puts a sign into its first sum,
+/// so a sign is carried only past factors that hold no sum ([`holds_sum`]), where it
+/// lands as it would have: the result is the same expression, byte for byte.
+struct SignedDerivatives {
+    node: Vec<Id>,
+    magnitude: Vec<Id>,
+    negated: Vec<bool>,
+    depends: Vec<bool>,
+}
+
+impl SignedDerivatives {
+    /// Node `i`'s derivative with its sign built in.
+    fn plain(&self, b: &mut Builder, i: usize) -> Id {
+        if self.negated[i] {
+            b.neg(self.magnitude[i])
+        } else {
+            self.magnitude[i]
+        }
+    }
+
+    /// Node `i`'s magnitude where its sign is carried on, else its derivative.
+    fn signed(&self, b: &mut Builder, i: usize, carried: bool) -> Id {
+        if carried {
+            self.magnitude[i]
+        } else {
+            self.plain(b, i)
+        }
+    }
+}
+
+/// Whether a factor is, or holds among its own factors, a sum or a power of one: a
+/// product's sign goes into its first sum, so where another factor holds one, a sign
+/// carried past it could land elsewhere than where the product would put it.
+fn holds_sum(b: &Builder, id: Id) -> bool {
+    let is_sum = |f: Id| match b.node(f) {
+        Node::Add(_) => true,
+        Node::Pow([base, _]) => matches!(b.node(*base), Node::Add(_)),
+        _ => false,
+    };
+    match b.node(id) {
+        Node::Mul(fs) => fs.iter().any(|&f| is_sum(f)),
+        _ => is_sum(id),
+    }
+}
+
+/// Differentiates every node of `e` into `b`, carrying signs ([`SignedDerivatives`]).
+fn diff_signed(b: &mut Builder, e: &Expr, var: &str) -> SignedDerivatives {
     let ids = b.import_all(e);
     let x = egg::Symbol::from(var);
     let zero = b.int(0);
     let one = b.int(1);
-    let mut d: Vec<Id> = Vec::with_capacity(e.len());
-    let mut depends: Vec<bool> = Vec::with_capacity(e.len());
+    let mut out = SignedDerivatives {
+        node: ids,
+        magnitude: Vec::with_capacity(e.len()),
+        negated: Vec::with_capacity(e.len()),
+        depends: Vec::with_capacity(e.len()),
+    };
     for (i, node) in e.nodes().iter().enumerate() {
         let dep = match node {
             Node::Var(s) => *s == x,
-            other => other.children().iter().any(|c| depends[c.index()]),
+            other => other.children().iter().any(|c| out.depends[c.index()]),
         };
-        depends.push(dep);
+        out.depends.push(dep);
         if !dep {
-            d.push(zero);
+            out.magnitude.push(zero);
+            out.negated.push(false);
             continue;
         }
+        let ids = &out.node;
         let u = ids[i];
         let id_of = |c: &Id| ids[c.index()];
-        let d_of = |c: &Id| d[c.index()];
-        let di = match node {
-            Node::Num(_) | Node::Const(_) => zero,
-            Node::Var(_) => one,
+        let (di, negated) = match node {
+            Node::Num(_) | Node::Const(_) => (zero, false),
+            Node::Var(_) => (one, false),
             Node::Add(ts) => {
-                let parts: SmallVec<[Id; 8]> = ts.iter().map(d_of).collect();
-                b.add(parts)
+                // A sum whose varying terms all carry a sign, beside numbers, carries
+                // it too: `-p + 1` is `-(p - 1)`.
+                let carries = ts.iter().any(|c| out.negated[c.index()])
+                    && ts
+                        .iter()
+                        .all(|c| out.negated[c.index()] || b.as_num(out.magnitude[c.index()]).is_some());
+                let parts: SmallVec<[Id; 8]> = ts
+                    .iter()
+                    .map(|c| match (carries, out.negated[c.index()]) {
+                        (true, true) => out.magnitude[c.index()],
+                        (true, false) => b.neg(out.magnitude[c.index()]),
+                        (false, _) => out.plain(b, c.index()),
+                    })
+                    .collect();
+                (b.add(parts), carries)
             }
             Node::Mul(fs) => {
                 let fs: SmallVec<[Id; 8]> = fs.iter().map(id_of).collect();
-                let ds: SmallVec<[Id; 8]> = e.node(Id::from_index(i)).children().iter().map(d_of).collect();
-                product_rule(b, &fs, &ds, zero)
+                let children = e.node(Id::from_index(i)).children();
+                let mut varying = children.iter().filter(|c| out.depends[c.index()]);
+                // One varying factor: its sign carries through the product rule, if
+                // no other factor holds a sum to take it.
+                let carries = match (varying.next(), varying.next()) {
+                    (Some(c), None) => {
+                        out.negated[c.index()] && children.iter().all(|f| f == c || !holds_sum(b, id_of(f)))
+                    }
+                    _ => false,
+                };
+                let ds: SmallVec<[Id; 8]> = children
+                    .iter()
+                    .map(|c| {
+                        if carries {
+                            out.magnitude[c.index()]
+                        } else {
+                            out.plain(b, c.index())
+                        }
+                    })
+                    .collect();
+                (product_rule(b, &fs, &ds, zero), carries)
             }
             Node::Pow([base, ex]) => {
                 let (bu, eu) = (id_of(base), id_of(ex));
-                let (db, de) = (d_of(base), d_of(ex));
-                if !depends[ex.index()] {
+                if !out.depends[ex.index()] {
                     // n * f^(n-1) * f'; a numeric n - 1 is worked out at once, as
                     // the sum of two numbers would fold.
                     let n1 = match b.as_num(eu).map(Q::of) {
@@ -122,35 +226,47 @@ pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
                         }
                     };
                     let p = b.pow(bu, n1);
-                    b.mul([eu, p, db])
-                } else if !depends[base.index()] {
+                    let carries = out.negated[base.index()] && !holds_sum(b, eu) && !holds_sum(b, p);
+                    let db = out.signed(b, base.index(), carries);
+                    (b.mul([eu, p, db]), carries)
+                } else if !out.depends[base.index()] {
                     // a^g * ln(a) * g'
                     let ln = b.call(Func::Ln, bu);
-                    b.mul([u, ln, de])
+                    let carries = out.negated[ex.index()] && !holds_sum(b, u);
+                    let de = out.signed(b, ex.index(), carries);
+                    (b.mul([u, ln, de]), carries)
                 } else {
                     // f^g * (g' ln f + g f'/f)
+                    let (db, de) = (out.plain(b, base.index()), out.plain(b, ex.index()));
                     let ln = b.call(Func::Ln, bu);
                     let t1 = b.mul([de, ln]);
                     let inv = b.recip(bu);
                     let t2 = b.mul([eu, db, inv]);
                     let s = b.add([t1, t2]);
-                    b.mul([u, s])
+                    (b.mul([u, s]), false)
                 }
             }
             Node::Call(f, [a]) => {
-                let outer = function_derivative(b, *f, id_of(a), u);
-                let da = d_of(a);
-                b.mul([outer, da])
+                let (outer, outer_negated) = function_derivative(b, *f, id_of(a), u);
+                if holds_sum(b, outer) {
+                    // Signs stay where they are: either could be taken by the sum.
+                    let outer = if outer_negated { b.neg(outer) } else { outer };
+                    let da = out.plain(b, a.index());
+                    (b.mul([outer, da]), false)
+                } else {
+                    let da = out.magnitude[a.index()];
+                    (b.mul([outer, da]), outer_negated != out.negated[a.index()])
+                }
             }
             Node::Log([a, base]) => {
                 let (au, bu) = (id_of(a), id_of(base));
-                let (da, db) = (d_of(a), d_of(base));
+                let (da, db) = (out.plain(b, a.index()), out.plain(b, base.index()));
                 let ln_b = b.call(Func::Ln, bu);
                 let inv_a = b.recip(au);
                 let inv_ln_b = b.recip(ln_b);
                 let t1 = b.mul([da, inv_a, inv_ln_b]);
-                if !depends[base.index()] {
-                    t1
+                if !out.depends[base.index()] {
+                    (t1, false)
                 } else {
                     // d/dx ln(a)/ln(b) = a'/(a ln b) - ln(a) b' / (b ln(b)^2)
                     let ln_a = b.call(Func::Ln, au);
@@ -159,17 +275,14 @@ pub fn diff_nodes(b: &mut Builder, e: &Expr, var: &str) -> NodeDerivatives {
                     let sq = b.pow(ln_b, m2);
                     let m1 = b.int(-1);
                     let t2 = b.mul([m1, ln_a, db, inv_b, sq]);
-                    b.add([t1, t2])
+                    (b.add([t1, t2]), false)
                 }
             }
         };
-        d.push(di);
+        out.magnitude.push(di);
+        out.negated.push(negated);
     }
-    NodeDerivatives {
-        node: ids,
-        derivative: d,
-        depends,
-    }
+    out
 }
 
 /// The product rule over all factors. Small products get one flat term per varying
@@ -211,85 +324,76 @@ fn product_rule(b: &mut Builder, fs: &[Id], ds: &[Id], zero: Id) -> Id {
     b.add(terms)
 }
 
-/// f'(a) for each function f, where `u` is the node f(a) itself.
-fn function_derivative(b: &mut Builder, f: Func, a: Id, u: Id) -> Id {
+/// f'(a) for each function f, where `u` is the node f(a) itself, up to its sign: the
+/// magnitude, and whether it is negated ([`SignedDerivatives`]).
+fn function_derivative(b: &mut Builder, f: Func, a: Id, u: Id) -> (Id, bool) {
     let two = b.int(2);
     let one = b.int(1);
     // `a^2`, built only by the functions that need it: for the others it would be a
     // dead node, and a power of a sum is not cheap to build.
     let square = |b: &mut Builder| b.pow(a, two);
     match f {
-        Func::Sin => b.call(Func::Cos, a),
-        Func::Cos => {
-            let s = b.call(Func::Sin, a);
-            b.neg(s)
-        }
+        Func::Sin => (b.call(Func::Cos, a), false),
+        Func::Cos => (b.call(Func::Sin, a), true),
         Func::Tan => {
             let s = b.call(Func::Sec, a);
-            b.pow(s, two)
+            (b.pow(s, two), false)
         }
         Func::Sec => {
             let t = b.call(Func::Tan, a);
-            b.mul([u, t])
+            (b.mul([u, t]), false)
         }
         Func::Csc => {
             let c = b.call(Func::Cot, a);
-            let m = b.mul([u, c]);
-            b.neg(m)
+            (b.mul([u, c]), true)
         }
         Func::Cot => {
             let c = b.call(Func::Csc, a);
-            let c2 = b.pow(c, two);
-            b.neg(c2)
+            (b.pow(c, two), true)
         }
         Func::Asin | Func::Acos => {
             let a2 = square(b);
             let d = b.sub(one, a2);
             let s = b.call(Func::Sqrt, d);
-            let r = b.recip(s);
-            if f == Func::Acos {
-                b.neg(r)
-            } else {
-                r
-            }
+            (b.recip(s), f == Func::Acos)
         }
         Func::Atan => {
             let a2 = square(b);
             let d = b.add([one, a2]);
-            b.recip(d)
+            (b.recip(d), false)
         }
-        Func::Sinh => b.call(Func::Cosh, a),
-        Func::Cosh => b.call(Func::Sinh, a),
+        Func::Sinh => (b.call(Func::Cosh, a), false),
+        Func::Cosh => (b.call(Func::Sinh, a), false),
         Func::Tanh => {
             let t2 = b.pow(u, two);
-            b.sub(one, t2)
+            (b.sub(one, t2), false)
         }
         Func::Asinh => {
             let a2 = square(b);
             let d = b.add([a2, one]);
             let s = b.call(Func::Sqrt, d);
-            b.recip(s)
+            (b.recip(s), false)
         }
         Func::Acosh => {
             let a2 = square(b);
             let d = b.sub(a2, one);
             let s = b.call(Func::Sqrt, d);
-            b.recip(s)
+            (b.recip(s), false)
         }
         Func::Atanh => {
             let a2 = square(b);
             let d = b.sub(one, a2);
-            b.recip(d)
+            (b.recip(d), false)
         }
-        Func::Exp => u,
-        Func::Ln => b.recip(a),
+        Func::Exp => (u, false),
+        Func::Ln => (b.recip(a), false),
         Func::Sqrt => {
             let half = b.num(crate::Rational::new(1.into(), 2.into()));
             let r = b.recip(u);
-            b.mul([half, r])
+            (b.mul([half, r]), false)
         }
-        Func::Abs => b.call(Func::Sign, a),
-        Func::Sign => b.int(0),
+        Func::Abs => (b.call(Func::Sign, a), false),
+        Func::Sign => (b.int(0), false),
     }
 }
 
@@ -388,6 +492,39 @@ mod tests {
         for (f, want) in cases {
             assert_eq!(d(f), want, "d/dx {f}");
         }
+    }
+
+    #[test]
+    fn signs_carried_up_a_chain_cancel_where_they_meet() {
+        // Each `cos` level's sign is carried up rather than pushed into the sum
+        // below; the next one cancels it. The result is the one the product puts
+        // together from signed factors.
+        assert_eq!(
+            d("cos(sin(cos(sin(x) + x) + x) + x)"),
+            "sin(sin(cos(sin(x) + x) + x) + x)*(cos(cos(sin(x) + x) + x)*(sin(sin(x) + x)*(cos(x) + 1) - 1) - 1)"
+        );
+        assert_eq!(d("cos(sin(x) + x)"), "-sin(sin(x) + x)*(cos(x) + 1)");
+        assert_eq!(d("exp(cos(x))"), "-sin(x)*exp(cos(x))");
+        assert_eq!(d("cot(cos(x))"), "sin(x)*csc(cos(x))^2");
+        // Not carried past a factor holding a sum, which would take the sign where
+        // the product would not put it: `(1 - sin(x))` stays, as the sum built it.
+        assert_eq!(
+            d("tan((cos(x) + x)^3)"),
+            "3*sec((cos(x) + x)^3)^2*(cos(x) + x)^2*(1 - sin(x))"
+        );
+        assert_eq!(
+            d("tanh(cos(x) - 3*x/2)^2"),
+            "2*tanh(cos(x) - 3*x/2)*(1 - tanh(cos(x) - 3*x/2)^2)*(-sin(x) - 3/2)"
+        );
+        assert_eq!(d("cos(x)*(x + 1)"), "cos(x) - sin(x)*(x + 1)");
+        // One product per level: pushing each sign down built four.
+        let mut text = "x".to_string();
+        for _ in 0..300 {
+            text = format!("cos({text} + x)");
+        }
+        let mut built = Builder::new();
+        diff_into(&mut built, &parse(&text).unwrap(), "x");
+        assert!(built.products_built <= 2 * 300, "{} products", built.products_built);
     }
 
     #[test]

@@ -620,7 +620,7 @@ pub struct Builder {
     /// By node index; [`NO_NEGATION`] where none was built.
     negated: Vec<u32>,
     /// How many products were asked for: a measure of work, for tests of linearity.
-    products_built: usize,
+    pub(crate) products_built: usize,
     /// How many undefined numbers (`0^-1`, `ln(0)`) were made ([`undefined_number`]).
     undefined_made: usize,
 }
