@@ -1,5 +1,7 @@
 //! The 10th derivative of sin(sin(sin(sin(x)))) as the benchmark takes it, repeated
 //! (for profilers). `cargo run --release --example prof_sin4 [REPEAT]`
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     let repeat: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20);
     let f = dydx::parse("sin(sin(sin(sin(x))))").expect("parses");

@@ -170,45 +170,52 @@ fn diff_signed(b: &mut Builder, e: &Expr, var: &str) -> SignedDerivatives {
             Node::Num(_) | Node::Const(_) => (zero, false),
             Node::Var(_) => (one, false),
             Node::Add(ts) => {
-                // A sum whose varying terms all carry a sign, beside numbers, carries
-                // it too: `-p + 1` is `-(p - 1)`.
-                let carries = ts.iter().any(|c| out.negated[c.index()])
-                    && ts
+                let parts: SmallVec<[Id; 8]> = if !ts.iter().any(|c| out.negated[c.index()]) {
+                    ts.iter().map(|c| out.magnitude[c.index()]).collect()
+                } else {
+                    // A sum whose varying terms all carry a sign, beside numbers,
+                    // carries it too: `-p + 1` is `-(p - 1)`.
+                    let carries = ts
                         .iter()
                         .all(|c| out.negated[c.index()] || b.as_num(out.magnitude[c.index()]).is_some());
-                let parts: SmallVec<[Id; 8]> = ts
-                    .iter()
-                    .map(|c| match (carries, out.negated[c.index()]) {
-                        (true, true) => out.magnitude[c.index()],
-                        (true, false) => b.neg(out.magnitude[c.index()]),
-                        (false, _) => out.plain(b, c.index()),
-                    })
-                    .collect();
-                (b.add(parts), carries)
+                    if carries {
+                        let parts: SmallVec<[Id; 8]> = ts
+                            .iter()
+                            .map(|c| match out.negated[c.index()] {
+                                true => out.magnitude[c.index()],
+                                false => b.neg(out.magnitude[c.index()]),
+                            })
+                            .collect();
+                        out.magnitude.push(b.add(parts));
+                        out.negated.push(true);
+                        continue;
+                    }
+                    ts.iter().map(|c| out.plain(b, c.index())).collect()
+                };
+                (b.add(parts), false)
             }
             Node::Mul(fs) => {
                 let fs: SmallVec<[Id; 8]> = fs.iter().map(id_of).collect();
                 let children = e.node(Id::from_index(i)).children();
-                let mut varying = children.iter().filter(|c| out.depends[c.index()]);
-                // One varying factor: its sign carries through the product rule, if
-                // no other factor holds a sum to take it.
-                let carries = match (varying.next(), varying.next()) {
-                    (Some(c), None) => {
-                        out.negated[c.index()] && children.iter().all(|f| f == c || !holds_sum(b, id_of(f)))
+                let ds: SmallVec<[Id; 8]> = if !children.iter().any(|c| out.negated[c.index()]) {
+                    children.iter().map(|c| out.magnitude[c.index()]).collect()
+                } else {
+                    let mut varying = children.iter().filter(|c| out.depends[c.index()]);
+                    // One varying factor: its sign carries through the product rule,
+                    // if no other factor holds a sum to take it.
+                    let carries = match (varying.next(), varying.next()) {
+                        (Some(c), None) => children.iter().all(|f| f == c || !holds_sum(b, id_of(f))),
+                        _ => false,
+                    };
+                    if carries {
+                        let ds: SmallVec<[Id; 8]> = children.iter().map(|c| out.magnitude[c.index()]).collect();
+                        out.magnitude.push(product_rule(b, &fs, &ds, zero));
+                        out.negated.push(true);
+                        continue;
                     }
-                    _ => false,
+                    children.iter().map(|c| out.plain(b, c.index())).collect()
                 };
-                let ds: SmallVec<[Id; 8]> = children
-                    .iter()
-                    .map(|c| {
-                        if carries {
-                            out.magnitude[c.index()]
-                        } else {
-                            out.plain(b, c.index())
-                        }
-                    })
-                    .collect();
-                (product_rule(b, &fs, &ds, zero), carries)
+                (product_rule(b, &fs, &ds, zero), false)
             }
             Node::Pow([base, ex]) => {
                 let (bu, eu) = (id_of(base), id_of(ex));

@@ -381,6 +381,12 @@ where
     if content_is_one(coefficients.clone()) {
         return None;
     }
+    // Most coefficients are small: machine integers, falling back to big ones on the
+    // first that is not, or on an lcm that overflows.
+    if let Some((numer, denom)) = small_content(coefficients.clone()) {
+        let content = Rational::new(numer.into(), denom.into());
+        return (!content.is_one() && !content.is_zero()).then_some(content);
+    }
     let mut numer = BigInt::from(0);
     let mut denom = BigInt::from(1);
     for c in coefficients {
@@ -394,6 +400,24 @@ where
     }
     let content = Rational::new(numer, denom);
     (!content.is_one() && !content.is_zero()).then_some(content)
+}
+
+/// [`rational_content`]'s gcd of numerators and lcm of denominators in machine integers,
+/// `None` where they do not fit.
+fn small_content<'a>(coefficients: impl Iterator<Item = Option<&'a Rational>>) -> Option<(u64, u64)> {
+    use num_integer::Integer;
+    let (mut numer, mut denom) = (0u64, 1u64);
+    for c in coefficients {
+        match c {
+            Some(r) => {
+                numer = numer.gcd(&r.numer().magnitude().to_u64()?);
+                let d = r.denom().magnitude().to_u64()?;
+                denom = (denom / denom.gcd(&d)).checked_mul(d)?;
+            }
+            None => numer = 1,
+        }
+    }
+    Some((numer, denom))
 }
 
 /// Whether `r` is the integer `k`, without building a rational.
@@ -2521,6 +2545,30 @@ mod tests {
 
     fn show(b: &Builder, id: Id) -> String {
         b.finish(id).to_string()
+    }
+
+    #[test]
+    fn rational_content_in_machine_and_big_integers() {
+        let q = |s: &str| s.parse::<Rational>().unwrap();
+        let content = |cs: &[&str], one: bool| {
+            let rs: Vec<Rational> = cs.iter().map(|c| q(c)).collect();
+            let mut all: Vec<Option<&Rational>> = rs.iter().map(Some).collect();
+            if one {
+                all.push(None);
+            }
+            rational_content(all.iter().copied()).map(|r| r.to_string())
+        };
+        assert_eq!(content(&["3/20", "-3/20"], false).as_deref(), Some("3/20"));
+        assert_eq!(content(&["6", "-4/3", "10/9"], false).as_deref(), Some("2/9"));
+        assert_eq!(content(&["6", "4"], true).as_deref(), None);
+        assert_eq!(content(&["6", "4"], false).as_deref(), Some("2"));
+        assert_eq!(content(&["0", "0"], false).as_deref(), None);
+        // Past machine integers: a big numerator, and an lcm of denominators that
+        // overflows 64 bits.
+        let big = "1180591620717411303424"; // 2^70
+        assert_eq!(content(&[big, "2361183241434822606848"], false).as_deref(), Some(big));
+        let (d1, d2) = ("1/4294967311", "1/4294967357"); // coprime, above 2^32
+        assert_eq!(content(&[d1, d2], false).as_deref(), Some("1/18446744400127067027"));
     }
 
     #[test]
