@@ -1646,7 +1646,105 @@ impl Builder {
             }
             return id;
         }
+        if let Some(id) = self.mul_of_simple_powers(&factors) {
+            // The general path must agree; checked in debug builds (every test).
+            if cfg!(debug_assertions) {
+                debug_assert_eq!(id, self.mul_general(factors, pass), "mul_of_simple_powers");
+            }
+            return id;
+        }
         self.mul_general(factors, pass)
+    }
+
+    /// A factor that a product only merges by adding integer exponents: a variable,
+    /// a logarithm or a call (not `sqrt` or `exp`, which read as powers, nor `abs` and
+    /// `sign`, which meet their arguments), to an integer power or none. Its base and
+    /// exponent.
+    fn simple_power(&self, f: Id) -> Option<(Id, i64)> {
+        let simple = |a: Id| match self.node(a) {
+            Node::Var(_) | Node::Log(_) => true,
+            Node::Call(g, _) => !matches!(g, Func::Sqrt | Func::Exp | Func::Abs | Func::Sign),
+            _ => false,
+        };
+        match self.node(f) {
+            Node::Pow([b, e]) if simple(*b) => {
+                let r = self.as_num(*e)?;
+                if !r.denom().is_one() {
+                    return None;
+                }
+                Some((*b, r.numer().to_i64()?))
+            }
+            _ if simple(f) => Some((f, 1)),
+            _ => None,
+        }
+    }
+
+    /// The product of numbers, simple powers ([`Builder::simple_power`]) and products
+    /// of them, as the general path builds it, without its bookkeeping: the
+    /// coefficient, then one power per base, exponents added, in the factors' order.
+    /// The product rule's common case in `sin(sin(sin(sin(x))))`'s derivatives: a
+    /// product of powers of sines and cosines times another. `None` for anything else.
+    fn mul_of_simple_powers(&mut self, factors: &[Id]) -> Option<Id> {
+        let mut coefficient = Q::ONE;
+        // Each base, its exponent, and the factor it was read from while alone.
+        let mut powers: SmallVec<[(Id, i64, Option<Id>); 16]> = SmallVec::new();
+        let mut width = 0;
+        let mut add = |this: &Builder, f: Id, coefficient: &mut Q| -> Option<()> {
+            if let Some(r) = this.as_num(f) {
+                coefficient.mul(&Q::of(r));
+                return Some(());
+            }
+            let (base, e) = this.simple_power(f)?;
+            match powers.iter_mut().find(|p| p.0 == base) {
+                Some(p) => {
+                    p.1 = p.1.checked_add(e)?;
+                    p.2 = None;
+                }
+                None => powers.push((base, e, Some(f))),
+            }
+            Some(())
+        };
+        for &f in factors {
+            match self.node(f) {
+                Node::Mul(fs) => {
+                    width += fs.len();
+                    for &g in fs.iter() {
+                        add(self, g, &mut coefficient)?;
+                    }
+                }
+                _ => {
+                    width += 1;
+                    add(self, f, &mut coefficient)?;
+                }
+            }
+        }
+        if width > FLATTEN_WIDTH {
+            return None;
+        }
+        if coefficient.is_zero() {
+            return Some(self.int(0));
+        }
+        powers.retain(|p| p.1 != 0);
+        let mut out: SmallVec<[Id; 16]> = SmallVec::with_capacity(powers.len() + 1);
+        if !coefficient.is_one() || powers.is_empty() {
+            out.push(self.num_q(&coefficient));
+        }
+        let first = out.len();
+        for &(base, e, read_from) in &powers {
+            out.push(match (read_from, e) {
+                (Some(f), _) => f,
+                (None, 1) => base,
+                (None, e) => {
+                    let n = self.int(e);
+                    self.intern(Node::Pow([base, n]))
+                }
+            });
+        }
+        crate::order::sort_factors(self, &mut out[first..]);
+        Some(match out.len() {
+            1 => out[0],
+            _ => self.intern(Node::Mul(out[..].into())),
+        })
     }
 
     /// [`Builder::mul_at`] without its shortcut.
@@ -2569,6 +2667,39 @@ mod tests {
         assert_eq!(content(&[big, "2361183241434822606848"], false).as_deref(), Some(big));
         let (d1, d2) = ("1/4294967311", "1/4294967357"); // coprime, above 2^32
         assert_eq!(content(&[d1, d2], false).as_deref(), Some("1/18446744400127067027"));
+    }
+
+    #[test]
+    fn products_of_simple_powers_take_a_short_path_to_the_same_product() {
+        let mut b = Builder::new();
+        let (x, y) = (b.var("x"), b.var("y"));
+        let (sin, cos) = (b.call(Func::Sin, x), b.call(Func::Cos, x));
+        let [m3, m1, two, three] = [-3, -1, 2, 3].map(|k| b.int(k));
+        let half = b.num(Rational::new(1.into(), 2.into()));
+        let sin2 = b.pow(sin, two);
+        let cos_m3 = b.pow(cos, m3);
+        let inner = b.mul([three, sin, cos, y]);
+        let cases: [(Vec<Id>, &str); 5] = [
+            (vec![sin2, cos_m3, three], "3*sin(x)^2/cos(x)^3"),
+            (vec![inner, cos_m3, sin2], "3*y*sin(x)^3/cos(x)^2"),
+            (vec![inner, half, m1, sin2], "-3*y*sin(x)^3*cos(x)/2"),
+            (vec![sin, inner, cos_m3, cos, cos], "3*y*sin(x)^2"),
+            (vec![x, y, x, two], "2*x^2*y"),
+        ];
+        for (factors, want) in cases {
+            let short = b.mul_of_simple_powers(&factors).expect("simple powers");
+            let general = b.mul_general(factors.iter().copied().collect(), 0);
+            assert_eq!(short, general, "{want}");
+            assert_eq!(show(&b, short), want);
+        }
+        // Anything else takes the general path: a sum, a root, an absolute value, pi.
+        let sum = b.add([x, two]);
+        let root = b.call(Func::Sqrt, x);
+        let abs = b.call(Func::Abs, x);
+        let pi = b.constant(Constant::Pi);
+        for other in [sum, root, abs, pi] {
+            assert_eq!(b.mul_of_simple_powers(&[sin, other]), None);
+        }
     }
 
     #[test]
