@@ -647,6 +647,9 @@ pub struct Builder {
     pub(crate) products_built: usize,
     /// How many undefined numbers (`0^-1`, `ln(0)`) were made ([`undefined_number`]).
     undefined_made: usize,
+    /// Structural comparisons of bases already made ([`Builder::cmp_bases`]), by a
+    /// hash of the pair; empty until the first.
+    base_order: Vec<(Id, Id, std::cmp::Ordering)>,
 }
 
 /// Finds the entries of a sum or product being built by key, in order of first
@@ -1679,6 +1682,26 @@ impl Builder {
         }
     }
 
+    /// The structural order of two bases ([`crate::order::cmp_struct`]), remembered:
+    /// nodes never change, and a derivative's products compare the same few bases
+    /// (the sines and cosines of `sin(sin(sin(sin(x))))`) over and over.
+    fn cmp_bases(&self, memo: &mut Vec<(Id, Id, std::cmp::Ordering)>, a: Id, b: Id) -> std::cmp::Ordering {
+        const SLOTS: usize = 256;
+        if memo.is_empty() {
+            memo.resize(SLOTS, (Id::from(0), Id::from(0), std::cmp::Ordering::Equal));
+        }
+        let key = (a.index() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (b.index() as u64);
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SLOTS;
+        let (x, y, o) = memo[slot];
+        // Slot (0, 0) is empty: a base never compares with itself here.
+        if x == a && y == b && a != b {
+            return o;
+        }
+        let o = crate::order::cmp_struct(self, a, b);
+        memo[slot] = (a, b, o);
+        o
+    }
+
     /// The product of numbers, simple powers ([`Builder::simple_power`]) and products
     /// of them, as the general path builds it, without its bookkeeping: the
     /// coefficient, then one power per base, exponents added, in the factors' order.
@@ -1725,11 +1748,15 @@ impl Builder {
             return Some(self.int(0));
         }
         powers.retain(|p| p.1 != 0);
+        // In the order of `sort_factors`, which for distinct bases none of which reads
+        // as part of a coefficient is their structural order.
+        let mut memo = std::mem::take(&mut self.base_order);
+        powers.sort_by(|p, q| self.cmp_bases(&mut memo, p.0, q.0));
+        self.base_order = memo;
         let mut out: SmallVec<[Id; 16]> = SmallVec::with_capacity(powers.len() + 1);
         if !coefficient.is_one() || powers.is_empty() {
             out.push(self.num_q(&coefficient));
         }
-        let first = out.len();
         for &(base, e, read_from) in &powers {
             out.push(match (read_from, e) {
                 (Some(f), _) => f,
@@ -1740,7 +1767,9 @@ impl Builder {
                 }
             });
         }
-        crate::order::sort_factors(self, &mut out[first..]);
+        debug_assert!(out
+            .is_sorted_by(|&f, &g| self.as_num(f).is_some()
+                || crate::order::cmp_factors(self, f, g) != std::cmp::Ordering::Greater));
         Some(match out.len() {
             1 => out[0],
             _ => self.intern(Node::Mul(out[..].into())),
@@ -2691,6 +2720,22 @@ mod tests {
             let general = b.mul_general(factors.iter().copied().collect(), 0);
             assert_eq!(short, general, "{want}");
             assert_eq!(show(&b, short), want);
+        }
+        // The remembered order of bases is the structural order, whichever pairs
+        // share a slot.
+        let atoms: Vec<Id> = (0..40)
+            .map(|k| {
+                let v = b.var(&format!("v{k}"));
+                b.call(if k % 2 == 0 { Func::Sin } else { Func::Cos }, v)
+            })
+            .collect();
+        let mut memo = Vec::new();
+        for _ in 0..2 {
+            for &p in &atoms {
+                for &q in &atoms {
+                    assert_eq!(b.cmp_bases(&mut memo, p, q), crate::order::cmp_struct(&b, p, q));
+                }
+            }
         }
         // Anything else takes the general path: a sum, a root, an absolute value, pi.
         let sum = b.add([x, two]);

@@ -162,7 +162,7 @@ fn split_power<N: Nodes>(nodes: &N, f: Id) -> (Id, Exponent<'_>) {
 }
 
 /// The order of two factors of a product (see the module docs).
-fn cmp_factors(b: &Builder, x: Id, y: Id) -> Ordering {
+pub(crate) fn cmp_factors(b: &Builder, x: Id, y: Id) -> Ordering {
     let (bx, ex) = split_power(b, x);
     let (by, ey) = split_power(b, y);
     (!coefficient_like(b, x))
