@@ -647,9 +647,8 @@ pub struct Builder {
     pub(crate) products_built: usize,
     /// How many undefined numbers (`0^-1`, `ln(0)`) were made ([`undefined_number`]).
     undefined_made: usize,
-    /// Structural comparisons of bases already made ([`Builder::cmp_bases`]), by a
-    /// hash of the pair; empty until the first.
-    base_order: Vec<(Id, Id, std::cmp::Ordering)>,
+    /// Structural comparisons already made, for sorting factors and terms.
+    order_memo: crate::order::OrderMemo,
 }
 
 /// Finds the entries of a sum or product being built by key, in order of first
@@ -1241,7 +1240,9 @@ impl Builder {
             }
             out.push(if joined { self.scale(&c, r) } else { first });
         }
-        crate::order::sort_terms(self, &mut out);
+        let mut memo = std::mem::take(&mut self.order_memo);
+        crate::order::sort_terms(self, &mut memo, &mut out);
+        self.order_memo = memo;
         if !constant.is_zero() {
             out.push(self.num_q(&constant));
         }
@@ -1682,26 +1683,6 @@ impl Builder {
         }
     }
 
-    /// The structural order of two bases ([`crate::order::cmp_struct`]), remembered:
-    /// nodes never change, and a derivative's products compare the same few bases
-    /// (the sines and cosines of `sin(sin(sin(sin(x))))`) over and over.
-    fn cmp_bases(&self, memo: &mut Vec<(Id, Id, std::cmp::Ordering)>, a: Id, b: Id) -> std::cmp::Ordering {
-        const SLOTS: usize = 256;
-        if memo.is_empty() {
-            memo.resize(SLOTS, (Id::from(0), Id::from(0), std::cmp::Ordering::Equal));
-        }
-        let key = (a.index() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (b.index() as u64);
-        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SLOTS;
-        let (x, y, o) = memo[slot];
-        // Slot (0, 0) is empty: a base never compares with itself here.
-        if x == a && y == b && a != b {
-            return o;
-        }
-        let o = crate::order::cmp_struct(self, a, b);
-        memo[slot] = (a, b, o);
-        o
-    }
-
     /// The product of numbers, simple powers ([`Builder::simple_power`]) and products
     /// of them, as the general path builds it, without its bookkeeping: the
     /// coefficient, then one power per base, exponents added, in the factors' order.
@@ -1750,9 +1731,9 @@ impl Builder {
         powers.retain(|p| p.1 != 0);
         // In the order of `sort_factors`, which for distinct bases none of which reads
         // as part of a coefficient is their structural order.
-        let mut memo = std::mem::take(&mut self.base_order);
-        powers.sort_by(|p, q| self.cmp_bases(&mut memo, p.0, q.0));
-        self.base_order = memo;
+        let mut memo = std::mem::take(&mut self.order_memo);
+        powers.sort_by(|p, q| memo.cmp(self, p.0, q.0));
+        self.order_memo = memo;
         let mut out: SmallVec<[Id; 16]> = SmallVec::with_capacity(powers.len() + 1);
         if !coefficient.is_one() || powers.is_empty() {
             out.push(self.num_q(&coefficient));
@@ -2729,11 +2710,11 @@ mod tests {
                 b.call(if k % 2 == 0 { Func::Sin } else { Func::Cos }, v)
             })
             .collect();
-        let mut memo = Vec::new();
+        let mut memo = crate::order::OrderMemo::default();
         for _ in 0..2 {
             for &p in &atoms {
                 for &q in &atoms {
-                    assert_eq!(b.cmp_bases(&mut memo, p, q), crate::order::cmp_struct(&b, p, q));
+                    assert_eq!(memo.cmp(&b, p, q), crate::order::cmp_struct(&b, p, q));
                 }
             }
         }

@@ -20,7 +20,7 @@
 //!   (`20*x^3 + 9*x^2 + 14*x + 9`), `x^2 + y^2` keeps `x` first, and a term with
 //!   `sin(x)` comes before one with `cos(x)`. The constant term is always last.
 
-use crate::expr::{natural_cmp, rational_cmp, Builder, Id, Node, Rational};
+use crate::expr::{natural_cmp, rational_cmp, Builder, Id, IdIndex, Node, Rational};
 use num_traits::{One, ToPrimitive, Zero};
 use smallvec::SmallVec;
 use std::cmp::Ordering;
@@ -132,6 +132,10 @@ fn exponent_cmp(a: Exponent<'_>, b: Exponent<'_>) -> Ordering {
         // Equal at a glance: most exponents compared are 1, or one interned number.
         (Exponent::One, Exponent::One) | (Exponent::Zero, Exponent::Zero) => return Ordering::Equal,
         (Exponent::Num(x), Exponent::Num(y)) if std::ptr::eq(x, y) => return Ordering::Equal,
+        // Integers, most exponents, compare without reading them as fractions.
+        (Exponent::Num(x), Exponent::Num(y)) if x.denom().is_one() && y.denom().is_one() => {
+            return x.numer().cmp(y.numer())
+        }
         _ => {}
     }
     let small = |e: Exponent<'_>| -> Option<(i128, i128)> {
@@ -202,14 +206,45 @@ fn atom_priority(b: &Builder, atom: Id) -> u8 {
     }
 }
 
-fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
+fn cmp_atoms(b: &Builder, memo: &mut OrderMemo, x: Id, y: Id) -> Ordering {
     // Keys of like terms share most atoms (the products of the product rule).
     if x == y {
         return Ordering::Equal;
     }
     atom_priority(b, y)
         .cmp(&atom_priority(b, x))
-        .then_with(|| cmp_struct(b, x, y))
+        .then_with(|| memo.cmp(b, x, y))
+}
+
+/// Structural comparisons ([`cmp_struct`]) already made in one builder, by a hash of
+/// the pair: nodes never change, and a derivative's terms and products compare the
+/// same few atoms (the sines and cosines of `sin(sin(sin(sin(x))))`) over and over.
+/// Empty until the first comparison.
+#[derive(Default)]
+pub(crate) struct OrderMemo(Vec<(Id, Id, Ordering)>);
+
+impl OrderMemo {
+    const SLOTS: usize = 256;
+
+    /// [`cmp_struct`] of `a` and `b`, remembered.
+    pub(crate) fn cmp(&mut self, nodes: &Builder, a: Id, b: Id) -> Ordering {
+        if a == b {
+            return Ordering::Equal;
+        }
+        if self.0.is_empty() {
+            self.0.resize(Self::SLOTS, (Id::from(0), Id::from(0), Ordering::Equal));
+        }
+        let key = (a.index() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (b.index() as u64);
+        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % Self::SLOTS;
+        // An empty slot holds (0, 0), a pair never looked up (`a != b`).
+        let (x, y, o) = self.0[slot];
+        if x == a && y == b {
+            return o;
+        }
+        let o = cmp_struct(nodes, a, b);
+        self.0[slot] = (a, b, o);
+        o
+    }
 }
 
 /// A term's atoms with their exponents, in key order ([`sort_terms`]). Inline for the
@@ -217,7 +252,7 @@ fn cmp_atoms(b: &Builder, x: Id, y: Id) -> Ordering {
 type TermKey<'b> = SmallVec<[(Id, Exponent<'b>); 4]>;
 
 /// The monomial key of a term: its atoms in priority order with their exponents.
-fn term_key(b: &Builder, t: Id) -> TermKey<'_> {
+fn term_key<'b>(b: &'b Builder, memo: &mut OrderMemo, t: Id) -> TermKey<'b> {
     let fs = match b.node(t) {
         Node::Mul(fs) => fs,
         Node::Num(_) => return SmallVec::new(),
@@ -242,15 +277,15 @@ fn term_key(b: &Builder, t: Id) -> TermKey<'_> {
         last = p;
     }
     if constants {
-        key.sort_by(|x, y| cmp_atoms(b, x.0, y.0));
+        key.sort_by(|x, y| cmp_atoms(b, memo, x.0, y.0));
     } else if !grouped {
         key.sort_by_key(|x| std::cmp::Reverse(atom_priority(b, x.0)));
     }
-    debug_assert!(key.is_sorted_by(|x, y| cmp_atoms(b, x.0, y.0) != Ordering::Greater));
+    debug_assert!(key.is_sorted_by(|x, y| cmp_atoms(b, &mut OrderMemo::default(), x.0, y.0) != Ordering::Greater));
     key
 }
 
-fn cmp_keys(b: &Builder, ka: &[(Id, Exponent<'_>)], kb: &[(Id, Exponent<'_>)]) -> Ordering {
+fn cmp_keys(b: &Builder, memo: &mut OrderMemo, ka: &[(Id, Exponent<'_>)], kb: &[(Id, Exponent<'_>)]) -> Ordering {
     let (mut i, mut j) = (0, 0);
     loop {
         let (ea, eb) = match (ka.get(i), kb.get(j)) {
@@ -263,7 +298,7 @@ fn cmp_keys(b: &Builder, ka: &[(Id, Exponent<'_>)], kb: &[(Id, Exponent<'_>)]) -
                 j += 1;
                 (Exponent::Zero, *eb)
             }
-            (Some((x, ea)), Some((y, eb))) => match cmp_atoms(b, *x, *y) {
+            (Some((x, ea)), Some((y, eb))) => match cmp_atoms(b, memo, *x, *y) {
                 Ordering::Equal => {
                     i += 1;
                     j += 1;
@@ -288,13 +323,13 @@ fn cmp_keys(b: &Builder, ka: &[(Id, Exponent<'_>)], kb: &[(Id, Exponent<'_>)]) -
 }
 
 /// Sorts the non-constant terms of a sum into canonical order.
-pub fn sort_terms(b: &Builder, terms: &mut [Id]) {
+pub(crate) fn sort_terms(b: &Builder, memo: &mut OrderMemo, terms: &mut [Id]) {
     if terms.len() < 2 {
         return;
     }
-    let keys: SmallVec<[TermKey<'_>; 4]> = terms.iter().map(|&t| term_key(b, t)).collect();
+    let keys: SmallVec<[TermKey<'_>; 4]> = terms.iter().map(|&t| term_key(b, memo, t)).collect();
     let mut idx: SmallVec<[usize; 8]> = (0..terms.len()).collect();
-    idx.sort_by(|&i, &j| cmp_keys(b, &keys[i], &keys[j]).then_with(|| cmp_struct(b, terms[i], terms[j])));
+    idx.sort_by(|&i, &j| cmp_keys(b, memo, &keys[i], &keys[j]).then_with(|| cmp_struct(b, terms[i], terms[j])));
     let sorted: SmallVec<[Id; 8]> = idx.iter().map(|&i| terms[i]).collect();
     terms.copy_from_slice(&sorted);
 }
