@@ -1665,11 +1665,7 @@ impl Builder {
     /// `sign`, which meet their arguments), to an integer power or none. Its base and
     /// exponent.
     fn simple_power(&self, f: Id) -> Option<(Id, i64)> {
-        let simple = |a: Id| match self.node(a) {
-            Node::Var(_) | Node::Log(_) => true,
-            Node::Call(g, _) => !matches!(g, Func::Sqrt | Func::Exp | Func::Abs | Func::Sign),
-            _ => false,
-        };
+        let simple = |a: Id| self.is_simple_base(a);
         match self.node(f) {
             Node::Pow([b, e]) if simple(*b) => {
                 let r = self.as_num(*e)?;
@@ -1680,6 +1676,17 @@ impl Builder {
             }
             _ if simple(f) => Some((f, 1)),
             _ => None,
+        }
+    }
+
+    /// A variable, a logarithm, or a call other than `sqrt` and `exp` (which read as
+    /// powers) and `abs` and `sign` (which meet their arguments and each other): the
+    /// bases whose integer powers nothing rewrites.
+    fn is_simple_base(&self, a: Id) -> bool {
+        match self.node(a) {
+            Node::Var(_) | Node::Log(_) => true,
+            Node::Call(g, _) => !matches!(g, Func::Sqrt | Func::Exp | Func::Abs | Func::Sign),
+            _ => false,
         }
     }
 
@@ -2021,6 +2028,21 @@ impl Builder {
         if let Node::Const(Constant::E) = self.node(base) {
             return self.call(Func::Exp, exponent);
         }
+        // An integer power of a simple base (`x^3`, `sin(x)^-2`) is itself: none of the
+        // rewrites below applies, and they would copy the exponent to find that out.
+        if self.as_num(exponent).is_some_and(|e| e.is_integer()) && self.is_simple_base(base) {
+            let id = self.intern(Node::Pow([base, exponent]));
+            // The general path must agree; checked in debug builds (every test).
+            if cfg!(debug_assertions) {
+                debug_assert_eq!(id, self.pow_general(base, exponent), "pow of a simple base");
+            }
+            return id;
+        }
+        self.pow_general(base, exponent)
+    }
+
+    /// [`Builder::pow`] past its first checks, without the shortcut for simple bases.
+    fn pow_general(&mut self, base: Id, exponent: Id) -> Id {
         let Some(e) = self.as_num(exponent).cloned() else {
             // (1/q)^u = q^(-u): `2^(-x)`, not `(1/2)^x`.
             if let Some(b) = self.as_num(base) {
@@ -2725,6 +2747,26 @@ mod tests {
         let pi = b.constant(Constant::Pi);
         for other in [sum, root, abs, pi] {
             assert_eq!(b.mul_of_simple_powers(&[sin, other]), None);
+        }
+    }
+
+    #[test]
+    fn integer_powers_of_simple_bases_are_themselves_and_others_rewrite() {
+        let mut b = Builder::new();
+        let x = b.var("x");
+        let [m2, two, three] = [-2, 2, 3].map(|k| b.int(k));
+        let sin = b.call(Func::Sin, x);
+        let ln = b.call(Func::Ln, x);
+        for (base, e) in [(x, three), (sin, m2), (ln, two)] {
+            let p = b.pow(base, e);
+            assert_eq!(b.node(p), &Node::Pow([base, e]));
+            assert_eq!(p, b.pow_general(base, e));
+        }
+        // Bases that read as powers or meet their arguments still rewrite.
+        for (f, want) in [(Func::Abs, "x^2"), (Func::Sqrt, "x"), (Func::Exp, "exp(2*x)")] {
+            let base = b.call(f, x);
+            let p = b.pow(base, two);
+            assert_eq!(show(&b, p), want);
         }
     }
 
