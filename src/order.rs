@@ -219,30 +219,41 @@ fn cmp_atoms(b: &Builder, memo: &mut OrderMemo, x: Id, y: Id) -> Ordering {
 /// Structural comparisons ([`cmp_struct`]) already made in one builder, by a hash of
 /// the pair: nodes never change, and a derivative's terms and products compare the
 /// same few atoms (the sines and cosines of `sin(sin(sin(sin(x))))`) over and over.
-/// Empty until the first comparison.
+/// The table is made only once a builder has compared enough pairs for it to pay:
+/// most builders (one per derivative of a small expression) compare a few.
 #[derive(Default)]
-pub(crate) struct OrderMemo(Vec<(Id, Id, Ordering)>);
+pub(crate) struct OrderMemo {
+    table: Vec<(Id, Id, Ordering)>,
+    unremembered: usize,
+}
 
 impl OrderMemo {
     const SLOTS: usize = 256;
+    /// Comparisons made before the table is.
+    const FIRST: usize = 64;
 
     /// [`cmp_struct`] of `a` and `b`, remembered.
     pub(crate) fn cmp(&mut self, nodes: &Builder, a: Id, b: Id) -> Ordering {
         if a == b {
             return Ordering::Equal;
         }
-        if self.0.is_empty() {
-            self.0.resize(Self::SLOTS, (Id::from(0), Id::from(0), Ordering::Equal));
+        if self.table.is_empty() {
+            if self.unremembered < Self::FIRST {
+                self.unremembered += 1;
+                return cmp_struct(nodes, a, b);
+            }
+            self.table
+                .resize(Self::SLOTS, (Id::from(0), Id::from(0), Ordering::Equal));
         }
         let key = (a.index() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (b.index() as u64);
         let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % Self::SLOTS;
         // An empty slot holds (0, 0), a pair never looked up (`a != b`).
-        let (x, y, o) = self.0[slot];
+        let (x, y, o) = self.table[slot];
         if x == a && y == b {
             return o;
         }
         let o = cmp_struct(nodes, a, b);
-        self.0[slot] = (a, b, o);
+        self.table[slot] = (a, b, o);
         o
     }
 }
