@@ -115,12 +115,14 @@ impl SignedDerivatives {
         }
     }
 
-    /// Node `i`'s magnitude where its sign is carried on, else its derivative.
+    /// Node `i`'s derivative over the sign carried on (`-1` where `carried`): its
+    /// magnitude where its own sign is the one carried, or it is zero, else the
+    /// magnitude negated.
     fn signed(&self, b: &mut Builder, i: usize, carried: bool) -> Id {
-        if carried {
+        if self.negated[i] == carried || !self.depends[i] {
             self.magnitude[i]
         } else {
-            self.plain(b, i)
+            b.neg(self.magnitude[i])
         }
     }
 }
@@ -170,52 +172,29 @@ fn diff_signed(b: &mut Builder, e: &Expr, var: &str) -> SignedDerivatives {
             Node::Num(_) | Node::Const(_) => (zero, false),
             Node::Var(_) => (one, false),
             Node::Add(ts) => {
-                let parts: SmallVec<[Id; 8]> = if !ts.iter().any(|c| out.negated[c.index()]) {
-                    ts.iter().map(|c| out.magnitude[c.index()]).collect()
-                } else {
-                    // A sum whose varying terms all carry a sign, beside numbers,
-                    // carries it too: `-p + 1` is `-(p - 1)`.
-                    let carries = ts
+                // A sum whose varying terms all carry a sign, beside numbers, carries
+                // it too: `-p + 1` is `-(p - 1)`.
+                let carries = ts.iter().any(|c| out.negated[c.index()])
+                    && ts
                         .iter()
                         .all(|c| out.negated[c.index()] || b.as_num(out.magnitude[c.index()]).is_some());
-                    if carries {
-                        let parts: SmallVec<[Id; 8]> = ts
-                            .iter()
-                            .map(|c| match out.negated[c.index()] {
-                                true => out.magnitude[c.index()],
-                                false => b.neg(out.magnitude[c.index()]),
-                            })
-                            .collect();
-                        out.magnitude.push(b.add(parts));
-                        out.negated.push(true);
-                        continue;
-                    }
-                    ts.iter().map(|c| out.plain(b, c.index())).collect()
-                };
-                (b.add(parts), false)
+                let parts: SmallVec<[Id; 8]> = ts.iter().map(|c| out.signed(b, c.index(), carries)).collect();
+                (b.add(parts), carries)
             }
             Node::Mul(fs) => {
                 let fs: SmallVec<[Id; 8]> = fs.iter().map(id_of).collect();
                 let children = e.node(Id::from_index(i)).children();
-                let ds: SmallVec<[Id; 8]> = if !children.iter().any(|c| out.negated[c.index()]) {
-                    children.iter().map(|c| out.magnitude[c.index()]).collect()
-                } else {
+                // One varying factor: its sign carries through the product rule, if no
+                // other factor holds a sum to take it.
+                let carries = children.iter().any(|c| out.negated[c.index()]) && {
                     let mut varying = children.iter().filter(|c| out.depends[c.index()]);
-                    // One varying factor: its sign carries through the product rule,
-                    // if no other factor holds a sum to take it.
-                    let carries = match (varying.next(), varying.next()) {
+                    match (varying.next(), varying.next()) {
                         (Some(c), None) => children.iter().all(|f| f == c || !holds_sum(b, id_of(f))),
                         _ => false,
-                    };
-                    if carries {
-                        let ds: SmallVec<[Id; 8]> = children.iter().map(|c| out.magnitude[c.index()]).collect();
-                        out.magnitude.push(product_rule(b, &fs, &ds, zero));
-                        out.negated.push(true);
-                        continue;
                     }
-                    children.iter().map(|c| out.plain(b, c.index())).collect()
                 };
-                (product_rule(b, &fs, &ds, zero), false)
+                let ds: SmallVec<[Id; 8]> = children.iter().map(|c| out.signed(b, c.index(), carries)).collect();
+                (product_rule(b, &fs, &ds, zero), carries)
             }
             Node::Pow([base, ex]) => {
                 let (bu, eu) = (id_of(base), id_of(ex));

@@ -1240,9 +1240,7 @@ impl Builder {
             }
             out.push(if joined { self.scale(&c, r) } else { first });
         }
-        let mut memo = std::mem::take(&mut self.order_memo);
-        crate::order::sort_terms(self, &mut memo, &mut out);
-        self.order_memo = memo;
+        self.with_order_memo(|b, memo| crate::order::sort_terms(b, memo, &mut out));
         if !constant.is_zero() {
             out.push(self.num_q(&constant));
         }
@@ -1665,18 +1663,26 @@ impl Builder {
     /// `sign`, which meet their arguments), to an integer power or none. Its base and
     /// exponent.
     fn simple_power(&self, f: Id) -> Option<(Id, i64)> {
-        let simple = |a: Id| self.is_simple_base(a);
         match self.node(f) {
-            Node::Pow([b, e]) if simple(*b) => {
+            Node::Pow([b, e]) if self.is_simple_base(*b) => {
                 let r = self.as_num(*e)?;
                 if !r.denom().is_one() {
                     return None;
                 }
                 Some((*b, r.numer().to_i64()?))
             }
-            _ if simple(f) => Some((f, 1)),
+            _ if self.is_simple_base(f) => Some((f, 1)),
             _ => None,
         }
+    }
+
+    /// Runs `f` with the builder's memo of structural comparisons
+    /// ([`crate::order::OrderMemo`]), which it lends out for the while.
+    fn with_order_memo<R>(&mut self, f: impl FnOnce(&Builder, &mut crate::order::OrderMemo) -> R) -> R {
+        let mut memo = std::mem::take(&mut self.order_memo);
+        let r = f(self, &mut memo);
+        self.order_memo = memo;
+        r
     }
 
     /// A variable, a logarithm, or a call other than `sqrt` and `exp` (which read as
@@ -1738,9 +1744,7 @@ impl Builder {
         powers.retain(|p| p.1 != 0);
         // In the order of `sort_factors`, which for distinct bases none of which reads
         // as part of a coefficient is their structural order.
-        let mut memo = std::mem::take(&mut self.order_memo);
-        powers.sort_by(|p, q| memo.cmp(self, p.0, q.0));
-        self.order_memo = memo;
+        self.with_order_memo(|b, memo| powers.sort_by(|p, q| memo.cmp(b, p.0, q.0)));
         let mut out: SmallVec<[Id; 16]> = SmallVec::with_capacity(powers.len() + 1);
         if !coefficient.is_one() || powers.is_empty() {
             out.push(self.num_q(&coefficient));
