@@ -355,6 +355,32 @@ struct Deferred {
 }
 
 fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Expr {
+    normalize_in(e, present, style, hit, &mut None)
+}
+
+/// A normalizer kept from one normal form to the next of the same style, for a caller
+/// that takes the normal form again and again ([`crate::simplify`]'s passes): the
+/// nodes its steps have seen are in its builder, and each node's result is
+/// remembered ([`Normalizer::steps_done`]), so a pass over a form made mostly of
+/// nodes an earlier pass left as they were redoes only the rest. Each result is the
+/// one a fresh normalizer gives: the steps are functions of the nodes, never of the
+/// ids they were given.
+#[derive(Default)]
+pub(crate) struct KeptNormalizer {
+    n: Option<Normalizer>,
+}
+
+impl KeptNormalizer {
+    /// [`normalize_styled`], in the kept normalizer (made at the first call; every call
+    /// to one `KeptNormalizer` must have the same `style`).
+    pub(crate) fn normalize_styled(&mut self, e: &Expr, style: Style, hit: &mut Bounds) -> Expr {
+        normalize_in(e, true, style, hit, &mut self.n)
+    }
+}
+
+/// [`normalize_with`], in `kept`'s normalizer if there is one, leaving it there for
+/// the next call.
+fn normalize_in(e: &Expr, present: bool, style: Style, hit: &mut Bounds, kept: &mut Option<Normalizer>) -> Expr {
     let mut passed = Bounds::default();
     // The thorough search passes forms up that a product may take even where it reads
     // longer, so only the plain one leaves products of sums to the questions below.
@@ -374,7 +400,13 @@ fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Ex
     if plain && deferred.products.is_empty() {
         return as_it_is(hit);
     }
-    let (mut n, imported) = Normalizer::for_input(e, present, style);
+    let (mut n, imported) = match kept.take() {
+        Some(mut n) => {
+            let imported = n.import(e);
+            (n, imported)
+        }
+        None => Normalizer::for_input(e, present, style),
+    };
     // Each product of a sum irreducible, and staying in each sum it is a term of, and
     // nothing else to do: the input is its own normal form. (The derivative of
     // `cos(sin(cos(…)))` is such a chain: this decides it in half the time the steps
@@ -382,18 +414,34 @@ fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Ex
     if plain && n.products_stay(&deferred, &imported) {
         // Debug builds (every test) check the claim by running every step anyway.
         if cfg!(debug_assertions) {
-            let (check, imported) = Normalizer::for_input(e, present, style);
-            let steps = run_steps_from(check, e, imported, &mut Bounds::default());
+            let (mut check, imported) = Normalizer::for_input(e, present, style);
+            let steps = run_steps_from(&mut check, e, imported, &mut Bounds::default());
             debug_assert_eq!(steps, *e, "products of sums judged irreducible changed");
         }
+        *kept = Some(n);
         return as_it_is(hit);
     }
-    run_steps_from(n, e, imported, hit)
+    let out = run_steps_from(&mut n, e, imported, hit);
+    // Debug builds (every test) check that the kept normalizer's memory changed
+    // nothing: a fresh one gives the same form.
+    if cfg!(debug_assertions) && !n.steps_done.is_empty() && kept_before(&n) {
+        let (mut fresh, imported) = Normalizer::for_input(e, present, style);
+        let again = run_steps_from(&mut fresh, e, imported, &mut Bounds::default());
+        debug_assert_eq!(again, out, "a kept normalizer's form differs from a fresh one's");
+    }
+    *kept = Some(n);
+    out
+}
+
+/// Whether `n` has normalized an earlier input (so that its memory may have been
+/// used).
+fn kept_before(n: &Normalizer) -> bool {
+    n.inputs > 1
 }
 
 /// Every step of the normal form, bottom-up, with `e` already `imported` into `n`'s
 /// builder.
-fn run_steps_from(mut n: Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Bounds) -> Expr {
+fn run_steps_from(n: &mut Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Bounds) -> Expr {
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
     // common denominator. The parent tries it and keeps it only if the parent shrinks.
@@ -406,10 +454,20 @@ fn run_steps_from(mut n: Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Boun
             n.rebuild(node, |k| map[k.index()])
         };
         n.at_root = i == e.root().index();
+        let variant = node
+            .children()
+            .iter()
+            .any(|k| alt[k.index()].is_some())
+            .then(|| n.rebuild(node, |k| alt[k.index()].unwrap_or(map[k.index()])));
+        let key = (plain, variant, n.at_root);
+        if let Some(&(best, together)) = n.steps_done.get(&key) {
+            map.push(best);
+            alt.push(together);
+            continue;
+        }
         let mut best = n.improve(plain);
         let mut carried = None;
-        if node.children().iter().any(|k| alt[k.index()].is_some()) {
-            let variant = n.rebuild(node, |k| alt[k.index()].unwrap_or(map[k.index()]));
+        if let Some(variant) = variant {
             let variant = n.improve(variant);
             if n.cost(variant) < n.cost(best) {
                 best = variant;
@@ -440,6 +498,7 @@ fn run_steps_from(mut n: Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Boun
                 let x = n.expand(best, limit).filter(|&x| x != best)?;
                 (n.cost(x) <= limit).then_some(x)
             });
+        n.steps_done.insert(key, (best, together));
         map.push(best);
         alt.push(together);
     }
@@ -449,7 +508,7 @@ fn run_steps_from(mut n: Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Boun
         // Nothing changed: the input is its own normal form, already laid out.
         return e.clone();
     }
-    std::mem::take(&mut n.b).into_expr(root)
+    n.b.finish(root)
 }
 
 /// `e` with every sine–cosine pair that reads shorter as a double angle, bottom-up, and
@@ -500,6 +559,10 @@ impl IdMemo {
     }
 }
 
+/// A node as [`run_steps_from`] meets it: with its children's results, the variant with
+/// their larger forms (if any), and whether it is the root.
+type StepKey = (Id, Option<Id>, bool);
+
 struct Normalizer {
     /// Whether to take shared factors out and coefficients into sums.
     present: bool,
@@ -536,9 +599,16 @@ struct Normalizer {
     /// Expansions and common-denominator forms already computed, by node.
     expanded: FxHashMap<Id, Option<Vec<Id>>>,
     over_common: IdMemo,
-    factored: IdMemo,
+    factored: Vec<IdMemo>,
     /// [`Normalizer::product_is_irreducible`] by node: 0 not asked yet, 1 no, 2 yes.
     irreducible: Vec<u8>,
+    /// What [`run_steps_from`] made of each node it met: by the node with its
+    /// children's results, the variant with their larger forms (if any), and whether
+    /// it was the root; its result and the larger form it passed up. Used when the
+    /// normalizer is kept ([`KeptNormalizer`]).
+    steps_done: FxHashMap<StepKey, (Id, Option<Id>)>,
+    /// How many inputs it has normalized.
+    inputs: usize,
 }
 
 impl Normalizer {
@@ -561,7 +631,9 @@ impl Normalizer {
             expanded: FxHashMap::default(),
             over_common: IdMemo::default(),
             irreducible: Vec::new(),
-            factored: IdMemo::default(),
+            factored: Vec::new(),
+            steps_done: FxHashMap::default(),
+            inputs: 0,
         }
     }
 
@@ -585,8 +657,27 @@ impl Normalizer {
         n.open_sum_factors = style.thorough && style.open_on_ties;
         n.numbers = style.numbers;
         n.b = Builder::with_capacity(3 * e.len());
+        n.inputs = 1;
         let imported = n.b.import_all(e);
         (n, imported)
+    }
+
+    /// `e` imported into the builder for another normal form, as [`Normalizer::for_input`]
+    /// does for the first: the ids of its nodes. An `abs`, `sign` or tangent in `e` turns
+    /// on the checks for them; one seen before leaves them on, which only looks
+    /// further, never answers differently.
+    fn import(&mut self, e: &Expr) -> Vec<Id> {
+        use crate::expr::Func;
+        self.abs_or_sign |= e
+            .nodes()
+            .iter()
+            .any(|node| matches!(node, Node::Call(Func::Abs | Func::Sign, _)));
+        self.tangents |= e
+            .nodes()
+            .iter()
+            .any(|node| matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _)));
+        self.inputs += 1;
+        self.b.import_all(e)
     }
 
     /// `step` run without skipping what is known not to change, for the checks of
@@ -1704,13 +1795,18 @@ impl Normalizer {
         if depth == 0 || !matches!(self.b.node(id), Node::Add(_)) {
             return None;
         }
-        // Memoised by node: the same sum recurs across candidates and parents. The
-        // first depth asked for wins, which keeps the result a function of the input.
-        if let Some(done) = self.factored.get(id) {
+        // Memoised by node: the same sum recurs across candidates and parents.
+        // By depth and by whether at the root too, since the answer depends on both:
+        // then it is a function of the three, whatever was asked before.
+        let slot = 2 * depth + usize::from(self.at_root);
+        if let Some(done) = self.factored.get(slot).and_then(|memo| memo.get(id)) {
             return done;
         }
         let result = self.factor_uncached(id, depth);
-        self.factored.insert(id, result);
+        if self.factored.len() <= slot {
+            self.factored.resize_with(slot + 1, IdMemo::default);
+        }
+        self.factored[slot].insert(id, result);
         result
     }
 
@@ -3780,6 +3876,43 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_normalizer_gives_what_a_fresh_one_gives() {
+        // As the full level takes them: the derivative's normal form, that form again,
+        // and the form without presentation steps, through one kept normalizer per
+        // style, against a fresh normalizer each time. These derivatives (from
+        // rand1000) came out differently when factoring remembered its first answer
+        // for a sum whatever the depth and place asked.
+        let inputs = [
+            "((x - tanh(y))/(1 + tan(x*e + 7*y)^2))*sqrt(1 + (x/(1 + y^2))^8)*x",
+            "(tan(atan(y))/(1 + ((7 - y)*x)^2))*(x + y*x^3)",
+            "((tanh(x + 1)*(x/(1 + y^2)) - (x/(1 + ln(1 + y^2)^2))/(1 + x^2)) - ln(1 + tan(x)^2)*x)/(1 + (y*x*7)^2)",
+            "((2*x - y) + x/(1 + x^2))/(1 + sin(tanh(y/(1 + x^2))*cos(y))^2) + sqrt(1 + x^2)^3",
+            "((x*5/2 + 15)*x) - ((x*x - (ln(10) + x^3))*(x*(7/(1 + tanh(1)^2))))",
+        ];
+        for open_on_ties in [false, true] {
+            let style = Style {
+                numbers: crate::print::Numbers::Fractions,
+                open_on_ties,
+                thorough: true,
+            };
+            let mut kept = KeptNormalizer::default();
+            for s in inputs {
+                let d = crate::diff(&parse(s).unwrap(), "x");
+                let steps = normalize_for_steps(&d, &mut Bounds::default());
+                for start in [d, steps] {
+                    let mut form = start;
+                    for _ in 0..3 {
+                        let fresh = normalize_styled(&form, style, &mut Bounds::default());
+                        let again = kept.normalize_styled(&form, style, &mut Bounds::default());
+                        assert_eq!(again, fresh, "{s} in {style:?}");
+                        form = fresh;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn an_expression_already_normal_is_recognised() {
         for s in ["3*x^2 + 2*y + 1", "sin(x) + cos(y)", "20*x^3 + 9*x^2 + 14*x + 9"] {
             // Shared bases (x in several terms) are left to the normalizer.
@@ -3906,8 +4039,8 @@ mod tests {
         assert!(plain && products >= 3 && stay);
         assert!(!nothing_to_improve(&d, true, &mut Bounds::default(), None));
         assert_eq!(normalize(&d), d);
-        let (steps, imported) = Normalizer::for_input(&d, true, Style::default());
-        let steps = run_steps_from(steps, &d, imported, &mut Bounds::default());
+        let (mut steps, imported) = Normalizer::for_input(&d, true, Style::default());
+        let steps = run_steps_from(&mut steps, &d, imported, &mut Bounds::default());
         assert_eq!(steps, d);
         // Two sums in a product are deferred too, but not irreducible: they multiply out.
         let e = parse("(x + 1)*(x - 1)").unwrap();

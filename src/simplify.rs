@@ -574,13 +574,17 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
     (chosen, report)
 }
 
-/// The normal forms [`simplify_for`] has taken, by style and input. Its passes meet
-/// the same form more than once (a pass that changes nothing gives back its input,
-/// which the other start may reach too), and the normal form is a function of the
-/// two: a fifth of the full level's normal forms on rand1000 are found here.
+/// The normal forms [`simplify_for`] has taken, by style and input, and a normalizer
+/// kept for each style ([`crate::normal::KeptNormalizer`]). Its passes meet the same
+/// form more than once (a pass that changes nothing gives back its input, which the
+/// other start may reach too), and the normal form is a function of the two: a fifth
+/// of the full level's normal forms on rand1000 are found here. Most of the others
+/// are a form the last pass gave, taken again to see whether it changes: the kept
+/// normalizer redoes only the nodes that pass changed.
 #[derive(Default)]
 struct NormalMemo {
     seen: Vec<(crate::normal::Style, Expr, Expr)>,
+    kept: Vec<(crate::normal::Style, crate::normal::KeptNormalizer)>,
 }
 
 impl NormalMemo {
@@ -591,7 +595,14 @@ impl NormalMemo {
         if let Some((_, _, form)) = self.seen.iter().find(|(s, input, _)| *s == style && input == e) {
             return form.clone();
         }
-        let form = crate::normal::normalize_styled(e, style, hit);
+        let k = match self.kept.iter().position(|(s, _)| *s == style) {
+            Some(k) => k,
+            None => {
+                self.kept.push((style, Default::default()));
+                self.kept.len() - 1
+            }
+        };
+        let form = self.kept[k].1.normalize_styled(e, style, hit);
         self.seen.push((style, e.clone(), form.clone()));
         form
     }
