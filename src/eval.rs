@@ -542,6 +542,21 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
             }
             Node::Call(f, [a]) => {
                 let slope = crate::tape::local_derivative(*f, val(a), value).map_or(f64::INFINITY, |d| d.abs()) * m(a);
+                // At a subnormal argument the slope may overflow (`ln` at 1e-320 has
+                // slope 1e320) though the argument's error is far smaller: measure how
+                // far the value moves when the argument moves by its bound instead.
+                let slope = if slope.is_finite() || val(a) == 0.0 || val(a).abs() >= f64::MIN_POSITIVE {
+                    slope
+                } else {
+                    let step = f64::EPSILON * m(a);
+                    [val(a) - step, val(a) + step]
+                        .into_iter()
+                        .filter_map(|moved| match apply(*f, moved) {
+                            (w, None) if w.is_finite() => Some((w - value).abs() / f64::EPSILON),
+                            _ => None,
+                        })
+                        .fold(0.0, f64::max)
+                };
                 match f {
                     // Square-root singularities, at 0 and at ±1: `asin(1 - δ)` is
                     // `pi/2 - sqrt(2*δ)` to first order.
@@ -560,8 +575,16 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
             Node::Num(_) | Node::Var(_) | Node::Const(_) => 0.0,
         };
         let carried = if carried.is_finite() { carried } else { 0.0 };
+        // A subnormal value is rounded to a fixed step, 2^-1074, not to a fraction of
+        // itself: `x^(pi^5)` at 0.09 is about 1e-320, good to only three digits, and
+        // its logarithm to seven. So its own bound is the bound of that step.
+        let own = if value != 0.0 && value.abs() < f64::MIN_POSITIVE {
+            f64::MIN_POSITIVE / 2.0
+        } else {
+            value.abs()
+        };
         vals.push(value);
-        mags.push(value.abs() + carried);
+        mags.push(own + carried);
     }
     mags.pop()
 }
@@ -784,6 +807,19 @@ mod tests {
 
     fn at(x: &str) -> Point {
         point(&[("x", x)]).unwrap()
+    }
+
+    #[test]
+    fn a_subnormal_value_carries_its_rounding_step() {
+        // x^(pi^5) at 0.09 is about 1e-320, a subnormal good to three digits; its
+        // logarithm, about -737, is good to about 4e-4, not to 1e-13.
+        let p = point(&[("x", "0.09")]).unwrap();
+        let e = parse("ln(x^(pi^5))").unwrap();
+        let m = magnitude(&e, &p).unwrap();
+        assert!(f64::EPSILON * m > 1e-4, "{m}");
+        // A normal value keeps its relative bound: ln(x^2) at 0.09 is good to 1e-13.
+        let m = magnitude(&parse("ln(x^2)").unwrap(), &p).unwrap();
+        assert!(f64::EPSILON * m < 1e-12, "{m}");
     }
 
     #[test]
