@@ -478,6 +478,32 @@ fn raw_value(node: &Node, vals: &[f64]) -> Option<f64> {
     })
 }
 
+/// The first value in `e` at `at` that is subnormal in `f64` (nonzero, below
+/// `f64::MIN_POSITIVE`), printed, if any. Such a value is rounded to a fixed step of
+/// 2^-1074 rather than to a fraction of itself, so it holds only a few digits, and
+/// what is computed from it (its logarithm, a quotient by it, a derivative of a power)
+/// may be far less accurate than rounding usually leaves. `None` also where `e` is
+/// undefined at `at`.
+///
+/// ```
+/// use dydx::{parse, eval::{point, subnormal_value}};
+/// let at = point(&[("x", "0.09")]).unwrap();
+/// assert!(subnormal_value(&parse("ln(x^(pi^5))").unwrap(), &at).is_some());
+/// assert!(subnormal_value(&parse("ln(x^2)").unwrap(), &at).is_none());
+/// ```
+pub fn subnormal_value(e: &Expr, at: &Point) -> Option<String> {
+    let mut vals: Vec<f64> = Vec::with_capacity(e.len());
+    for (i, node) in e.nodes().iter().enumerate() {
+        let id = Id::from_index(i);
+        let value = single(e, id, node, &vals, at).ok()?;
+        if value != 0.0 && value.abs() < f64::MIN_POSITIVE {
+            return Some(crate::print::print_at(e, id, 80));
+        }
+        vals.push(value);
+    }
+    None
+}
+
 /// The rounding magnitude of evaluating `e` at `at` in `f64`: like the value, but with
 /// every sum replaced by the sum of its terms' magnitudes and every product by the
 /// product of its factors' magnitudes. Rounding error in `eval_f64` is at most a small
