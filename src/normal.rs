@@ -355,7 +355,7 @@ struct Deferred {
 }
 
 fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Expr {
-    normalize_in(e, present, style, hit, &mut None)
+    normalize_in(e, present, style, hit, None)
 }
 
 /// A normalizer kept from one normal form to the next of the same style, for a caller
@@ -374,13 +374,19 @@ impl KeptNormalizer {
     /// [`normalize_styled`], in the kept normalizer (made at the first call; every call
     /// to one `KeptNormalizer` must have the same `style`).
     pub(crate) fn normalize_styled(&mut self, e: &Expr, style: Style, hit: &mut Bounds) -> Expr {
-        normalize_in(e, true, style, hit, &mut self.n)
+        normalize_in(e, true, style, hit, Some(&mut self.n))
     }
 }
 
 /// [`normalize_with`], in `kept`'s normalizer if there is one, leaving it there for
-/// the next call.
-fn normalize_in(e: &Expr, present: bool, style: Style, hit: &mut Bounds, kept: &mut Option<Normalizer>) -> Expr {
+/// the next call; with no `kept`, in a normalizer dropped at the end.
+fn normalize_in(
+    e: &Expr,
+    present: bool,
+    style: Style,
+    hit: &mut Bounds,
+    mut kept: Option<&mut Option<Normalizer>>,
+) -> Expr {
     let mut passed = Bounds::default();
     // The thorough search passes forms up that a product may take even where it reads
     // longer, so only the plain one leaves products of sums to the questions below.
@@ -400,7 +406,7 @@ fn normalize_in(e: &Expr, present: bool, style: Style, hit: &mut Bounds, kept: &
     if plain && deferred.products.is_empty() {
         return as_it_is(hit);
     }
-    let (mut n, imported) = match kept.take() {
+    let (mut n, imported) = match kept.as_mut().and_then(|k| k.take()) {
         Some(mut n) => {
             let imported = n.import(e);
             (n, imported)
@@ -415,21 +421,25 @@ fn normalize_in(e: &Expr, present: bool, style: Style, hit: &mut Bounds, kept: &
         // Debug builds (every test) check the claim by running every step anyway.
         if cfg!(debug_assertions) {
             let (mut check, imported) = Normalizer::for_input(e, present, style);
-            let steps = run_steps_from(&mut check, e, imported, &mut Bounds::default());
+            let steps = run_steps_from(&mut check, e, imported, &mut Bounds::default(), false);
             debug_assert_eq!(steps, *e, "products of sums judged irreducible changed");
         }
-        *kept = Some(n);
+        if let Some(kept) = kept {
+            *kept = Some(n);
+        }
         return as_it_is(hit);
     }
-    let out = run_steps_from(&mut n, e, imported, hit);
+    let out = run_steps_from(&mut n, e, imported, hit, kept.is_some());
     // Debug builds (every test) check that the kept normalizer's memory changed
     // nothing: a fresh one gives the same form.
     if cfg!(debug_assertions) && !n.steps_done.is_empty() && kept_before(&n) {
         let (mut fresh, imported) = Normalizer::for_input(e, present, style);
-        let again = run_steps_from(&mut fresh, e, imported, &mut Bounds::default());
+        let again = run_steps_from(&mut fresh, e, imported, &mut Bounds::default(), false);
         debug_assert_eq!(again, out, "a kept normalizer's form differs from a fresh one's");
     }
-    *kept = Some(n);
+    if let Some(kept) = kept {
+        *kept = Some(n);
+    }
     out
 }
 
@@ -440,8 +450,8 @@ fn kept_before(n: &Normalizer) -> bool {
 }
 
 /// Every step of the normal form, bottom-up, with `e` already `imported` into `n`'s
-/// builder.
-fn run_steps_from(n: &mut Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Bounds) -> Expr {
+/// builder; the builder is left as it is if `keep`, else its nodes are moved out.
+fn run_steps_from(n: &mut Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Bounds, keep: bool) -> Expr {
     let mut map: Vec<Id> = Vec::with_capacity(e.len());
     // For each node, a larger equivalent that may let its parent cancel: a sum over a
     // common denominator. The parent tries it and keeps it only if the parent shrinks.
@@ -459,6 +469,8 @@ fn run_steps_from(n: &mut Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Bou
             .iter()
             .any(|k| alt[k.index()].is_some())
             .then(|| n.rebuild(node, |k| alt[k.index()].unwrap_or(map[k.index()])));
+        // Remembered across inputs for a kept normalizer, and within one input too:
+        // two of its nodes may come to the same node once their children are improved.
         let key = (plain, variant, n.at_root);
         if let Some(&(best, together)) = n.steps_done.get(&key) {
             map.push(best);
@@ -508,7 +520,11 @@ fn run_steps_from(n: &mut Normalizer, e: &Expr, imported: Vec<Id>, hit: &mut Bou
         // Nothing changed: the input is its own normal form, already laid out.
         return e.clone();
     }
-    n.b.finish(root)
+    if keep {
+        n.b.finish(root)
+    } else {
+        std::mem::take(&mut n.b).into_expr(root)
+    }
 }
 
 /// `e` with every sine–cosine pair that reads shorter as a double angle, bottom-up, and
@@ -4040,7 +4056,7 @@ mod tests {
         assert!(!nothing_to_improve(&d, true, &mut Bounds::default(), None));
         assert_eq!(normalize(&d), d);
         let (mut steps, imported) = Normalizer::for_input(&d, true, Style::default());
-        let steps = run_steps_from(&mut steps, &d, imported, &mut Bounds::default());
+        let steps = run_steps_from(&mut steps, &d, imported, &mut Bounds::default(), false);
         assert_eq!(steps, d);
         // Two sums in a product are deferred too, but not irreducible: they multiply out.
         let e = parse("(x + 1)*(x - 1)").unwrap();
