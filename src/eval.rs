@@ -496,7 +496,7 @@ pub fn subnormal_value(e: &Expr, at: &Point) -> Option<String> {
     for (i, node) in e.nodes().iter().enumerate() {
         let id = Id::from_index(i);
         let value = single(e, id, node, &vals, at).ok()?;
-        if value != 0.0 && value.abs() < f64::MIN_POSITIVE {
+        if value.is_subnormal() {
             return Some(crate::print::print_at(e, id, 80));
         }
         vals.push(value);
@@ -571,7 +571,7 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
                 // At a subnormal argument the slope may overflow (`ln` at 1e-320 has
                 // slope 1e320) though the argument's error is far smaller: measure how
                 // far the value moves when the argument moves by its bound instead.
-                let slope = if slope.is_finite() || val(a) == 0.0 || val(a).abs() >= f64::MIN_POSITIVE {
+                let slope = if slope.is_finite() || !val(a).is_subnormal() {
                     slope
                 } else {
                     let step = f64::EPSILON * m(a);
@@ -604,7 +604,7 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
         // A subnormal value is rounded to a fixed step, 2^-1074, not to a fraction of
         // itself: `x^(pi^5)` at 0.09 is about 1e-320, good to only three digits, and
         // its logarithm to seven. So its own bound is the bound of that step.
-        let own = if value != 0.0 && value.abs() < f64::MIN_POSITIVE {
+        let own = if value.is_subnormal() {
             f64::MIN_POSITIVE / 2.0
         } else {
             value.abs()
