@@ -365,16 +365,20 @@ fn normalize_with(e: &Expr, present: bool, style: Style, hit: &mut Bounds) -> Ex
 /// nodes an earlier pass left as they were redoes only the rest. Each result is the
 /// one a fresh normalizer gives: the steps are functions of the nodes, never of the
 /// ids they were given.
-#[derive(Default)]
 pub(crate) struct KeptNormalizer {
+    style: Style,
     n: Option<Normalizer>,
 }
 
 impl KeptNormalizer {
-    /// [`normalize_styled`], in the kept normalizer (made at the first call; every call
-    /// to one `KeptNormalizer` must have the same `style`).
-    pub(crate) fn normalize_styled(&mut self, e: &Expr, style: Style, hit: &mut Bounds) -> Expr {
-        normalize_in(e, true, style, hit, Some(&mut self.n))
+    /// A kept normalizer for `style` (its normalizer is made at the first call).
+    pub(crate) fn new(style: Style) -> KeptNormalizer {
+        KeptNormalizer { style, n: None }
+    }
+
+    /// [`normalize_styled`] in this normalizer's style.
+    pub(crate) fn normalize(&mut self, e: &Expr, hit: &mut Bounds) -> Expr {
+        normalize_in(e, true, self.style, hit, Some(&mut self.n))
     }
 }
 
@@ -432,7 +436,8 @@ fn normalize_in(
     let out = run_steps_from(&mut n, e, imported, hit, kept.is_some());
     // Debug builds (every test) check that the kept normalizer's memory changed
     // nothing: a fresh one gives the same form.
-    if cfg!(debug_assertions) && !n.steps_done.is_empty() && kept_before(&n) {
+    // (Only once it has normalized an earlier input can its memory have been used.)
+    if cfg!(debug_assertions) && !n.steps_done.is_empty() && n.inputs > 1 {
         let (mut fresh, imported) = Normalizer::for_input(e, present, style);
         let again = run_steps_from(&mut fresh, e, imported, &mut Bounds::default(), false);
         debug_assert_eq!(again, out, "a kept normalizer's form differs from a fresh one's");
@@ -441,12 +446,6 @@ fn normalize_in(
         *kept = Some(n);
     }
     out
-}
-
-/// Whether `n` has normalized an earlier input (so that its memory may have been
-/// used).
-fn kept_before(n: &Normalizer) -> bool {
-    n.inputs > 1
 }
 
 /// Every step of the normal form, bottom-up, with `e` already `imported` into `n`'s
@@ -3911,7 +3910,7 @@ mod tests {
                 open_on_ties,
                 thorough: true,
             };
-            let mut kept = KeptNormalizer::default();
+            let mut kept = KeptNormalizer::new(style);
             for s in inputs {
                 let d = crate::diff(&parse(s).unwrap(), "x");
                 let steps = normalize_for_steps(&d, &mut Bounds::default());
@@ -3919,7 +3918,7 @@ mod tests {
                     let mut form = start;
                     for _ in 0..3 {
                         let fresh = normalize_styled(&form, style, &mut Bounds::default());
-                        let again = kept.normalize_styled(&form, style, &mut Bounds::default());
+                        let again = kept.normalize(&form, &mut Bounds::default());
                         assert_eq!(again, fresh, "{s} in {style:?}");
                         form = fresh;
                     }

@@ -598,11 +598,11 @@ impl NormalMemo {
         let k = match self.kept.iter().position(|(s, _)| *s == style) {
             Some(k) => k,
             None => {
-                self.kept.push((style, Default::default()));
+                self.kept.push((style, crate::normal::KeptNormalizer::new(style)));
                 self.kept.len() - 1
             }
         };
-        let form = self.kept[k].1.normalize_styled(e, style, hit);
+        let form = self.kept[k].1.normalize(e, hit);
         self.seen.push((style, e.clone(), form.clone()));
         form
     }
