@@ -2056,7 +2056,14 @@ impl Normalizer {
                 if let Some(c) = c.filter(|_| coefficient.is_none()) {
                     rest.push(c);
                 }
-                rest.push(inverse);
+                if exact {
+                    // The term holds exactly the power taken out: drop it. Multiplied by
+                    // the inverse, an exponential cancels only if its argument's negation
+                    // collects with it, and `-x*(y + 1)` is built as `x*(-y - 1)`.
+                    rest.retain(|&f| self.b.split_power(f).0 != base);
+                } else {
+                    rest.push(inverse);
+                }
                 inner_terms.push(self.b.mul(rest));
             }
             let mut inner = self.b.add(inner_terms);
@@ -3798,7 +3805,11 @@ mod tests {
         assert_eq!(norm("exp(y)*(x + 1)^3 + y*(x + 1)^2"), "(x + 1)^2*(exp(y)*(x + 1) + y)");
         // One `*` saved by taking `x` out of `x^2` does not pay for the reading.
         assert_eq!(norm("2*x*sin(x) + x^2*cos(x)"), "2*x*sin(x) + x^2*cos(x)");
+        // An exponential whose argument's negation does not collect with it
+        // (`-x*(y + 1)` is `x*(-y - 1)`): dropped from each term, not divided out.
+        assert_eq!(norm("y*exp(x*(y + 1)) + 2*exp(x*(y + 1))"), "exp(x*(y + 1))*(y + 2)");
         for s in [
+            "y*exp(x*(y + 1)) + 2*exp(x*(y + 1))",
             "x^x*ln(x) + x^x",
             "sin(x)/(x^2 + 1) + y/(x^2 + 1) + 1",
             "exp(y)*(x + 1)^3 + y*(x + 1)^2",
