@@ -597,7 +597,8 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   coefficient, merges powers of one base with numeric exponents (`x*x^2` → `x^3`),
 ///   distributes a number over a single sum (`-(x - 8)` → `-x + 8`), returns 0 for a
 ///   zero coefficient, sorts factors; a sign meets a power of its argument or of its
-///   absolute value (`sign(x)/abs(x)` → `1/x`, `x*sign(x)` → `abs(x)`).
+///   absolute value (`sign(x)/abs(x)` → `1/x`, `x*sign(x)` → `abs(x)`); a symbolic
+///   power meets a numeric power of itself (`x^y*(x^y)^(1/3)` → `(x^y)^(4/3)`).
 /// - [`Builder::pow`]: `u^0` → 1, `u^1` → `u`, exact folding of numeric powers within
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
 ///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
@@ -1349,6 +1350,46 @@ impl Builder {
         }
     }
 
+    /// A symbolic power `u = t^s` merged into a numeric power of itself beside it:
+    /// `u*u^q` is `u^(q + 1)`, so `sqrt(u)/u` is `1/sqrt(u)` and `u*u^(1/3)` is
+    /// `u^(4/3)`. The product reads `u` under its base `t` (so that `t^s*t^r` merges)
+    /// and `u^q` under the base `u`, so the two do not meet otherwise. Where the left
+    /// side is defined so is the right, with the same value: `u^q` is defined there,
+    /// and a negative `u` to a fractional power is undefined on both sides.
+    fn merge_into_powers_of_symbolic_powers(&mut self, exps: &mut [Exponents]) {
+        if exps.len() < 2 {
+            return;
+        }
+        for k in 0..exps.len() {
+            let Node::Pow([t, s]) = *self.node(exps[k].0) else {
+                continue;
+            };
+            if !exps[k].2.is_empty() || self.as_num(s).is_some() {
+                continue;
+            }
+            // `u` itself (`t^s`), or `1/u` (`t^(-s)`).
+            let alone = |x: &Exponents, s: Id| x.0 == t && x.1.is_zero() && x.2.len() == 1 && x.2[0] == s;
+            let found = match exps.iter().position(|x| alone(x, s)) {
+                Some(j) => Some((j, Q::ONE)),
+                None if exps.iter().any(|x| x.0 == t) => {
+                    let minus_s = self.neg(s);
+                    exps.iter()
+                        .position(|x| alone(x, minus_s))
+                        .map(|j| (j, Q::Small(-1, 1)))
+                }
+                None => None,
+            };
+            if let Some((j, one)) = found {
+                exps[j].2.clear();
+                exps[j].3 = false;
+                exps[j].4 = None;
+                exps[k].1.add(&one);
+                exps[k].3 = false;
+                exps[k].4 = None;
+            }
+        }
+    }
+
     fn merge_even_powers_into_abs(&self, exps: &mut [Exponents]) {
         if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Abs, _))) {
             return;
@@ -1841,6 +1882,7 @@ impl Builder {
             return self.int(0);
         }
         self.cancel_symbolic_exponents(&mut exps);
+        self.merge_into_powers_of_symbolic_powers(&mut exps);
         self.merge_even_powers_into_abs(&mut exps);
         self.merge_signs(&mut exps);
         let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
@@ -3069,6 +3111,42 @@ mod tests {
         let square = b.pow(x, m2);
         let p = b.mul([up, square, abs, down]);
         assert_eq!(b.finish(p).to_string(), "1/abs(x)");
+    }
+
+    #[test]
+    fn a_symbolic_power_merges_into_a_numeric_power_of_itself() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("x^y*(x^y)^(1/3)"), "(x^y)^(4/3)");
+        assert_eq!(read("(x^y)^(1/3)/x^y"), "1/(x^y)^(2/3)");
+        assert_eq!(read("sqrt(x^y)/x^y"), "1/sqrt(x^y)");
+        assert_eq!(read("x^y*(x^y)^(-1/2)"), "sqrt(x^y)");
+        // Another power of the same base stays apart: `x^(2*y)` is not `x^y` itself.
+        assert_eq!(read("x^(2*y)*(x^y)^(1/3)"), "(x^y)^(1/3)*x^(2*y)");
+        // Where the two factors, evaluated apart, are defined, the merged power is
+        // too, with the same value (a negative base to a fractional power, x = -2,
+        // y = 1, is undefined on both sides).
+        for (first, second, divide, merged) in [
+            ("x^y", "(x^y)^(1/3)", false, "(x^y)^(4/3)"),
+            ("(x^y)^(1/3)", "x^y", true, "1/(x^y)^(2/3)"),
+            ("sqrt(x^y)", "x^y", true, "1/sqrt(x^y)"),
+        ] {
+            let [a, c, m] = [first, second, merged].map(|s| crate::parse(s).unwrap());
+            for (xv, yv) in [("2", "1"), ("1/3", "5/2"), ("7/2", "-2"), ("-2", "1"), ("-2", "2")] {
+                let at = crate::eval::point(&[("x", xv), ("y", yv)]).unwrap();
+                let value = crate::eval::eval_f64(&m, &at);
+                let (Ok(u), Ok(v)) = (crate::eval::eval_f64(&a, &at), crate::eval::eval_f64(&c, &at)) else {
+                    continue;
+                };
+                let apart = if divide { u / v } else { u * v };
+                let Ok(together) = value else {
+                    panic!("{merged} undefined at x={xv}, y={yv}, where its factors are defined");
+                };
+                assert!(
+                    (apart - together).abs() <= 1e-12 * (1.0 + apart.abs()),
+                    "{merged} at x={xv}, y={yv}: {together}, apart {apart}"
+                );
+            }
+        }
     }
 
     #[test]
