@@ -1357,7 +1357,8 @@ impl Builder {
     /// side is defined so is the right, with the same value: `u^q` is defined there,
     /// and a negative `u` to a fractional power is undefined on both sides.
     fn merge_into_powers_of_symbolic_powers(&mut self, exps: &mut [Exponents]) {
-        if exps.len() < 2 {
+        // `u` is read as its base with one symbolic exponent; most products hold none.
+        if exps.len() < 2 || !exps.iter().any(|x| x.2.len() == 1) {
             return;
         }
         for k in 0..exps.len() {

@@ -1808,7 +1808,16 @@ impl Normalizer {
             }
         };
         // Most products hold no such denominator: say so before anything else.
-        if !fs.iter().any(|&f| call_power(self, f).is_some_and(|(_, _, k)| k < 0)) {
+        let denominator = |f: &Id| match self.b.node(*f) {
+            Node::Pow([b, k]) => {
+                matches!(
+                    self.b.node(*b),
+                    Node::Call(Func::Sin | Func::Cos | Func::Sinh | Func::Cosh, _)
+                ) && self.b.as_num(*k).is_some_and(|r| r.is_negative())
+            }
+            _ => false,
+        };
+        if !fs.iter().any(denominator) {
             return None;
         }
         let factors: SmallVec<[Id; 8]> = fs.iter().copied().collect();
