@@ -2062,16 +2062,18 @@ impl Normalizer {
             for &k in &group {
                 let (c, fs) = &split[k];
                 let mut rest: Vec<Id> = fs.iter().copied().filter(|f| !common.contains(f)).collect();
-                if let Some(c) = c.filter(|_| coefficient.is_none()) {
-                    rest.push(c);
-                }
                 if exact {
                     // The term holds exactly the power taken out: drop it. Multiplied by
                     // the inverse, an exponential cancels only if its argument's negation
-                    // collects with it, and `-x*(y + 1)` is built as `x*(-y - 1)`.
+                    // collects with it, and `-x*(y + 1)` is built as `x*(-y - 1)`. (Only
+                    // its factors: the coefficient 4 is no power of `4^(1/10)`'s base to
+                    // drop, as the long property run found, seed 876.)
                     rest.retain(|&f| self.b.split_power(f).0 != base);
                 } else {
                     rest.push(inverse);
+                }
+                if let Some(c) = c.filter(|_| coefficient.is_none()) {
+                    rest.push(c);
                 }
                 inner_terms.push(self.b.mul(rest));
             }
@@ -3817,8 +3819,14 @@ mod tests {
         // An exponential whose argument's negation does not collect with it
         // (`-x*(y + 1)` is `x*(-y - 1)`): dropped from each term, not divided out.
         assert_eq!(norm("y*exp(x*(y + 1)) + 2*exp(x*(y + 1))"), "exp(x*(y + 1))*(y + 2)");
+        // A power of a number taken out leaves the coefficient (seed 876).
+        assert_eq!(
+            norm("4*4^(1/10)*sin(y)/x^2 - 4^(1/10)*y/x^2"),
+            "4^(1/10)*(4*sin(y) - y)/x^2"
+        );
         for s in [
             "y*exp(x*(y + 1)) + 2*exp(x*(y + 1))",
+            "4*4^(1/10)*sin(y)/x^2 - 4^(1/10)*y/x^2",
             "x^x*ln(x) + x^x",
             "sin(x)/(x^2 + 1) + y/(x^2 + 1) + 1",
             "exp(y)*(x + 1)^3 + y*(x + 1)^2",
