@@ -320,7 +320,7 @@ fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds, mut deferred: O
 
 /// Whether a product in `e` holds a sine and a cosine of one argument (or their
 /// hyperbolic kin), which [`Normalizer::trig_pairs`] may pair: as a double angle, or
-/// as a tangent or cotangent where one divides the other.
+/// as a tangent, cotangent or hyperbolic tangent where one divides the other.
 fn may_hold_trig_pair(e: &Expr) -> bool {
     use crate::expr::Func;
     // The function and argument of a factor `f(u)` or `f(u)^k`.
