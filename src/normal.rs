@@ -1821,7 +1821,8 @@ impl Normalizer {
             return None;
         }
         let factors: SmallVec<[Id; 8]> = fs.iter().copied().collect();
-        let mut calls: SmallVec<[Option<(Func, Id, i64)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
+        let read: SmallVec<[Option<(Func, Id, i64)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
+        let mut calls = read.clone();
         let mut made: SmallVec<[Id; 2]> = SmallVec::new();
         for a in 0..calls.len() {
             let Some((g, u, over)) = calls[a] else { continue };
@@ -1853,9 +1854,9 @@ impl Normalizer {
             return None;
         }
         let mut out: Vec<Id> = Vec::with_capacity(factors.len() + made.len());
-        for (&f, &call) in factors.iter().zip(&calls) {
+        for ((&f, &call), &before) in factors.iter().zip(&calls).zip(&read) {
             match call {
-                Some((g, u, k)) if Some((g, u, k)) != call_power(self, f) => {
+                Some((g, u, k)) if call != before => {
                     if k != 0 {
                         let c = self.b.call(g, u);
                         let power = self.b.int(k);
