@@ -2001,6 +2001,10 @@ impl Builder {
             }
         }
         if negated {
+            self.fold_numbers(&mut out, &mut coefficient);
+            if coefficient.is_zero() {
+                return self.int(0);
+            }
             crate::order::sort_factors(self, &mut out);
         }
         if negated || rebased {
@@ -2026,6 +2030,10 @@ impl Builder {
                 // `(-y - 1)` turned `(y + 1)` may meet `1/(y + 1)`.
                 rebased = true;
                 coefficient = -coefficient;
+                self.fold_numbers(&mut out, &mut coefficient);
+                if coefficient.is_zero() {
+                    return self.int(0);
+                }
                 crate::order::sort_factors(self, &mut out);
             }
         }
@@ -2061,6 +2069,23 @@ impl Builder {
         match out.len() {
             1 => out[0],
             _ => self.intern(Node::Mul(out[..].into())),
+        }
+    }
+
+    /// A product's factors with any number among them moved into its coefficient: a
+    /// sum negated term by term can collect to a number, since negating a term may
+    /// simplify it (`-(x - y)/(y - x)` is 1, so `-((x - y)/(y - x) + x/(y - x) + …)`
+    /// can be 1; found by the long property run, seed 878, where the product kept a
+    /// factor 1 and printed text read back as another product).
+    fn fold_numbers(&self, out: &mut SmallVec<[Id; 8]>, coefficient: &mut Rational) {
+        if out.iter().any(|&f| self.as_num(f).is_some()) {
+            out.retain(|f| match self.as_num(*f) {
+                Some(r) => {
+                    *coefficient *= r;
+                    false
+                }
+                None => true,
+            });
         }
     }
 
@@ -3112,6 +3137,21 @@ mod tests {
         let square = b.pow(x, m2);
         let p = b.mul([up, square, abs, down]);
         assert_eq!(b.finish(p).to_string(), "1/abs(x)");
+    }
+
+    #[test]
+    fn a_negated_sum_that_collects_to_a_number_joins_the_coefficient() {
+        // Seed 878: the sum is -1 once each term is negated, and the product kept a
+        // factor 1, so its printed text read back as another product.
+        let d = crate::diff(&crate::parse("((x - y)/((y - x)/x))^(-y)").unwrap(), "x");
+        assert!(
+            !d.nodes()
+                .iter()
+                .any(|n| matches!(n, Node::Mul(fs) if d.node(fs[0]).as_num().is_some_and(|r| r.is_one()))),
+            "{d:?}"
+        );
+        assert_eq!(crate::parse(&d.to_string()).unwrap(), d);
+        assert_eq!(d.to_string(), "y*(x*(x - y)/(y - x))^(-y - 1)");
     }
 
     #[test]
