@@ -1357,8 +1357,8 @@ impl Builder {
     /// side is defined so is the right, with the same value: `u^q` is defined there,
     /// and a negative `u` to a fractional power is undefined on both sides.
     fn merge_into_powers_of_symbolic_powers(&mut self, exps: &mut [Exponents]) {
-        // `u` is read as its base with one symbolic exponent; most products hold none.
-        if exps.len() < 2 || !exps.iter().any(|x| x.2.len() == 1) {
+        // `u` is read as its base with a symbolic exponent; most products hold none.
+        if exps.len() < 2 || !exps.iter().any(|x| !x.2.is_empty()) {
             return;
         }
         for k in 0..exps.len() {
@@ -1368,26 +1368,28 @@ impl Builder {
             if !exps[k].2.is_empty() || self.as_num(s).is_some() {
                 continue;
             }
-            // `u` itself (`t^s`), or `1/u` (`t^(-s)`).
-            let alone = |x: &Exponents, s: Id| x.0 == t && x.1.is_zero() && x.2.len() == 1 && x.2[0] == s;
-            let found = match exps.iter().position(|x| alone(x, s)) {
-                Some(j) => Some((j, Q::ONE)),
-                None if exps.iter().any(|x| x.0 == t) => {
-                    let minus_s = self.neg(s);
-                    exps.iter()
-                        .position(|x| alone(x, minus_s))
-                        .map(|j| (j, Q::Small(-1, 1)))
-                }
-                None => None,
+            let Some(j) = exps.iter().position(|x| x.0 == t && !x.2.is_empty()) else {
+                continue;
             };
-            if let Some((j, one)) = found {
-                exps[j].2.clear();
-                exps[j].3 = false;
-                exps[j].4 = None;
-                exps[k].1.add(&one);
-                exps[k].3 = false;
-                exps[k].4 = None;
-            }
+            // The exponent of `t` the product holds, however its factors split it
+            // (`x^(y - 2)*x^2` holds `x^y`): `s` is `u` itself, `-s` is `1/u`.
+            let mut parts = exps[j].2.clone();
+            parts.push(self.num_q(&exps[j].1));
+            let total = self.add(parts);
+            let one = if total == s {
+                Q::ONE
+            } else if total == self.neg(s) {
+                Q::Small(-1, 1)
+            } else {
+                continue;
+            };
+            exps[j].1 = Q::ZERO;
+            exps[j].2.clear();
+            exps[j].3 = false;
+            exps[j].4 = None;
+            exps[k].1.add(&one);
+            exps[k].3 = false;
+            exps[k].4 = None;
         }
     }
 
@@ -3163,6 +3165,19 @@ mod tests {
         assert_eq!(read("x^y*(x^y)^(-1/2)"), "sqrt(x^y)");
         // Another power of the same base stays apart: `x^(2*y)` is not `x^y` itself.
         assert_eq!(read("x^(2*y)*(x^y)^(1/3)"), "(x^y)^(1/3)*x^(2*y)");
+        // However the factors split the exponent (seed 879: the normal form built
+        // `x^(y - 2)*x^2` where the text reads `x^y`).
+        let mut b = Builder::new();
+        let (x, y) = (b.var("x"), b.var("y"));
+        let [m2, two] = [-2, 2].map(|k| b.int(k));
+        let y2 = b.add([y, m2]);
+        let shifted = b.pow(x, y2);
+        let square = b.pow(x, two);
+        let u = b.pow(x, y);
+        let third = b.num(Rational::new(1.into(), 3.into()));
+        let root = b.pow(u, third);
+        let p = b.mul([shifted, square, root]);
+        assert_eq!(b.finish(p).to_string(), "(x^y)^(4/3)");
         // Where the two factors, evaluated apart, are defined, the merged power is
         // too, with the same value (a negative base to a fractional power, x = -2,
         // y = 1, is undefined on both sides).
