@@ -1655,22 +1655,9 @@ impl Normalizer {
         };
         // (function, argument, power) of each factor `f(u)^k` with k a small integer,
         // negative too: `1/(sin(u)*cos(u))` is `2/sin(2*u)`.
-        let call_power = |n: &Normalizer, f: Id| -> Option<(Func, Id, i32)> {
-            let (base, k) = match n.b.node(f) {
-                Node::Pow([b, k]) => (*b, n.b.as_num(*k).filter(|r| r.is_integer())?.to_i32()?),
-                _ => (f, 1),
-            };
-            match n.b.node(base) {
-                Node::Call(g @ (Func::Sin | Func::Cos | Func::Sinh | Func::Cosh), [u])
-                    if (1..=8).contains(&k.unsigned_abs()) =>
-                {
-                    Some((*g, *u, k))
-                }
-                _ => None,
-            }
-        };
         let factors: SmallVec<[Id; 8]> = fs[first..].iter().copied().collect();
-        let calls: SmallVec<[Option<(Func, Id, i32)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
+        let calls: SmallVec<[Option<(Func, Id, i32)>; 8]> =
+            factors.iter().map(|&f| self.sine_family_power(f, 8)).collect();
         for (a, &call) in calls.iter().enumerate() {
             let Some((g, u, k)) = call else { continue };
             let (partner, double) = match g {
@@ -1794,19 +1781,6 @@ impl Normalizer {
         let Node::Mul(fs) = self.b.node(id) else {
             return None;
         };
-        // (function, argument, power) of each factor `f(u)^k`, k a small integer.
-        let call_power = |n: &Normalizer, f: Id| -> Option<(Func, Id, i64)> {
-            let (base, k) = match n.b.node(f) {
-                Node::Pow([b, k]) => (*b, n.b.as_num(*k).filter(|r| r.is_integer())?.to_i64()?),
-                _ => (f, 1),
-            };
-            match n.b.node(base) {
-                Node::Call(g @ (Func::Sin | Func::Cos | Func::Sinh | Func::Cosh), [u]) if k.abs() <= 64 => {
-                    Some((*g, *u, k))
-                }
-                _ => None,
-            }
-        };
         // Most products hold no such denominator: say so before anything else.
         let denominator = |f: &Id| match self.b.node(*f) {
             Node::Pow([b, k]) => {
@@ -1821,7 +1795,8 @@ impl Normalizer {
             return None;
         }
         let factors: SmallVec<[Id; 8]> = fs.iter().copied().collect();
-        let read: SmallVec<[Option<(Func, Id, i64)>; 8]> = factors.iter().map(|&f| call_power(self, f)).collect();
+        let read: SmallVec<[Option<(Func, Id, i32)>; 8]> =
+            factors.iter().map(|&f| self.sine_family_power(f, 64)).collect();
         let mut calls = read.clone();
         let mut made: SmallVec<[Id; 2]> = SmallVec::new();
         for a in 0..calls.len() {
@@ -1847,7 +1822,7 @@ impl Normalizer {
             calls[a] = Some((g, u, over - k));
             calls[b] = Some((partner, u, under + k));
             let q = self.b.call(quotient, u);
-            let power = self.b.int(sign * k);
+            let power = self.b.int(i64::from(sign * k));
             made.push(self.b.pow(q, power));
         }
         if made.is_empty() {
@@ -1859,7 +1834,7 @@ impl Normalizer {
                 Some((g, u, k)) if call != before => {
                     if k != 0 {
                         let c = self.b.call(g, u);
-                        let power = self.b.int(k);
+                        let power = self.b.int(i64::from(k));
                         out.push(self.b.pow(c, power));
                     }
                 }
@@ -1868,6 +1843,26 @@ impl Normalizer {
         }
         out.extend(made);
         Some(self.b.mul(out))
+    }
+
+    /// The function, argument and power of a factor `f(u)^k` (or `f(u)`) with `f` a
+    /// sine, cosine or their hyperbolic kin and `k` an integer with `1 <= |k| <= max`:
+    /// the factors [`Normalizer::double_angle`] and [`Normalizer::quotient_functions`]
+    /// pair.
+    fn sine_family_power(&self, f: Id, max: u32) -> Option<(crate::expr::Func, Id, i32)> {
+        use crate::expr::Func;
+        let (base, k) = match self.b.node(f) {
+            Node::Pow([b, k]) => (*b, self.b.as_num(*k).filter(|r| r.is_integer())?.to_i32()?),
+            _ => (f, 1),
+        };
+        match self.b.node(base) {
+            Node::Call(g @ (Func::Sin | Func::Cos | Func::Sinh | Func::Cosh), [u])
+                if (1..=max).contains(&k.unsigned_abs()) =>
+            {
+                Some((*g, *u, k))
+            }
+            _ => None,
+        }
     }
 
     /// `id` with its sine–cosine pairs as a double angle ([`Normalizer::double_angle`])
