@@ -2263,6 +2263,23 @@ impl Builder {
             if f == Func::Exp && r.is_one() {
                 return self.constant(Constant::E);
             }
+            // An inverse trigonometric function where its value is a rational multiple
+            // of π: `acos(0)` is `pi/2`, `atan(1)` is `pi/4`, as a person writes them.
+            if let Some(q) = inverse_trig_pi_multiple(f, &r) {
+                let q = self.num(q);
+                let pi = self.constant(Constant::Pi);
+                return self.mul([q, pi]);
+            }
+        }
+        // A trigonometric function of an argument shifted by a multiple of π/2 is one
+        // of the family at the unshifted argument: `sin(x + pi)` is `-sin(x)`,
+        // `cos(x + pi/2)` is `-sin(x)`, `cot(x - pi)` is `cot(x)`, as a person (and
+        // SymPy) writes them. Each holds wherever either side is defined: the shift
+        // moves the poles with the function.
+        if matches!(f, Func::Sin | Func::Cos | Func::Tan | Func::Cot | Func::Sec | Func::Csc) {
+            if let Some(v) = self.unshifted_call(f, arg) {
+                return v;
+            }
         }
         // A trigonometric function of a rational multiple of π with a rational value:
         // `cos(pi)` is -1, `sin(pi/6)` is 1/2, as a person writes them, and exactly,
@@ -2451,6 +2468,51 @@ impl Builder {
             .map(|(_, &f)| f)
             .collect();
         Some((u, rest))
+    }
+
+    /// `f(arg)` for a trigonometric `f` whose argument is a sum with a term `q*pi`,
+    /// `q` a multiple of 1/2, written at the sum without that term (see
+    /// [`Builder::call`]). `None` for any other argument.
+    fn unshifted_call(&mut self, f: Func, arg: Id) -> Option<Id> {
+        use num_integer::Integer;
+        let Node::Add(ts) = self.node(arg) else {
+            return None;
+        };
+        let (k, q) = ts
+            .iter()
+            .enumerate()
+            .find_map(|(k, &t)| pi_multiple(self.node(t), |c| self.node(c)).map(|q| (k, q)))?;
+        // The shift in quarter turns, π/2 each.
+        let quarters = q * Rational::from_integer(BigInt::from(2));
+        if !quarters.is_integer() {
+            return None;
+        }
+        let quarters = quarters.to_integer().mod_floor(&BigInt::from(4)).to_u8()?;
+        // What `f` is a quarter turn on: sin(u + π/2) = cos(u), cos(u + π/2) = -sin(u),
+        // tan(u + π/2) = -cot(u), and the reciprocals of these.
+        let quarter = |f: Func| match f {
+            Func::Sin => (Func::Cos, false),
+            Func::Cos => (Func::Sin, true),
+            Func::Sec => (Func::Csc, true),
+            Func::Csc => (Func::Sec, false),
+            Func::Tan => (Func::Cot, true),
+            _ => (Func::Tan, true),
+        };
+        let (mut g, mut negated) = (f, false);
+        for _ in 0..quarters {
+            let (next, flips) = quarter(g);
+            g = next;
+            negated ^= flips;
+        }
+        let rest: Vec<Id> = ts
+            .iter()
+            .enumerate()
+            .filter(|&(j, _)| j != k)
+            .map(|(_, &t)| t)
+            .collect();
+        let rest = self.add(rest);
+        let v = self.call(g, rest);
+        Some(if negated { self.neg(v) } else { v })
     }
 
     /// Whether a node reads as negative: a negative number, a product with a negative
@@ -2701,6 +2763,33 @@ fn trig_at_pi_multiple(f: Func, q: &Rational) -> Option<Rational> {
     }
 }
 
+/// `f(r)` for an inverse trigonometric `f` where it is a rational multiple of π other
+/// than 0 (which [`exact_call`] gives): the arcsine and arccosine at ±1/2 and ±1, the
+/// arccosine at 0, the arctangent at ±1. The multiple, or `None`.
+///
+/// ```
+/// use dydx::parse;
+/// assert_eq!(parse("acos(0) + asin(-1/2) + atan(1)").unwrap().to_string(), "7*pi/12");
+/// assert_eq!(parse("asin(1/3)").unwrap().to_string(), "asin(1/3)");
+/// ```
+fn inverse_trig_pi_multiple(f: Func, r: &Rational) -> Option<Rational> {
+    let (n, d) = (r.numer().to_i64()?, r.denom().to_i64()?);
+    let (n, d) = match (f, n, d) {
+        (Func::Asin, 1, 2) => (1, 6),
+        (Func::Asin, -1, 2) => (-1, 6),
+        (Func::Asin, 1, 1) => (1, 2),
+        (Func::Asin, -1, 1) => (-1, 2),
+        (Func::Acos, 1, 2) => (1, 3),
+        (Func::Acos, 0, 1) => (1, 2),
+        (Func::Acos, -1, 2) => (2, 3),
+        (Func::Acos, -1, 1) => (1, 1),
+        (Func::Atan, 1, 1) => (1, 4),
+        (Func::Atan, -1, 1) => (-1, 4),
+        _ => return None,
+    };
+    Some(Rational::new(BigInt::from(n), BigInt::from(d)))
+}
+
 /// Compares names so that digit runs compare as numbers: `x2` < `x10`.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
@@ -2857,6 +2946,89 @@ mod tests {
         assert_eq!(show(&b, twice), "2*x^(1/4)");
         let e = b.finish(twice);
         assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
+    }
+
+    #[test]
+    fn inverse_trigonometric_functions_fold_to_multiples_of_pi() {
+        let cases = [
+            ("asin(1/2)", "pi/6"),
+            ("asin(-1/2)", "-pi/6"),
+            ("asin(1)", "pi/2"),
+            ("asin(-1)", "-pi/2"),
+            ("acos(1/2)", "pi/3"),
+            ("acos(0)", "pi/2"),
+            ("acos(-1/2)", "2*pi/3"),
+            ("acos(-1)", "pi"),
+            ("atan(1)", "pi/4"),
+            ("atan(-1)", "-pi/4"),
+            // Irrational multiples, or not of π at all, stay.
+            ("asin(1/3)", "asin(1/3)"),
+            ("atan(2)", "atan(2)"),
+            ("acos(2)", "acos(2)"),
+        ];
+        let at = crate::eval::point(&[]).unwrap();
+        for (text, expected) in cases {
+            let e = crate::parse(text).unwrap();
+            assert_eq!(e.to_string(), expected, "{text}");
+            let f = match &text[..4] {
+                "asin" => f64::asin,
+                "acos" => f64::acos,
+                _ => f64::atan,
+            };
+            let r = crate::eval::parse_number(&text[5..text.len() - 1]).unwrap();
+            let want = f(r.to_f64().unwrap());
+            if want.is_finite() {
+                let got = crate::eval::eval_f64(&e, &at).unwrap();
+                assert!((got - want).abs() < 1e-15, "{text}: {got} against {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn trigonometric_functions_of_arguments_shifted_by_quarter_turns_are_unshifted() {
+        use std::f64::consts::PI;
+        type Value = fn(f64) -> f64;
+        let funcs: [(Func, Value); 6] = [
+            (Func::Sin, f64::sin),
+            (Func::Cos, f64::cos),
+            (Func::Tan, f64::tan),
+            (Func::Cot, |a| 1.0 / a.tan()),
+            (Func::Sec, |a| 1.0 / a.cos()),
+            (Func::Csc, |a| 1.0 / a.sin()),
+        ];
+        for k in -9i64..=9 {
+            for (f, value) in funcs {
+                let mut b = Builder::new();
+                let x = b.var("x");
+                let pi = b.constant(Constant::Pi);
+                let q = b.num(Rational::new(BigInt::from(k), BigInt::from(2)));
+                let shift = b.mul([q, pi]);
+                let arg = b.add([x, shift]);
+                let call = b.call(f, arg);
+                let e = b.finish(call);
+                // The shift is gone, and the text reads back as what it shows.
+                assert!(!e.to_string().contains("pi"), "{}(x + {k}*pi/2) is {e}", f.name());
+                assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
+                for x in [-2.3, -0.7, 0.4, 1.1, 2.9] {
+                    let at = crate::eval::point(&[("x", &x.to_string())]).unwrap();
+                    let got = crate::eval::eval_f64(&e, &at).unwrap();
+                    let want = value(x + k as f64 * PI / 2.0);
+                    assert!(
+                        (got - want).abs() < 1e-9 * want.abs().max(1.0),
+                        "{}(x + {k}*pi/2) at {x}: {got} ({e}) against {want}",
+                        f.name()
+                    );
+                }
+            }
+        }
+        // Other multiples of π stay, as do functions without a period of π/2.
+        for text in ["cos(x + pi/3)", "sin(x + 2*pi/3)", "sinh(x + pi)", "exp(x + pi)"] {
+            assert_eq!(crate::parse(text).unwrap().to_string(), text);
+        }
+        assert_eq!(
+            crate::parse("sin(pi - x) + cot(2*x - pi)").unwrap().to_string(),
+            "sin(x) + cot(2*x)"
+        );
     }
 
     #[test]
