@@ -2308,9 +2308,9 @@ impl Normalizer {
         Some((content, rest))
     }
 
-    /// Pythagorean pairs in a sum: `c*tan(u)^2 + c` → `c*sec(u)^2`, `c - c*tanh(u)^2`
-    /// → `c/cosh(u)^2`, `c*sin(u)^2 + c*cos(u)^2` → `c`, and the like for `cot`,
-    /// `sin`, `cos`, `sinh`, `cosh`; and the double angles `c*cos(u)^2 - c*sin(u)^2` →
+    /// Pythagorean pairs in a sum: `c*tan(u)^2 + c` → `c*sec(u)^2`, `c*sec(u)^2 - c`
+    /// → `c*tan(u)^2`, `c - c*tanh(u)^2` → `c/cosh(u)^2`, `c*sin(u)^2 + c*cos(u)^2` →
+    /// `c`, and the like for `cot`, `csc`, `sin`, `cos`, `sinh`, `cosh`; and the double angles `c*cos(u)^2 - c*sin(u)^2` →
     /// `c*cos(2*u)`, `c*cosh(u)^2 + c*sinh(u)^2` → `c*cosh(2*u)`. Each holds wherever
     /// its left side is defined.
     /// `None` when there is no pair.
@@ -2365,6 +2365,8 @@ impl Normalizer {
                 let with_constant: Option<(Rational, Func, Rational, i64)> = match g {
                     Func::Tan => Some((c.clone(), Func::Sec, c.clone(), 2)),
                     Func::Cot => Some((c.clone(), Func::Csc, c.clone(), 2)),
+                    Func::Sec => Some((-c.clone(), Func::Tan, c.clone(), 2)),
+                    Func::Csc => Some((-c.clone(), Func::Cot, c.clone(), 2)),
                     Func::Sinh => Some((c.clone(), Func::Cosh, c.clone(), 2)),
                     Func::Tanh => Some((-c.clone(), Func::Cosh, -c.clone(), -2)),
                     Func::Sin => Some((-c.clone(), Func::Cos, -c.clone(), 2)),
@@ -3843,6 +3845,8 @@ mod tests {
         assert_eq!(norm("1 - cos(x)^2"), "sin(x)^2");
         assert_eq!(norm("sinh(x)^2 + 1"), "cosh(x)^2");
         assert_eq!(norm("cosh(x)^2 - 1"), "sinh(x)^2");
+        assert_eq!(norm("sec(x)^2 - 1"), "tan(x)^2");
+        assert_eq!(norm("2 - 2*csc(x*y)^2"), "-2*cot(x*y)^2");
         assert_eq!(norm("5*sin(y)^2 + 5*cos(y)^2 + x"), "x + 5");
         assert_eq!(norm("cosh(x)^2 - sinh(x)^2"), "1");
         // Double angles.
@@ -3859,6 +3863,8 @@ mod tests {
             "1 - cos(x)^2 + y",
             "sinh(x)^2 + 1",
             "cosh(x)^2 - 1",
+            "sec(x)^2 - 1",
+            "2 - 2*csc(x*y)^2",
             "5*sin(y)^2 + 5*cos(y)^2 + x",
             "cosh(x)^2 - sinh(x)^2",
             "cos(x)^2 - sin(x)^2",
