@@ -3269,7 +3269,7 @@ mod tests {
             // An even power of the sign is 0 at 0, not 1: it stays, and so does a
             // fractional power of the argument.
             (&["sign(x)^2", "x"], "x*sign(x)^2"),
-            (&["sign(x)", "sqrt(abs(x))"], "sqrt(abs(x))*sign(x)"),
+            (&["sign(x)", "sqrt(abs(x))"], "sign(x)*sqrt(abs(x))"),
         ];
         for (factors, expected) in cases {
             let input = factors.join("*");

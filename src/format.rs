@@ -149,6 +149,8 @@ fn split(e: &Expr, id: Id) -> Split {
             _ => s.numerator.push(f),
         }
     }
+    crate::print::display_order(&mut s.numerator, |&f| crate::print::display_rank(e, f));
+    crate::print::display_order(&mut s.denominator, |&(b, _)| crate::print::display_rank(e, b));
     if s.coefficient.is_negative() {
         s.negative = true;
         s.coefficient = -s.coefficient.clone();

@@ -7,6 +7,9 @@
 //! - Parentheses appear only where the grammar needs them (`2*(x + 1)`, `(x*y)^z`,
 //!   `x^(2/3)`, `(-2)^x`).
 //! - `^` is the power operator; the output never uses `**`.
+//! - A product's factors print in canonical order, except that a function of a
+//!   variable or a constant comes before a function of anything larger:
+//!   `exp(x)*sec(exp(x) + 2)`, `sqrt(x)*cos(x^(3/2))`.
 //! - The printed text parses back to the same expression: `parse(print(e)) == e`.
 //! - Depth is not limited by the call stack: deep expressions grow the stack on the
 //!   heap as needed.
@@ -1137,6 +1140,41 @@ fn write_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, out: &mut 
     write_product_parts(e, numbers, c, rest, negate, None, den, out);
 }
 
+/// Puts the factors of a product, in canonical order ([`crate::order`]), in the order
+/// they print in, by their [`display_rank`]: the canonical order, except that a
+/// function of a variable or a constant comes before a function of anything larger,
+/// as a person writes the chain rule's factor first: `exp(x)*sec(exp(x) + 2)`,
+/// `sqrt(x)*cos(x^(3/2))`. A spelling only: the text reads back as the same product.
+pub(crate) fn display_order<T>(factors: &mut [T], rank: impl Fn(&T) -> u8) {
+    // Most products hold at most one function: nothing to move.
+    if factors.windows(2).all(|w| rank(&w[0]) <= rank(&w[1])) {
+        return;
+    }
+    // Stable: factors of one rank keep their canonical order.
+    factors.sort_by_key(rank);
+}
+
+/// Where the factor `f` prints among a product's others ([`display_order`]), by the
+/// node it is a power of: numbers, constants (with the square roots of numbers, which
+/// read as part of the coefficient), variables and powers first (0), then functions
+/// of a variable or a constant (1), then other functions (2), then products
+/// and sums (3). This is the canonical order but for the split of the functions.
+pub(crate) fn display_rank(e: &Expr, f: Id) -> u8 {
+    let base = match e.node(f) {
+        Node::Pow([b, x]) if e.node(*x).as_num().is_some() => *b,
+        _ => f,
+    };
+    let atomic = |k: &Id| matches!(e.node(*k), Node::Var(_) | Node::Const(_) | Node::Num(_));
+    match e.node(base) {
+        // `sqrt(2)` reads as part of the coefficient, which it follows.
+        Node::Call(crate::expr::Func::Sqrt, [k]) if e.node(*k).as_num().is_some() => 0,
+        Node::Call(_, args) => 2 - u8::from(args.iter().all(atomic)),
+        Node::Log(args) => 2 - u8::from(args.iter().all(atomic)),
+        Node::Mul(_) | Node::Add(_) => 3,
+        _ => 0,
+    }
+}
+
 /// Writes the product of the number `c` and the factors `rest`, the factor `flip`
 /// negated (an all-negative sum, [`flippable_sum`]), and the denominator sum of `den`
 /// divided by its content, which joins the coefficient ([`denominator_content`]).
@@ -1175,6 +1213,11 @@ fn write_product_parts(
             None => numer.push(f),
         }
     }
+    display_order(&mut numer, |&f| display_rank(e, f));
+    display_order(&mut denom, |&(b, _)| match b {
+        Base::Node(b) => display_rank(e, b),
+        Base::E => 0,
+    });
     // `e` leads its denominator, as a constant does a product: `6/(e*x)`.
     denom.sort_by_key(|(b, _)| *b != Base::E);
     let mut first = true;
@@ -1469,6 +1512,29 @@ mod tests {
         assert_eq!(round("(x^y)^z"), "(x^y)^z");
         assert_eq!(round("-x^2"), "-x^2");
         assert_eq!(round("x^-y"), "x^(-y)");
+    }
+
+    #[test]
+    fn a_function_of_a_variable_prints_before_a_function_of_more() {
+        // The canonical order puts `sec` before `exp` and `cos` before `sqrt`; the
+        // chain rule's factor, a function of the variable alone, is written first.
+        assert_eq!(
+            round("sec(exp(x) + 2)*tan(exp(x) + 2)*exp(x)"),
+            "exp(x)*sec(exp(x) + 2)*tan(exp(x) + 2)"
+        );
+        assert_eq!(round("-3*cos(x^(3/2))*sqrt(x)/2"), "-3*sqrt(x)*cos(x^(3/2))/2");
+        assert_eq!(round("1/(cos(x^2)*sqrt(x))"), "1/(sqrt(x)*cos(x^2))");
+        assert_eq!(round("x*exp(2)*sin(x^2 + 1)*(x + 1)"), "x*exp(2)*sin(x^2 + 1)*(x + 1)");
+        // Variables and powers stay first, and sums last; functions of one kind keep
+        // the canonical order among themselves.
+        assert_eq!(round("sin(x)*cos(x)*x^2*(x + 1)"), "x^2*sin(x)*cos(x)*(x + 1)");
+        assert_eq!(round("sin(2*x)*cos(3*x)"), "sin(2*x)*cos(3*x)");
+        // A root of a number reads as part of the coefficient, which it follows.
+        assert_eq!(round("sin(sqrt(5)*x)*sqrt(3)*x"), "sqrt(3)*x*sin(sqrt(5)*x)");
+        assert_eq!(
+            crate::format::latex(&parse("cos(x^(3/2))*sqrt(x)/exp(x^2)").unwrap()),
+            "\\sqrt{x} \\cos\\left(x^{\\frac{3}{2}}\\right) e^{-x^{2}}"
+        );
     }
 
     #[test]
