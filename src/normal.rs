@@ -2432,7 +2432,152 @@ impl Normalizer {
                 _ => return Some(sum),
             }
         }
-        changed.then(|| self.b.add(terms))
+        let paired = if changed { self.b.add(terms) } else { id };
+        match self.pythagorean_forms(paired) {
+            Some(shorter) => Some(shorter),
+            None => changed.then_some(paired),
+        }
+    }
+
+    /// A sum's squares of one family at one argument, with numeric coefficients, and
+    /// its number, written in whichever of the equal forms the identity
+    /// `g(u)^2 - s*f(u)^2 = 1` allows is shortest: for sines and cosines (`s` = -1),
+    /// cosh and sinh, sec and tan, csc and cot (`s` = 1), `c1*f^2 + c2*g^2 + c0` is
+    /// also `(c1 + s*c2)*f^2 + (c0 + c2)`, `(c2 + s*c1)*g^2 + (c0 - s*c1)` and
+    /// `(c1 - s*c0)*f^2 + (c2 + c0)*g^2`, and for the first two families a double
+    /// angle: `10*cos(x)^2 - 12*sin(x)^2 + 3` is `22*cos(x)^2 - 9`. Of the forms as
+    /// short, the one keeping `g`, then `f`, then both, then the double angle. Sound:
+    /// each form is defined wherever the sum is (the tangent family's forms hold
+    /// the pole of the square the sum holds, and no other). `None` when no form is
+    /// shorter.
+    fn pythagorean_forms(&mut self, id: Id) -> Option<Id> {
+        use crate::expr::Func;
+        use num_traits::Zero;
+        // (f, g, s, the double angle's function).
+        const FAMILIES: [(Func, Func, i64, Option<Func>); 4] = [
+            (Func::Sin, Func::Cos, -1, Some(Func::Cos)),
+            (Func::Sinh, Func::Cosh, 1, Some(Func::Cosh)),
+            (Func::Tan, Func::Sec, 1, None),
+            (Func::Cot, Func::Csc, 1, None),
+        ];
+        let mut best = id;
+        let mut best_cost = self.cost(id);
+        // Each round settles one family at one argument; a sum has few.
+        let mut settled: Vec<(Func, Id)> = Vec::new();
+        for _ in 0..4 {
+            let Node::Add(ts) = self.b.node(best) else {
+                break;
+            };
+            let ts = ts.to_vec();
+            // Every `c*h(u)^2` term: its index, coefficient, function and argument.
+            let squares: Vec<(usize, Rational, Func, Id)> = ts
+                .iter()
+                .enumerate()
+                .filter_map(|(k, &t)| {
+                    let (c, fs) = self.coefficient_and_factors(t);
+                    let [f] = fs[..] else { return None };
+                    let Node::Pow([base, e]) = self.b.node(f) else {
+                        return None;
+                    };
+                    if !self.b.as_num(*e).is_some_and(|r| rational_is(r, 2)) {
+                        return None;
+                    }
+                    let Node::Call(h, [u]) = self.b.node(*base) else {
+                        return None;
+                    };
+                    let c = c.and_then(|c| self.b.as_num(c).cloned()).unwrap_or_else(Rational::one);
+                    Some((k, c, *h, *u))
+                })
+                .collect();
+            let constant = ts.iter().position(|&t| self.b.as_num(t).is_some());
+            let c0 = constant
+                .and_then(|k| self.b.as_num(ts[k]).cloned())
+                .unwrap_or_else(Rational::zero);
+            let mut found = None;
+            'groups: for &(_, _, h, u) in &squares {
+                for (f, g, s, double) in FAMILIES {
+                    if (h != f && h != g) || settled.contains(&(f, u)) {
+                        continue;
+                    }
+                    let of = |fun: Func| squares.iter().find(|(_, _, h2, u2)| *h2 == fun && *u2 == u);
+                    let (sq_f, sq_g) = (of(f), of(g));
+                    // One square alone, with no number, has no other form.
+                    if (sq_f.is_none() || sq_g.is_none()) && constant.is_none() {
+                        continue;
+                    }
+                    let c1 = sq_f.map_or_else(Rational::zero, |t| t.1.clone());
+                    let c2 = sq_g.map_or_else(Rational::zero, |t| t.1.clone());
+                    let used: Vec<usize> = [sq_f.map(|t| t.0), sq_g.map(|t| t.0), constant]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    found = Some((f, g, Rational::from_integer(s.into()), double, u, c1, c2, used));
+                    break 'groups;
+                }
+            }
+            let Some((f, g, s, double, u, c1, c2, used)) = found else {
+                break;
+            };
+            settled.push((f, u));
+            let rest: Vec<Id> = ts
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !used.contains(k))
+                .map(|(_, &t)| t)
+                .collect();
+            let half = Rational::new(1.into(), 2.into());
+            // Each form as (coefficient of f^2, of g^2, the number, of the double angle).
+            let mut forms = vec![
+                (Rational::zero(), &c2 + &s * &c1, &c0 - &s * &c1, Rational::zero()),
+                (&c1 + &s * &c2, Rational::zero(), &c0 + &c2, Rational::zero()),
+                (&c1 - &s * &c0, &c2 + &c0, Rational::zero(), Rational::zero()),
+            ];
+            if double.is_some() {
+                // cos^2 = (1 + cos(2u))/2 and sin^2 = (1 - cos(2u))/2; cosh^2 =
+                // (cosh(2u) + 1)/2 and sinh^2 = (cosh(2u) - 1)/2.
+                let (k, n) = if s.is_negative() {
+                    ((&c2 - &c1) * &half, &c0 + (&c1 + &c2) * &half)
+                } else {
+                    ((&c1 + &c2) * &half, &c0 + (&c2 - &c1) * &half)
+                };
+                forms.push((Rational::zero(), Rational::zero(), n, k));
+            }
+            let mut improved = None;
+            for (a, b, n, k) in forms {
+                let mut terms = rest.clone();
+                for (coefficient, fun) in [(a, Some(f)), (b, Some(g)), (k, None)] {
+                    if coefficient.is_zero() {
+                        continue;
+                    }
+                    let c = self.b.num(coefficient);
+                    let factor = match fun {
+                        Some(fun) => {
+                            let call = self.b.call(fun, u);
+                            let two = self.b.int(2);
+                            self.b.pow(call, two)
+                        }
+                        None => {
+                            let two = self.b.int(2);
+                            let twice = self.b.mul([two, u]);
+                            let fun = double.unwrap_or(Func::Cos);
+                            self.b.call(fun, twice)
+                        }
+                    };
+                    terms.push(self.b.mul([c, factor]));
+                }
+                terms.push(self.b.num(n));
+                let candidate = self.b.add(terms);
+                let cost = self.cost(candidate);
+                if cost < best_cost {
+                    best_cost = cost;
+                    improved = Some(candidate);
+                }
+            }
+            if let Some(candidate) = improved {
+                best = candidate;
+            }
+        }
+        (best != id).then_some(best)
     }
 
     /// The terms of `id` as a sum.
@@ -3873,6 +4018,43 @@ mod tests {
         ] {
             assert_same_values(s);
         }
+    }
+
+    #[test]
+    fn squares_of_one_family_take_their_shortest_form() {
+        let cases = [
+            // The number goes into the squares' coefficients, and one square goes.
+            ("10*cos(x)^2 - 12*sin(x)^2 + 3", "22*cos(x)^2 - 9"),
+            ("sin(x)^2 + 2*cos(x)^2 + y", "cos(x)^2 + y + 1"),
+            ("3*sec(x)^2 - 2*tan(x)^2", "sec(x)^2 + 2"),
+            ("cosh(x)^2 + 2*sinh(x)^2 - 1", "3*sinh(x)^2"),
+            ("2*csc(x*y)^2 - 5*cot(x*y)^2 - 2", "-3*cot(x*y)^2"),
+            // A double angle where that is shortest.
+            ("3*cos(x)^2 - 3*sin(x)^2 + 1", "3*cos(2*x) + 1"),
+            // Nothing shorter: as it was.
+            ("tan(x)^2 + 3", "tan(x)^2 + 3"),
+            ("2*sin(x)^2 + sin(y)^2", "2*sin(x)^2 + sin(y)^2"),
+        ];
+        for (s, expected) in cases {
+            assert_eq!(norm(s), expected, "{s}");
+            let (e, n) = (parse(s).unwrap(), normalize(&parse(s).unwrap()));
+            for xv in ["-1.7", "-0.3", "0.4", "1.3", "1.5707963267948966", "2.9"] {
+                for yv in ["-0.6", "0.7", "1"] {
+                    let at = point(&[("x", xv), ("y", yv)]).unwrap();
+                    // Sound: defined wherever the sum is, with its value.
+                    if let Ok(a) = eval_f64(&e, &at) {
+                        let b = eval_f64(&n, &at).unwrap();
+                        assert!(
+                            (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
+                            "{s} -> {n}: {a} vs {b} at x={xv}, y={yv}"
+                        );
+                    }
+                }
+            }
+        }
+        // The derivative of a product of powers of sines and cosines, in one square.
+        let d = crate::diff(&parse("sin(x)^4*cos(x)^3").unwrap(), "x");
+        assert_eq!(normalize(&d).to_string(), "sin(x)^3*cos(x)^2*(7*cos(x)^2 - 3)");
     }
 
     #[test]
