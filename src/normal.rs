@@ -3643,6 +3643,143 @@ pub fn expand_polynomials(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Optio
     (root != imported[e.root().index()]).then(|| b.into_expr(root))
 }
 
+/// A rational function of one variable written in lowest terms: its numerator
+/// expanded, its denominator as the powers of its square-free factors, each with
+/// integer coefficients, and one rational coefficient in front. The derivative of
+/// the continued fraction `2 + x/(1 + x/(3 + …))` is so about a third as long as
+/// the nested form the normal form leaves. `None` when `e` is not built of one
+/// variable and numbers by sums, products and integer powers (at most
+/// `MAX_POLY_EXPONENT`), has no negative power, or passes the bounds of
+/// [`crate::poly::Fraction`] (recorded in `hit` as [`Bound::PolynomialSize`]).
+///
+/// Sound: where `e` is defined, its value is finite, so the lowest-terms
+/// denominator, whose roots are poles, is not zero there.
+///
+/// ```
+/// use dydx::{parse, limits::Bounds, normal::rational_function};
+/// let e = parse("1/(1 + 1/(1 + 1/x))").unwrap();
+/// let r = rational_function(&e, &mut Bounds::default()).unwrap();
+/// assert_eq!(r.to_string(), "(x + 1)/(2*x + 1)");
+/// assert!(rational_function(&parse("sin(x)/(x + 1)").unwrap(), &mut Bounds::default()).is_none());
+/// ```
+pub fn rational_function(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
+    use crate::poly::Fraction;
+    let nodes = e.nodes();
+    // One variable, numbers, sums, products and small integer powers, at least one
+    // of them negative; checked before any arithmetic.
+    let mut variable = None;
+    let mut negative_power = false;
+    for node in nodes {
+        match node {
+            Node::Num(_) | Node::Add(_) | Node::Mul(_) => {}
+            Node::Var(v) => {
+                if variable.is_some_and(|w| w != *v) {
+                    return None;
+                }
+                variable = Some(*v);
+            }
+            Node::Pow([_, k]) => {
+                let k = nodes[k.index()].as_num()?;
+                if !k.is_integer() || k.abs() > Rational::from_integer(MAX_POLY_EXPONENT.into()) {
+                    return None;
+                }
+                negative_power |= k.is_negative();
+            }
+            Node::Const(_) | Node::Call(..) | Node::Log(_) => return None,
+        }
+    }
+    let variable = variable?;
+    if !negative_power {
+        return None;
+    }
+    let mut work = 0usize;
+    let mut values: Vec<Fraction> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let of = |c: &Id| &values[c.index()];
+        let value = match node {
+            Node::Num(r) => Some(Fraction::constant((**r).clone())),
+            Node::Var(_) => Some(Fraction::variable()),
+            Node::Add(ts) => ts[1..]
+                .iter()
+                .try_fold(of(&ts[0]).clone(), |acc, t| acc.add(of(t), &mut work)),
+            Node::Mul(fs) => fs[1..]
+                .iter()
+                .try_fold(of(&fs[0]).clone(), |acc, f| acc.mul(of(f), &mut work)),
+            Node::Pow([b, k]) => {
+                let k = nodes[k.index()].as_num().and_then(|k| k.to_integer().to_i32())?;
+                of(b).powi(k, &mut work)
+            }
+            _ => None,
+        };
+        let Some(value) = value else {
+            hit.insert(Bound::PolynomialSize);
+            return None;
+        };
+        values.push(value);
+    }
+    let whole = values.pop()?;
+    // Each denominator factor made primitive with integer coefficients, its scale
+    // moved into the numerator's coefficient.
+    let factors: Vec<(Vec<Rational>, usize)> = if whole.denom.len() < 2 {
+        Vec::new()
+    } else {
+        match crate::poly::square_free(&whole.denom, hit) {
+            Some((_, factors)) => factors,
+            None => vec![(whole.denom.clone(), 1)],
+        }
+    };
+    let mut coefficient = Rational::one();
+    let mut b = Builder::new();
+    let x = b.var(variable.as_str());
+    let polynomial = |b: &mut Builder, p: &[Rational]| -> (Rational, Id) {
+        let (scale, p) = primitive(p);
+        let terms: Vec<Id> = p
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
+            .map(|(k, c)| {
+                let c = b.num(c.clone());
+                let k = b.int(k as i64);
+                let power = b.pow(x, k);
+                b.mul([c, power])
+            })
+            .collect();
+        (scale, b.add(terms))
+    };
+    let mut parts = Vec::with_capacity(factors.len() + 2);
+    for (f, m) in &factors {
+        let (scale, sum) = polynomial(&mut b, f);
+        let m = i32::try_from(*m).ok()?;
+        coefficient /= num_traits::Pow::pow(&scale, m);
+        let k = b.int(-i64::from(m));
+        parts.push(b.pow(sum, k));
+    }
+    let (scale, numer) = polynomial(&mut b, &whole.numer);
+    coefficient *= scale;
+    parts.push(numer);
+    parts.push(b.num(coefficient));
+    let root = b.mul(parts);
+    Some(b.into_expr(root))
+}
+
+/// A polynomial as a rational scale times a polynomial with coprime integer
+/// coefficients and a positive leading one (the zero polynomial is 1 times itself).
+fn primitive(p: &[Rational]) -> (Rational, Vec<Rational>) {
+    use num_integer::Integer;
+    let Some(lead) = p.last() else {
+        return (Rational::one(), Vec::new());
+    };
+    let zero = num_bigint::BigInt::from(0);
+    let denominators = p.iter().fold(num_bigint::BigInt::from(1), |acc, c| acc.lcm(c.denom()));
+    let numerators = p.iter().fold(zero, |acc, c| acc.gcd(c.numer()));
+    let mut scale = Rational::new(numerators, denominators);
+    if lead.is_negative() {
+        scale = -scale;
+    }
+    let p = p.iter().map(|c| c / &scale).collect();
+    (scale, p)
+}
+
 /// A polynomial node's coefficients from its children's, lowest degree first; `None`
 /// beyond [`crate::poly::MAX_DEGREE`] or [`MAX_POLY_BITS`], or once `work` (products
 /// of two coefficients so far) passes [`MAX_POLY_WORK`].
@@ -4018,6 +4155,70 @@ mod tests {
         ] {
             assert_same_values(s);
         }
+    }
+
+    #[test]
+    fn a_rational_function_of_one_variable_is_written_in_lowest_terms() {
+        let mut hit = Bounds::default();
+        let mut lowest = |s: &str| rational_function(&parse(s).unwrap(), &mut hit).map(|e| e.to_string());
+        let cases = [
+            ("1/(1 + 1/(1 + 1/x))", "(x + 1)/(2*x + 1)"),
+            ("(x^2 - 1)/(x - 1)", "x + 1"),
+            ("1/(2*x^2 - 2) + 1/(x + 1)^2", "(3*x - 1)/(2*(x - 1)*(x + 1)^2)"),
+            ("x/(3*x/4 + 1/2)^2", "16*x/(3*x + 2)^2"),
+            ("1/(x*(x + 1)) - 1/x + 1/(x + 1)", "0"),
+        ];
+        for (s, expected) in cases {
+            assert_eq!(lowest(s).as_deref(), Some(expected), "{s}");
+        }
+        // Not a rational function of one variable, or without a denominator.
+        for s in [
+            "x/(y + 1)",
+            "sin(x)/(x + 1)",
+            "pi/(x + 1)",
+            "x^(1/2)/(x + 1)",
+            "(x + 1)^2",
+        ] {
+            assert_eq!(lowest(s), None, "{s}");
+        }
+        assert!(hit.is_empty());
+        // Sound, and the same values: random continued fractions and quotients,
+        // compared wherever the input is defined.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut tried = 0;
+        for _ in 0..200 {
+            let mut s = String::from("x");
+            for _ in 0..1 + next(5) {
+                let k = next(7) as i64 - 3;
+                s = match next(3) {
+                    0 => format!("{k} + x/({s})"),
+                    1 => format!("({s})*(x + {k})/(x - {})", k + 1),
+                    _ => format!("1/({s})^2 - {k}*x"),
+                };
+            }
+            let e = parse(&s).unwrap();
+            let Some(r) = rational_function(&e, &mut hit) else {
+                continue;
+            };
+            tried += 1;
+            for xv in ["-2.5", "-1", "-0.5", "0", "0.3", "1", "2", "3.7"] {
+                let at = point(&[("x", xv)]).unwrap();
+                if let Ok(a) = eval_f64(&e, &at) {
+                    let b = eval_f64(&r, &at).unwrap_or_else(|_| panic!("{r} undefined at {xv}, where {s} is {a}"));
+                    assert!(
+                        (a - b).abs() <= 1e-9 * (1.0 + a.abs()),
+                        "{s} -> {r}: {a} vs {b} at {xv}"
+                    );
+                }
+            }
+        }
+        assert!(tried > 150, "{tried}");
     }
 
     #[test]

@@ -172,6 +172,124 @@ pub fn square_free(p: &[Rational], hit: &mut Bounds) -> Option<(Rational, Vec<Fa
     Some((lead, factors))
 }
 
+/// A univariate rational function in lowest terms: a numerator, and a monic
+/// denominator with no factor in common with it (the zero function is `0/1`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fraction {
+    /// Coefficients, lowest degree first.
+    pub numer: Vec<Rational>,
+    /// Coefficients, lowest degree first; monic.
+    pub denom: Vec<Rational>,
+}
+
+/// Most coefficient products the arithmetic of [`Fraction`]s may make for one
+/// expression ([`Fraction::add`], [`Fraction::mul`], [`Fraction::powi`], whose
+/// `work` counts them): past it, each gives up.
+pub const MAX_FRACTION_WORK: usize = 1 << 16;
+
+/// The largest coefficient, in bits of numerator or denominator, a [`Fraction`] may
+/// hold: its reductions divide polynomials, whose coefficients grow fast.
+const MAX_FRACTION_BITS: u64 = 256;
+
+/// The product of two polynomials, counting its coefficient products in `work`;
+/// `None` past [`MAX_DEGREE`] or [`MAX_FRACTION_WORK`].
+fn times(a: &[Rational], b: &[Rational], work: &mut usize) -> Option<Poly> {
+    if a.is_empty() || b.is_empty() {
+        return Some(Vec::new());
+    }
+    *work = work.saturating_add(a.len() * b.len());
+    if a.len() + b.len() > MAX_DEGREE + 2 || *work > MAX_FRACTION_WORK {
+        return None;
+    }
+    let mut out = vec![Rational::zero(); a.len() + b.len() - 1];
+    for (i, x) in a.iter().enumerate() {
+        for (j, y) in b.iter().enumerate() {
+            out[i + j] += x * y;
+        }
+    }
+    Some(trim(out))
+}
+
+impl Fraction {
+    /// The constant `r`.
+    pub fn constant(r: Rational) -> Fraction {
+        Fraction {
+            numer: trim(vec![r]),
+            denom: vec![Rational::one()],
+        }
+    }
+
+    /// The variable itself.
+    pub fn variable() -> Fraction {
+        Fraction {
+            numer: vec![Rational::zero(), Rational::one()],
+            denom: vec![Rational::one()],
+        }
+    }
+
+    /// `numer/denom` brought to lowest terms with a monic denominator; `None` for a
+    /// zero denominator, or past the bounds.
+    fn reduced(numer: Poly, denom: Poly) -> Option<Fraction> {
+        let (numer, denom) = (trim(numer), trim(denom));
+        let lead = denom.last()?.clone();
+        if numer.is_empty() {
+            return Some(Fraction::constant(Rational::zero()));
+        }
+        let (numer, denom) = match gcd(&numer, &denom)? {
+            g if g.len() > 1 => (div_rem(&numer, &g).0, div_rem(&denom, &g).0),
+            _ => (numer, denom),
+        };
+        let lead = denom.last().cloned().unwrap_or(lead);
+        let numer: Poly = numer.into_iter().map(|c| c / &lead).collect();
+        let denom = monic(denom);
+        let large = |p: &[Rational]| {
+            p.iter()
+                .any(|c| c.numer().bits() > MAX_FRACTION_BITS || c.denom().bits() > MAX_FRACTION_BITS)
+        };
+        (!large(&numer) && !large(&denom)).then_some(Fraction { numer, denom })
+    }
+
+    /// The sum, in lowest terms; `None` past the bounds.
+    pub fn add(&self, other: &Fraction, work: &mut usize) -> Option<Fraction> {
+        if self.denom == other.denom {
+            let n = self.numer.len().max(other.numer.len());
+            let zero = Rational::zero();
+            let numer = (0..n)
+                .map(|k| self.numer.get(k).unwrap_or(&zero) + other.numer.get(k).unwrap_or(&zero))
+                .collect();
+            return Fraction::reduced(numer, self.denom.clone());
+        }
+        let a = times(&self.numer, &other.denom, work)?;
+        let b = times(&other.numer, &self.denom, work)?;
+        let n = a.len().max(b.len());
+        let zero = Rational::zero();
+        let numer = (0..n)
+            .map(|k| a.get(k).unwrap_or(&zero) + b.get(k).unwrap_or(&zero))
+            .collect();
+        Fraction::reduced(numer, times(&self.denom, &other.denom, work)?)
+    }
+
+    /// The product, in lowest terms; `None` past the bounds.
+    pub fn mul(&self, other: &Fraction, work: &mut usize) -> Option<Fraction> {
+        let numer = times(&self.numer, &other.numer, work)?;
+        Fraction::reduced(numer, times(&self.denom, &other.denom, work)?)
+    }
+
+    /// The `k`th power for a nonzero integer `k`; `None` for a negative power of zero,
+    /// or past the bounds. A power of a fraction in lowest terms is in lowest terms.
+    pub fn powi(&self, k: i32, work: &mut usize) -> Option<Fraction> {
+        let (mut numer, mut denom) = (vec![Rational::one()], vec![Rational::one()]);
+        for _ in 0..k.unsigned_abs() {
+            numer = times(&numer, &self.numer, work)?;
+            denom = times(&denom, &self.denom, work)?;
+        }
+        if k < 0 {
+            (numer, denom) = (denom, numer);
+        }
+        Fraction::reduced(numer, denom)
+    }
+}
+
 /// Most a polynomial's constant or leading coefficient may be, made integer, for
 /// [`linear_factors`] to try the rational roots its divisors allow.
 const MAX_ROOT_BOUND: u64 = 1 << 20;
@@ -378,6 +496,45 @@ mod tests {
             }
         }
         trim(out)
+    }
+
+    #[test]
+    fn fractions_stay_in_lowest_terms() {
+        let mut work = 0;
+        let x = Fraction::variable();
+        let one = Fraction::constant(q(1));
+        // 1/(x + 1) + 1/(x - 1) = 2x/(x^2 - 1).
+        let a = x.add(&one, &mut work).unwrap().powi(-1, &mut work).unwrap();
+        let minus_one = Fraction::constant(q(-1));
+        let b = x.add(&minus_one, &mut work).unwrap().powi(-1, &mut work).unwrap();
+        let sum = a.add(&b, &mut work).unwrap();
+        assert_eq!(sum.numer, poly(&[0, 2]));
+        assert_eq!(sum.denom, poly(&[-1, 0, 1]));
+        // (x^2 - 1)/(x - 1) cancels to x + 1, with the denominator 1.
+        let square = x.mul(&x, &mut work).unwrap().add(&minus_one, &mut work).unwrap();
+        let quotient = square.mul(&b, &mut work).unwrap();
+        assert_eq!(
+            quotient,
+            Fraction {
+                numer: poly(&[1, 1]),
+                denom: poly(&[1])
+            }
+        );
+        // The denominator is monic: 1/(2x) is (1/2)/x.
+        let twice = Fraction::constant(q(2))
+            .mul(&x, &mut work)
+            .unwrap()
+            .powi(-1, &mut work)
+            .unwrap();
+        assert_eq!(twice.numer, vec![Rational::new(1.into(), 2.into())]);
+        assert_eq!(twice.denom, poly(&[0, 1]));
+        // A negative power of zero has no value; x - x is 0/1.
+        let zero = x.add(&x.mul(&minus_one, &mut work).unwrap(), &mut work).unwrap();
+        assert_eq!(zero, Fraction::constant(q(0)));
+        assert!(zero.powi(-2, &mut work).is_none());
+        // The work is bounded: a power past the degree bound gives up.
+        let big = x.powi(40, &mut work).unwrap();
+        assert!(big.mul(&big, &mut work).is_none());
     }
 
     #[test]

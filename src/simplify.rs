@@ -568,6 +568,25 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         }
         None => (chosen, best_ops),
     };
+    // A rational function of one variable in lowest terms, where that is shorter:
+    // the normal form brings sums together a few at a time, and leaves a nested
+    // fraction (a continued fraction's derivative) nested. The full level only, as
+    // the polynomials above.
+    let lowest_terms = match level {
+        Level::Full => crate::normal::rational_function(&chosen, &mut report.bounds),
+        _ => None,
+    };
+    let (chosen, best_ops) = match lowest_terms {
+        Some(r) => {
+            let ops = op_count(&r);
+            if ops < best_ops {
+                (r, ops)
+            } else {
+                (chosen, best_ops)
+            }
+        }
+        None => (chosen, best_ops),
+    };
     report.ops_after = best_ops;
     if holds_unfolded_number(&chosen) {
         report.bounds.insert(Bound::FoldBits);
