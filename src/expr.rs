@@ -2126,6 +2126,13 @@ impl Builder {
                     return self.pow(q, minus);
                 }
             }
+            // exp(a)^u = exp(u*a) for every real u, since exp(a) > 0: `exp(x*y)`, not
+            // `exp(x)^y`, whose derivative would read `y*exp(x)^(y - 1)*exp(x)`.
+            if let Node::Call(Func::Exp, [a]) = self.node(base) {
+                let a = *a;
+                let ua = self.mul([exponent, a]);
+                return self.call(Func::Exp, ua);
+            }
             return self.intern(Node::Pow([base, exponent]));
         };
         if let Some(b) = self.as_num(base).cloned() {
@@ -2946,6 +2953,34 @@ mod tests {
         assert_eq!(show(&b, twice), "2*x^(1/4)");
         let e = b.finish(twice);
         assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
+    }
+
+    #[test]
+    fn a_power_of_an_exponential_is_an_exponential() {
+        for (text, expected) in [
+            ("exp(x)^y", "exp(x*y)"),
+            ("exp(x + 1)^sin(y)", "exp(sin(y)*(x + 1))"),
+            ("exp(x)^(2/3)", "exp(2*x/3)"),
+            ("(e^x)^x", "exp(x^2)"),
+        ] {
+            let e = crate::parse(text).unwrap();
+            assert_eq!(e.to_string(), expected, "{text}");
+            // Equal everywhere, with the power computed as f64 does it.
+            for (x, y) in [(-1.5f64, 0.3f64), (0.0, -2.0), (0.7, 1.9), (2.2, -0.4)] {
+                let at = crate::eval::point(&[("x", &x.to_string()), ("y", &y.to_string())]).unwrap();
+                let power: f64 = match text {
+                    "exp(x)^y" => x.exp().powf(y),
+                    "exp(x + 1)^sin(y)" => (x + 1.0).exp().powf(y.sin()),
+                    "exp(x)^(2/3)" => x.exp().powf(2.0 / 3.0),
+                    _ => x.exp().powf(x),
+                };
+                let value = crate::eval::eval_f64(&e, &at).unwrap();
+                assert!(
+                    (value - power).abs() <= 1e-12 * power.abs().max(1.0),
+                    "{text} at {x}, {y}"
+                );
+            }
+        }
     }
 
     #[test]
