@@ -184,12 +184,18 @@ pub struct Fraction {
 
 /// Most coefficient products the arithmetic of [`Fraction`]s may make for one
 /// expression ([`Fraction::add`], [`Fraction::mul`], [`Fraction::powi`], whose
-/// `work` counts them): past it, each gives up.
-pub const MAX_FRACTION_WORK: usize = 1 << 16;
+/// `work` counts them, with the divisions of their reductions): past it, each gives
+/// up.
+pub const MAX_FRACTION_WORK: usize = 1 << 14;
+
+/// The highest degree of a [`Fraction`]'s numerator or denominator. A lowest-terms
+/// form of higher degree is too long to print shorter than the nested one, and its
+/// reductions cost the cube of the degree.
+pub const MAX_FRACTION_DEGREE: usize = 16;
 
 /// The largest coefficient, in bits of numerator or denominator, a [`Fraction`] may
 /// hold: its reductions divide polynomials, whose coefficients grow fast.
-const MAX_FRACTION_BITS: u64 = 256;
+const MAX_FRACTION_BITS: u64 = 128;
 
 /// The product of two polynomials, counting its coefficient products in `work`;
 /// `None` past [`MAX_DEGREE`] or [`MAX_FRACTION_WORK`].
@@ -198,7 +204,7 @@ fn times(a: &[Rational], b: &[Rational], work: &mut usize) -> Option<Poly> {
         return Some(Vec::new());
     }
     *work = work.saturating_add(a.len() * b.len());
-    if a.len() + b.len() > MAX_DEGREE + 2 || *work > MAX_FRACTION_WORK {
+    if a.len() + b.len() > MAX_FRACTION_DEGREE + 2 || *work > MAX_FRACTION_WORK {
         return None;
     }
     let mut out = vec![Rational::zero(); a.len() + b.len() - 1];
@@ -227,52 +233,72 @@ impl Fraction {
         }
     }
 
-    /// `numer/denom` brought to lowest terms with a monic denominator; `None` for a
-    /// zero denominator, or past the bounds.
-    fn reduced(numer: Poly, denom: Poly) -> Option<Fraction> {
+    /// `numer/denom`, known to have no common factor, with the denominator made
+    /// monic; `None` for a zero denominator, or past the bounds.
+    fn coprime(numer: Poly, denom: Poly) -> Option<Fraction> {
         let (numer, denom) = (trim(numer), trim(denom));
         let lead = denom.last()?.clone();
         if numer.is_empty() {
             return Some(Fraction::constant(Rational::zero()));
         }
-        let (numer, denom) = match gcd(&numer, &denom)? {
-            g if g.len() > 1 => (div_rem(&numer, &g).0, div_rem(&denom, &g).0),
-            _ => (numer, denom),
-        };
-        let lead = denom.last().cloned().unwrap_or(lead);
         let numer: Poly = numer.into_iter().map(|c| c / &lead).collect();
         let denom = monic(denom);
         let large = |p: &[Rational]| {
             p.iter()
                 .any(|c| c.numer().bits() > MAX_FRACTION_BITS || c.denom().bits() > MAX_FRACTION_BITS)
         };
-        (!large(&numer) && !large(&denom)).then_some(Fraction { numer, denom })
+        let long = numer.len().max(denom.len()) > MAX_FRACTION_DEGREE + 1;
+        (!large(&numer) && !large(&denom) && !long).then_some(Fraction { numer, denom })
     }
 
-    /// The sum, in lowest terms; `None` past the bounds.
+    /// The sum, in lowest terms; `None` past the bounds. Over coprime denominators
+    /// the sum of two fractions in lowest terms is in lowest terms (a factor of one
+    /// denominator divides every term of the numerator but one), so only the
+    /// denominators' common factor is sought.
     pub fn add(&self, other: &Fraction, work: &mut usize) -> Option<Fraction> {
-        if self.denom == other.denom {
-            let n = self.numer.len().max(other.numer.len());
-            let zero = Rational::zero();
-            let numer = (0..n)
-                .map(|k| self.numer.get(k).unwrap_or(&zero) + other.numer.get(k).unwrap_or(&zero))
-                .collect();
-            return Fraction::reduced(numer, self.denom.clone());
-        }
-        let a = times(&self.numer, &other.denom, work)?;
-        let b = times(&other.numer, &self.denom, work)?;
-        let n = a.len().max(b.len());
         let zero = Rational::zero();
-        let numer = (0..n)
-            .map(|k| a.get(k).unwrap_or(&zero) + b.get(k).unwrap_or(&zero))
-            .collect();
-        Fraction::reduced(numer, times(&self.denom, &other.denom, work)?)
+        let plus = |a: &[Rational], b: &[Rational]| -> Poly {
+            (0..a.len().max(b.len()))
+                .map(|k| a.get(k).unwrap_or(&zero) + b.get(k).unwrap_or(&zero))
+                .collect()
+        };
+        let g = common_factor(&self.denom, &other.denom, work)?;
+        if g.len() < 2 {
+            let numer = plus(
+                &times(&self.numer, &other.denom, work)?,
+                &times(&other.numer, &self.denom, work)?,
+            );
+            return Fraction::coprime(numer, times(&self.denom, &other.denom, work)?);
+        }
+        // Over the least common denominator, then what the numerator shares with the
+        // common factor cancels.
+        let (a, b) = (div_rem(&self.denom, &g).0, div_rem(&other.denom, &g).0);
+        let numer = plus(&times(&self.numer, &b, work)?, &times(&other.numer, &a, work)?);
+        let denom = times(&times(&a, &b, work)?, &g, work)?;
+        let h = common_factor(&numer, &g, work)?;
+        if h.len() < 2 {
+            return Fraction::coprime(numer, denom);
+        }
+        Fraction::coprime(div_rem(&numer, &h).0, div_rem(&denom, &h).0)
     }
 
-    /// The product, in lowest terms; `None` past the bounds.
+    /// The product, in lowest terms; `None` past the bounds. Each numerator can share
+    /// factors only with the other's denominator.
     pub fn mul(&self, other: &Fraction, work: &mut usize) -> Option<Fraction> {
-        let numer = times(&self.numer, &other.numer, work)?;
-        Fraction::reduced(numer, times(&self.denom, &other.denom, work)?)
+        if self.numer.is_empty() || other.numer.is_empty() {
+            return Some(Fraction::constant(Rational::zero()));
+        }
+        let cancel = |p: &[Rational], q: &[Rational], work: &mut usize| -> Option<(Poly, Poly)> {
+            let g = common_factor(p, q, work)?;
+            Some(if g.len() < 2 {
+                (p.to_vec(), q.to_vec())
+            } else {
+                (div_rem(p, &g).0, div_rem(q, &g).0)
+            })
+        };
+        let (a, d) = cancel(&self.numer, &other.denom, work)?;
+        let (b, c) = cancel(&other.numer, &self.denom, work)?;
+        Fraction::coprime(times(&a, &b, work)?, times(&c, &d, work)?)
     }
 
     /// The `k`th power for a nonzero integer `k`; `None` for a negative power of zero,
@@ -286,8 +312,32 @@ impl Fraction {
         if k < 0 {
             (numer, denom) = (denom, numer);
         }
-        Fraction::reduced(numer, denom)
+        Fraction::coprime(numer, denom)
     }
+}
+
+/// The monic greatest common divisor of two nonzero polynomials, 1 at once when either
+/// is a constant; its divisions are counted in `work` as coefficient products. `None`
+/// past [`MAX_FRACTION_WORK`], or where Euclid's remainders over the rationals, which
+/// swell before they shrink, pass four times a fraction's coefficient bound.
+fn common_factor(a: &[Rational], b: &[Rational], work: &mut usize) -> Option<Poly> {
+    if a.len() < 2 || b.len() < 2 {
+        return Some(vec![Rational::one()]);
+    }
+    let (mut a, mut b) = (monic(a.to_vec()), monic(b.to_vec()));
+    while !b.is_empty() {
+        *work = work.saturating_add(a.len() * b.len());
+        if *work > MAX_FRACTION_WORK {
+            return None;
+        }
+        let (_, r) = div_rem(&a, &b);
+        let swollen = |c: &Rational| c.numer().bits().max(c.denom().bits()) > 4 * MAX_FRACTION_BITS;
+        if r.iter().any(swollen) {
+            return None;
+        }
+        (a, b) = (b, monic(r));
+    }
+    Some(a)
 }
 
 /// Most a polynomial's constant or leading coefficient may be, made integer, for
@@ -532,9 +582,10 @@ mod tests {
         let zero = x.add(&x.mul(&minus_one, &mut work).unwrap(), &mut work).unwrap();
         assert_eq!(zero, Fraction::constant(q(0)));
         assert!(zero.powi(-2, &mut work).is_none());
-        // The work is bounded: a power past the degree bound gives up.
-        let big = x.powi(40, &mut work).unwrap();
+        // Degrees are bounded: a product or power past the bound gives up.
+        let big = x.powi(12, &mut work).unwrap();
         assert!(big.mul(&big, &mut work).is_none());
+        assert!(x.powi(MAX_FRACTION_DEGREE as i32 + 1, &mut work).is_none());
     }
 
     #[test]
