@@ -186,7 +186,7 @@ pub struct Fraction {
 /// expression ([`Fraction::add`], [`Fraction::mul`], [`Fraction::powi`], whose
 /// `work` counts them, with the divisions of their reductions): past it, each gives
 /// up.
-pub const MAX_FRACTION_WORK: usize = 1 << 14;
+pub const MAX_FRACTION_WORK: usize = 1 << 13;
 
 /// The highest degree of a [`Fraction`]'s numerator or denominator. A lowest-terms
 /// form of higher degree is too long to print shorter than the nested one, and its
