@@ -2955,6 +2955,21 @@ mod tests {
         assert_eq!(crate::parse(&e.to_string()).unwrap(), e);
     }
 
+    /// A function's value in f64.
+    type Value = fn(f64) -> f64;
+
+    /// The six trigonometric functions with their values in f64.
+    fn trigonometric_values() -> [(Func, Value); 6] {
+        [
+            (Func::Sin, f64::sin),
+            (Func::Cos, f64::cos),
+            (Func::Tan, f64::tan),
+            (Func::Cot, |a| 1.0 / a.tan()),
+            (Func::Sec, |a| 1.0 / a.cos()),
+            (Func::Csc, |a| 1.0 / a.sin()),
+        ]
+    }
+
     #[test]
     fn a_power_of_an_exponential_is_an_exponential() {
         for (text, expected) in [
@@ -3022,15 +3037,7 @@ mod tests {
     #[test]
     fn trigonometric_functions_of_arguments_shifted_by_quarter_turns_are_unshifted() {
         use std::f64::consts::PI;
-        type Value = fn(f64) -> f64;
-        let funcs: [(Func, Value); 6] = [
-            (Func::Sin, f64::sin),
-            (Func::Cos, f64::cos),
-            (Func::Tan, f64::tan),
-            (Func::Cot, |a| 1.0 / a.tan()),
-            (Func::Sec, |a| 1.0 / a.cos()),
-            (Func::Csc, |a| 1.0 / a.sin()),
-        ];
+        let funcs = trigonometric_values();
         for k in -9i64..=9 {
             for (f, value) in funcs {
                 let mut b = Builder::new();
@@ -3069,15 +3076,7 @@ mod tests {
     #[test]
     fn trigonometric_functions_of_multiples_of_pi_fold_where_rational() {
         use std::f64::consts::PI;
-        type Value = fn(f64) -> f64;
-        let funcs: [(Func, Value); 6] = [
-            (Func::Sin, f64::sin),
-            (Func::Cos, f64::cos),
-            (Func::Tan, f64::tan),
-            (Func::Cot, |a| 1.0 / a.tan()),
-            (Func::Sec, |a| 1.0 / a.cos()),
-            (Func::Csc, |a| 1.0 / a.sin()),
-        ];
+        let funcs = trigonometric_values();
         let mut folded = 0;
         for k in -30i64..=30 {
             let q = Rational::new(BigInt::from(k), BigInt::from(12));

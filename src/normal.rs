@@ -2335,26 +2335,7 @@ impl Normalizer {
         let mut changed = false;
         // Each pass replaces one pair; a sum has few.
         for _ in 0..4 {
-            // (coefficient, function, argument) of every `c*f(u)^2` term.
-            let squares: Vec<(usize, Rational, Func, Id)> = terms
-                .iter()
-                .enumerate()
-                .filter_map(|(k, &t)| {
-                    let (c, fs) = self.coefficient_and_factors(t);
-                    let [f] = fs[..] else { return None };
-                    let Node::Pow([base, e]) = self.b.node(f) else {
-                        return None;
-                    };
-                    if !self.b.as_num(*e).is_some_and(|r| rational_is(r, 2)) {
-                        return None;
-                    }
-                    let Node::Call(g, [u]) = self.b.node(*base) else {
-                        return None;
-                    };
-                    let c = c.and_then(|c| self.b.as_num(c).cloned()).unwrap_or_else(Rational::one);
-                    Some((k, c, *g, *u))
-                })
-                .collect();
+            let squares = self.squares_of_calls(&terms);
             let constant: Option<(usize, Rational)> = terms
                 .iter()
                 .enumerate()
@@ -2439,6 +2420,30 @@ impl Normalizer {
         }
     }
 
+    /// Every term `c*f(u)^2` of a sum, for a number `c` (1 if none) and a function
+    /// `f`: its index in `terms`, `c`, `f` and `u`.
+    fn squares_of_calls(&self, terms: &[Id]) -> Vec<(usize, Rational, crate::expr::Func, Id)> {
+        terms
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &t)| {
+                let (c, fs) = self.coefficient_and_factors(t);
+                let [f] = fs[..] else { return None };
+                let Node::Pow([base, e]) = self.b.node(f) else {
+                    return None;
+                };
+                if !self.b.as_num(*e).is_some_and(|r| rational_is(r, 2)) {
+                    return None;
+                }
+                let Node::Call(g, [u]) = self.b.node(*base) else {
+                    return None;
+                };
+                let c = c.and_then(|c| self.b.as_num(c).cloned()).unwrap_or_else(Rational::one);
+                Some((k, c, *g, *u))
+            })
+            .collect()
+    }
+
     /// A sum's squares of one family at one argument, with numeric coefficients, and
     /// its number, written in whichever of the equal forms the identity
     /// `g(u)^2 - s*f(u)^2 = 1` allows is shortest: for sines and cosines (`s` = -1),
@@ -2469,26 +2474,7 @@ impl Normalizer {
                 break;
             };
             let ts = ts.to_vec();
-            // Every `c*h(u)^2` term: its index, coefficient, function and argument.
-            let squares: Vec<(usize, Rational, Func, Id)> = ts
-                .iter()
-                .enumerate()
-                .filter_map(|(k, &t)| {
-                    let (c, fs) = self.coefficient_and_factors(t);
-                    let [f] = fs[..] else { return None };
-                    let Node::Pow([base, e]) = self.b.node(f) else {
-                        return None;
-                    };
-                    if !self.b.as_num(*e).is_some_and(|r| rational_is(r, 2)) {
-                        return None;
-                    }
-                    let Node::Call(h, [u]) = self.b.node(*base) else {
-                        return None;
-                    };
-                    let c = c.and_then(|c| self.b.as_num(c).cloned()).unwrap_or_else(Rational::one);
-                    Some((k, c, *h, *u))
-                })
-                .collect();
+            let squares = self.squares_of_calls(&ts);
             let constant = ts.iter().position(|&t| self.b.as_num(t).is_some());
             let c0 = constant
                 .and_then(|k| self.b.as_num(ts[k]).cloned())
