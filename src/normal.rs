@@ -3592,18 +3592,7 @@ pub fn expand_polynomials(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Optio
             continue;
         };
         let var = scratch.var(x.as_str());
-        let terms: Vec<Id> = cs
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
-            .map(|(k, c)| {
-                let c = scratch.num(c.clone());
-                let k = scratch.int(k as i64);
-                let p = scratch.pow(var, k);
-                scratch.mul([c, p])
-            })
-            .collect();
-        let sum = scratch.add(terms);
+        let sum = polynomial_sum(&mut scratch, var, cs);
         let written = scratch.finish(sum);
         let after = crate::print::op_count_with(&written, numbers);
         let before = crate::print::op_count_at(e, Id::from_index(i), numbers);
@@ -3727,18 +3716,7 @@ pub fn rational_function(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
     let x = b.var(variable.as_str());
     let polynomial = |b: &mut Builder, p: &[Rational]| -> (Rational, Id) {
         let (scale, p) = primitive(p);
-        let terms: Vec<Id> = p
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
-            .map(|(k, c)| {
-                let c = b.num(c.clone());
-                let k = b.int(k as i64);
-                let power = b.pow(x, k);
-                b.mul([c, power])
-            })
-            .collect();
-        (scale, b.add(terms))
+        (scale, polynomial_sum(b, x, &p))
     };
     let mut parts = Vec::with_capacity(factors.len() + 2);
     for (f, m) in &factors {
@@ -3777,6 +3755,22 @@ pub fn rational_function(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
         _ => expanded,
     };
     Some(b.into_expr(root))
+}
+
+/// The polynomial in `x` with these coefficients, lowest degree first, built as a sum.
+fn polynomial_sum(b: &mut Builder, x: Id, coefficients: &[Rational]) -> Id {
+    let terms: Vec<Id> = coefficients
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !num_traits::Zero::is_zero(*c))
+        .map(|(k, c)| {
+            let c = b.num(c.clone());
+            let k = b.int(k as i64);
+            let power = b.pow(x, k);
+            b.mul([c, power])
+        })
+        .collect();
+    b.add(terms)
 }
 
 /// A polynomial as a rational scale times a polynomial with coprime integer
