@@ -2951,10 +2951,11 @@ impl Normalizer {
             Node::Add(ts) if ts.len() <= 16 => ts,
             _ => return None,
         };
-        // Without a denominator (a factor to a negative integer power) there is
-        // nothing to bring together; seen without building anything.
+        // Without a denominator (a factor to a negative power) there is nothing to
+        // bring together; seen without building anything.
         let b = &self.b;
-        let denominator = |f: Id| matches!(b.node(f), Node::Pow([_, e]) if b.as_num(*e).is_some_and(|r| r.is_negative() && r.is_integer()));
+        let denominator =
+            |f: Id| matches!(b.node(f), Node::Pow([_, e]) if b.as_num(*e).is_some_and(|r| r.is_negative()));
         let has_denominator = ts.iter().any(|&t| match b.node(t) {
             Node::Mul(fs) => fs.iter().any(|&f| denominator(f)),
             _ => denominator(t),
@@ -2978,20 +2979,45 @@ impl Normalizer {
                 let Node::Pow([base, e]) = *self.b.node(f) else {
                     continue;
                 };
-                let Some(k) = self
-                    .b
-                    .as_num(e)
-                    .filter(|r| r.is_negative() && r.is_integer())
-                    .map(|r| -r)
-                else {
+                let Some(mut k) = self.b.as_num(e).filter(|r| r.is_negative()).map(|r| -r) else {
                     continue;
                 };
-                let (part, content) = match primitive.iter().find(|(b, _, _)| *b == base) {
-                    Some((_, p, c)) => (*p, c.clone()),
-                    None => {
-                        let (p, c) = self.primitive_part(base);
-                        primitive.push((base, p, c.clone()));
-                        (p, c)
+                // `1/sqrt(u)` is `u^(-1/2)` where that meets the other powers of `u`
+                // (`1/sqrt(u) - x^2/u^(3/2)` is `(u - x^2)/u^(3/2)`), and otherwise a
+                // denominator `sqrt(u)` (`x/sqrt(u) + 1` is `(x + sqrt(u))/sqrt(u)`).
+                let base = match *self.b.node(base) {
+                    Node::Call(crate::expr::Func::Sqrt, [u])
+                        if !self.may_have_content(u)
+                            && self.whole_powers_apart(&ts, u, &(-&k / Rational::from_integer(2.into()))) =>
+                    {
+                        k /= Rational::from_integer(2.into());
+                        u
+                    }
+                    _ => base,
+                };
+                // A fractional power is a denominator where every term holds its base
+                // to powers that differ from this one by whole numbers, so that over
+                // the common denominator no new fraction of a power appears:
+                // `7/x^(2/3) + 2/x^(5/3)` is `(7*x + 2)/x^(5/3)` and `7*x^(1/3) -
+                // 1/x^(2/3)` is `(7*x - 1)/x^(2/3)`, but `1/x^(3/4) + 2/x^(4/3)` stays
+                // (not `(x^(7/12) + 2)/x^(4/3)`); and only where its base has no
+                // content, whose fractional power would be irrational (`(5*x + 5)^(-1/2)`
+                // is `(x + 1)^(-1/2)/sqrt(5)`). Other such factors stay in their
+                // numerators. Bringing one over is sound: the term defines its base
+                // only where it is positive, and there the powers of the base merge.
+                let (part, content) = if !k.is_integer() {
+                    if self.may_have_content(base) || !self.whole_powers_apart(&ts, base, &-k.clone()) {
+                        continue;
+                    }
+                    (base, Rational::one())
+                } else {
+                    match primitive.iter().find(|(b, _, _)| *b == base) {
+                        Some((_, p, c)) => (*p, c.clone()),
+                        None => {
+                            let (p, c) = self.primitive_part(base);
+                            primitive.push((base, p, c.clone()));
+                            (p, c)
+                        }
                     }
                 };
                 mine.push(Denominator {
@@ -3047,8 +3073,13 @@ impl Normalizer {
                 // denominators as they are, then lift by the rest.
                 let mut scale = Rational::one();
                 for d in mine {
-                    // Within the constant-folding budget: `c^k` is built exactly.
-                    let k = d.power.to_integer().to_u32()?;
+                    // Within the constant-folding budget: `c^k` is built exactly (a
+                    // fractional power is a denominator only with content 1).
+                    let k = if d.content.is_one() {
+                        0
+                    } else {
+                        d.power.to_integer().to_u32()?
+                    };
                     let bits = d.content.numer().bits().max(d.content.denom().bits());
                     if bits.saturating_mul(u64::from(k)) > crate::expr::FOLD_BITS {
                         self.hit.insert(Bound::FoldBits);
@@ -3078,6 +3109,41 @@ impl Normalizer {
             fs.push(self.b.pow(*b, nk));
         }
         Some(self.b.mul(fs))
+    }
+
+    /// Whether every term of `terms` holds `base` to a power a whole number away from
+    /// `power` ([`Normalizer::power_of`]).
+    fn whole_powers_apart(&self, terms: &[Id], base: Id, power: &Rational) -> bool {
+        terms.iter().all(|&t| (self.power_of(t, base) - power).is_integer())
+    }
+
+    /// The power to which the term `t` holds `base` among its factors, counting
+    /// `sqrt(base)` as `base^(1/2)` (0 where it holds none).
+    fn power_of(&self, t: Id, base: Id) -> Rational {
+        let single = [t];
+        let factors: &[Id] = match self.b.node(t) {
+            Node::Mul(fs) => fs,
+            _ => &single,
+        };
+        let half = || Rational::new(1.into(), 2.into());
+        let mut power = Rational::from_integer(0.into());
+        for &f in factors {
+            let (b, k) = match self.b.node(f) {
+                Node::Pow([b, e]) => match self.b.as_num(*e) {
+                    Some(k) => (*b, k.clone()),
+                    None => continue,
+                },
+                _ => (f, Rational::one()),
+            };
+            let (b, k) = match self.b.node(b) {
+                Node::Call(crate::expr::Func::Sqrt, [u]) => (*u, k * half()),
+                _ => (b, k),
+            };
+            if b == base {
+                power += k;
+            }
+        }
+        power
     }
 
     /// A base as its primitive part and content: `(x^2 + 1, 5)` for `5*x^2 + 5`; the
@@ -3143,9 +3209,10 @@ impl Normalizer {
             self.product_monomials(t, &factors, &mut monomials)?;
         }
         let numerator = self.monomials_cost(&mut monomials);
+        // Each denominator prints as its lift does (`x^(5/3)`, `sqrt(u)`, `u^2`).
         let mut total = numerator + denominators.len();
-        for (b, k) in denominators {
-            total += self.cost(*b) + usize::from(!k.is_one());
+        for &lift in lifts {
+            total += self.cost(lift);
         }
         Some(total)
     }
@@ -3211,9 +3278,11 @@ impl Normalizer {
                             coefficient = Some(r);
                         }
                         // A negative power prints in the denominator: `/b` or `/b^k`.
+                        // (And `/b^(p/q)` has a `/` in its exponent.)
                         Node::Pow([b, e]) if self.b.as_num(*e).is_some_and(|r| r.is_negative()) => {
                             let one = self.b.as_num(*e).is_some_and(|r| rational_is(r, -1));
-                            c += known(*b) + usize::from(!one);
+                            let whole = self.b.as_num(*e).is_some_and(|r| r.is_integer());
+                            c += known(*b) + usize::from(!one) + usize::from(!whole);
                             denom += 1;
                         }
                         // So does the exponential of a negative number: `/e` or `/e^k`.
@@ -3244,7 +3313,7 @@ impl Normalizer {
             }
             Node::Pow([b, e]) => match self.b.as_num(*e) {
                 Some(r) if rational_is(r, -1) => known(*b) + 1,
-                Some(r) if r.is_negative() => known(*b) + 2,
+                Some(r) if r.is_negative() => known(*b) + 2 + usize::from(!r.is_integer()),
                 _ => known(*b) + known(*e) + 1,
             },
             // `exp(-1)` alone prints as `1/e` ([`crate::print`]).
@@ -4039,7 +4108,13 @@ mod tests {
         let id = n.b.import(&e);
         let built = n.together_uncached(id).unwrap();
         assert_eq!(n.b.finish(built).to_string(), "(x^4 + 24*x^2 + 16)/(x^2 + 4)^2");
-        for s in ["1/(x^2 + 1) - 2*x^2/(x^2 + 1)^2", "x + 1/(x + 1)", "1/x + 1/y"] {
+        for s in [
+            "1/(x^2 + 1) - 2*x^2/(x^2 + 1)^2",
+            "x + 1/(x + 1)",
+            "1/x + 1/y",
+            "7/x^(2/3) + 2/x^(5/3)",
+            "y/sqrt(x^2 + 1) - x^2/(x^2 + 1)^(3/2)",
+        ] {
             let e = parse(s).unwrap();
             let mut n = Normalizer::new(true);
             let id = n.b.import(&e);
@@ -4068,6 +4143,29 @@ mod tests {
             let estimate = n.together_estimate(&ts, &lifts, &denominators).unwrap();
             assert_eq!(estimate, n.cost(built), "{s} -> {}", n.b.finish(built));
         }
+    }
+
+    #[test]
+    fn fractional_powers_come_together_where_their_powers_are_whole_numbers_apart() {
+        assert_eq!(norm("7/x^(2/3) + 2/x^(5/3)"), "(7*x + 2)/x^(5/3)");
+        assert_eq!(norm("7*x^(1/3) - 1/x^(2/3)"), "(7*x - 1)/x^(2/3)");
+        // `1/sqrt(u)` is `u^(-1/2)` beside other powers of `u`.
+        assert_eq!(norm("1/sqrt(x^2 + 1) - x^2/(x^2 + 1)^(3/2)"), "1/(x^2 + 1)^(3/2)");
+        // Powers a fraction apart would make a new fractional power: they stay.
+        assert_eq!(norm("1/x^(3/4) + 2/x^(4/3)"), "1/x^(3/4) + 2/x^(4/3)");
+        // So would a term without the base (`(x^(2/3) + 1)/x^(2/3)`).
+        assert_eq!(norm("1 + 1/x^(2/3)"), "1/x^(2/3) + 1");
+        for s in [
+            "7/x^(2/3) + 2/x^(5/3)",
+            "7*x^(1/3) - 1/x^(2/3)",
+            "1/sqrt(x^2 + 1) - x^2/(x^2 + 1)^(3/2)",
+            "y/(x^2 + 1)^(5/2) + x/(x^2 + 1)^(3/2)",
+        ] {
+            assert_same_values(s);
+        }
+        // The derivative a person would write.
+        let d = crate::diff(&parse("x/sqrt(x^2 + 1)").unwrap(), "x");
+        assert_eq!(normalize(&d).to_string(), "1/(x^2 + 1)^(3/2)");
     }
 
     #[test]
