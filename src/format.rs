@@ -222,12 +222,25 @@ fn signed_sum(e: &Expr, id: Id, negate: bool, term: impl Fn(&Split) -> String) -
         Node::Add(ts) => ts.to_vec(),
         _ => vec![id],
     };
-    let lead = terms.iter().position(|&t| split(e, t).negative == negate).unwrap_or(0);
+    // A term whose mostly negative polynomial turns after ` - ` leads only when no
+    // other positive term can, as in the text ([`crate::print::turnable_sum`]).
+    let turnable = |t: Id| !negate && crate::print::turnable_sum(e, t).is_some();
+    let lead = terms
+        .iter()
+        .position(|&t| split(e, t).negative == negate && !turnable(t))
+        .or_else(|| terms.iter().position(|&t| split(e, t).negative == negate))
+        .unwrap_or(0);
     let order =
         std::iter::once(terms[lead]).chain(terms.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, t)| *t));
     let mut out = String::new();
     for (k, t) in order.enumerate() {
-        let s = split(e, t);
+        let mut s = split(e, t);
+        if k > 0 && !s.negative && s.flipped.is_none() {
+            if let Some(sum) = crate::print::turnable_sum(e, t).filter(|_| !negate) {
+                s.negative = true;
+                s.flipped = Some(sum);
+            }
+        }
         let negative = s.negative != negate;
         if k == 0 {
             if negative {

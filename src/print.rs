@@ -882,11 +882,15 @@ enum Sign {
     Minus,
     /// After ` - `, with its sum factor (the id) negated: see [`flippable_sum`].
     Flip(Id),
+    /// After ` - `, with its mostly negative sum factor (the id) negated, as long as
+    /// `+` and the sum as it is: see [`turnable_sum`].
+    Turn(Id),
 }
 
 /// A sum's terms in printing order, each with its sign. The first term that is
 /// positive as it stands leads, as a person writes `1 - x`, not `-x + 1`; failing that
-/// the first positive one, failing that the first. (The parser re-sorts, so the text
+/// the first whose mostly negative sum could turn (written as it is, which costs
+/// nothing), failing that the first with an all-negative sum, failing that the first. (The parser re-sorts, so the text
 /// still reads back the same.)
 fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
     // Each term's sign, worked out once.
@@ -895,8 +899,10 @@ fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
         .map(|&t| {
             let sign = if starts_negative(e, t) {
                 Sign::Minus
+            } else if let Some(sum) = flippable_sum(e, t) {
+                Sign::Flip(sum)
             } else {
-                flippable_sum(e, t).map_or(Sign::Plus, Sign::Flip)
+                turnable_sum(e, t).map_or(Sign::Plus, Sign::Turn)
             };
             (t, sign)
         })
@@ -904,6 +910,7 @@ fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
     let lead = signs
         .iter()
         .position(|(_, s)| *s == Sign::Plus)
+        .or_else(|| signs.iter().position(|(_, s)| matches!(s, Sign::Turn(_))))
         .or_else(|| signs.iter().position(|(_, s)| matches!(s, Sign::Flip(_))))
         .unwrap_or(0);
     let first = (signs[lead].0, Sign::Plus);
@@ -955,6 +962,95 @@ fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
     (!meets).then_some(sum)
 }
 
+/// The sum factor of a term in a sum that reads better negated, with the term's sign
+/// taken out: a product with a positive coefficient, at least one other factor, and
+/// one sum, more of whose terms are negative than not (though not all:
+/// [`flippable_sum`]), its first term among them. `y + x*(7 - x^3 - 7*x)` prints as `y - x*(x^3 + 7*x - 7)`,
+/// in descending degree, as a person writes it, with as many operations (the sum
+/// leads with a positive term either way). Only in a sum: a product alone would need
+/// a `-` in front. The text reads back the same: a negative product carries its sign
+/// into its one sum ([`crate::expr::Builder::mul`]).
+pub(crate) fn turnable_sum(e: &Expr, t: Id) -> Option<Id> {
+    let Node::Mul(fs) = e.node(t) else {
+        return None;
+    };
+    let rest = match e.node(fs[0]).as_num() {
+        Some(r) if r.is_negative() => return None,
+        Some(_) => &fs[1..],
+        None => &fs[..],
+    };
+    let mut sums = rest.iter().filter(|&&f| matches!(e.node(f), Node::Add(_)));
+    let sum = *sums.next()?;
+    if sums.next().is_some() || rest.len() < 2 {
+        return None;
+    }
+    let Node::Add(ts) = e.node(sum) else {
+        return None;
+    };
+    // Mostly negative, and the sum's first term in the canonical order (its highest
+    // degree) too, so that turned it reads in that order: `x^3 + 7*x - 7` for
+    // `7 - x^3 - 7*x`, but `10*x^3 - 6*x - 8` stays.
+    let negative = ts.iter().filter(|&&u| starts_negative(e, u)).count();
+    let mostly = 2 * negative > ts.len() && negative < ts.len() && starts_negative(e, ts[0]);
+    // Only a polynomial, whose canonical order is by degree; other sums' order is
+    // structural, and turning them reads no better.
+    if !mostly || ts.len() > crate::expr::SUM_WIDTH || !ts.iter().all(|&u| is_monomial(e, u)) {
+        return None;
+    }
+    // In several variables the order is by the first variable, not the degree: turn
+    // only where the positive terms are numbers (`x + y - 7` for `7 - x - y`, but
+    // `y^2 - 2*x*y - 8` stays).
+    let mut variables: smallvec::SmallVec<[Id; 4]> = smallvec::SmallVec::new();
+    for &u in ts.iter() {
+        let factors = match e.node(u) {
+            Node::Mul(fs) => &fs[..],
+            _ => std::slice::from_ref(&u),
+        };
+        for &f in factors {
+            let v = match e.node(f) {
+                Node::Pow([b, _]) => *b,
+                _ => f,
+            };
+            if matches!(e.node(v), Node::Var(_)) && !variables.contains(&v) {
+                variables.push(v);
+            }
+        }
+    }
+    let several = variables.len() > 1;
+    if several
+        && !ts
+            .iter()
+            .all(|&u| starts_negative(e, u) || e.node(u).as_num().is_some())
+    {
+        return None;
+    }
+    // As for an all-negative sum, the negated sum may not meet a power of itself.
+    let meets = rest.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
+        Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => is_negation(e, *b, sum),
+        _ => false,
+    });
+    (!meets).then_some(sum)
+}
+
+/// Whether a term is a number times powers of variables (`-7*x^3*y`).
+fn is_monomial(e: &Expr, t: Id) -> bool {
+    let power_of_variable = |f: Id| match e.node(f) {
+        Node::Var(_) => true,
+        Node::Pow([b, k]) => {
+            matches!(e.node(*b), Node::Var(_)) && e.node(*k).as_num().is_some_and(|r| r.is_integer() && r.is_positive())
+        }
+        _ => false,
+    };
+    match e.node(t) {
+        Node::Num(_) => true,
+        Node::Mul(fs) => fs
+            .iter()
+            .enumerate()
+            .all(|(i, &f)| (i == 0 && e.node(f).as_num().is_some()) || power_of_variable(f)),
+        _ => power_of_variable(t),
+    }
+}
+
 /// Whether the sums `a` and `b` are each other's negation, term by term.
 fn is_negation(e: &Expr, a: Id, b: Id) -> bool {
     is_multiple(e, a, b, &-Rational::one())
@@ -1002,7 +1098,7 @@ fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, negat
         }
         let negate = negated || (i > 0 && sign == Sign::Minus);
         let flip = match sign {
-            Sign::Flip(s) => Some(s),
+            Sign::Flip(s) | Sign::Turn(s) => Some(s),
             _ => None,
         };
         match e.node(t) {
@@ -1022,14 +1118,18 @@ fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, negat
     }
 }
 
-/// Writes the negation of an all-negative sum, `x + 3` for `-x - 3`.
+/// Writes the negation of a sum whose terms are all or mostly negative: `x + 3` for
+/// `-x - 3`, `x^3 + 7*x - 7` for `7 - x^3 - 7*x`. A term that turns positive leads.
 fn write_negated_sum(e: &Expr, numbers: Numbers, sum: Id, out: &mut String) {
     if let Node::Add(ts) = e.node(sum) {
-        for (i, &t) in ts.iter().enumerate() {
+        let lead = ts.iter().position(|&t| starts_negative(e, t)).unwrap_or(0);
+        let order = std::iter::once(ts[lead]).chain(ts.iter().enumerate().filter(|(k, _)| *k != lead).map(|(_, &t)| t));
+        for (i, t) in order.enumerate() {
+            let negative = starts_negative(e, t);
             if i > 0 {
-                out.push_str(" + ");
+                out.push_str(if negative { " + " } else { " - " });
             }
-            write_term(e, numbers, t, true, out);
+            write_term(e, numbers, t, negative, out);
         }
     }
 }
@@ -1061,7 +1161,7 @@ fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
                         out.push_str(" - ");
                         write_term(e, numbers, t, true, out);
                     }
-                    Sign::Flip(sum) => {
+                    Sign::Flip(sum) | Sign::Turn(sum) => {
                         out.push_str(" - ");
                         write_flipped(e, numbers, t, sum, out);
                     }
@@ -1464,6 +1564,44 @@ mod tests {
             let e = parse(input).unwrap();
             assert_eq!(e.op_count(), super::op_count_text(printed), "{printed}");
         }
+    }
+
+    #[test]
+    fn a_term_in_a_sum_turns_its_mostly_negative_polynomial() {
+        let cases = [
+            // Turned, the polynomial reads in descending degree, with as many
+            // operations.
+            ("y + x*(7 - x^3 - 7*x)", "y - x*(x^3 + 7*x - 7)"),
+            ("y - x*(x^3 + 7*x - 7)", "y - x*(x^3 + 7*x - 7)"),
+            ("cos(x)*(2 - x - z) + y", "y - cos(x)*(x + z - 2)"),
+            // A positive term leads, if there is one; otherwise one that could turn
+            // stays as it is.
+            (
+                "x*(7 - x^3 - 7*x) + z*(1 - x^2 - x)",
+                "z*(1 - x^2 - x) - x*(x^3 + 7*x - 7)",
+            ),
+            // Alone it would need a `-` in front: as it is.
+            ("x*(7 - x^3 - 7*x)", "x*(7 - x^3 - 7*x)"),
+            // Not mostly negative, or its highest degree positive: as it is.
+            ("y + x*(1 - x^2)", "x*(1 - x^2) + y"),
+            ("y + x*(10*x^3 - 6*x - 8)", "x*(10*x^3 - 6*x - 8) + y"),
+            // In several variables, with a positive term other than a number: as it is.
+            ("w + x*(y^2 - 2*x*y - 8)", "x*(y^2 - 2*x*y - 8) + w"),
+            // Not a polynomial, whose order says nothing of degree: as it is.
+            ("y + x*(2 - sin(x) - x^2)", "x*(2 - sin(x) - x^2) + y"),
+            // Two sums: reading would put the sign in the first.
+            (
+                "y + sin(x)*(x + 2)*(7 - x^3 - 7*x)",
+                "sin(x)*(x + 2)*(7 - x^3 - 7*x) + y",
+            ),
+        ];
+        for (input, printed) in cases {
+            assert_eq!(round(input), printed, "{input}");
+            let e = parse(input).unwrap();
+            assert_eq!(e.op_count(), super::op_count_text(printed), "{printed}");
+        }
+        let e = parse("y + x*(7 - x^3 - 7*x)").unwrap();
+        assert_eq!(crate::format::latex(&e), r"y - x \left(x^{3} + 7 x - 7\right)");
     }
 
     #[test]
