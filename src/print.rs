@@ -930,17 +930,7 @@ fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
 /// same: a negative product carries its sign into its one sum
 /// ([`crate::expr::Builder::mul`]).
 fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
-    let Node::Mul(fs) = e.node(t) else {
-        return None;
-    };
-    let rest = match e.node(fs[0]).as_num() {
-        Some(r) if r.is_negative() => return None,
-        Some(_) => &fs[1..],
-        None => &fs[..],
-    };
-    if rest.len() < 2 {
-        return None;
-    }
+    let rest = factors_of_positive_product(e, t)?;
     // Every term negative, and none a sum itself (that would print as `(-1)*(…)`).
     let negative_sum = |f: &&Id| {
         matches!(e.node(**f), Node::Add(ts) if ts.len() <= crate::expr::SUM_WIDTH
@@ -953,24 +943,12 @@ fn flippable_sum(e: &Expr, t: Id) -> Option<Id> {
     if sums.next().is_some() {
         return None;
     }
-    // Nor may the negated sum meet a power of itself among the other factors, where
-    // reading would merge them (`(-x - y)/(x + y)^2` is no `(x + y)/(x + y)^2`).
-    let meets = rest.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
-        Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => is_negation(e, *b, sum),
-        _ => false,
-    });
-    (!meets).then_some(sum)
+    (!meets_its_negation(e, rest, sum)).then_some(sum)
 }
 
-/// The sum factor of a term in a sum that reads better negated, with the term's sign
-/// taken out: a product with a positive coefficient, at least one other factor, and
-/// one sum, more of whose terms are negative than not (though not all:
-/// [`flippable_sum`]), its first term among them. `y + x*(7 - x^3 - 7*x)` prints as `y - x*(x^3 + 7*x - 7)`,
-/// in descending degree, as a person writes it, with as many operations (the sum
-/// leads with a positive term either way). Only in a sum: a product alone would need
-/// a `-` in front. The text reads back the same: a negative product carries its sign
-/// into its one sum ([`crate::expr::Builder::mul`]).
-pub(crate) fn turnable_sum(e: &Expr, t: Id) -> Option<Id> {
+/// A product's factors besides its coefficient, where that is positive (or 1) and at
+/// least two remain: a term whose sign could be taken out of one of its sums.
+fn factors_of_positive_product(e: &Expr, t: Id) -> Option<&[Id]> {
     let Node::Mul(fs) = e.node(t) else {
         return None;
     };
@@ -979,9 +957,32 @@ pub(crate) fn turnable_sum(e: &Expr, t: Id) -> Option<Id> {
         Some(_) => &fs[1..],
         None => &fs[..],
     };
+    (rest.len() >= 2).then_some(rest)
+}
+
+/// Whether the negation of `sum` is the base of a power among the other `factors`,
+/// where reading would merge them (`(-x - y)/(x + y)^2` is no `(x + y)/(x + y)^2`): a
+/// sum that does may not print negated.
+fn meets_its_negation(e: &Expr, factors: &[Id], sum: Id) -> bool {
+    factors.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
+        Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => is_negation(e, *b, sum),
+        _ => false,
+    })
+}
+
+/// The sum factor of a term in a sum that reads better negated, with the term's sign
+/// taken out: a product with a positive coefficient, at least one other factor, and
+/// one sum, more of whose terms are negative than not (though not all:
+/// [`flippable_sum`]), its first term among them. `y + x*(7 - x^3 - 7*x)` prints as
+/// `y - x*(x^3 + 7*x - 7)`, in descending degree, as a person writes it, with as many
+/// operations (the sum leads with a positive term either way). Only in a sum: a
+/// product alone would need a `-` in front. The text reads back the same: a negative
+/// product carries its sign into its one sum ([`crate::expr::Builder::mul`]).
+pub(crate) fn turnable_sum(e: &Expr, t: Id) -> Option<Id> {
+    let rest = factors_of_positive_product(e, t)?;
     let mut sums = rest.iter().filter(|&&f| matches!(e.node(f), Node::Add(_)));
     let sum = *sums.next()?;
-    if sums.next().is_some() || rest.len() < 2 {
+    if sums.next().is_some() {
         return None;
     }
     let Node::Add(ts) = e.node(sum) else {
@@ -1024,12 +1025,7 @@ pub(crate) fn turnable_sum(e: &Expr, t: Id) -> Option<Id> {
     {
         return None;
     }
-    // As for an all-negative sum, the negated sum may not meet a power of itself.
-    let meets = rest.iter().filter(|&&f| f != sum).any(|&f| match e.node(f) {
-        Node::Pow([b, _]) | Node::Call(crate::expr::Func::Sqrt, [b]) => is_negation(e, *b, sum),
-        _ => false,
-    });
-    (!meets).then_some(sum)
+    (!meets_its_negation(e, rest, sum)).then_some(sum)
 }
 
 /// Whether a term is a number times powers of variables (`-7*x^3*y`).
