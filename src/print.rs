@@ -377,7 +377,9 @@ fn count_expr(e: &Expr, numbers: Numbers, id: Id, memo: &mut Vec<Option<usize>>)
     let n = stacker::maybe_grow(64 * 1024, 4 * 1024 * 1024, || match e.node(id) {
         Node::Add(ts) => {
             let mut n = 0usize;
-            for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+            // A term that turns its polynomial counts as it would with ` + `: not
+            // looked for.
+            for (i, (t, sign)) in signed_terms(e, ts, false).enumerate() {
                 // ` + ` or ` - ` before every term but the first, then the term: negated
                 // when it starts negative, and one `-` shorter when its sum factor
                 // prints negated.
@@ -890,9 +892,12 @@ enum Sign {
 /// A sum's terms in printing order, each with its sign. The first term that is
 /// positive as it stands leads, as a person writes `1 - x`, not `-x + 1`; failing that
 /// the first whose mostly negative sum could turn (written as it is, which costs
-/// nothing), failing that the first with an all-negative sum, failing that the first. (The parser re-sorts, so the text
-/// still reads back the same.)
-fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
+/// nothing), failing that the first with an all-negative sum, failing that the first.
+/// (The parser re-sorts, so the text still reads back the same.)
+///
+/// With `turn`, terms whose polynomial factor turns are found ([`turnable_sum`]);
+/// without, they are taken as they are, which counts the same.
+fn signed_terms(e: &Expr, ts: &[Id], turn: bool) -> impl Iterator<Item = (Id, Sign)> {
     // Each term's sign, worked out once.
     let signs: smallvec::SmallVec<[(Id, Sign); 8]> = ts
         .iter()
@@ -902,7 +907,8 @@ fn signed_terms(e: &Expr, ts: &[Id]) -> impl Iterator<Item = (Id, Sign)> {
             } else if let Some(sum) = flippable_sum(e, t) {
                 Sign::Flip(sum)
             } else {
-                turnable_sum(e, t).map_or(Sign::Plus, Sign::Turn)
+                let turned = if turn { turnable_sum(e, t) } else { None };
+                turned.map_or(Sign::Plus, Sign::Turn)
             };
             (t, sign)
         })
@@ -1085,7 +1091,7 @@ fn write_scaled_sum(e: &Expr, numbers: Numbers, sum: Id, scale: &Rational, negat
     let Node::Add(ts) = e.node(sum) else {
         return;
     };
-    for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+    for (i, (t, sign)) in signed_terms(e, ts, true).enumerate() {
         // An all-negative sum has no positive term to lead or to flip: every term
         // prints negated after the `-` outside.
         let sign = if negated { Sign::Minus } else { sign };
@@ -1137,7 +1143,7 @@ fn write_expr(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
 fn write_expr_inner(e: &Expr, numbers: Numbers, id: Id, out: &mut String) {
     match e.node(id) {
         Node::Add(ts) => {
-            for (i, (t, sign)) in signed_terms(e, ts).enumerate() {
+            for (i, (t, sign)) in signed_terms(e, ts, true).enumerate() {
                 match sign {
                     // A sum with no positive term leads with one that can flip, if any:
                     // `-(s + 2)/(x - 3)^2 - c`, not `(-s - 2)/(x - 3)^2 - c` (a term
