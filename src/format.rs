@@ -235,8 +235,8 @@ fn signed_sum(e: &Expr, id: Id, negate: bool, term: impl Fn(&Split) -> String) -
     let mut out = String::new();
     for (k, t) in order.enumerate() {
         let mut s = split(e, t);
-        if k > 0 && !s.negative && s.flipped.is_none() {
-            if let Some(sum) = crate::print::turnable_sum(e, t).filter(|_| !negate) {
+        if k > 0 && !negate && !s.negative && s.flipped.is_none() {
+            if let Some(sum) = crate::print::turnable_sum(e, t) {
                 s.negative = true;
                 s.flipped = Some(sum);
             }
