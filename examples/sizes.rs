@@ -4,7 +4,8 @@
 //! `cargo run --release --example sizes [SHOW]`. SymPy's size is the same count of its
 //! printed text (the measure); SymPy's own `count_ops`, where the corpus has it,
 //! is shown beside it. `CORPUS=path.jsonl` takes another file of the same fields
-//! (`expr`, `wrt`, `order`, `sympy_diff`).
+//! (`expr`, `wrt`, `order`, `sympy_diff`). `PER=1` prints each case's id, count and
+//! derivative to stderr, to compare two versions case by case.
 
 use dydx::print::op_count_text;
 use dydx::{diff, parse};
@@ -57,6 +58,13 @@ fn main() {
             with_count_ops += 1;
             within_count_ops += usize::from(ours <= count_ops);
             below_count_ops += usize::from(ours < count_ops);
+        }
+        if std::env::var("PER").is_ok() {
+            eprintln!(
+                "{} {ours} {}",
+                case["id"].as_str().unwrap_or(""),
+                dydx::print::print_with(&d, numbers)
+            );
         }
         n += 1;
         (total_ours, total_theirs) = (total_ours + ours, total_theirs + theirs);

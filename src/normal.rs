@@ -808,6 +808,13 @@ impl Normalizer {
         self.keep(&mut best, &mut best_cost, quotients, false);
         let grouped = self.group_fractions(best);
         self.keep(&mut best, &mut best_cost, grouped, false);
+        if separate != best {
+            // Some terms over one denominator may read shorter than all of them over
+            // a common one: `ln(x)/x + (ln(x) + 2)/(2*sqrt(x))`, not
+            // `(ln(x)*(sqrt(x) + x/2) + x)/x^(3/2)`.
+            let grouped = self.group_fractions(separate);
+            self.keep(&mut best, &mut best_cost, grouped, false);
+        }
         if let Some(f) = self.factor(best, depth) {
             best = f;
             best_cost = self.cost(f);
@@ -3834,6 +3841,132 @@ pub fn rational_function(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
         _ => expanded,
     };
     Some(b.into_expr(root))
+}
+
+/// The sums of `e` that are polynomials in one variable, of degree two or more, with
+/// their variable and coefficients (lowest degree first); `None` for every other node.
+/// Only sums of at most [`MAX_POLY_SIZE`] nodes are looked at, and the arithmetic is
+/// bounded as [`expand_polynomials`]'s is; a polynomial left out because its
+/// coefficients or the work would pass those bounds is recorded in `hit`
+/// ([`Bound::PolynomialSize`]).
+fn univariate_sums(e: &Expr, hit: &mut Bounds) -> Vec<Option<(egg::Symbol, Vec<Rational>)>> {
+    let nodes = e.nodes();
+    // Each node's kind and size first; coefficients only for the small sums in one
+    // variable and what they hold (the work bound is for the whole expression).
+    let mut kind: Vec<PolyKind> = Vec::with_capacity(nodes.len());
+    let mut size: Vec<usize> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let join = |a: PolyKind, b: PolyKind| match (a, b) {
+            (PolyKind::Not, _) | (_, PolyKind::Not) => PolyKind::Not,
+            (PolyKind::Constant, k) | (k, PolyKind::Constant) => k,
+            (PolyKind::In(s), PolyKind::In(t)) if s == t => PolyKind::In(s),
+            _ => PolyKind::Not,
+        };
+        let n = node
+            .children()
+            .iter()
+            .fold(1usize, |acc, c| acc.saturating_add(size[c.index()]));
+        kind.push(match node {
+            _ if n > MAX_POLY_SIZE => PolyKind::Not,
+            Node::Num(_) => PolyKind::Constant,
+            Node::Var(s) => PolyKind::In(*s),
+            Node::Add(cs) | Node::Mul(cs) => cs.iter().fold(PolyKind::Constant, |acc, c| join(acc, kind[c.index()])),
+            Node::Pow([b, k]) => match nodes[k.index()]
+                .as_num()
+                .and_then(|r| r.to_u32().filter(|_| r.is_integer()))
+            {
+                Some(k) if (1..=MAX_POLY_EXPONENT).contains(&k) => kind[b.index()],
+                _ => PolyKind::Not,
+            },
+            Node::Const(_) | Node::Call(..) | Node::Log(_) => PolyKind::Not,
+        });
+        size.push(n);
+    }
+    let mut needed = vec![false; nodes.len()];
+    for i in (0..nodes.len()).rev() {
+        if needed[i] || (matches!(nodes[i], Node::Add(_)) && matches!(kind[i], PolyKind::In(_))) {
+            needed[i] = true;
+            for c in nodes[i].children() {
+                needed[c.index()] = true;
+            }
+        }
+    }
+    let mut coefficients: Vec<Option<Vec<Rational>>> = vec![None; nodes.len()];
+    let mut sums = vec![None; nodes.len()];
+    let mut work = 0usize;
+    for (i, node) in nodes.iter().enumerate() {
+        if !needed[i] || kind[i] == PolyKind::Not {
+            continue;
+        }
+        coefficients[i] = poly_coefficients(node, &coefficients, &mut work);
+        // Every part of a needed node is a polynomial too, so no coefficients here
+        // means a bound was passed, here or below.
+        if coefficients[i].is_none() {
+            hit.insert(Bound::PolynomialSize);
+        }
+        if let (Node::Add(_), PolyKind::In(x), Some(cs)) = (node, kind[i], &coefficients[i]) {
+            if cs.len() > 2 {
+                sums[i] = Some((x, cs.clone()));
+            }
+        }
+    }
+    sums
+}
+
+/// `e` with each sum that is a polynomial in one variable written as `source` wrote
+/// the same polynomial, where that is shorter: the normal form multiplies a square out
+/// on its way (`(x - 7)^2 + 1` becomes `x^2 - 14*x + 50` inside a common denominator),
+/// and a person keeps the shape the input had. `None` when no sum is respelled. Exact:
+/// a polynomial identity holds everywhere, and a polynomial is defined everywhere.
+///
+/// ```
+/// use dydx::{parse, limits::Bounds, normal::respell_polynomials, print::Numbers};
+/// let e = parse("(50 - x^2)/(x^2 - 14*x + 50)^2 + 1").unwrap();
+/// let source = parse("x/((7 - x)^2 + 1) + x").unwrap();
+/// let mut hit = Bounds::default();
+/// let r = respell_polynomials(&e, &source, Numbers::Fractions, &mut hit).unwrap();
+/// assert_eq!(r.to_string(), "(50 - x^2)/((7 - x)^2 + 1)^2 + 1");
+/// assert!(hit.is_empty());
+/// ```
+pub fn respell_polynomials(e: &Expr, source: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
+    let wanted = univariate_sums(e, hit);
+    if wanted.iter().all(Option::is_none) {
+        return None;
+    }
+    // The shortest spelling of each polynomial in the source, by its variable and
+    // coefficients.
+    let mut spellings: Vec<((egg::Symbol, Vec<Rational>), Id, usize)> = Vec::new();
+    for (i, p) in univariate_sums(source, hit).into_iter().enumerate() {
+        let Some(p) = p else { continue };
+        if !wanted.iter().flatten().any(|q| *q == p) {
+            continue;
+        }
+        let ops = crate::print::op_count_at(source, Id::from_index(i), numbers);
+        match spellings.iter_mut().find(|(q, _, _)| *q == p) {
+            Some(entry) if ops < entry.2 => *entry = (p, Id::from_index(i), ops),
+            Some(_) => {}
+            None => spellings.push((p, Id::from_index(i), ops)),
+        }
+    }
+    let nodes = e.nodes();
+    let mut b = Builder::with_capacity(2 * nodes.len());
+    let imported = b.import_all(e);
+    let from_source = b.import_all(source);
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        let respelled = wanted[i].as_ref().and_then(|p| {
+            let (_, id, ops) = spellings.iter().find(|(q, _, _)| q == p)?;
+            (*ops < crate::print::op_count_at(e, Id::from_index(i), numbers)).then(|| from_source[id.index()])
+        });
+        let id = match respelled {
+            Some(id) => id,
+            None if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) => imported[i],
+            None => b.make(node, |c| map[c.index()]),
+        };
+        map.push(id);
+    }
+    let root = map[e.root().index()];
+    (root != imported[e.root().index()]).then(|| b.into_expr(root))
 }
 
 /// The polynomial in `x` with these coefficients, lowest degree first, built as a sum.

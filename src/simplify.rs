@@ -587,6 +587,23 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         }
         None => (chosen, best_ops),
     };
+    // Polynomials spelled as the input spelled them, where shorter: the steps above
+    // may have multiplied out a square the input kept (`(x - 7)^2 + 1`).
+    let respelled = match level {
+        Level::Full => crate::normal::respell_polynomials(&chosen, e, numbers, &mut report.bounds),
+        _ => None,
+    };
+    let (chosen, best_ops) = match respelled {
+        Some(r) => {
+            let ops = op_count(&r);
+            if ops < best_ops {
+                (r, ops)
+            } else {
+                (chosen, best_ops)
+            }
+        }
+        None => (chosen, best_ops),
+    };
     report.ops_after = best_ops;
     if holds_unfolded_number(&chosen) {
         report.bounds.insert(Bound::FoldBits);
@@ -702,13 +719,29 @@ fn clutter(e: &Expr) -> usize {
                         count = count.saturating_add(t);
                     }
                 }
-                for c in node.children() {
+                // A fractional coefficient of a product that already prints over a
+                // denominator adds no fraction of its own: `(ln(x) + 2)/(2*sqrt(x))`
+                // shows none, where `(ln(x)/2 + 1)/sqrt(x)` shows one.
+                let joins_denominator = match node {
+                    Node::Mul(fs) => fs.iter().any(|&f| is_denominator(nodes, f)),
+                    _ => false,
+                };
+                for (i, c) in node.children().iter().enumerate() {
+                    if i == 0 && joins_denominator && nodes[c.index()].as_num().is_some() {
+                        continue;
+                    }
                     times[c.index()] = times[c.index()].saturating_add(t);
                 }
             }
         }
     }
     count
+}
+
+/// Whether factor `f` of a product prints below its fraction bar: a power with a
+/// negative exponent.
+fn is_denominator(nodes: &[Node], f: Id) -> bool {
+    matches!(&nodes[f.index()], Node::Pow([_, k]) if nodes[k.index()].as_num().is_some_and(|r| r.is_negative()))
 }
 
 type Saturated = (Option<Expr>, Stop, usize, usize, Vec<(String, usize)>);
@@ -1008,6 +1041,44 @@ mod tests {
         assert_eq!(c("18*x/(9*x^2 + 4*y^2)"), 0);
         assert_eq!(c("(4*y^2 + 4)*sin(4*y^2 + 4)"), 2);
         assert_eq!(c("3/4 + x"), 1);
+        // A product's fractional coefficient joins a denominator it already has, and
+        // shows no fraction of its own; one in a sum does.
+        assert_eq!(c("(ln(x)/2 + 1)/sqrt(x)"), 1);
+        assert_eq!(c("(ln(x) + 2)/(2*sqrt(x))"), 0);
+        assert_eq!(c("(x + 2)/2"), 1);
+        assert_eq!(d("sqrt(x)*ln(x)", "x"), "(ln(x) + 2)/(2*sqrt(x))");
+        assert_eq!(d("ln(x)/sqrt(x)", "x"), "(2 - ln(x))/(2*x^(3/2))");
+        assert_eq!(d("x*sqrt(x + 1)", "x"), "(3*x + 2)/(2*sqrt(x + 1))");
+    }
+
+    #[test]
+    fn some_terms_over_one_denominator_may_read_shorter_than_all_over_one() {
+        // All three over `x^(3/2)` is `(ln(x)*(sqrt(x) + x/2) + x)/x^(3/2)`, nine
+        // operations; the two over `sqrt(x)` alone make eight.
+        let d = simplify(
+            &diff(&parse("ln(x)^2/2 + sqrt(x)*ln(x)").unwrap(), "x"),
+            &Budget::default(),
+        )
+        .0;
+        assert_eq!(d.to_string(), "ln(x)/x + (ln(x) + 2)/(2*sqrt(x))");
+        assert_eq!(d.op_count(), 8);
+    }
+
+    #[test]
+    fn polynomials_keep_the_spelling_of_the_input_where_shorter() {
+        // The common denominator multiplies `(7 - x)^2 + 1` out; it is written back.
+        let cases = [
+            ("x/((7 - x)^2 + 1) + x", "(50 - x^2)/((7 - x)^2 + 1)^2 + 1"),
+            ("x*(x/((7 - x)^2 + 1) + x)", "x*((100 - 14*x)/((7 - x)^2 + 1)^2 + 2)"),
+        ];
+        let at = crate::eval::point(&[("x", "37/100")]).unwrap();
+        for (src, want) in cases {
+            let d = diff(&parse(src).unwrap(), "x");
+            let s = simplify(&d, &Budget::default()).0;
+            assert_eq!(s.to_string(), want, "{src}");
+            let (a, b) = (eval_f64(&d, &at).unwrap(), eval_f64(&s, &at).unwrap());
+            assert!((a - b).abs() <= 1e-12 * a.abs(), "{src}: {a} against {b}");
+        }
     }
 
     /// Instantiates both sides of every rule with random small expressions and
