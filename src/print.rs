@@ -486,16 +486,19 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
 }
 
 /// A product's one denominator, a sum with an integer content `g`, whose content can
-/// print as part of the product's integer coefficient `a` as the decimal `a/g`, where
-/// that is shorter: `1/(2*y^2 + 2)` prints as `0.5/(y^2 + 1)` and `9*x/(4*x^2 + 4)` as
-/// `2.25*x/(x^2 + 1)`. Decimals only: as a fraction `a/g` writes its `g` back in the
-/// denominator. The text reads back the same, since a coefficient's denominator moves
-/// into the one sum of a product's denominator ([`crate::expr::Builder::mul`]); so `a`
-/// and `g` must be coprime, or the denominator read back would be smaller. The sum,
-/// `g`, and the operations saved.
+/// print as part of the product's integer coefficient `a`, as `a/g`: with decimals
+/// where that is shorter (`1/(2*y^2 + 2)` prints as `0.5/(y^2 + 1)` and
+/// `9*x/(4*x^2 + 4)` as `2.25*x/(x^2 + 1)`), and as a fraction, which writes `g`
+/// beside the sum in the denominator, where that is no longer, as a person writes it
+/// (`3*sqrt(atan(x))/(2*(x^2 + 1))`, not `3*sqrt(atan(x))/(2*x^2 + 2)`; and
+/// `x/(4*(x^2 + x + 1))`, one operation shorter than `x/(4*x^2 + 4*x + 4)`). The text
+/// reads back the same, since a number times a lone sum distributes and a
+/// coefficient's denominator moves into the one sum of a product's denominator
+/// ([`crate::expr::Builder::mul`]); so `a` and `g` must be coprime, or the denominator
+/// read back would be smaller. The sum, `g`, and the operations saved.
 fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) -> Option<(Id, Rational, usize)> {
     use num_integer::Integer;
-    if numbers != Numbers::Decimals || !c.is_integer() || c.is_zero() {
+    if !c.is_integer() || c.is_zero() {
         return None;
     }
     let mut denominators = rest.iter().filter(|&&f| negative_exponent(e, f).is_some());
@@ -537,9 +540,7 @@ fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) ->
     }
     let g = Rational::from_integer(g);
     let joined = c / &g;
-    if !is_decimal(&joined, numbers) {
-        return None;
-    }
+    let decimal = is_decimal(&joined, numbers);
     // Nor may the sum divided by its content meet another factor, with which reading
     // would merge it (`x*(y + 1)/(10*y + 10)` is no `0.1*x*(y + 1)/(y + 1)`). The light
     // form leaves such pairs where a sign or a content tells them apart.
@@ -565,7 +566,8 @@ fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) ->
         before += cost(r, *shape);
         after += cost(&(*r / &g), *shape);
     }
-    (after < before).then(|| (*sum, g, before - after))
+    // A decimal only where shorter (`0.5/(y^2 + 1)`); a fraction on a tie too.
+    (after < before || (after == before && !decimal)).then(|| (*sum, g, before - after))
 }
 
 /// Operations written by [`write_factor`].
@@ -760,13 +762,16 @@ fn sum_content(e: &Expr, numbers: Numbers, id: Id) -> Option<(Rational, usize)> 
     // Most sums have no content (a coefficient 1 among integers), seen first and
     // most cheaply.
     let content = crate::expr::rational_content(ts.iter().map(|&t| coefficient(t)))?;
-    // A term whose denominator's content joins its coefficient is written whole.
+    // A term whose denominator's content joins its coefficient, and is shorter that
+    // way, is written whole. (A term it joins on a tie is written with the sum's
+    // content as any other, as long either way.)
+    let saves = |found: Option<(Id, Rational, usize)>| found.is_some_and(|(_, _, saved)| saved > 0);
     let joins = |t: Id| match e.node(t) {
         Node::Mul(fs) => match e.node(fs[0]).as_num() {
-            Some(r) => denominator_content(e, numbers, r, &fs[1..]).is_some(),
-            None => denominator_content(e, numbers, one(), fs).is_some(),
+            Some(r) => saves(denominator_content(e, numbers, r, &fs[1..])),
+            None => saves(denominator_content(e, numbers, one(), fs)),
         },
-        Node::Pow(_) => denominator_content(e, numbers, one(), &[t]).is_some(),
+        Node::Pow(_) => saves(denominator_content(e, numbers, one(), &[t])),
         _ => false,
     };
     if ts.iter().any(|&t| joins(t)) {
@@ -1617,15 +1622,44 @@ mod tests {
             ("4*x/(4*y^2 + 4)", "4*x/(4*y^2 + 4)"),
             // Two denominators: the coefficient's denominator stays with it.
             ("0.5*x/((y^2 + 1)*y)", "0.5*x/(y*(y^2 + 1))"),
-            // No decimal for the coefficient: written as it is.
-            ("x/(3*y^2 + 3)", "x/(3*y^2 + 3)"),
+            // No decimal for the coefficient: the content beside the sum, as with
+            // fractions.
+            ("x/(3*y^2 + 3)", "x/(3*(y^2 + 1))"),
         ];
         for (input, printed) in cases {
             // `round_decimal` checks the round trip and the operation count too.
             assert_eq!(round_decimal(input), printed, "{input}");
         }
-        // The form is one: with fractions it prints the sum whole.
-        assert_eq!(round("exp(0.5/(y^2 + 1))"), "exp(1/(2*y^2 + 2))");
+        // The form is one: with fractions its content prints beside the sum.
+        assert_eq!(round("exp(0.5/(y^2 + 1))"), "exp(1/(2*(y^2 + 1)))");
+    }
+
+    #[test]
+    fn a_denominator_sums_content_prints_beside_it_where_no_longer() {
+        let cases = [
+            ("3*sqrt(atan(x))/(2*x^2 + 2)", "3*sqrt(atan(x))/(2*(x^2 + 1))"),
+            ("1/(2*x + 2)", "1/(2*(x + 1))"),
+            // One operation shorter.
+            ("x/(4*x^2 + 4*x + 4)", "x/(4*(x^2 + x + 1))"),
+            // Longer that way (`3*(2*x^2 + 1)`): written as it is.
+            ("x/(6*x^2 + 3)", "x/(6*x^2 + 3)"),
+            // A coefficient sharing a factor with the content would read back smaller.
+            ("4*x/(4*y^2 + 4)", "4*x/(4*y^2 + 4)"),
+            // Nor when the sum divided by its content would merge with another factor.
+            ("x*(y + 1)/(10*y + 10)", "x*(y + 1)/(10*y + 10)"),
+            // Only a lone denominator, and only to the power 1.
+            ("x/(y*(2*x^2 + 2))", "x/(y*(2*x^2 + 2))"),
+            ("x/(2*x^2 + 2)^2", "x/(2*x^2 + 2)^2"),
+        ];
+        for (input, printed) in cases {
+            // `round` checks the round trip; the count follows the text.
+            assert_eq!(round(input), printed, "{input}");
+            assert_eq!(
+                super::op_count(&parse(input).unwrap()),
+                super::op_count_text(printed),
+                "{input}"
+            );
+        }
     }
 
     #[test]
