@@ -104,6 +104,8 @@ struct Split {
     /// \sin\left(2 t\right) + \cos\left(2 t\right)\right)`, not `e^{-t}
     /// \left(-2 \sin\left(2 t\right) - \cos\left(2 t\right)\right)`.
     flipped: Option<Id>,
+    /// The factors other than the number, in canonical order.
+    factors: Vec<Id>,
 }
 
 /// Whether a term's coefficient is negative (the canonical form keeps a product's
@@ -129,8 +131,12 @@ fn split(e: &Expr, id: Id) -> Split {
         denominator: Vec::new(),
         e_denominator: None,
         flipped: None,
+        factors: Vec::new(),
     };
     for f in factors {
+        if e.node(f).as_num().is_none() {
+            s.factors.push(f);
+        }
         match e.node(f) {
             Node::Num(r) => s.coefficient *= &**r,
             // As in the text: alone, only `exp(-1)` is a quotient (`\frac{1}{e}`);
@@ -323,24 +329,38 @@ fn latex_product(
 }
 
 fn latex_term(e: &Expr, s: &Split, numbers: Numbers) -> String {
+    // A lone denominator sum's content joins the coefficient, as in the text
+    // ([`crate::print`]): `\frac{3 \sqrt{x}}{2 \left(x^{2} + 1\right)}`,
+    // `\frac{0.5}{y^{2} + 1}`.
+    let joined = crate::print::denominator_content(e, numbers, &s.coefficient, &s.factors).map(|(sum, g, _)| {
+        let mut b = crate::expr::Builder::new();
+        let ids = b.import_all(e);
+        let scale = b.num(g.recip());
+        let scaled = b.mul([scale, ids[sum.index()]]);
+        (sum, g, b.finish(scaled))
+    });
+    let coefficient = match &joined {
+        Some((_, g, _)) => &s.coefficient / g,
+        None => s.coefficient.clone(),
+    };
     // The coefficient as one decimal in the numerator (`0.6 x`), or as an integer
     // numerator and denominator (`\frac{3 x}{5}`).
-    let decimal = (!s.coefficient.is_one())
-        .then(|| latex_decimal(&s.coefficient, numbers))
+    let decimal = (!coefficient.is_one())
+        .then(|| latex_decimal(&coefficient, numbers))
         .flatten();
     let (numer_coefficient, denom_coefficient) = match decimal {
         Some(text) => (Some(text), None),
         None => (
-            (!s.coefficient.numer().is_one() || s.numerator.is_empty())
-                .then(|| latex_integer(s.coefficient.numer(), numbers)),
-            (!s.coefficient.denom().is_one()).then(|| latex_integer(s.coefficient.denom(), numbers)),
+            (!coefficient.numer().is_one() || s.numerator.is_empty())
+                .then(|| latex_integer(coefficient.numer(), numbers)),
+            (!coefficient.denom().is_one()).then(|| latex_integer(coefficient.denom(), numbers)),
         ),
     };
     let lone_numerator_sum =
         s.numerator.len() == 1 && numer_coefficient.is_none() && matches!(e.node(s.numerator[0]), Node::Add(_));
     let numer = latex_product(e, numer_coefficient, &s.numerator, s.flipped, numbers);
     if s.denominator.is_empty() && denom_coefficient.is_none() && s.e_denominator.is_none() {
-        return match (s.numerator.as_slice(), s.coefficient.is_one()) {
+        return match (s.numerator.as_slice(), coefficient.is_one()) {
             // A lone sum as a term keeps its parentheses only when negated.
             ([f], true) if matches!(e.node(*f), Node::Add(_)) && !s.negative => latex_at(e, *f, numbers),
             _ => numer,
@@ -358,17 +378,24 @@ fn latex_term(e: &Expr, s: &Split, numbers: Numbers) -> String {
         });
     }
     for (b, x) in &s.denominator {
-        den_parts.push(if x.is_one() {
-            match e.node(*b) {
-                Node::Add(_) if written_denominators > 1 => {
-                    format!("\\left({}\\right)", latex_at(e, *b, numbers))
+        den_parts.push(
+            if let Some((_, _, scaled)) = joined.as_ref().filter(|(sum, _, _)| sum == b) {
+                match written_denominators {
+                    1 => latex_with(scaled, numbers),
+                    _ => format!("\\left({}\\right)", latex_with(scaled, numbers)),
                 }
-                Node::Add(_) => latex_at(e, *b, numbers),
-                _ => latex_factor(e, *b, numbers),
-            }
-        } else {
-            latex_power(e, *b, &LatexExp::Num(x.clone()), numbers)
-        });
+            } else if x.is_one() {
+                match e.node(*b) {
+                    Node::Add(_) if written_denominators > 1 => {
+                        format!("\\left({}\\right)", latex_at(e, *b, numbers))
+                    }
+                    Node::Add(_) => latex_at(e, *b, numbers),
+                    _ => latex_factor(e, *b, numbers),
+                }
+            } else {
+                latex_power(e, *b, &LatexExp::Num(x.clone()), numbers)
+            },
+        );
     }
     let mut den = String::new();
     for (k, p) in den_parts.iter().enumerate() {
@@ -1037,6 +1064,18 @@ mod tests {
         assert_eq!(l("x/(2*e^(3/2))"), "\\frac{x}{2 e^{\\frac{3}{2}}}");
         assert_eq!(l("-x/e^2"), "-\\frac{x}{e^{2}}");
         assert_eq!(l("exp(-2)"), "e^{-2}");
+        // A lone denominator sum's content beside it, as in the text
+        // (`3*sqrt(x)/(2*(x^2 + 1))`), and joining a decimal coefficient.
+        assert_eq!(
+            l("3*sqrt(x)/(2*x^2 + 2)"),
+            "\\frac{3 \\sqrt{x}}{2 \\left(x^{2} + 1\\right)}"
+        );
+        assert_eq!(l("1/(4*x^2 + 4*x + 4)"), "\\frac{1}{4 \\left(x^{2} + x + 1\\right)}");
+        assert_eq!(l("x/(6*x^2 + 3)"), "\\frac{x}{6 x^{2} + 3}");
+        assert_eq!(
+            latex_with(&parse("1/(2*y^2 + 2)").unwrap(), Numbers::Decimals),
+            "\\frac{0.5}{y^{2} + 1}"
+        );
     }
 
     #[test]

@@ -496,7 +496,12 @@ fn count_product(e: &Expr, numbers: Numbers, fs: &[Id], negate: bool, memo: &mut
 /// coefficient's denominator moves into the one sum of a product's denominator
 /// ([`crate::expr::Builder::mul`]); so `a` and `g` must be coprime, or the denominator
 /// read back would be smaller. The sum, `g`, and the operations saved.
-fn denominator_content(e: &Expr, numbers: Numbers, c: &Rational, rest: &[Id]) -> Option<(Id, Rational, usize)> {
+pub(crate) fn denominator_content(
+    e: &Expr,
+    numbers: Numbers,
+    c: &Rational,
+    rest: &[Id],
+) -> Option<(Id, Rational, usize)> {
     use num_integer::Integer;
     if !c.is_integer() || c.is_zero() {
         return None;
