@@ -3664,6 +3664,7 @@ pub fn expand_polynomials(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Optio
     let mut expanded: Vec<Option<Expr>> = vec![None; nodes.len()];
     let mut work = 0usize;
     let mut scratch = Builder::new();
+    let mut ops_here = crate::print::OpCounts::new(e, numbers);
     for (i, node) in nodes.iter().enumerate() {
         if !needed[i] || kind[i] == PolyKind::Not {
             continue;
@@ -3681,7 +3682,7 @@ pub fn expand_polynomials(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Optio
         let sum = polynomial_sum(&mut scratch, var, cs);
         let written = scratch.finish(sum);
         let after = crate::print::op_count_with(&written, numbers);
-        let before = crate::print::op_count_at(e, Id::from_index(i), numbers);
+        let before = ops_here.at(Id::from_index(i));
         if after < before || (after == before && !sum_power[i]) {
             expanded[i] = Some(written);
         }
@@ -3843,13 +3844,14 @@ pub fn rational_function(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
     Some(b.into_expr(root))
 }
 
-/// The sums of `e` that are polynomials in one variable, of degree two or more, with
-/// their variable and coefficients (lowest degree first); `None` for every other node.
+/// The sums of `e` of at least `least_terms` terms that are polynomials in one
+/// variable, of degree two or more, with their variable and coefficients (lowest degree
+/// first); `None` for every other node.
 /// Only sums of at most [`MAX_POLY_SIZE`] nodes are looked at, and the arithmetic is
 /// bounded as [`expand_polynomials`]'s is; a polynomial left out because its
 /// coefficients or the work would pass those bounds is recorded in `hit`
 /// ([`Bound::PolynomialSize`]).
-fn univariate_sums(e: &Expr, hit: &mut Bounds) -> Vec<Option<(egg::Symbol, Vec<Rational>)>> {
+fn univariate_sums(e: &Expr, least_terms: usize, hit: &mut Bounds) -> Vec<Option<(egg::Symbol, Vec<Rational>)>> {
     let nodes = e.nodes();
     // Each node's kind and size first; coefficients only for the small sums in one
     // variable and what they hold (the work bound is for the whole expression).
@@ -3884,7 +3886,8 @@ fn univariate_sums(e: &Expr, hit: &mut Bounds) -> Vec<Option<(egg::Symbol, Vec<R
     }
     let mut needed = vec![false; nodes.len()];
     for i in (0..nodes.len()).rev() {
-        if needed[i] || (matches!(nodes[i], Node::Add(_)) && matches!(kind[i], PolyKind::In(_))) {
+        let wide = matches!(&nodes[i], Node::Add(ts) if ts.len() >= least_terms);
+        if needed[i] || (wide && matches!(kind[i], PolyKind::In(_))) {
             needed[i] = true;
             for c in nodes[i].children() {
                 needed[c.index()] = true;
@@ -3904,8 +3907,8 @@ fn univariate_sums(e: &Expr, hit: &mut Bounds) -> Vec<Option<(egg::Symbol, Vec<R
         if coefficients[i].is_none() {
             hit.insert(Bound::PolynomialSize);
         }
-        if let (Node::Add(_), PolyKind::In(x), Some(cs)) = (node, kind[i], &coefficients[i]) {
-            if cs.len() > 2 {
+        if let (Node::Add(ts), PolyKind::In(x), Some(cs)) = (node, kind[i], &coefficients[i]) {
+            if cs.len() > 2 && ts.len() >= least_terms {
                 sums[i] = Some((x, cs.clone()));
             }
         }
@@ -3929,19 +3932,22 @@ fn univariate_sums(e: &Expr, hit: &mut Bounds) -> Vec<Option<(egg::Symbol, Vec<R
 /// assert!(hit.is_empty());
 /// ```
 pub fn respell_polynomials(e: &Expr, source: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
-    let wanted = univariate_sums(e, hit);
+    // A sum of two terms has no shorter spelling as a sum (`x^2 + 1`, `x^3 - x`), so
+    // only sums of three or more are looked at.
+    let wanted = univariate_sums(e, 3, hit);
     if wanted.iter().all(Option::is_none) {
         return None;
     }
     // The shortest spelling of each polynomial in the source, by its variable and
     // coefficients.
     let mut spellings: Vec<((egg::Symbol, Vec<Rational>), Id, usize)> = Vec::new();
-    for (i, p) in univariate_sums(source, hit).into_iter().enumerate() {
+    let mut source_ops = crate::print::OpCounts::new(source, numbers);
+    for (i, p) in univariate_sums(source, 2, hit).into_iter().enumerate() {
         let Some(p) = p else { continue };
         if !wanted.iter().flatten().any(|q| *q == p) {
             continue;
         }
-        let ops = crate::print::op_count_at(source, Id::from_index(i), numbers);
+        let ops = source_ops.at(Id::from_index(i));
         match spellings.iter_mut().find(|(q, _, _)| *q == p) {
             Some(entry) if ops < entry.2 => *entry = (p, Id::from_index(i), ops),
             Some(_) => {}
@@ -3952,11 +3958,12 @@ pub fn respell_polynomials(e: &Expr, source: &Expr, numbers: Numbers, hit: &mut 
     let mut b = Builder::with_capacity(2 * nodes.len());
     let imported = b.import_all(e);
     let from_source = b.import_all(source);
+    let mut ops_here = crate::print::OpCounts::new(e, numbers);
     let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
     for (i, node) in nodes.iter().enumerate() {
         let respelled = wanted[i].as_ref().and_then(|p| {
             let (_, id, ops) = spellings.iter().find(|(q, _, _)| q == p)?;
-            (*ops < crate::print::op_count_at(e, Id::from_index(i), numbers)).then(|| from_source[id.index()])
+            (*ops < ops_here.at(Id::from_index(i))).then(|| from_source[id.index()])
         });
         let id = match respelled {
             Some(id) => id,

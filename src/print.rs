@@ -362,11 +362,28 @@ pub fn op_count_with(e: &Expr, numbers: Numbers) -> usize {
     count_whole(e, numbers, e.root(), &mut memo)
 }
 
-/// The operations of the subexpression at `id` printed alone, as [`op_count_with`]
-/// counts them.
-pub(crate) fn op_count_at(e: &Expr, id: Id, numbers: Numbers) -> usize {
-    let mut memo: Vec<Option<usize>> = vec![None; e.len()];
-    count_whole(e, numbers, id, &mut memo)
+/// The operations of subexpressions printed alone, as [`op_count_with`] counts them,
+/// for many subexpressions of one expression, sharing what it has counted (each
+/// node's count does not depend on where it is asked from).
+pub(crate) struct OpCounts<'a> {
+    e: &'a Expr,
+    numbers: Numbers,
+    memo: Vec<Option<usize>>,
+}
+
+impl<'a> OpCounts<'a> {
+    pub(crate) fn new(e: &'a Expr, numbers: Numbers) -> OpCounts<'a> {
+        OpCounts {
+            e,
+            numbers,
+            memo: vec![None; e.len()],
+        }
+    }
+
+    /// The operations of the subexpression at `id` printed alone.
+    pub(crate) fn at(&mut self, id: Id) -> usize {
+        count_whole(self.e, self.numbers, id, &mut self.memo)
+    }
 }
 
 /// Operations written by [`write_expr`].
@@ -534,7 +551,11 @@ pub(crate) fn denominator_content(
             _ => return None,
         });
     }
-    if parts.iter().any(|(r, _)| !r.is_integer()) {
+    // Most sums have a term with coefficient 1, and so no content: seen first.
+    if parts
+        .iter()
+        .any(|(r, _)| !r.is_integer() || r.numer().magnitude().is_one())
+    {
         return None;
     }
     let g = parts
