@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cancel;
 pub mod check;
 pub mod claim;
 pub mod cli;

@@ -57,8 +57,10 @@ pub enum Bound {
     /// A sum was not factored: it has more than 64 terms, or more than 256 factors in
     /// all.
     FactorSize,
-    /// A polynomial was not factored or written out: its degree passes
-    /// [`crate::poly::MAX_DEGREE`], or its coefficients their bound in bits.
+    /// A polynomial was not factored or written out, or a rational function of several
+    /// variables not brought to lowest terms ([`crate::cancel::lowest_terms`]): its
+    /// degree, terms or coefficients' bits pass their bounds, or the work its arithmetic
+    /// may take.
     PolynomialSize,
     /// A polynomial's rational roots were not all sought: its end coefficients pass
     /// 2^20, or allow more than 256 candidate roots.

@@ -587,6 +587,23 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         }
         None => (chosen, best_ops),
     };
+    // Rational functions of several variables in lowest terms, where shorter:
+    // `(x^2 - 2*x*y + y^2)/(x - y)^2` is 1. The full level only.
+    let cancelled = match level {
+        Level::Full => crate::cancel::lowest_terms(&chosen, numbers, &mut report.bounds),
+        _ => None,
+    };
+    let (chosen, best_ops) = match cancelled {
+        Some(r) => {
+            let ops = op_count(&r);
+            if ops < best_ops {
+                (r, ops)
+            } else {
+                (chosen, best_ops)
+            }
+        }
+        None => (chosen, best_ops),
+    };
     // Polynomials spelled as the input spelled them, where shorter: the steps above
     // may have multiplied out a square the input kept (`(x - 7)^2 + 1`).
     let respelled = match level {

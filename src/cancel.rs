@@ -1,0 +1,957 @@
+//! Lowest terms for rational functions of several variables: common factors of a
+//! numerator and its denominator cancelled, by exact polynomial division.
+//!
+//! The normal form ([`crate::normal`]) brings fractions over a common denominator
+//! but never divides one polynomial by another, and [`crate::normal::rational_function`]
+//! does so in one variable only. So `(x^2 - y^2)/(x - y)` stayed as it was, and its
+//! derivative read `(x^2 - 2*x*y + y^2)/(x - y)^2` where a person writes `1`.
+//!
+//! [`lowest_terms`] reads each rational part of an expression (the whole, and each
+//! function's argument) as a fraction of polynomials whose variables are its atoms:
+//! variables, constants, and whatever is not a sum, product or whole power (`sin(x)`,
+//! `sqrt(y)`). The denominator is kept as a list of factors, as the expression wrote
+//! them: each sum and each atom in a denominator, made primitive. Factors that divide
+//! one another are split (`x^2 - y^2` over `x + y` leaves `x - y`), and then the
+//! numerator is divided by each factor as often as it divides exactly. What is left is
+//! written back, the numerator expanded and each factor as the input spelled it where
+//! that is shorter, and kept only where it is shorter than the part was.
+//!
+//! Sound in Herbie's sense: a polynomial identity in the atoms holds wherever the atoms
+//! are defined, and cancelling a factor only removes points where it was zero, where
+//! the input was undefined. The arithmetic is exact and bounded (terms, degree,
+//! coefficient bits and work); a part whose arithmetic passes a bound is left as it is,
+//! and the bound is reported ([`Bound::PolynomialSize`]).
+
+use crate::expr::{Builder, Expr, Id, IdIndex, Node, Rational};
+use crate::limits::{Bound, Bounds};
+use crate::print::Numbers;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+use std::collections::BTreeMap;
+
+/// Most distinct atoms in one rational part.
+const MAX_ATOMS: usize = 4;
+
+/// Most terms of any polynomial met on the way.
+const MAX_TERMS: usize = 64;
+
+/// Most an integer exponent may be, either sign, for a power to be read as one.
+const MAX_EXPONENT: u32 = 16;
+
+/// Most bits of a coefficient's numerator or denominator.
+const MAX_BITS: u64 = 128;
+
+/// Most products of two terms (and division steps) for one expression.
+const MAX_WORK: usize = 50_000;
+
+/// Most nodes of a rational part, counted as a tree: larger parts are not read (a
+/// bound on reading, as [`crate::normal::expand_polynomials`]'s, and not reported).
+const MAX_PART_SIZE: usize = 64;
+
+/// A polynomial in the atoms: each term's exponents (one per atom) and coefficient,
+/// in lexicographic order of exponents, so the last term leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Poly(BTreeMap<Vec<u32>, Rational>);
+
+/// What a computation may still spend; `None` from an operation once it is spent or a
+/// result passes a bound, which `passed` records.
+struct Work {
+    left: usize,
+    atoms: usize,
+    passed: bool,
+    /// Whether a factor was cancelled, or a fraction met inside a denominator: only
+    /// then may the part read shorter in lowest terms than as it was written.
+    changed: bool,
+}
+
+impl Work {
+    fn spend(&mut self, n: usize) -> Option<()> {
+        match self.left.checked_sub(n) {
+            Some(left) => {
+                self.left = left;
+                Some(())
+            }
+            None => {
+                self.left = 0;
+                self.passed = true;
+                None
+            }
+        }
+    }
+
+    /// `p` if it is within the bounds on terms and coefficients.
+    fn bounded(&mut self, p: Poly) -> Option<Poly> {
+        let small = |r: &Rational| r.numer().bits() <= MAX_BITS && r.denom().bits() <= MAX_BITS;
+        if p.0.len() <= MAX_TERMS && p.0.values().all(small) {
+            Some(p)
+        } else {
+            self.passed = true;
+            None
+        }
+    }
+}
+
+impl Poly {
+    fn zero() -> Poly {
+        Poly(BTreeMap::new())
+    }
+
+    fn constant(r: Rational, atoms: usize) -> Poly {
+        let mut p = Poly::zero();
+        if !r.is_zero() {
+            p.0.insert(vec![0; atoms], r);
+        }
+        p
+    }
+
+    fn atom(i: usize, atoms: usize) -> Poly {
+        let mut e = vec![0; atoms];
+        e[i] = 1;
+        let mut p = Poly::zero();
+        p.0.insert(e, Rational::one());
+        p
+    }
+
+    fn is_zero(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn is_constant(&self) -> bool {
+        self.0.len() <= 1 && self.0.keys().all(|e| e.iter().all(|&k| k == 0))
+    }
+
+    fn leading(&self) -> Option<(&Vec<u32>, &Rational)> {
+        self.0.iter().next_back()
+    }
+
+    fn add(&self, other: &Poly, work: &mut Work) -> Option<Poly> {
+        let mut out = self.0.clone();
+        for (e, c) in &other.0 {
+            let sum = out.get(e).map_or_else(|| c.clone(), |d| d + c);
+            if sum.is_zero() {
+                out.remove(e);
+            } else {
+                out.insert(e.clone(), sum);
+            }
+        }
+        work.bounded(Poly(out))
+    }
+
+    fn scale(&self, r: &Rational) -> Poly {
+        Poly(self.0.iter().map(|(e, c)| (e.clone(), c * r)).collect())
+    }
+
+    fn mul(&self, other: &Poly, work: &mut Work) -> Option<Poly> {
+        work.spend(self.0.len().saturating_mul(other.0.len()))?;
+        let mut out: BTreeMap<Vec<u32>, Rational> = BTreeMap::new();
+        for (a, x) in &self.0 {
+            for (b, y) in &other.0 {
+                let e: Vec<u32> = a.iter().zip(b).map(|(p, q)| p + q).collect();
+                if e.iter().any(|&k| k > MAX_EXPONENT * 4) {
+                    work.passed = true;
+                    return None;
+                }
+                let product = x * y;
+                let sum = match out.remove(&e) {
+                    Some(c) => c + product,
+                    None => product,
+                };
+                if !sum.is_zero() {
+                    out.insert(e, sum);
+                }
+            }
+            if out.len() > 4 * MAX_TERMS {
+                work.passed = true;
+                return None;
+            }
+        }
+        work.bounded(Poly(out))
+    }
+
+    fn pow(&self, k: u32, work: &mut Work) -> Option<Poly> {
+        let mut out = Poly::constant(Rational::one(), work.atoms);
+        for _ in 0..k {
+            out = out.mul(self, work)?;
+        }
+        Some(out)
+    }
+
+    /// `self / d` when `d` divides `self` exactly; `None` when it does not (or the work
+    /// runs out). With a single divisor, the division by leading terms leaves no
+    /// remainder exactly when it divides.
+    fn div_exact(&self, d: &Poly, work: &mut Work) -> Option<Poly> {
+        let (lead, lc) = d.leading()?;
+        let mut rest = self.clone();
+        let mut quotient = Poly::zero();
+        while let Some((e, c)) = rest.leading() {
+            work.spend(d.0.len())?;
+            if e.iter().zip(lead).any(|(p, q)| p < q) {
+                return None;
+            }
+            let shift: Vec<u32> = e.iter().zip(lead).map(|(p, q)| p - q).collect();
+            let factor = c / lc;
+            let mut term = Poly::zero();
+            term.0.insert(shift, factor);
+            let step = term.mul(d, work)?.scale(&-Rational::one());
+            rest = rest.add(&step, work)?;
+            quotient = quotient.add(&term, work)?;
+        }
+        Some(quotient)
+    }
+
+    /// The rational content, signed so that the leading coefficient of what is left is
+    /// positive, and what is left, with coprime integer coefficients.
+    fn primitive(&self) -> (Rational, Poly) {
+        use num_integer::Integer;
+        let Some((_, lc)) = self.leading() else {
+            return (Rational::one(), self.clone());
+        };
+        let numerators = self
+            .0
+            .values()
+            .fold(num_bigint::BigInt::zero(), |g, c| g.gcd(c.numer()));
+        let denominators = self.0.values().fold(num_bigint::BigInt::one(), |l, c| l.lcm(c.denom()));
+        let mut content = Rational::new(numerators, denominators);
+        if lc.is_negative() {
+            content = -content;
+        }
+        let inverse = content.recip();
+        (content, self.scale(&inverse))
+    }
+
+    /// The highest power of each atom dividing every term.
+    fn monomial_content(&self) -> Vec<u32> {
+        let mut least: Option<Vec<u32>> = None;
+        for e in self.0.keys() {
+            least = Some(match least {
+                None => e.clone(),
+                Some(l) => l.iter().zip(e).map(|(a, b)| *a.min(b)).collect(),
+            });
+        }
+        least.unwrap_or_default()
+    }
+
+    fn div_monomial(&self, m: &[u32]) -> Poly {
+        Poly(
+            self.0
+                .iter()
+                .map(|(e, c)| (e.iter().zip(m).map(|(p, q)| p - q).collect(), c.clone()))
+                .collect(),
+        )
+    }
+}
+
+impl Poly {
+    fn sub(&self, other: &Poly, work: &mut Work) -> Option<Poly> {
+        self.add(&other.scale(&-Rational::one()), work)
+    }
+
+    /// The degree in atom `v`.
+    fn degree(&self, v: usize) -> u32 {
+        self.0.keys().map(|e| e[v]).max().unwrap_or(0)
+    }
+
+    /// The coefficients of the powers of atom `v`, each a polynomial in the others.
+    fn coefficients(&self, v: usize) -> BTreeMap<u32, Poly> {
+        let mut out: BTreeMap<u32, Poly> = BTreeMap::new();
+        for (e, c) in &self.0 {
+            let mut rest = e.clone();
+            rest[v] = 0;
+            out.entry(e[v]).or_insert_with(Poly::zero).0.insert(rest, c.clone());
+        }
+        out
+    }
+
+    /// The coefficient of the highest power of atom `v`.
+    fn lead_in(&self, v: usize) -> Poly {
+        self.coefficients(v).pop_last().map_or_else(Poly::zero, |(_, c)| c)
+    }
+
+    /// `self` times atom `v` to the power `k`.
+    fn shift(&self, v: usize, k: u32) -> Poly {
+        Poly(
+            self.0
+                .iter()
+                .map(|(e, c)| {
+                    let mut e = e.clone();
+                    e[v] += k;
+                    (e, c.clone())
+                })
+                .collect(),
+        )
+    }
+
+    /// The greatest common divisor of the coefficients in atom `v`.
+    fn content_in(&self, v: usize, work: &mut Work) -> Option<Poly> {
+        let mut g = Poly::zero();
+        for c in self.coefficients(v).into_values() {
+            g = gcd(&g, &c, work)?;
+            if g.is_constant() {
+                break;
+            }
+        }
+        Some(g)
+    }
+}
+
+/// The prime the test for a shared factor computes modulo: `2^61 - 1`.
+const PRIME: u64 = (1 << 61) - 1;
+
+fn mul_mod(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
+}
+
+fn pow_mod(mut a: u64, mut k: u64) -> u64 {
+    let mut out = 1;
+    while k > 0 {
+        if k & 1 == 1 {
+            out = mul_mod(out, a);
+        }
+        a = mul_mod(a, a);
+        k >>= 1;
+    }
+    out
+}
+
+/// `r` modulo [`PRIME`]; `None` when its denominator is a multiple of it.
+fn rational_mod(r: &Rational) -> Option<u64> {
+    let p = num_bigint::BigInt::from(PRIME);
+    let reduce = |n: &num_bigint::BigInt| -> u64 {
+        let m = ((n % &p) + &p) % &p;
+        m.to_u64().unwrap_or(0)
+    };
+    let (n, d) = (reduce(r.numer()), reduce(r.denom()));
+    (d != 0).then(|| mul_mod(n, pow_mod(d, PRIME - 2)))
+}
+
+/// The coefficients in atom `v` (lowest degree first) of `p` with every other atom set
+/// to `point`'s value, modulo [`PRIME`].
+fn project(p: &Poly, v: usize, point: &[u64]) -> Option<Vec<u64>> {
+    let mut out = vec![0u64; p.degree(v) as usize + 1];
+    for (e, c) in &p.0 {
+        let mut t = rational_mod(c)?;
+        for (i, &k) in e.iter().enumerate() {
+            if i != v {
+                t = mul_mod(t, pow_mod(point[i], u64::from(k)));
+            }
+        }
+        let slot = &mut out[e[v] as usize];
+        *slot = (*slot + t) % PRIME;
+    }
+    Some(out)
+}
+
+/// The degree of the greatest common divisor of two polynomials in one variable
+/// modulo [`PRIME`] (coefficients lowest degree first, the leading one not zero).
+fn gcd_degree_mod(a: &[u64], b: &[u64]) -> usize {
+    let trim = |mut p: Vec<u64>| {
+        while p.last() == Some(&0) {
+            p.pop();
+        }
+        p
+    };
+    let (mut a, mut b) = (trim(a.to_vec()), trim(b.to_vec()));
+    while !b.is_empty() {
+        // a mod b.
+        let inverse = pow_mod(b[b.len() - 1], PRIME - 2);
+        while a.len() >= b.len() {
+            let factor = mul_mod(a[a.len() - 1], inverse);
+            let shift = a.len() - b.len();
+            for (i, &c) in b.iter().enumerate() {
+                a[shift + i] = (a[shift + i] + PRIME - mul_mod(factor, c)) % PRIME;
+            }
+            a = trim(a);
+            if a.is_empty() {
+                break;
+            }
+        }
+        std::mem::swap(&mut a, &mut b);
+    }
+    a.len().saturating_sub(1)
+}
+
+/// Whether `a` and `f` may share a factor that is not a number, decided cheaply: for
+/// each atom `v` of `f`, with every other atom set to a fixed value modulo a prime,
+/// the two are polynomials in `v`, and a shared factor holding `v` would divide both
+/// (their degrees kept, so no leading coefficient vanished): if their greatest common
+/// divisor there is a number, none holds `v`. `false` only when that holds for every
+/// atom of `f`, so a factor the exact [`gcd`] would find is never missed; `true` when
+/// unsure, so the exact one decides.
+fn may_share_a_factor(a: &Poly, f: &Poly, atoms: usize) -> bool {
+    // Fixed values (a SplitMix64 sequence), so the answer is the same on every run.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let point: Vec<u64> = (0..atoms)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            (z ^ (z >> 31)) % PRIME
+        })
+        .collect();
+    for v in 0..atoms {
+        let (da, df) = (a.degree(v), f.degree(v));
+        if df == 0 {
+            continue;
+        }
+        if da == 0 {
+            // A factor holding `v` cannot divide `a`.
+            continue;
+        }
+        let (Some(pa), Some(pf)) = (project(a, v, &point), project(f, v, &point)) else {
+            return true;
+        };
+        if pa.last() == Some(&0) || pf.last() == Some(&0) || gcd_degree_mod(&pa, &pf) > 0 {
+            return true;
+        }
+    }
+    false
+}
+
+/// The greatest common divisor of two polynomials in several atoms, primitive (coprime
+/// integer coefficients, the leading one positive): the recursive primitive
+/// polynomial remainder sequence in the first atom either holds, with the contents
+/// (polynomials in the other atoms) taken apart first. Exact; `None` when the work or
+/// a size bound runs out.
+fn gcd(a: &Poly, b: &Poly, work: &mut Work) -> Option<Poly> {
+    if a.is_zero() {
+        return Some(b.primitive().1);
+    }
+    if b.is_zero() {
+        return Some(a.primitive().1);
+    }
+    let one = Poly::constant(Rational::one(), work.atoms);
+    if a.is_constant() || b.is_constant() {
+        return Some(one);
+    }
+    let Some(v) = (0..work.atoms).find(|&v| a.degree(v) > 0 || b.degree(v) > 0) else {
+        return Some(one);
+    };
+    // An atom only one of them holds divides nothing of the other: the gcd divides the
+    // other's content in it.
+    if a.degree(v) == 0 {
+        return gcd(a, &b.content_in(v, work)?, work);
+    }
+    if b.degree(v) == 0 {
+        return gcd(&a.content_in(v, work)?, b, work);
+    }
+    let (ca, cb) = (a.content_in(v, work)?, b.content_in(v, work)?);
+    let content = gcd(&ca, &cb, work)?;
+    let (mut p, mut q) = (a.div_exact(&ca, work)?, b.div_exact(&cb, work)?);
+    if p.degree(v) < q.degree(v) {
+        std::mem::swap(&mut p, &mut q);
+    }
+    let g = loop {
+        // The pseudo-remainder of `p` by `q` in `v`, made primitive.
+        let (dq, lq) = (q.degree(v), q.lead_in(v));
+        let mut r = p;
+        while !r.is_zero() && r.degree(v) >= dq {
+            work.spend(r.0.len())?;
+            let step = r.lead_in(v).shift(v, r.degree(v) - dq).mul(&q, work)?;
+            r = r.mul(&lq, work)?.sub(&step, work)?;
+        }
+        if r.is_zero() {
+            break q;
+        }
+        if r.degree(v) == 0 {
+            break one;
+        }
+        let cr = r.content_in(v, work)?;
+        (p, q) = (q, r.div_exact(&cr, work)?);
+    };
+    let g = g.div_exact(&g.content_in(v, work)?, work)?;
+    Some(g.mul(&content, work)?.primitive().1)
+}
+
+/// A rational function: a numerator over a product of factors, each primitive (coprime
+/// integer coefficients, leading coefficient positive), distinct, not constant, with
+/// its multiplicity.
+#[derive(Clone, Debug)]
+struct Fraction {
+    num: Poly,
+    den: Vec<(Poly, u32)>,
+}
+
+impl Fraction {
+    fn of(num: Poly) -> Fraction {
+        Fraction { num, den: Vec::new() }
+    }
+
+    fn multiplicity(&self, f: &Poly) -> u32 {
+        self.den.iter().find(|(g, _)| g == f).map_or(0, |(_, m)| *m)
+    }
+
+    fn add(&self, other: &Fraction, work: &mut Work) -> Option<Fraction> {
+        let mut den = self.den.clone();
+        for (f, m) in &other.den {
+            match den.iter_mut().find(|(g, _)| g == f) {
+                Some(entry) => entry.1 = entry.1.max(*m),
+                None => den.push((f.clone(), *m)),
+            }
+        }
+        let lift = |x: &Fraction, work: &mut Work| -> Option<Poly> {
+            let mut p = x.num.clone();
+            for (f, m) in &den {
+                p = p.mul(&f.pow(m - x.multiplicity(f), work)?, work)?;
+            }
+            Some(p)
+        };
+        let (a, b) = (lift(self, work)?, lift(other, work)?);
+        let num = a.add(&b, work)?;
+        Some(Fraction { num, den })
+    }
+
+    fn mul(&self, other: &Fraction, work: &mut Work) -> Option<Fraction> {
+        let mut den = self.den.clone();
+        for (f, m) in &other.den {
+            match den.iter_mut().find(|(g, _)| g == f) {
+                Some(entry) => entry.1 += m,
+                None => den.push((f.clone(), *m)),
+            }
+        }
+        Some(Fraction {
+            num: self.num.mul(&other.num, work)?,
+            den,
+        })
+    }
+
+    fn pow(&self, k: u32, work: &mut Work) -> Option<Fraction> {
+        Some(Fraction {
+            num: self.num.pow(k, work)?,
+            den: self.den.iter().map(|(f, m)| (f.clone(), m * k)).collect(),
+        })
+    }
+
+    /// `1/self`: the numerator's atoms and its primitive part become factors.
+    fn recip(&self, work: &mut Work) -> Option<Fraction> {
+        if self.num.is_zero() {
+            return None;
+        }
+        work.changed |= !self.den.is_empty();
+        let mut num = Poly::constant(Rational::one(), work.atoms);
+        for (f, m) in &self.den {
+            num = num.mul(&f.pow(*m, work)?, work)?;
+        }
+        let mono = self.num.monomial_content();
+        let rest = self.num.div_monomial(&mono);
+        let (content, primitive) = rest.primitive();
+        let mut den = Vec::new();
+        for (i, &k) in mono.iter().enumerate() {
+            if k > 0 {
+                den.push((Poly::atom(i, work.atoms), k));
+            }
+        }
+        if !primitive.is_constant() {
+            den.push((primitive, 1));
+        }
+        Some(Fraction {
+            num: num.scale(&content.recip()),
+            den,
+        })
+    }
+
+    /// Splits each factor that shares a divisor with the numerator into the greatest
+    /// common divisor and the rest, so that [`Fraction::cancel`] can cancel it.
+    fn split_by_gcd(&mut self, work: &mut Work) -> Option<()> {
+        let mut i = 0;
+        while i < self.den.len() {
+            if !may_share_a_factor(&self.num, &self.den[i].0, work.atoms) {
+                i += 1;
+                continue;
+            }
+            let g = gcd(&self.num, &self.den[i].0, work)?;
+            if g.is_constant() || g == self.den[i].0 {
+                i += 1;
+                continue;
+            }
+            let q = self.den[i].0.div_exact(&g, work)?;
+            let (content, q) = q.primitive();
+            let (_, m) = self.den.remove(i);
+            self.num = self.num.scale(&num_traits::Pow::pow(&content, m).recip());
+            for f in [g, q] {
+                match self.den.iter_mut().find(|(h, _)| *h == f) {
+                    Some(entry) => entry.1 += m,
+                    None => self.den.push((f, m)),
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Splits factors that divide one another, then divides the numerator by each
+    /// factor as often as it divides exactly.
+    fn cancel(&mut self, work: &mut Work) -> Option<()> {
+        // A factor that another divides is that one times the quotient: `x^2 - y^2`
+        // beside `x + y` is `(x + y)*(x - y)`. Each split lowers a degree, so this ends.
+        let mut changed = true;
+        while changed {
+            changed = false;
+            'pairs: for i in 0..self.den.len() {
+                for j in 0..self.den.len() {
+                    if i == j {
+                        continue;
+                    }
+                    if let Some(q) = self.den[i].0.div_exact(&self.den[j].0, work) {
+                        if q.is_constant() {
+                            continue;
+                        }
+                        let (content, q) = q.primitive();
+                        let m = self.den[i].1;
+                        self.den.remove(i);
+                        let j = if j > i { j - 1 } else { j };
+                        self.den[j].1 += m;
+                        self.num = self.num.scale(&num_traits::Pow::pow(&content, m).recip());
+                        match self.den.iter_mut().find(|(g, _)| *g == q) {
+                            Some(entry) => entry.1 += m,
+                            None => self.den.push((q, m)),
+                        }
+                        changed = true;
+                        break 'pairs;
+                    }
+                }
+            }
+        }
+        for (f, m) in self.den.iter_mut() {
+            while *m > 0 {
+                match self.num.div_exact(f, work) {
+                    Some(q) => {
+                        self.num = q;
+                        work.changed = true;
+                        *m -= 1;
+                    }
+                    None => break,
+                }
+            }
+        }
+        self.den.retain(|(_, m)| *m > 0);
+        Some(())
+    }
+}
+
+/// Reads the rational part of `e` rooted at `root` as a fraction over its atoms, which
+/// are collected into `atoms` (the input's ids), in lowest terms. `None` when a bound
+/// is passed (`work.passed` says which kind), there are more than [`MAX_ATOMS`] atoms,
+/// or a denominator is zero.
+fn read(e: &Expr, root: Id, atoms: &mut Vec<Id>, work: &mut Work) -> Option<Fraction> {
+    // The part's nodes, children first: those reachable from the root without passing
+    // through an atom.
+    let mut order: Vec<Id> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(root, false)];
+    while let Some((id, done)) = stack.pop() {
+        if done {
+            order.push(id);
+            continue;
+        }
+        if !seen.insert(id) {
+            continue;
+        }
+        stack.push((id, true));
+        if !is_atom(e, id) {
+            for &c in e.node(id).children() {
+                if !matches!(e.node(id), Node::Pow([_, k]) if *k == c) {
+                    stack.push((c, false));
+                }
+            }
+        }
+    }
+    for &id in &order {
+        if is_atom(e, id) && !atoms.contains(&id) {
+            atoms.push(id);
+            if atoms.len() > MAX_ATOMS {
+                return None;
+            }
+        }
+    }
+    // In the structural order, so that the leading term is the one printed first
+    // (`x - y`, not `-(y - x)`), and the result does not depend on the order met.
+    atoms.sort_by(|&a, &b| crate::order::cmp_struct(e, a, b));
+    work.atoms = atoms.len();
+    let n = atoms.len();
+    let mut values: std::collections::HashMap<Id, Fraction> = std::collections::HashMap::new();
+    for &id in &order {
+        let value = if is_atom(e, id) {
+            let i = atoms.iter().position(|&a| a == id)?;
+            Fraction::of(Poly::atom(i, n))
+        } else {
+            match e.node(id) {
+                Node::Num(r) => Fraction::of(Poly::constant((**r).clone(), n)),
+                Node::Add(ts) => {
+                    let mut acc = values.get(&ts[0])?.clone();
+                    for t in &ts[1..] {
+                        acc = acc.add(values.get(t)?, work)?;
+                    }
+                    acc
+                }
+                Node::Mul(fs) => {
+                    let mut acc = values.get(&fs[0])?.clone();
+                    for f in &fs[1..] {
+                        acc = acc.mul(values.get(f)?, work)?;
+                    }
+                    acc
+                }
+                Node::Pow([b, k]) => {
+                    let k = e.node(*k).as_num()?.to_integer().to_i64()?;
+                    let base = values.get(b)?;
+                    let magnitude = u32::try_from(k.unsigned_abs()).ok()?;
+                    if k < 0 {
+                        base.recip(work)?.pow(magnitude, work)?
+                    } else {
+                        base.pow(magnitude, work)?
+                    }
+                }
+                _ => return None,
+            }
+        };
+        values.insert(id, value);
+    }
+    let mut whole = values.remove(&root)?;
+    whole.cancel(work)?;
+    whole.split_by_gcd(work)?;
+    whole.cancel(work)?;
+    Some(whole)
+}
+
+/// Whether a node is an atom of a rational part: anything but a number, a sum, a
+/// product, or a power to a small whole exponent.
+fn is_atom(e: &Expr, id: Id) -> bool {
+    match e.node(id) {
+        Node::Num(_) | Node::Add(_) | Node::Mul(_) => false,
+        Node::Pow([_, k]) => !e.node(*k).as_num().is_some_and(|r| {
+            r.is_integer() && r.numer().magnitude() <= &num_bigint::BigUint::from(MAX_EXPONENT) && !r.is_zero()
+        }),
+        _ => true,
+    }
+}
+
+/// Whether a part holds a denominator other than a lone atom's: a negative power of a
+/// sum or product, where there may be something to cancel.
+fn has_sum_denominator(e: &Expr, root: Id) -> bool {
+    let mut stack = vec![root];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) || is_atom(e, id) {
+            continue;
+        }
+        if let Node::Pow([b, k]) = e.node(id) {
+            if e.node(*k).as_num().is_some_and(Signed::is_negative) && matches!(e.node(*b), Node::Add(_)) {
+                return true;
+            }
+        }
+        stack.extend(e.node(id).children().iter().copied());
+    }
+    false
+}
+
+/// Writes a polynomial over the atoms (their ids in the builder).
+fn write_poly(b: &mut Builder, p: &Poly, atoms: &[Id]) -> Id {
+    let mut terms = Vec::with_capacity(p.0.len());
+    for (e, c) in &p.0 {
+        let mut factors = vec![b.num(c.clone())];
+        for (i, &k) in e.iter().enumerate() {
+            if k > 0 {
+                let exponent = b.int(i64::from(k));
+                factors.push(b.pow(atoms[i], exponent));
+            }
+        }
+        terms.push(b.mul(factors));
+    }
+    b.add(terms)
+}
+
+/// `e` with each rational part (the whole, and each function's argument, each
+/// non-whole power's base and exponent) in lowest terms where that is shorter,
+/// counted in `numbers`: `(x^2 - 2*x*y + y^2)/(x - y)^2` is 1. `None` when no part
+/// changes. The size bounds the arithmetic hit are added to `hit`.
+///
+/// ```
+/// use dydx::{parse, cancel::lowest_terms, limits::Bounds, print::Numbers};
+/// let mut hit = Bounds::default();
+/// let e = parse("(x^2 - 2*x*y + y^2)/(x - y)^2").unwrap();
+/// assert_eq!(lowest_terms(&e, Numbers::Fractions, &mut hit).unwrap().to_string(), "1");
+/// let e = parse("sin(z + (x^3 - y^3)/(x^2 + x*y + y^2))").unwrap();
+/// assert_eq!(lowest_terms(&e, Numbers::Fractions, &mut hit).unwrap().to_string(), "sin(x - y + z)");
+/// // `x^2 - y^2` shares `x + y` with the numerator, which shows it nowhere.
+/// let e = parse("y*(-x*(x + 2*y) - y^2)/(x^2 - y^2)^2").unwrap();
+/// assert_eq!(lowest_terms(&e, Numbers::Fractions, &mut hit).unwrap().to_string(), "-y/(x - y)^2");
+/// // Nothing cancels: `None`.
+/// let e = parse("x/(x + y)").unwrap();
+/// assert!(lowest_terms(&e, Numbers::Fractions, &mut hit).is_none());
+/// assert!(hit.is_empty());
+/// ```
+pub fn lowest_terms(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
+    let nodes = e.nodes();
+    // Tree sizes, to leave large parts unread.
+    let mut size: Vec<usize> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let n = node
+            .children()
+            .iter()
+            .fold(1usize, |acc, c| acc.saturating_add(size[c.index()]));
+        size.push(n);
+    }
+    // The roots of rational parts: the root, and the children of atoms.
+    let mut part_root = vec![false; nodes.len()];
+    part_root[e.root().index()] = true;
+    for (i, node) in nodes.iter().enumerate() {
+        if is_atom(e, Id::from_index(i)) {
+            for c in node.children() {
+                part_root[c.index()] = true;
+            }
+        }
+    }
+    let mut work = Work {
+        left: MAX_WORK,
+        atoms: 0,
+        passed: false,
+        changed: false,
+    };
+    let mut b = Builder::with_capacity(2 * nodes.len());
+    let imported = b.import_all(e);
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    let mut any = false;
+    for (i, node) in nodes.iter().enumerate() {
+        let id = Id::from_index(i);
+        let plain = if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
+            imported[i]
+        } else {
+            b.make(node, |c| map[c.index()])
+        };
+        let candidate =
+            part_root[i] && !is_atom(e, id) && size[i] <= MAX_PART_SIZE && has_sum_denominator(e, id) && work.left > 0;
+        if !candidate {
+            map.push(plain);
+            continue;
+        }
+        let mut atoms = Vec::new();
+        work.changed = false;
+        let Some(fraction) = read(e, id, &mut atoms, &mut work).filter(|_| work.changed) else {
+            map.push(plain);
+            continue;
+        };
+        let atoms: Vec<Id> = atoms.iter().map(|a| map[a.index()]).collect();
+        let mut parts = vec![write_poly(&mut b, &fraction.num, &atoms)];
+        for (f, m) in &fraction.den {
+            let base = write_poly(&mut b, f, &atoms);
+            let k = b.int(-i64::from(*m));
+            parts.push(b.pow(base, k));
+        }
+        let written = b.mul(parts);
+        let ops = |b: &Builder, id: Id| crate::print::op_count_with(&b.finish(id), numbers);
+        if written != plain && ops(&b, written) < ops(&b, plain) {
+            any = true;
+            map.push(written);
+        } else {
+            map.push(plain);
+        }
+    }
+    if work.passed {
+        hit.insert(Bound::PolynomialSize);
+    }
+    let root = map[e.root().index()];
+    (any && root != imported[e.root().index()]).then(|| b.into_expr(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{eval_f64, point};
+    use crate::parse;
+
+    fn lowest(s: &str) -> String {
+        let e = parse(s).unwrap();
+        let mut hit = Bounds::default();
+        let out = lowest_terms(&e, Numbers::Fractions, &mut hit).unwrap_or_else(|| e.clone());
+        assert!(hit.is_empty(), "{s}: {:?}", hit.names());
+        // Equal wherever the input is defined.
+        for (x, y) in [("37/100", "13/10"), ("-2", "5/7"), ("7/3", "-1/9")] {
+            let at = point(&[("x", x), ("y", y), ("z", "3/11")]).unwrap();
+            if let Ok(a) = eval_f64(&e, &at) {
+                let b = eval_f64(&out, &at).unwrap();
+                assert!(
+                    (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                    "{s} at {x}, {y}: {a} against {b}"
+                );
+            }
+        }
+        out.to_string()
+    }
+
+    /// A polynomial in `x` and `y` (both must occur, so that the atoms line up).
+    fn poly(s: &str) -> Poly {
+        let e = parse(s).unwrap();
+        let mut atoms = Vec::new();
+        let mut work = Work {
+            left: MAX_WORK,
+            atoms: 0,
+            passed: false,
+            changed: false,
+        };
+        let f = read(&e, e.root(), &mut atoms, &mut work).unwrap();
+        assert_eq!(atoms.len(), 2, "{s}");
+        assert!(f.den.is_empty(), "{s}");
+        f.num
+    }
+
+    #[test]
+    fn greatest_common_divisors_of_several_variables() {
+        let g = |a: &str, b: &str| {
+            let mut work = Work {
+                left: MAX_WORK,
+                atoms: 2,
+                passed: false,
+                changed: false,
+            };
+            gcd(&poly(a), &poly(b), &mut work).unwrap()
+        };
+        assert_eq!(g("(x + y)^2", "x^2 - y^2"), poly("x + y"));
+        assert_eq!(g("x^3 - y^3", "x^2 - y^2"), poly("x - y"));
+        assert_eq!(g("x^2*y + x*y^2", "x*y^2 + y^3"), poly("x*y + y^2"));
+        assert_eq!(g("6*x^2*y - 6*y^3", "4*x*y + 4*y^2"), poly("x*y + y^2"));
+        assert_eq!(
+            g("(x + 2*y)*(x - y)^2*(3*x + y)", "(x - y)*(3*x + y)^2"),
+            poly("3*x^2 - 2*x*y - y^2")
+        );
+        assert!(g("x^2 + y^2", "x + y").is_constant());
+        assert!(g("x + y", "x - y").is_constant());
+    }
+
+    #[test]
+    fn common_factors_of_several_variables_cancel() {
+        assert_eq!(lowest("(x^2 - y^2)/(x - y)"), "x + y");
+        assert_eq!(lowest("(x^2 - 2*x*y + y^2)/(x - y)^2"), "1");
+        assert_eq!(lowest("(x^3 - y^3)/(x^2 + x*y + y^2)"), "x - y");
+        // As long either way: left as it is.
+        assert_eq!(lowest("(x^3 - y^3)/(x - y)"), "(x^3 - y^3)/(x - y)");
+        assert_eq!(lowest("x/(x^2 + x*y)"), "1/(x + y)");
+        // Factors that divide one another split: `x^2 - y^2` over `x + y`.
+        assert_eq!(lowest("(x^2 + 2*x*y + y^2)/((x + y)*(x^2 - y^2))"), "1/(x - y)");
+        // Atoms other than variables.
+        assert_eq!(lowest("(sin(x)^2 - cos(x)^2)/(sin(x) - cos(x))"), "sin(x) + cos(x)");
+        // A factor shared with a denominator's factor, found by their greatest common
+        // divisor: `x + y` of `x^2 - y^2`.
+        assert_eq!(lowest("2*(-x - y)*(x*y + y^2)/(x^2 - y^2)^2"), "-2*y/(x - y)^2");
+        assert_eq!(lowest("y*(-x*(x + 2*y) - y^2)/(x^2 - y^2)^2"), "-y/(x - y)^2");
+    }
+
+    #[test]
+    fn nothing_cancels_or_it_is_no_shorter() {
+        assert_eq!(lowest("x/(x + y)"), "x/(x + y)");
+        assert_eq!(lowest("(x + 1)/(x + y) + z"), "(x + 1)/(x + y) + z");
+        // No sum in a denominator: nothing is read.
+        assert_eq!(lowest("x^2*y/x"), "x*y");
+    }
+
+    #[test]
+    fn each_function_argument_is_a_part() {
+        assert_eq!(lowest("exp((x^2 - y^2)/(x + y))*sin(x)"), "sin(x)*exp(x - y)");
+    }
+
+    #[test]
+    fn large_arithmetic_is_bounded_and_reported() {
+        // `(x + y + z + 1)^8` multiplied out has 165 terms, past the bound of 64.
+        let e = parse("(x + y + z + 1)^8/(x - y)").unwrap();
+        let mut hit = Bounds::default();
+        assert!(lowest_terms(&e, Numbers::Fractions, &mut hit).is_none());
+        assert_eq!(hit.names(), ["polynomial-size"]);
+    }
+}
