@@ -119,6 +119,30 @@ fn root_text() -> impl Strategy<Value = String> {
         })
 }
 
+/// Quotients of sums of products that share a factor only as polynomials, in `x` and
+/// another atom: `(p*q + p*s)/(p*r + p*t)`, plain or inside a function, whose
+/// derivatives cancel the factor `p` by a greatest common divisor of several variables
+/// ([`dydx::cancel::lowest_terms`]).
+fn shared_factor_text() -> impl Strategy<Value = String> {
+    let other = prop_oneof![Just("y"), Just("sin(x)"), Just("x^2"), Just("y^2")];
+    let linear = (-3i32..4, -3i32..4, -3i32..4, other).prop_map(|(a, b, c, u)| format!("({a}*x + {b}*{u} + {c})"));
+    (prop::collection::vec(linear, 5..6), 0..3usize).prop_map(|(l, shape)| {
+        let q = format!(
+            "({p}*{q} + {p}*{s})/({p}*{r} + {p}*{t})",
+            p = l[0],
+            q = l[1],
+            s = l[2],
+            r = l[3],
+            t = l[4]
+        );
+        match shape {
+            0 => q,
+            1 => format!("sin(x)*{q}"),
+            _ => format!("exp({q})"),
+        }
+    })
+}
+
 /// Where the unsimplified derivative of `src` is defined at (x/100, y/100), the
 /// simplified one is too, with the same value; and it reads back as itself. With a
 /// `limit`, only where the values' sizes stay within it, and an overflow in the
@@ -280,6 +304,11 @@ proptest! {
 
     #[test]
     fn repeated_factors_simplify_soundly(src in repeated_factor_text(), x in -250i32..250, y in -250i32..250) {
+        simplified_agrees_with_unsimplified(&src, x, y, Some(1e12))?;
+    }
+
+    #[test]
+    fn shared_factors_of_several_variables_cancel_soundly(src in shared_factor_text(), x in -250i32..250, y in -250i32..250) {
         simplified_agrees_with_unsimplified(&src, x, y, Some(1e12))?;
     }
 
