@@ -24,6 +24,7 @@
 
 use crate::expr::{Builder, Expr, Id, IdIndex, Node, Rational};
 use crate::limits::{Bound, Bounds};
+use crate::poly::{gcd_degree_mod, mul_mod, pow_mod, PRIME};
 use crate::print::Numbers;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::collections::BTreeMap;
@@ -293,25 +294,6 @@ impl Poly {
     }
 }
 
-/// The prime the test for a shared factor computes modulo: `2^61 - 1`.
-const PRIME: u64 = (1 << 61) - 1;
-
-fn mul_mod(a: u64, b: u64) -> u64 {
-    ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
-}
-
-fn pow_mod(mut a: u64, mut k: u64) -> u64 {
-    let mut out = 1;
-    while k > 0 {
-        if k & 1 == 1 {
-            out = mul_mod(out, a);
-        }
-        a = mul_mod(a, a);
-        k >>= 1;
-    }
-    out
-}
-
 /// `r` modulo [`PRIME`]; `None` when its denominator is a multiple of it.
 fn rational_mod(r: &Rational) -> Option<u64> {
     let p = num_bigint::BigInt::from(PRIME);
@@ -338,35 +320,6 @@ fn project(p: &Poly, v: usize, point: &[u64]) -> Option<Vec<u64>> {
         *slot = (*slot + t) % PRIME;
     }
     Some(out)
-}
-
-/// The degree of the greatest common divisor of two polynomials in one variable
-/// modulo [`PRIME`] (coefficients lowest degree first, the leading one not zero).
-fn gcd_degree_mod(a: &[u64], b: &[u64]) -> usize {
-    let trim = |mut p: Vec<u64>| {
-        while p.last() == Some(&0) {
-            p.pop();
-        }
-        p
-    };
-    let (mut a, mut b) = (trim(a.to_vec()), trim(b.to_vec()));
-    while !b.is_empty() {
-        // a mod b.
-        let inverse = pow_mod(b[b.len() - 1], PRIME - 2);
-        while a.len() >= b.len() {
-            let factor = mul_mod(a[a.len() - 1], inverse);
-            let shift = a.len() - b.len();
-            for (i, &c) in b.iter().enumerate() {
-                a[shift + i] = (a[shift + i] + PRIME - mul_mod(factor, c)) % PRIME;
-            }
-            a = trim(a);
-            if a.is_empty() {
-                break;
-            }
-        }
-        std::mem::swap(&mut a, &mut b);
-    }
-    a.len().saturating_sub(1)
 }
 
 /// Whether `a` and `f` may share a factor that is not a number, decided cheaply: for
@@ -400,7 +353,7 @@ fn may_share_a_factor(a: &Poly, f: &Poly, atoms: usize) -> bool {
         let (Some(pa), Some(pf)) = (project(a, v, &point), project(f, v, &point)) else {
             return true;
         };
-        if pa.last() == Some(&0) || pf.last() == Some(&0) || gcd_degree_mod(&pa, &pf) > 0 {
+        if pa.last() == Some(&0) || pf.last() == Some(&0) || gcd_degree_mod(pa, pf) > 0 {
             return true;
         }
     }

@@ -456,24 +456,55 @@ pub fn linear_factors(p: &[Rational], hit: &mut Bounds) -> Option<(Vec<Poly>, Po
     (!linear.is_empty()).then_some((linear, rest))
 }
 
-/// The prime [`surely_square_free`] works modulo: 2^61 - 1.
-const PRIME: u64 = (1 << 61) - 1;
+/// The prime [`surely_square_free`] works modulo: 2^61 - 1 (as does
+/// [`crate::cancel`]'s test for a shared factor).
+pub(crate) const PRIME: u64 = (1 << 61) - 1;
 
-fn mul_mod(a: u64, b: u64) -> u64 {
+pub(crate) fn mul_mod(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b)) % u128::from(PRIME)) as u64
+}
+
+/// `a^k` modulo [`PRIME`].
+pub(crate) fn pow_mod(mut a: u64, mut k: u64) -> u64 {
+    let mut out = 1;
+    while k > 0 {
+        if k & 1 == 1 {
+            out = mul_mod(out, a);
+        }
+        a = mul_mod(a, a);
+        k >>= 1;
+    }
+    out
 }
 
 fn inverse_mod(a: u64) -> u64 {
     // Fermat: a^(p - 2).
-    let (mut base, mut e, mut out) = (a, PRIME - 2, 1);
-    while e > 0 {
-        if e & 1 == 1 {
-            out = mul_mod(out, base);
+    pow_mod(a, PRIME - 2)
+}
+
+/// The degree of the greatest common divisor modulo [`PRIME`] of two polynomials
+/// given by their residues, lowest degree first (0 when either is zero and the other
+/// a nonzero number, or both are numbers).
+pub(crate) fn gcd_degree_mod(a: Vec<u64>, b: Vec<u64>) -> usize {
+    let (mut a, mut b) = (trim(a), trim(b));
+    while !b.is_empty() {
+        // a mod b
+        let inv = inverse_mod(b[b.len() - 1]);
+        while a.len() >= b.len() {
+            let shift = a.len() - b.len();
+            let q = mul_mod(a[a.len() - 1], inv);
+            for (j, &bj) in b.iter().enumerate() {
+                let t = mul_mod(q, bj);
+                a[shift + j] = (a[shift + j] + PRIME - t) % PRIME;
+            }
+            a = trim(a);
+            if a.is_empty() {
+                break;
+            }
         }
-        base = mul_mod(base, base);
-        e >>= 1;
+        std::mem::swap(&mut a, &mut b);
     }
-    out
+    a.len().saturating_sub(1)
 }
 
 /// The residue of `n/d` modulo 2^61 - 1, if `d` is not a multiple of it.
@@ -505,25 +536,7 @@ pub fn surely_square_free(residues: &[u64]) -> bool {
             .map(|(k, &c)| mul_mod(c, k as u64 % PRIME))
             .collect(),
     );
-    let (mut a, mut b) = (f, df);
-    while !b.is_empty() {
-        // a mod b
-        let inv = inverse_mod(b[b.len() - 1]);
-        while a.len() >= b.len() {
-            let shift = a.len() - b.len();
-            let q = mul_mod(a[a.len() - 1], inv);
-            for (j, &bj) in b.iter().enumerate() {
-                let t = mul_mod(q, bj);
-                a[shift + j] = (a[shift + j] + PRIME - t) % PRIME;
-            }
-            a = trim(a);
-            if a.is_empty() {
-                break;
-            }
-        }
-        std::mem::swap(&mut a, &mut b);
-    }
-    a.len() == 1
+    gcd_degree_mod(f, df) == 0
 }
 
 #[cfg(test)]

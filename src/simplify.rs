@@ -557,17 +557,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         Level::Full => crate::normal::expand_polynomials(&chosen, numbers, &mut report.bounds),
         _ => None,
     };
-    let (chosen, best_ops) = match polynomials {
-        Some(expanded) => {
-            let ops = op_count(&expanded);
-            if ops <= best_ops {
-                (expanded, ops)
-            } else {
-                (chosen, best_ops)
-            }
-        }
-        None => (chosen, best_ops),
-    };
+    let (chosen, best_ops) = shorter((chosen, best_ops), polynomials, true, op_count);
     // A rational function of one variable in lowest terms, where that is shorter:
     // the normal form brings sums together a few at a time, and leaves a nested
     // fraction (a continued fraction's derivative) nested. The full level only, as
@@ -576,51 +566,21 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         Level::Full => crate::normal::rational_function(&chosen, &mut report.bounds),
         _ => None,
     };
-    let (chosen, best_ops) = match lowest_terms {
-        Some(r) => {
-            let ops = op_count(&r);
-            if ops < best_ops {
-                (r, ops)
-            } else {
-                (chosen, best_ops)
-            }
-        }
-        None => (chosen, best_ops),
-    };
+    let (chosen, best_ops) = shorter((chosen, best_ops), lowest_terms, false, op_count);
     // Rational functions of several variables in lowest terms, where shorter:
     // `(x^2 - 2*x*y + y^2)/(x - y)^2` is 1. The full level only.
     let cancelled = match level {
         Level::Full => crate::cancel::lowest_terms(&chosen, numbers, &mut report.bounds),
         _ => None,
     };
-    let (chosen, best_ops) = match cancelled {
-        Some(r) => {
-            let ops = op_count(&r);
-            if ops < best_ops {
-                (r, ops)
-            } else {
-                (chosen, best_ops)
-            }
-        }
-        None => (chosen, best_ops),
-    };
+    let (chosen, best_ops) = shorter((chosen, best_ops), cancelled, false, op_count);
     // Polynomials spelled as the input spelled them, where shorter: the steps above
     // may have multiplied out a square the input kept (`(x - 7)^2 + 1`).
     let respelled = match level {
         Level::Full => crate::normal::respell_polynomials(&chosen, e, numbers, &mut report.bounds),
         _ => None,
     };
-    let (chosen, best_ops) = match respelled {
-        Some(r) => {
-            let ops = op_count(&r);
-            if ops < best_ops {
-                (r, ops)
-            } else {
-                (chosen, best_ops)
-            }
-        }
-        None => (chosen, best_ops),
-    };
+    let (chosen, best_ops) = shorter((chosen, best_ops), respelled, false, op_count);
     report.ops_after = best_ops;
     if holds_unfolded_number(&chosen) {
         report.bounds.insert(Bound::FoldBits);
@@ -701,6 +661,27 @@ impl Cleared {
             Some((form, ops, least)) if ops == best_ops && least < clutter(&best) => form,
             _ => best,
         }
+    }
+}
+
+/// `candidate` with its operation count where it is shorter than `chosen` (or as
+/// short, with `ties`), else `chosen`.
+fn shorter(
+    chosen: (Expr, usize),
+    candidate: Option<Expr>,
+    ties: bool,
+    op_count: impl Fn(&Expr) -> usize,
+) -> (Expr, usize) {
+    match candidate {
+        Some(c) => {
+            let ops = op_count(&c);
+            if ops < chosen.1 || (ties && ops == chosen.1) {
+                (c, ops)
+            } else {
+                chosen
+            }
+        }
+        None => chosen,
     }
 }
 
