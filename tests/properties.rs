@@ -120,11 +120,16 @@ fn root_text() -> impl Strategy<Value = String> {
 }
 
 /// Quotients of sums of products that share a factor only as polynomials, in `x` and
-/// another atom: `(p*q + p*s)/(p*r + p*t)`, plain or inside a function, whose
-/// derivatives cancel the factor `p` by a greatest common divisor of several variables
+/// `y`: `(p*q + p*s)/(p*r + p*t)`, plain or inside a function, whose derivatives cancel
+/// the factor `p` by a greatest common divisor of several variables
 /// ([`dydx::cancel::lowest_terms`]).
+///
+/// The parts stay rational in `x` and `y` (atoms such as `sin(x)` are the unit tests'):
+/// at a grid point on a pole, `p` is exactly 0, which exact evaluation sees, but
+/// `sin(x)*(x - 2*y + 3) + sin(x)*(1 - 2*x)` it cannot evaluate, and floating point
+/// rounds to a tiny number there and calls it defined (seed 905).
 fn shared_factor_text() -> impl Strategy<Value = String> {
-    let other = prop_oneof![Just("y"), Just("sin(x)"), Just("x^2"), Just("y^2")];
+    let other = prop_oneof![Just("y"), Just("x*y"), Just("x^2"), Just("y^2")];
     let linear = (-3i32..4, -3i32..4, -3i32..4, other).prop_map(|(a, b, c, u)| format!("({a}*x + {b}*{u} + {c})"));
     (prop::collection::vec(linear, 5..6), 0..3usize).prop_map(|(l, shape)| {
         let q = format!(
