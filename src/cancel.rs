@@ -457,7 +457,7 @@ impl Fraction {
         let mut den = self.den.clone();
         for (f, m) in &other.den {
             match den.iter_mut().find(|(g, _)| g == f) {
-                Some(entry) => entry.1 += m,
+                Some(entry) => entry.1 = entry.1.checked_add(*m)?,
                 None => den.push((f.clone(), *m)),
             }
         }
@@ -470,7 +470,11 @@ impl Fraction {
     fn pow(&self, k: u32, work: &mut Work) -> Option<Fraction> {
         Some(Fraction {
             num: self.num.pow(k, work)?,
-            den: self.den.iter().map(|(f, m)| (f.clone(), m * k)).collect(),
+            den: self
+                .den
+                .iter()
+                .map(|(f, m)| Some((f.clone(), m.checked_mul(k)?)))
+                .collect::<Option<_>>()?,
         })
     }
 
@@ -522,7 +526,7 @@ impl Fraction {
             self.num = self.num.scale(&num_traits::Pow::pow(&content, m).recip());
             for f in [g, q] {
                 match self.den.iter_mut().find(|(h, _)| *h == f) {
-                    Some(entry) => entry.1 += m,
+                    Some(entry) => entry.1 = entry.1.saturating_add(m),
                     None => self.den.push((f, m)),
                 }
             }
@@ -551,10 +555,10 @@ impl Fraction {
                         let m = self.den[i].1;
                         self.den.remove(i);
                         let j = if j > i { j - 1 } else { j };
-                        self.den[j].1 += m;
+                        self.den[j].1 = self.den[j].1.saturating_add(m);
                         self.num = self.num.scale(&num_traits::Pow::pow(&content, m).recip());
                         match self.den.iter_mut().find(|(g, _)| *g == q) {
-                            Some(entry) => entry.1 += m,
+                            Some(entry) => entry.1 = entry.1.saturating_add(m),
                             None => self.den.push((q, m)),
                         }
                         changed = true;
