@@ -322,6 +322,13 @@ fn project(p: &Poly, v: usize, point: &[u64]) -> Option<Vec<u64>> {
     Some(out)
 }
 
+/// Values for `n` atoms modulo [`PRIME`], from a fixed SplitMix64 sequence, so every
+/// answer drawn from them is the same on every run.
+fn fixed_point(seed: u64, n: usize) -> Vec<u64> {
+    let mut sequence = crate::check::SplitMix64(seed);
+    (0..n).map(|_| sequence.next() % PRIME).collect()
+}
+
 /// Whether `a` and `f` may share a factor that is not a number, decided cheaply: for
 /// each atom `v` of `f`, with every other atom set to a fixed value modulo a prime,
 /// the two are polynomials in `v`, and a shared factor holding `v` would divide both
@@ -330,17 +337,7 @@ fn project(p: &Poly, v: usize, point: &[u64]) -> Option<Vec<u64>> {
 /// atom of `f`, so a factor the exact [`gcd`] would find is never missed; `true` when
 /// unsure, so the exact one decides.
 fn may_share_a_factor(a: &Poly, f: &Poly, atoms: usize) -> bool {
-    // Fixed values (a SplitMix64 sequence), so the answer is the same on every run.
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let point: Vec<u64> = (0..atoms)
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) % PRIME
-        })
-        .collect();
+    let point = fixed_point(0x9E37_79B9_7F4A_7C15, atoms);
     for v in 0..atoms {
         let (da, df) = (a.degree(v), f.degree(v));
         if df == 0 {
@@ -706,17 +703,7 @@ fn poly_pow_mod(a: &[u64], k: u32) -> Vec<u64> {
 /// leading coefficient vanishes at the point, which has probability about its degree
 /// over 2^61. `false` spares the exact reading of the many parts with nothing to cancel.
 fn may_reduce(e: &Expr, root: Id, order: &[Id], atoms: &[Id]) -> bool {
-    let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-    let point: Vec<u64> = atoms
-        .iter()
-        .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) % PRIME
-        })
-        .collect();
+    let point = fixed_point(0x2545_F491_4F6C_DD1D, atoms.len());
     for v in 0..atoms.len() {
         let mut values: std::collections::HashMap<Id, Projected> = std::collections::HashMap::new();
         // The numerator of each reciprocal's base, the factor it stands for.
