@@ -65,6 +65,16 @@ struct Work {
 }
 
 impl Work {
+    /// The whole budget for one expression.
+    fn new() -> Work {
+        Work {
+            left: MAX_WORK,
+            atoms: 0,
+            passed: false,
+            changed: false,
+        }
+    }
+
     fn spend(&mut self, n: usize) -> Option<()> {
         match self.left.checked_sub(n) {
             Some(left) => {
@@ -893,12 +903,7 @@ pub fn lowest_terms(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr
             }
         }
     }
-    let mut work = Work {
-        left: MAX_WORK,
-        atoms: 0,
-        passed: false,
-        changed: false,
-    };
+    let mut work = Work::new();
     let mut b = Builder::with_capacity(2 * nodes.len());
     let imported = b.import_all(e);
     let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
@@ -974,12 +979,7 @@ mod tests {
     fn poly(s: &str) -> Poly {
         let e = parse(s).unwrap();
         let mut atoms = Vec::new();
-        let mut work = Work {
-            left: MAX_WORK,
-            atoms: 0,
-            passed: false,
-            changed: false,
-        };
+        let mut work = Work::new();
         let f = read(&e, e.root(), &mut atoms, &mut work, false).unwrap();
         assert_eq!(atoms.len(), 2, "{s}");
         assert!(f.den.is_empty(), "{s}");
@@ -990,10 +990,8 @@ mod tests {
     fn greatest_common_divisors_of_several_variables() {
         let g = |a: &str, b: &str| {
             let mut work = Work {
-                left: MAX_WORK,
                 atoms: 2,
-                passed: false,
-                changed: false,
+                ..Work::new()
             };
             gcd(&poly(a), &poly(b), &mut work).unwrap()
         };
@@ -1014,12 +1012,7 @@ mod tests {
         let may = |s: &str| {
             let e = parse(s).unwrap();
             let mut atoms = Vec::new();
-            let mut work = Work {
-                left: MAX_WORK,
-                atoms: 0,
-                passed: false,
-                changed: false,
-            };
+            let mut work = Work::new();
             // Reading without the screen collects the atoms in order.
             read(&e, e.root(), &mut atoms, &mut work, false);
             let mut order = Vec::new();
