@@ -607,7 +607,9 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   value is rational), plus
 ///   `exp(1)` → `e`, `sqrt(exp(u))` → `exp(u/2)`, `ln(exp(u))` → `u`, `exp(ln(u))` → `u`,
 ///   and a function of its inverse (`tan(atan(u))`, `sin(asin(u))`, `cos(acos(u))` and
-///   the hyperbolic ones) → `u`; `abs` and `sign` of an expression of known sign
+///   the hyperbolic ones) → `u`, of another's inverse → its algebraic form
+///   (`cos(atan(u))` → `1/sqrt(u^2 + 1)`, `sinh(acosh(u))` → `sqrt(u - 1)*sqrt(u + 1)`:
+///   `Builder::of_an_inverse`); `abs` and `sign` of an expression of known sign
 ///   (`abs(exp(x))` → `exp(x)`, `sign(e)` → 1) and of a product with a positive constant
 ///   factor (`abs(2*pi*x)` → `2*pi*abs(x)`).
 /// - [`Builder::log`]: `log(u, u)` → 1, `log(u^k, u)` → `k` for a constant `k`,
@@ -714,6 +716,12 @@ const SIGN_DEPTH: usize = 6;
 
 /// How many nodes one [`Builder::sign_of`] may visit.
 const SIGN_VISITS: usize = 64;
+
+/// The largest argument, in nodes as printed, that a function of an inverse writes
+/// twice (`sin(atan(u))` as `u/sqrt(u^2 + 1)`): a variable, a multiple of one (`x/3`)
+/// or a power of one (`x^2`). With a larger one the derivatives of rand1000 and the
+/// reference corpus came out longer about as often as shorter.
+const SMALL_TREE: usize = 3;
 
 /// What is known of the sign of an expression wherever it is defined; ordered so
 /// that the weaker of two is the smaller.
@@ -2203,7 +2211,8 @@ impl Builder {
         // (u^a)^r for numbers a and a fractional r is u^(a*r), or |u|^(a*r) for an
         // even a (u^a = |u|^a there): `(x^(1/4))^1.5` is `x^(3/8)`. Both sides need
         // u^a >= 0 (a fractional power of a negative number is undefined), so u >= 0
-        // for an odd or fractional a, and they agree there. Not for an integer a*r:
+        // for an odd or fractional a, and they agree there. Not for an integer a*r
+        // unless a is even (`(sec(x)^2)^(3/2)` is `abs(sec(x))^3`):
         // `(x^(2/3))^(3/2)` as `x` would be defined at x = -1, where the input is not,
         // and the tape records the input as the user wrote it. (Two negative exponents
         // make one defined at u = 0 too, as the integer powers above already do with
@@ -2250,10 +2259,10 @@ impl Builder {
         };
         let (u, a) = (*u, self.as_num(*a)?.clone());
         let ar = &a * r;
-        if r.is_integer() || ar.is_integer() {
+        let even = a.is_integer() && a.to_integer().is_even();
+        if r.is_integer() || (ar.is_integer() && !even) {
             return None;
         }
-        let even = a.is_integer() && a.to_integer().is_even();
         let u = if even { self.call(Func::Abs, u) } else { u };
         let ar = self.num(ar);
         Some(self.pow(u, ar))
@@ -2400,10 +2409,110 @@ impl Builder {
                 let m1 = self.int(-1);
                 return self.pow(u, m1);
             }
+            (f, &Node::Call(inverse, [u])) => {
+                if let Some(v) = self.of_an_inverse(f, inverse, u) {
+                    return v;
+                }
+            }
             (Func::Ln, Node::Const(Constant::E)) => return self.int(1),
             _ => {}
         }
         self.intern(Node::Call(f, [arg]))
+    }
+
+    /// A trigonometric or hyperbolic function of another one's inverse, as the
+    /// algebraic expression it is, as SymPy and Mathematica write it on input:
+    /// `cos(atan(u))` is `1/sqrt(u^2 + 1)`, `tan(asin(u))` is `u/sqrt(1 - u^2)`,
+    /// `sinh(acosh(u))` is `sqrt(u - 1)*sqrt(u + 1)`. So d/dx `cos(atan(x))` is
+    /// `-x/(x^2 + 1)^(3/2)`, not `-sin(atan(x))/(x^2 + 1)`.
+    ///
+    /// Each form is defined exactly where the composition is, with the same value
+    /// there, so the tape, which records what this builds, computes the function the
+    /// user wrote on the same domain: `sinh(acosh(u))` is `sqrt(u - 1)*sqrt(u + 1)`,
+    /// not `sqrt(u^2 - 1)`, which is defined at `u = -2` too; `cot(asin(u))` is
+    /// `sqrt(1 - u^2)/u`, undefined at `u = 0` as `cot(0)` is.
+    ///
+    /// The forms that write `u` twice are made only for a small `u` (a tree of at
+    /// most [`SMALL_TREE`] nodes, not a sum): the printed text writes each copy out,
+    /// so a chain `sin(atan(sin(atan(…))))` would otherwise double with every link.
+    /// `None` for other pairs.
+    fn of_an_inverse(&mut self, f: Func, inverse: Func, u: Id) -> Option<Id> {
+        use Func::*;
+        // Which root the form is built on: sqrt(u^2 + 1), sqrt(1 - u^2), or
+        // sqrt(u - 1)*sqrt(u + 1).
+        #[derive(Clone, Copy)]
+        enum Root {
+            OnePlusSquare,
+            OneMinusSquare,
+            Split,
+        }
+        // The form as root^power * u^u_power.
+        let (root, root_power, u_power) = match (f, inverse) {
+            (Cos, Atan) => (Root::OnePlusSquare, -1, 0),
+            (Sec, Atan) | (Cosh, Asinh) => (Root::OnePlusSquare, 1, 0),
+            (Cos, Asin) | (Sin, Acos) => (Root::OneMinusSquare, 1, 0),
+            (Sec, Asin) | (Csc, Acos) | (Cosh, Atanh) => (Root::OneMinusSquare, -1, 0),
+            (Sin, Atan) | (Tanh, Asinh) => (Root::OnePlusSquare, -1, 1),
+            (Csc, Atan) => (Root::OnePlusSquare, 1, -1),
+            (Tan, Asin) | (Cot, Acos) | (Sinh, Atanh) => (Root::OneMinusSquare, -1, 1),
+            (Cot, Asin) | (Tan, Acos) => (Root::OneMinusSquare, 1, -1),
+            (Sinh, Acosh) => (Root::Split, 1, 0),
+            (Tanh, Acosh) => (Root::Split, 1, -1),
+            _ => return None,
+        };
+        let copies_of_u = match root {
+            Root::Split => 2,
+            _ => 1,
+        } + usize::from(u_power != 0);
+        if copies_of_u > 1 && (matches!(self.node(u), Node::Add(_)) || !self.is_small_tree(u)) {
+            return None;
+        }
+        let one = self.int(1);
+        let root = match root {
+            Root::OnePlusSquare | Root::OneMinusSquare => {
+                let two = self.int(2);
+                let mut square = self.pow(u, two);
+                if matches!(root, Root::OneMinusSquare) {
+                    square = self.neg(square);
+                }
+                let radicand = self.add([one, square]);
+                self.call(Sqrt, radicand)
+            }
+            Root::Split => {
+                let m1 = self.int(-1);
+                let below = self.add([u, m1]);
+                let above = self.add([u, one]);
+                let below = self.call(Sqrt, below);
+                let above = self.call(Sqrt, above);
+                self.mul([below, above])
+            }
+        };
+        let root_power = self.int(root_power);
+        let root = self.pow(root, root_power);
+        Some(match u_power {
+            0 => root,
+            k => {
+                let k = self.int(k);
+                let u = self.pow(u, k);
+                self.mul([u, root])
+            }
+        })
+    }
+
+    /// Whether the tree under `id`, each shared node counted every time it is
+    /// reached (as the printer writes it), has at most [`SMALL_TREE`] nodes. A walk
+    /// of at most that many steps.
+    fn is_small_tree(&self, id: Id) -> bool {
+        let mut stack = vec![id];
+        let mut seen = 0;
+        while let Some(n) = stack.pop() {
+            seen += 1;
+            if seen > SMALL_TREE {
+                return false;
+            }
+            stack.extend_from_slice(self.node(n).children());
+        }
+        true
     }
 
     /// `exp(arg)` as powers where `arg` holds logarithms: `exp(c*ln(u))` is `u^c`
@@ -3581,6 +3690,103 @@ mod tests {
         ] {
             assert_eq!(crate::parse(s).unwrap().to_string(), want, "{s}");
         }
+    }
+
+    #[test]
+    fn functions_of_other_inverses_are_algebraic_where_defined_as_the_composition_is() {
+        use Func::*;
+        // The composition in f64, None outside its domain or at a pole.
+        fn apply(f: Func, v: f64) -> Option<f64> {
+            let out = match f {
+                Sin => v.sin(),
+                Cos => v.cos(),
+                Tan | Sec | Cot | Csc if matches!(f, Tan | Sec) && v.cos().abs() < 1e-12 => return None,
+                Cot | Csc if v.sin().abs() < 1e-12 => return None,
+                Tan => v.tan(),
+                Sec => 1.0 / v.cos(),
+                Cot => 1.0 / v.tan(),
+                Csc => 1.0 / v.sin(),
+                Sinh => v.sinh(),
+                Cosh => v.cosh(),
+                Tanh => v.tanh(),
+                Asin | Acos if v.abs() > 1.0 => return None,
+                Asin => v.asin(),
+                Acos => v.acos(),
+                Atan => v.atan(),
+                Asinh => v.asinh(),
+                Acosh if v < 1.0 => return None,
+                Acosh => v.acosh(),
+                Atanh if v.abs() >= 1.0 => return None,
+                Atanh => v.atanh(),
+                _ => unreachable!("not tried"),
+            };
+            Some(out)
+        }
+        let outer = [Sin, Cos, Tan, Sec, Csc, Cot];
+        let hyperbolic = [Sinh, Cosh, Tanh];
+        let mut rewritten = 0;
+        for (outers, inverses) in [(&outer[..], &[Asin, Acos, Atan][..]), (&hyperbolic[..], &[Asinh, Acosh, Atanh][..])] {
+            for &f in outers {
+                for &g in inverses {
+                    let own = matches!(
+                        (f, g),
+                        (Sin | Csc, Asin) | (Cos | Sec, Acos) | (Tan | Cot, Atan) | (Sinh, Asinh) | (Cosh, Acosh) | (Tanh, Atanh)
+                    );
+                    for arg in ["x", "x/3", "2*x"] {
+                        let text = format!("{}({}({arg}))", f.name(), g.name());
+                        let e = crate::parse(&text).unwrap();
+                        let printed = e.to_string();
+                        // No call is left but roots: the composition is gone.
+                        let algebraic = !["sin", "cos", "tan", "sec", "csc", "cot", "sinh", "cosh", "tanh"]
+                            .iter()
+                            .any(|name| printed.contains(&format!("{name}(")));
+                        rewritten += usize::from(algebraic);
+                        assert_eq!(crate::parse(&printed).unwrap(), e, "{text} reads back");
+                        for k in -16..=16 {
+                            let x = k as f64 / 4.0;
+                            let scale = match arg {
+                                "x/3" => 1.0 / 3.0,
+                                "2*x" => 2.0,
+                                _ => 1.0,
+                            };
+                            let want = apply(g, x * scale).and_then(|v| apply(f, v));
+                            let at = crate::eval::point(&[("x", &x.to_string())]).unwrap();
+                            let got = crate::eval::eval_f64(&e, &at).ok();
+                            match (got, want) {
+                                (Some(got), Some(want)) => assert!(
+                                    (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                                    "{text} at {x}: {got} ({e}) against {want}"
+                                ),
+                                (None, None) => {}
+                                // A function of its own inverse (or its reciprocal's) is
+                                // its argument (`sin(asin(x))` is `x`), defined further.
+                                (Some(_), None) if own => {}
+                                _ => panic!("{text} at {x}: {got:?} ({e}) against {want:?}: domains differ"),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Every pair within a family, for every argument: 9 are a function of its own
+        // inverse (or its reciprocal's), 18 are algebraic.
+        assert_eq!(rewritten, 27 * 3);
+        // A form that writes its argument twice is made only for a small one, so a
+        // chain does not double in print with every link.
+        assert_eq!(crate::parse("sin(atan(x + y))").unwrap().to_string(), "sin(atan(x + y))");
+        assert_eq!(crate::parse("cos(atan(x + y))").unwrap().to_string(), "1/sqrt((x + y)^2 + 1)");
+        let chain = crate::parse(&format!("{}x{}", "sin(atan(".repeat(40), "))".repeat(40))).unwrap();
+        assert!(chain.to_string().len() < 2000, "{chain}");
+    }
+
+    #[test]
+    fn even_powers_under_fractional_powers_are_powers_of_the_absolute_value() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("(x^2)^(3/2)"), "abs(x)^3");
+        assert_eq!(read("(sec(x)^2)^(-3/2)"), "1/abs(sec(x))^3");
+        assert_eq!(read("(x^4)^(3/2)"), "x^6");
+        // An odd power is defined only where its base is not negative: kept.
+        assert_eq!(read("(x^3)^(2/3)"), "(x^3)^(2/3)");
     }
 
     #[test]
