@@ -157,6 +157,74 @@ pub fn normalize_for_steps(e: &Expr, hit: &mut Bounds) -> Expr {
     normalize_with(e, false, Style::default(), hit)
 }
 
+/// `e` with each tangent, secant, cosecant, cotangent and hyperbolic tangent written
+/// as sines and cosines (or their hyperbolic kin) where `e` holds a sine or cosine
+/// (or its hyperbolic kin) of the same argument; `None` where there is none. The normal form
+/// keeps quotient functions as atoms, so `sin(x)*(1 - x*tan(x)) + x/cos(x)`, the
+/// derivative of `x*cos(x)*tan(x)`, never meets the common denominator `cos(x)` that
+/// makes it `sin(x) + x*cos(x)`; written so, it does. The full level normalizes this
+/// form too and keeps it where shorter. Exact, and defined at the same points:
+/// `tan(u)` is `sin(u)/cos(u)`, `sec(u)` is `1/cos(u)`, `csc(u)` is `1/sin(u)`,
+/// `cot(u)` is `cos(u)/sin(u)` and `tanh(u)` is `sinh(u)/cosh(u)`, each where both
+/// sides are defined.
+///
+/// ```
+/// use dydx::{parse, normal::in_sines_and_cosines, simplify::{simplify_at, Budget, Level}};
+/// let e = parse("sin(x)*(1 - x*tan(x)) + x/cos(x)").unwrap();
+/// let written = in_sines_and_cosines(&e).unwrap();
+/// assert_eq!(written.to_string(), "sin(x)*(1 - x*sin(x)/cos(x)) + x/cos(x)");
+/// let (simplified, _) = simplify_at(&e, Level::Full, &Budget::default());
+/// assert_eq!(simplified.to_string(), "sin(x) + x*cos(x)");
+/// // Alone in its family: as it is.
+/// assert!(in_sines_and_cosines(&parse("x*tan(x) + sin(y)").unwrap()).is_none());
+/// ```
+pub fn in_sines_and_cosines(e: &Expr) -> Option<Expr> {
+    use crate::expr::Func;
+    // (argument, whether hyperbolic) of each quotient call and each other call of
+    // either family.
+    let mut quotients: SmallVec<[(Id, bool); 4]> = SmallVec::new();
+    let mut others: SmallVec<[(Id, bool); 8]> = SmallVec::new();
+    for node in e.nodes() {
+        match node {
+            Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, [u]) => quotients.push((*u, false)),
+            Node::Call(Func::Tanh, [u]) => quotients.push((*u, true)),
+            Node::Call(Func::Sin | Func::Cos, [u]) => others.push((*u, false)),
+            Node::Call(Func::Sinh | Func::Cosh, [u]) => others.push((*u, true)),
+            _ => {}
+        }
+    }
+    let written: SmallVec<[(Id, bool); 4]> = quotients.iter().copied().filter(|q| others.contains(q)).collect();
+    if written.is_empty() {
+        return None;
+    }
+    let mut b = Builder::with_capacity(e.len() + 8);
+    let mut map: Vec<Id> = Vec::with_capacity(e.len());
+    for node in e.nodes() {
+        let id = match node {
+            Node::Call(f @ (Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh), [u])
+                if written.contains(&(*u, *f == Func::Tanh)) =>
+            {
+                let v = map[u.index()];
+                let (sine, cosine) = match f {
+                    Func::Tanh => (Func::Sinh, Func::Cosh),
+                    _ => (Func::Sin, Func::Cos),
+                };
+                let s = b.call(sine, v);
+                let c = b.call(cosine, v);
+                match f {
+                    Func::Sec => b.recip(c),
+                    Func::Csc => b.recip(s),
+                    Func::Cot => b.div(c, s),
+                    _ => b.div(s, c),
+                }
+            }
+            other => b.make(other, |k| map[k.index()]),
+        };
+        map.push(id);
+    }
+    Some(b.into_expr(map[e.root().index()]))
+}
+
 /// Whether no step of the normal form applies anywhere in `e`, so that it is its own
 /// normal form: no sum inside a product or under a power (nothing to expand), no small
 /// sum with a denominator (nothing to bring together), no square of a function in a sum
@@ -226,8 +294,7 @@ fn nothing_to_improve(e: &Expr, present: bool, hit: &mut Bounds, mut deferred: O
     // The sums met so far whose content may not be 1 (few, and usually none).
     let mut with_content: Vec<Id> = Vec::new();
     for (i, node) in e.nodes().iter().enumerate() {
-        use crate::expr::Func;
-        tangents |= matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _));
+        tangents |= is_quotient_call(node);
         if matches!(node, Node::Add(_)) && may_have_content(Id::from_index(i)) {
             with_content.push(Id::from_index(i));
         }
@@ -669,10 +736,7 @@ impl Normalizer {
             .nodes()
             .iter()
             .any(|node| matches!(node, Node::Call(Func::Abs | Func::Sign, _)));
-        n.tangents = e
-            .nodes()
-            .iter()
-            .any(|node| matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _)));
+        n.tangents = e.nodes().iter().any(is_quotient_call);
         n.open_on_ties = style.open_on_ties;
         n.thorough = style.thorough;
         n.open_sum_factors = style.thorough && style.open_on_ties;
@@ -693,10 +757,7 @@ impl Normalizer {
             .nodes()
             .iter()
             .any(|node| matches!(node, Node::Call(Func::Abs | Func::Sign, _)));
-        self.tangents |= e
-            .nodes()
-            .iter()
-            .any(|node| matches!(node, Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, _)));
+        self.tangents |= e.nodes().iter().any(is_quotient_call);
         self.inputs += 1;
         self.b.import_all(e)
     }
@@ -1753,6 +1814,7 @@ impl Normalizer {
                 Node::Call(Func::Cot, [u]) => Some((Some(Func::Cos), Some(Func::Sin), *u)),
                 Node::Call(Func::Sec, [u]) => Some((None, Some(Func::Cos), *u)),
                 Node::Call(Func::Csc, [u]) => Some((None, Some(Func::Sin), *u)),
+                Node::Call(Func::Tanh, [u]) => Some((Some(Func::Sinh), Some(Func::Cosh), *u)),
                 _ => None,
             };
             // Only where the argument meets another factor: `tan(3)` beside `sec(x)`
@@ -1775,8 +1837,15 @@ impl Normalizer {
                 out.push(self.b.pow(c, minus_k));
             }
         }
+        // As sines and cosines, a pair of them as a double angle, or what is left of
+        // them as quotient functions again (`cos(u)*csc(u)` is `cot(u)`), whichever
+        // is shortest.
         let product = self.b.mul(out);
-        Some(self.double_angle(product).unwrap_or(product))
+        let mut best = self.double_angle(product).unwrap_or(product);
+        let mut best_cost = self.cost(best);
+        let quotients = self.quotient_functions(product);
+        self.keep(&mut best, &mut best_cost, quotients, false);
+        Some(best)
     }
 
     /// A product with a sine and a cosine of one argument to integer powers of
@@ -3495,31 +3564,52 @@ fn add_monomial(list: &mut Vec<Monomial>, m: Monomial) {
     }
 }
 
-/// The arguments at which a product holds a tangent, secant, cosecant or cotangent
-/// (or an integer power of one) and another trigonometric factor of the same argument,
-/// which [`Normalizer::as_sines_and_cosines`] may cancel.
+/// Whether a node is a tangent, secant, cosecant, cotangent or hyperbolic tangent: a
+/// quotient of sines and cosines (or their hyperbolic kin) that
+/// [`Normalizer::as_sines_and_cosines`] may write as one.
+fn is_quotient_call(node: &Node) -> bool {
+    use crate::expr::Func;
+    matches!(
+        node,
+        Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh, _)
+    )
+}
+
+/// The arguments at which a product holds a tangent, secant, cosecant, cotangent or
+/// hyperbolic tangent (or an integer power of one) and another factor of the same
+/// family and argument (`cos(u)*csc(u)`, `cosh(u)*tanh(u)`), which
+/// [`Normalizer::as_sines_and_cosines`] may cancel.
 fn trig_family_meetings(nodes: &[Node], fs: &[Id]) -> SmallVec<[Id; 2]> {
     use crate::expr::Func;
-    // (argument, whether it is one of the four) of each trigonometric factor.
-    let trig = |f: Id| -> Option<(Id, bool)> {
+    // (argument, whether it is a quotient, whether hyperbolic) of each factor of
+    // either family.
+    let trig = |f: Id| -> Option<(Id, bool, bool)> {
         let base = match &nodes[f.index()] {
             Node::Pow([b, k]) if nodes[k.index()].as_num().is_some_and(|r| r.is_integer()) => *b,
             _ => f,
         };
         match &nodes[base.index()] {
-            Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, [u]) => Some((*u, true)),
-            Node::Call(Func::Sin | Func::Cos, [u]) => Some((*u, false)),
+            Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot, [u]) => Some((*u, true, false)),
+            Node::Call(Func::Sin | Func::Cos, [u]) => Some((*u, false, false)),
+            Node::Call(Func::Tanh, [u]) => Some((*u, true, true)),
+            Node::Call(Func::Sinh | Func::Cosh, [u]) => Some((*u, false, true)),
             _ => None,
         }
     };
     let mut meet: SmallVec<[Id; 2]> = SmallVec::new();
-    // Most products hold none of the four: say so before collecting anything.
-    if !fs.iter().any(|&f| trig(f).is_some_and(|(_, four)| four)) {
+    // Most products hold no quotient: say so before collecting anything.
+    if !fs.iter().any(|&f| trig(f).is_some_and(|(_, quotient, _)| quotient)) {
         return meet;
     }
-    let found: SmallVec<[(Id, bool); 8]> = fs.iter().filter_map(|&f| trig(f)).collect();
-    for (i, &(u, four)) in found.iter().enumerate() {
-        if four && !meet.contains(&u) && found.iter().enumerate().any(|(j, &(v, _))| j != i && v == u) {
+    let found: SmallVec<[(Id, bool, bool); 8]> = fs.iter().filter_map(|&f| trig(f)).collect();
+    for (i, &(u, quotient, hyperbolic)) in found.iter().enumerate() {
+        if quotient
+            && !meet.contains(&u)
+            && found
+                .iter()
+                .enumerate()
+                .any(|(j, &(v, _, h))| j != i && v == u && h == hyperbolic)
+        {
             meet.push(u);
         }
     }
@@ -4154,6 +4244,66 @@ mod tests {
         assert_eq!(norm("sec(x)*tan(y)"), "sec(x)*tan(y)");
         for s in ["sec(x/2)^2/(2*tan(x/2))", "tan(x)/sec(x)^2", "cot(x)^3*sin(x)^2*sec(x)"] {
             assert_same_values(s);
+        }
+    }
+
+    #[test]
+    fn quotient_functions_beside_sines_and_cosines_cancel() {
+        assert_eq!(norm("cos(x)*csc(x)"), "cot(x)");
+        assert_eq!(norm("sin(x)*sec(x)"), "tan(x)");
+        assert_eq!(norm("cosh(x)*tanh(x)"), "sinh(x)");
+        assert_eq!(norm("sinh(x)/tanh(x)"), "cosh(x)");
+        assert_eq!(norm("x*(cos(x)*csc(x) - cot(x)) + 1"), "1");
+        assert_eq!(norm("x*(tan(x) - sin(x)*sec(x)) + 1"), "1");
+        // Different families, or different arguments: as they are.
+        assert_eq!(norm("sin(x)*tanh(x)"), "sin(x)*tanh(x)");
+        assert_eq!(norm("cosh(y)*tanh(x)"), "cosh(y)*tanh(x)");
+        for s in [
+            "cos(x)*csc(x)",
+            "sin(x)*sec(x)",
+            "cosh(x)*tanh(x)",
+            "x*(cos(x)*csc(x) - cot(x)) + 1",
+        ] {
+            assert_same_values(s);
+        }
+    }
+
+    #[test]
+    fn quotient_functions_written_as_sines_and_cosines_where_those_meet() {
+        let written = |s: &str| in_sines_and_cosines(&parse(s).unwrap()).map(|e| e.to_string());
+        assert_eq!(
+            written("x*tan(x) + cos(x)").as_deref(),
+            Some("x*sin(x)/cos(x) + cos(x)")
+        );
+        assert_eq!(
+            written("sec(x)*sin(x) + cot(x)").as_deref(),
+            Some("sin(x)/cos(x) + cos(x)/sin(x)")
+        );
+        assert_eq!(
+            written("tanh(x) + cosh(x)").as_deref(),
+            Some("sinh(x)/cosh(x) + cosh(x)")
+        );
+        // Only the arguments a sine or cosine of the family meets.
+        assert_eq!(
+            written("tan(y) + tan(x)*sin(x)").as_deref(),
+            Some("sin(x)^2/cos(x) + tan(y)")
+        );
+        assert_eq!(written("tan(x)*sec(x)"), None);
+        assert_eq!(written("tanh(x)*sin(x)"), None);
+        for s in ["x*tan(x) + cos(x)", "sec(x)*sin(x) + cot(x)", "tanh(x) + cosh(x)"] {
+            let e = parse(s).unwrap();
+            let w = in_sines_and_cosines(&e).unwrap();
+            for xv in ["-1.7", "-0.3", "0.4", "1.3", "2.9"] {
+                let at = crate::eval::point(&[("x", xv)]).unwrap();
+                let (a, b) = (
+                    crate::eval::eval_f64(&e, &at).unwrap(),
+                    crate::eval::eval_f64(&w, &at).unwrap(),
+                );
+                assert!(
+                    (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+                    "{s} at {xv}: {a} against {b} ({w})"
+                );
+            }
         }
     }
 

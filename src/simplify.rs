@@ -494,12 +494,24 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         // of products collect differently) opened up on ties
         // (`Style`). Each is shorter on some expressions.
         let steps = crate::normal::normalize_for_steps(e, hit);
-        let starts = [(best.clone(), best_ops, spelled), {
+        let mut starts = vec![(best.clone(), best_ops, spelled), {
             let other = memo.normalize(&steps, tied, hit);
             let ops = op_count(&other);
             cleared.consider(&other, ops);
             (other, ops, tied)
         }];
+        // A third start where quotient functions meet sines and cosines of their
+        // argument: written as sines and cosines, they meet common denominators and
+        // Pythagorean pairs (`sin(x) + x*cos(x)`, not
+        // `sin(x)*(1 - x*tan(x)) + x/cos(x)`).
+        // Like the second start, from the form without presentation steps, which puts
+        // such sums over their common denominator.
+        if let Some(written) = crate::normal::in_sines_and_cosines(e) {
+            let steps = crate::normal::normalize_for_steps(&written, hit);
+            let other = memo.normalize(&steps, tied, hit);
+            let ops = op_count(&other);
+            starts.push((other, ops, tied));
+        }
         for (mut form, mut ops, style) in starts {
             for _ in 1..MAX_PASSES {
                 let again = memo.normalize(&form, style, hit);
