@@ -3725,12 +3725,20 @@ mod tests {
         let outer = [Sin, Cos, Tan, Sec, Csc, Cot];
         let hyperbolic = [Sinh, Cosh, Tanh];
         let mut rewritten = 0;
-        for (outers, inverses) in [(&outer[..], &[Asin, Acos, Atan][..]), (&hyperbolic[..], &[Asinh, Acosh, Atanh][..])] {
+        for (outers, inverses) in [
+            (&outer[..], &[Asin, Acos, Atan][..]),
+            (&hyperbolic[..], &[Asinh, Acosh, Atanh][..]),
+        ] {
             for &f in outers {
                 for &g in inverses {
                     let own = matches!(
                         (f, g),
-                        (Sin | Csc, Asin) | (Cos | Sec, Acos) | (Tan | Cot, Atan) | (Sinh, Asinh) | (Cosh, Acosh) | (Tanh, Atanh)
+                        (Sin | Csc, Asin)
+                            | (Cos | Sec, Acos)
+                            | (Tan | Cot, Atan)
+                            | (Sinh, Asinh)
+                            | (Cosh, Acosh)
+                            | (Tanh, Atanh)
                     );
                     for arg in ["x", "x/3", "2*x"] {
                         let text = format!("{}({}({arg}))", f.name(), g.name());
@@ -3773,8 +3781,14 @@ mod tests {
         assert_eq!(rewritten, 27 * 3);
         // A form that writes its argument twice is made only for a small one, so a
         // chain does not double in print with every link.
-        assert_eq!(crate::parse("sin(atan(x + y))").unwrap().to_string(), "sin(atan(x + y))");
-        assert_eq!(crate::parse("cos(atan(x + y))").unwrap().to_string(), "1/sqrt((x + y)^2 + 1)");
+        assert_eq!(
+            crate::parse("sin(atan(x + y))").unwrap().to_string(),
+            "sin(atan(x + y))"
+        );
+        assert_eq!(
+            crate::parse("cos(atan(x + y))").unwrap().to_string(),
+            "1/sqrt((x + y)^2 + 1)"
+        );
         let chain = crate::parse(&format!("{}x{}", "sin(atan(".repeat(40), "))".repeat(40))).unwrap();
         assert!(chain.to_string().len() < 2000, "{chain}");
     }
