@@ -450,7 +450,8 @@ fn latex_function_name(f: Func) -> &'static str {
 
 fn latex_power(e: &Expr, base: Id, x: &LatexExp, numbers: Numbers) -> String {
     let b = match e.node(base) {
-        Node::Var(_) | Node::Const(_) => latex_factor(e, base, numbers),
+        // Bars delimit their argument as parentheses would: `\left|x\right|^{3}`.
+        Node::Var(_) | Node::Const(_) | Node::Call(Func::Abs, _) => latex_factor(e, base, numbers),
         Node::Num(r) if r.is_integer() && !r.is_negative() => r.to_string(),
         // Powers of functions read best as \sin^{2}\left(x\right).
         Node::Call(f, [a]) if !matches!(f, Func::Sqrt | Func::Abs | Func::Exp) => {
@@ -1064,6 +1065,8 @@ mod tests {
         assert_eq!(l("x/(2*e^(3/2))"), "\\frac{x}{2 e^{\\frac{3}{2}}}");
         assert_eq!(l("-x/e^2"), "-\\frac{x}{e^{2}}");
         assert_eq!(l("exp(-2)"), "e^{-2}");
+        // Bars need no parentheses under a power.
+        assert_eq!(l("abs(sec(x))^3"), "\\left|\\sec\\left(x\\right)\\right|^{3}");
         // A lone denominator sum's content beside it, as in the text
         // (`3*sqrt(x)/(2*(x^2 + 1))`), and joining a decimal coefficient.
         assert_eq!(
