@@ -7,7 +7,8 @@
 //!   both values (exact where rational) and the residual `claim - derivative` simplified.
 //!   Sampling first means no proof can ever overrule a counterexample.
 //! - Otherwise the claim is proved if it can be: by normal forms (the residual
-//!   `claim - derivative` normalises to 0), or by equality saturation with explanations,
+//!   `claim - derivative` normalises to 0, also with `sinh`, `cosh` and `tanh` written
+//!   in exponentials: [`hyperbolic_in_exponentials`]), or by equality saturation with explanations,
 //!   which gives the chain of rewrites, one rule per step. The conditions the rules rely
 //!   on (a cancelled factor is not zero, …) are listed.
 //! - With no proof within budget, the residual `claim - derivative`, simplified, is
@@ -396,6 +397,12 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
         }
         return Some((steps, Vec::new()));
     }
+    // Hyperbolic functions in exponentials: a hand derivation often writes them so
+    // (`4/(exp(x) + exp(-x))^2` for the derivative of `tanh(x)`), and the normal
+    // form reduces rational functions of exponentials.
+    if let Some(steps) = prove_in_exponentials(a, b) {
+        return Some((steps, Vec::new()));
+    }
     // Equality saturation with explanations.
     let (ra, rb) = (to_rec_expr(&na), to_rec_expr(&nb));
     let mut runner: Runner<crate::Node, ConstantFold> = Runner::new(ConstantFold::default())
@@ -455,6 +462,95 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
         });
     }
     Some((steps, conditions))
+}
+
+/// A proof that `a` and `b` are equal with their hyperbolic functions written in
+/// exponentials ([`hyperbolic_in_exponentials`]): the difference of the two forms
+/// normalises to 0. `None` where neither holds a hyperbolic function or the
+/// difference does not vanish.
+fn prove_in_exponentials(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
+    let (ea, eb) = (hyperbolic_in_exponentials(a), hyperbolic_in_exponentials(b));
+    if ea.is_none() && eb.is_none() {
+        return None;
+    }
+    let xa = ea.unwrap_or_else(|| a.clone());
+    let xb = eb.unwrap_or_else(|| b.clone());
+    let mut builder = Builder::new();
+    let (ia, ib) = (builder.import(&xa), builder.import(&xb));
+    let diff = builder.sub(ia, ib);
+    let residual = crate::normal::normalize(&builder.finish(diff));
+    if !residual.as_num().is_some_and(num_traits::Zero::is_zero) {
+        return None;
+    }
+    let mut steps = vec![ProofStep {
+        rule: "claim".into(),
+        term: b.to_string(),
+    }];
+    if xb != *b {
+        steps.push(ProofStep {
+            rule: "hyperbolic-as-exponentials".into(),
+            term: xb.to_string(),
+        });
+    }
+    steps.push(ProofStep {
+        rule: "difference-is-zero".into(),
+        term: xa.to_string(),
+    });
+    if xa != *a {
+        steps.push(ProofStep {
+            rule: "hyperbolic-as-exponentials".into(),
+            term: a.to_string(),
+        });
+    }
+    Some(steps)
+}
+
+/// `e` with each `sinh(u)`, `cosh(u)` and `tanh(u)` written in exponentials:
+/// `(exp(u) - exp(-u))/2`, `(exp(u) + exp(-u))/2` and
+/// `(exp(u) - exp(-u))/(exp(u) + exp(-u))`, each equal to it everywhere. `None`
+/// where `e` holds none.
+///
+/// ```
+/// use dydx::{parse, claim::hyperbolic_in_exponentials};
+/// let e = parse("x*tanh(x) + cosh(2*x)").unwrap();
+/// assert_eq!(
+///     hyperbolic_in_exponentials(&e).unwrap().to_string(),
+///     "exp(-2*x)/2 + exp(2*x)/2 + x*(exp(x) - exp(-x))/(exp(x) + exp(-x))"
+/// );
+/// assert!(hyperbolic_in_exponentials(&parse("sin(x)").unwrap()).is_none());
+/// ```
+pub fn hyperbolic_in_exponentials(e: &Expr) -> Option<Expr> {
+    use crate::expr::{Func, IdIndex, Node};
+    if !e
+        .nodes()
+        .iter()
+        .any(|n| matches!(n, Node::Call(Func::Sinh | Func::Cosh | Func::Tanh, _)))
+    {
+        return None;
+    }
+    let mut b = Builder::with_capacity(e.len() + 16);
+    let mut map = Vec::with_capacity(e.len());
+    for node in e.nodes() {
+        let id = match node {
+            Node::Call(f @ (Func::Sinh | Func::Cosh | Func::Tanh), [u]) => {
+                let u = map[u.index()];
+                let up = b.call(Func::Exp, u);
+                let minus_u = b.neg(u);
+                let down = b.call(Func::Exp, minus_u);
+                let difference = b.sub(up, down);
+                let sum = b.add([up, down]);
+                let half = b.num(Rational::new(1.into(), 2.into()));
+                match f {
+                    Func::Sinh => b.mul([half, difference]),
+                    Func::Cosh => b.mul([half, sum]),
+                    _ => b.div(difference, sum),
+                }
+            }
+            other => b.make(other, |k| map[k.index()]),
+        };
+        map.push(id);
+    }
+    Some(b.into_expr(map[e.root().index()]))
 }
 
 /// The condition of a conditional rule applied between two consecutive terms of an
@@ -543,6 +639,29 @@ mod tests {
                 "{f}: {claim}"
             );
         }
+    }
+
+    #[test]
+    fn hyperbolic_functions_written_in_exponentials_are_proved() {
+        for (f, claim) in [
+            ("tanh(x)", "4/(exp(x) + exp(-x))^2"),
+            ("cosh(x)", "(exp(x) - exp(-x))/2"),
+            ("ln(cosh(x))", "(exp(x) - exp(-x))/(exp(x) + exp(-x))"),
+            ("exp(x)*cosh(x)", "exp(2*x)"),
+            ("(exp(x) + exp(-x))/2", "sinh(x)"),
+        ] {
+            let r = check(f, claim, "x");
+            assert_eq!(
+                (r.verdict, r.method),
+                (Verdict::Equivalent, Some(Method::Proof)),
+                "{f}: {claim}"
+            );
+            let steps = r.proof.unwrap_or_default();
+            assert!(steps.iter().any(|s| s.rule == "difference-is-zero"), "{f}: {steps:?}");
+        }
+        // A wrong one is still refuted, by its witness.
+        let wrong = check("cosh(x)", "(exp(x) + exp(-x))/2", "x");
+        assert_eq!(wrong.verdict, Verdict::NotEquivalent);
     }
 
     #[test]
