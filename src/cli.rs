@@ -364,6 +364,24 @@ fn parse_expr(src: &str) -> Result<Expr, Failure> {
     parse(src).map_err(|e| Failure::Parse(e, src.to_string()))
 }
 
+/// The input as the user wrote it ([`crate::parse::parse_verbatim`]), `read` being the
+/// form [`parse`] made of it: the tape records this one, and it says where the input is
+/// defined (`exp(ln(x))` not at x = -4, `x/x` not at 0, though both read as defined
+/// there). Where the two differ in their variables (`x - x + y` reads as `y`, and a
+/// point need not give `x`), the read form.
+fn as_written(src: &str, read: &Expr) -> Expr {
+    let same_variables = |w: &Expr| {
+        let (mut a, mut b) = (w.variables(), read.variables());
+        a.sort();
+        b.sort();
+        a == b
+    };
+    match crate::parse::parse_verbatim(src) {
+        Ok(w) if same_variables(&w) => w,
+        _ => read.clone(),
+    }
+}
+
 /// The expression argument: `-` reads standard input and `@FILE` reads a file, for
 /// inputs too large for a command line; anything else is the expression itself.
 fn read_expr_arg(arg: String) -> Result<String, Failure> {
@@ -453,9 +471,15 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     let (derivative, mut simplified) = simplify_for(&diff(&previous, last), req.level, &budget, numbers);
     simplified.bounds.extend(hit);
     // Second derivatives are checked by hyper-dual evaluation of the expression itself;
-    // other orders by the tape of the derivative one order lower.
+    // other orders by the tape of the derivative one order lower: for a first
+    // derivative, the tape of the input as written.
+    let written = as_written(&req.expr, &f);
     let witness = match sequence[..] {
         [xi, xj] => Witness::HyperDual { xi, xj },
+        [_] => Witness::Tape {
+            previous: &written,
+            last,
+        },
         _ => Witness::Tape {
             previous: &previous,
             last,
@@ -464,10 +488,10 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     let (report, samples) = match &req.at {
         Some(at) => {
             let point = to_point(at);
-            let r = check_with(&f, &derivative, witness, &point, &req.tol).map_err(Failure::Usage)?;
+            let r = check_with(&written, &derivative, witness, &point, &req.tol).map_err(Failure::Usage)?;
             (Some(r), None)
         }
-        None => (None, Some(sample_with(&f, &derivative, witness, &req.tol))),
+        None => (None, Some(sample_with(&written, &derivative, witness, &req.tol))),
     };
     let last = last.to_string();
     Ok(DiffOutcome {
@@ -998,14 +1022,16 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         hit.extend(simplified.bounds);
         partials.push((v.clone(), d));
     }
-    // Every partial is checked against one tape of f per point, swept back once.
+    // Every partial is checked against one tape of f per point, swept back once: of f
+    // as written.
+    let written = as_written(&expr, &f);
     let reports = match &at {
-        Some(at) => Some(check_gradient_at(&f, &partials, &to_point(at), &tol).map_err(Failure::Usage)?),
+        Some(at) => Some(check_gradient_at(&written, &partials, &to_point(at), &tol).map_err(Failure::Usage)?),
         None => None,
     };
     let samples = match &at {
         Some(_) => Vec::new(),
-        None => sample_gradient(&f, &partials, &tol),
+        None => sample_gradient(&written, &partials, &tol),
     };
     for (k, (v, d)) in partials.iter().enumerate() {
         gradient.insert(v.clone(), json!(print_with(d, numbers)));
@@ -1105,9 +1131,11 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
             return Err(Failure::Usage(format!("no value given for {v}: add it to --at")));
         }
     }
-    let (value, exact, _) = crate::check::value_at(&f, &point);
-    let rec = crate::tape::record(&f, &point, &names).map_err(Failure::Usage)?;
-    let grad = rec.value(&f).and_then(|_| rec.gradient(&f));
+    // The value and the tape of the input as written: defined where it is.
+    let written = as_written(&expr, &f);
+    let (value, exact, _) = crate::check::value_at(&written, &point);
+    let rec = crate::tape::record(&written, &point, &names).map_err(Failure::Usage)?;
+    let grad = rec.value(&written).and_then(|_| rec.gradient(&written));
     let mut gj = Map::new();
     if let Ok(g) = &grad {
         for (v, x) in vars.iter().zip(g) {
@@ -1258,14 +1286,20 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     let level: Level = args.simplify.into();
     let budget = Budget::default();
     let numbers = args.numbers.numbers.for_input(&src);
-    let functions: Vec<Expr> = if hessian {
-        vec![parse_expr(&src)?]
+    // Each function as read, and as written (for the tapes and the domains).
+    let (functions, written): (Vec<Expr>, Vec<Expr>) = if hessian {
+        let f = parse_expr(&src)?;
+        let w = as_written(&src, &f);
+        (vec![f], vec![w])
     } else {
-        let mut fs = Vec::new();
+        let (mut fs, mut ws) = (Vec::new(), Vec::new());
         let mut offset = 0;
         for part in src.split(';') {
             match parse(part) {
-                Ok(f) => fs.push(f),
+                Ok(f) => {
+                    ws.push(as_written(part, &f));
+                    fs.push(f);
+                }
                 Err(mut e) => {
                     e.offset += offset;
                     return Err(Failure::Parse(e, src.clone()));
@@ -1273,7 +1307,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             }
             offset += part.len() + 1;
         }
-        fs
+        (fs, ws)
     };
     let mut vars: Vec<String> = if wrt.is_empty() {
         let mut all: Vec<String> = functions.iter().flat_map(|f| f.variables()).collect();
@@ -1358,23 +1392,19 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             match &at {
                 Some(at) => {
                     let reports =
-                        check_gradient_at(&functions[i], &partials, &to_point(at), &tol).map_err(Failure::Usage)?;
+                        check_gradient_at(&written[i], &partials, &to_point(at), &tol).map_err(Failure::Usage)?;
                     for r in reports {
                         vrow.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
                         arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                         statuses.push(r.comparison.status);
                     }
                 }
-                None => statuses.extend(
-                    sample_gradient(&functions[i], &partials, &tol)
-                        .iter()
-                        .map(summary_status),
-                ),
+                None => statuses.extend(sample_gradient(&written[i], &partials, &tol).iter().map(summary_status)),
             }
         }
         for entry in row.iter().filter(|_| hessian) {
-            // Hessian entries: hyper-dual evaluation of f.
-            let origin = &functions[0];
+            // Hessian entries: hyper-dual evaluation of f as written.
+            let origin = &written[0];
             let witness = Witness::HyperDual {
                 xi: &vars[i],
                 xj: &entry.var,

@@ -652,6 +652,9 @@ pub struct Builder {
     undefined_made: usize,
     /// Structural comparisons already made, for sorting factors and terms.
     order_memo: crate::order::OrderMemo,
+    /// Whether the smart constructors record each node as given, without folding or
+    /// reordering anything ([`Builder::verbatim`]).
+    verbatim: bool,
 }
 
 /// Finds the entries of a sum or product being built by key, in order of first
@@ -743,6 +746,17 @@ impl Builder {
     /// An empty builder.
     pub fn new() -> Builder {
         Builder::default()
+    }
+
+    /// An empty builder whose constructors record each operation as given: `x/x` is
+    /// `x*x^-1`, `exp(ln(x))` stays, `a - b` is `a + -1*b`. The expression as the user
+    /// wrote it, for the tape and the domain of the input
+    /// ([`crate::parse::parse_verbatim`]); nothing else builds in this mode.
+    pub fn verbatim() -> Builder {
+        Builder {
+            verbatim: true,
+            ..Builder::default()
+        }
     }
 
     /// An empty builder with room for about `nodes` nodes before it grows.
@@ -989,6 +1003,10 @@ impl Builder {
 
     /// `-u`.
     pub fn neg(&mut self, u: Id) -> Id {
+        if self.verbatim {
+            let m1 = self.int(-1);
+            return self.intern(Node::Mul([m1, u].into()));
+        }
         if let Some(&n) = self.negated.get(u.index()).filter(|&&n| n != NO_NEGATION) {
             return Id::from_index(n as usize);
         }
@@ -1194,6 +1212,13 @@ impl Builder {
     /// A sum. See [`Builder`] for what it canonicalises.
     pub fn add(&mut self, terms: impl IntoIterator<Item = Id>) -> Id {
         let terms: SmallVec<[Id; 8]> = terms.into_iter().collect();
+        if self.verbatim {
+            return match terms[..] {
+                [] => self.int(0),
+                [t] => t,
+                _ => self.intern(Node::Add(terms.as_slice().into())),
+            };
+        }
         // Numbers alone (`n - 1` for the exponent of every power's derivative) fold
         // without the bookkeeping of like terms below.
         if terms.iter().all(|&t| self.as_num(t).is_some()) {
@@ -1609,6 +1634,14 @@ impl Builder {
 
     /// A product. See [`Builder`] for what it canonicalises.
     pub fn mul(&mut self, factors: impl IntoIterator<Item = Id>) -> Id {
+        if self.verbatim {
+            let fs: SmallVec<[Id; 8]> = factors.into_iter().collect();
+            return match fs[..] {
+                [] => self.int(1),
+                [f] => f,
+                _ => self.intern(Node::Mul(fs.as_slice().into())),
+            };
+        }
         self.mul_at(factors.into_iter().collect(), 0)
     }
 
@@ -2101,6 +2134,9 @@ impl Builder {
 
     /// A power. See [`Builder`] for what it canonicalises.
     pub fn pow(&mut self, base: Id, exponent: Id) -> Id {
+        if self.verbatim {
+            return self.intern(Node::Pow([base, exponent]));
+        }
         if self.is_zero(exponent) || self.is_one(base) {
             return self.int(1);
         }
@@ -2270,6 +2306,9 @@ impl Builder {
 
     /// A function applied to an argument. See [`Builder`] for what it folds.
     pub fn call(&mut self, f: Func, arg: Id) -> Id {
+        if self.verbatim {
+            return self.intern(Node::Call(f, [arg]));
+        }
         if let Some(r) = self.as_num(arg).cloned() {
             if let Some(v) = exact_call(f, &r) {
                 return self.num(v);
@@ -2649,6 +2688,9 @@ impl Builder {
     /// the result is defined wherever the input is). Kept as quotients of logarithms
     /// they evaluate to rounding noise, which second derivatives amplify.
     pub fn log(&mut self, x: Id, b: Id) -> Id {
+        if self.verbatim {
+            return self.intern(Node::Log([x, b]));
+        }
         if x == b {
             return self.int(1);
         }

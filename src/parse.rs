@@ -128,6 +128,29 @@ pub fn parse(src: &str) -> Result<Expr, ParseError> {
     Ok(b.into_expr(root))
 }
 
+/// Parses text as written, each operation one node, nothing folded or cancelled
+/// ([`Builder::verbatim`]): `x/x` is `x*x^-1`, undefined at `x = 0`, where [`parse`]
+/// reads it as `1`; `exp(ln(x))` stays, undefined at `x = -4`. The tape records this
+/// form and the cross-check asks it whether the input is defined at a point, so both
+/// see the function the user wrote; differentiation works on [`parse`]'s form.
+/// Errors as [`parse`] does, except that a number undefined everywhere is not
+/// reported (parse the text with [`parse`] first).
+///
+/// ```
+/// use dydx::{parse, parse::parse_verbatim, eval::{eval_f64, point}};
+/// let text = "exp(ln(x)) + x/x";
+/// assert_eq!(parse(text).unwrap().to_string(), "x + 1");
+/// let written = parse_verbatim(text).unwrap();
+/// let at = point(&[("x", "-4")]).unwrap();
+/// assert!(eval_f64(&parse(text).unwrap(), &at).is_ok());
+/// assert!(eval_f64(&written, &at).is_err());
+/// ```
+pub fn parse_verbatim(src: &str) -> Result<Expr, ParseError> {
+    let mut b = Builder::verbatim();
+    let root = parse_into(&mut b, src)?;
+    Ok(b.into_expr(root))
+}
+
 /// Parses into an existing builder, so several inputs can share nodes.
 pub fn parse_into(b: &mut Builder, src: &str) -> Result<Id, ParseError> {
     if src.len() > MAX_INPUT_BYTES {
@@ -800,6 +823,29 @@ mod tests {
         assert_eq!(level(atom, "log(x, 2)"), ("log(x, 2)".into(), "".into()));
         assert_eq!(level(atom, "log(x)"), ("ln(x)".into(), "".into()));
         assert_eq!(level(atom, "xy"), ("xy".into(), "".into()));
+    }
+
+    #[test]
+    fn verbatim_keeps_every_operation_as_written() {
+        use crate::expr::Node;
+        // One node per operation: nothing folded, cancelled or reordered.
+        let e = parse_verbatim("x/x").unwrap();
+        assert!(matches!(e.node(e.root()), Node::Mul(fs) if fs.len() == 2));
+        let e = parse_verbatim("2 + 3 - y*1").unwrap();
+        assert_eq!(e.len(), 8, "2, 3, y, 1, y*1, -1, -1*(y*1), the sum");
+        let e = parse_verbatim("sin(asin(x))").unwrap();
+        assert!(matches!(e.node(e.root()), Node::Call(crate::expr::Func::Sin, _)));
+        // Where the text is undefined, so is its tape, though the read form is not.
+        let at = crate::eval::point(&[("x", "0")]).unwrap();
+        for text in ["x/x", "sqrt(x - 1)^2 + 1", "ln(x) - ln(x)"] {
+            let written = parse_verbatim(text).unwrap();
+            let read = parse(text).unwrap();
+            assert!(crate::eval::eval_f64(&read, &at).is_ok(), "{text}");
+            let tape = crate::tape::record(&written, &at, &["x"]).unwrap();
+            assert!(tape.value(&written).is_err(), "{text}");
+        }
+        // Errors are the reader's.
+        assert_eq!(parse_verbatim("x +").unwrap_err().kind, ErrorKind::MissingOperand);
     }
 
     #[test]
