@@ -48,6 +48,10 @@ pub struct ClaimOptions {
     pub domain: BTreeMap<String, (Rational, Rational)>,
     /// The e-graph budget for the proof.
     pub budget: Budget,
+    /// The input as written ([`crate::parse::parse_verbatim`]), whose domain sampled
+    /// points must lie in: `sqrt(x)^2` reads as `x`, but is defined only for x >= 0.
+    /// `None`: the domain of the expression checked.
+    pub written: Option<Expr>,
 }
 
 impl Default for ClaimOptions {
@@ -57,6 +61,7 @@ impl Default for ClaimOptions {
             points: 32,
             domain: BTreeMap::new(),
             budget: Budget::for_proofs(),
+            written: None,
         }
     }
 }
@@ -238,7 +243,7 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
         report.points.tried += 1;
         let (dv, dx, _) = value_at(&d, &at);
         let (cv, cx, _) = value_at(claim, &at);
-        let (dv, cv) = match (dv, cv, eval_f64(f, &at)) {
+        let (dv, cv) = match (dv, cv, eval_f64(opts.written.as_ref().unwrap_or(f), &at)) {
             (Ok(dv), Ok(cv), Ok(_)) => (dv, cv),
             (dv, cv, fv) => {
                 report.points.skipped += 1;

@@ -1595,6 +1595,7 @@ fn run_check(req: &CheckRequest) -> Result<(Expr, Vec<String>, ClaimReport), Fai
     let opts = ClaimOptions {
         points: req.points,
         domain: req.domain.clone(),
+        written: Some(as_written(&req.expr, &f)),
         ..ClaimOptions::default()
     };
     let report = check_claim(&f, &claim, &sequence, &opts);

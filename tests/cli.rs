@@ -62,6 +62,12 @@ snap!(
     cli_grad_input_undefined_as_written,
     dydx(&["grad", "sqrt(x)^2*y", "--at", "x=-1,y=2"])
 );
+// Claims are sampled inside the domain of the input as written: sign(x) is the
+// derivative of sqrt(x)^2 wherever that is defined (x >= 0), though it reads as x.
+snap!(
+    cli_check_samples_the_input_as_written,
+    dydx(&["check", "sqrt(x)^2", "--claim", "sign(x)"])
+);
 // With a decimal literal in the input, LaTeX and code spell numbers as decimals too.
 snap!(
     cli_latex_decimals,
