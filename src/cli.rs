@@ -1254,8 +1254,10 @@ fn cmd_plot(
         Some(x) if rational_to_string(x).len() <= 12 => rational_to_string(x),
         _ => format!("{slope:.6}").trim_end_matches('0').to_string(),
     };
+    let written = as_written(&src, &f);
     let req = crate::plot::PlotRequest {
         f: &f,
+        written: &written,
         derivative: &derivative,
         var: &var,
         at: point,

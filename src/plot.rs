@@ -16,8 +16,12 @@ use plotters::prelude::*;
 
 /// What to plot.
 pub struct PlotRequest<'a> {
-    /// The function.
+    /// The function, as read: shown in the caption.
     pub f: &'a Expr,
+    /// The function as written ([`crate::parse::parse_verbatim`]), whose curve is
+    /// drawn: broken where the input is undefined (`exp(ln(x))` for x <= 0), though
+    /// its read form (`x`) is not.
+    pub written: &'a Expr,
     /// Its derivative with respect to `var`.
     pub derivative: &'a Expr,
     /// The variable on the horizontal axis.
@@ -121,9 +125,9 @@ fn clip(line: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
 /// The plot as an SVG document, or why it could not be drawn.
 pub fn plot_svg(req: &PlotRequest<'_>) -> Result<String, String> {
     let a = num_traits::ToPrimitive::to_f64(req.at.get(req.var).ok_or("no point of tangency")?).unwrap_or(0.0);
-    let fa = eval_f64(req.f, &req.at).map_err(|u| format!("f is undefined at the point: {u}"))?;
+    let fa = eval_f64(req.written, &req.at).map_err(|u| format!("f is undefined at the point: {u}"))?;
     let slope = eval_f64(req.derivative, &req.at).map_err(|u| format!("f' is undefined at the point: {u}"))?;
-    let f_points = sample(req.f, req);
+    let f_points = sample(req.written, req);
     let d_points = sample(req.derivative, req);
     // The vertical range: centred on the point, tall enough for the tangent to cross the
     // frame diagonally and for the middle half of f's values.

@@ -454,6 +454,37 @@ fn plot_draws_the_three_series_and_the_point() {
         blue_paths >= 3,
         "f is drawn in separate pieces (plus its legend sample), found {blue_paths}"
     );
+    // The curve is the input as written: exp(ln(x)) reads as x, but is drawn only for
+    // x > 0, and has no tangent at x = -1.
+    let written = dir.join("written.svg");
+    let plot = |at: &str| {
+        dydx(&[
+            "plot",
+            "exp(ln(x))",
+            "--at",
+            at,
+            "--range=-3..3",
+            "-o",
+            written.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+    };
+    let out = plot("x=1");
+    assert_eq!(out.status.code(), Some(0));
+    let svg = std::fs::read_to_string(&written).unwrap();
+    let line = plot("x=-1");
+    assert_eq!(line.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&line.stderr).contains("f is undefined at the point"));
+    // Half the range: f's curve (blue) spans x > 0 only, f' (red) the whole range.
+    let widths = |colour: &str| {
+        svg.split("<polyline")
+            .filter(|p| p.contains(colour))
+            .map(|p| p.len())
+            .max()
+            .unwrap_or(0)
+    };
+    assert!(widths("#0000FF") < widths("#FF0000"), "f drawn over half the range");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
