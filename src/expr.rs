@@ -748,10 +748,12 @@ impl Builder {
         Builder::default()
     }
 
-    /// An empty builder whose constructors record each operation as given: `x/x` is
-    /// `x*x^-1`, `exp(ln(x))` stays, `a - b` is `a + -1*b`. The expression as the user
-    /// wrote it, for the tape and the domain of the input
-    /// ([`crate::parse::parse_verbatim`]); nothing else builds in this mode.
+    /// An empty builder whose constructors record each operation on a variable as
+    /// given: `x/x` is `x*x^-1`, `exp(ln(x))` stays, `a - b` is `a + -1*b`. The
+    /// expression as the user wrote it, for the tape and the domain of the input
+    /// ([`crate::parse::parse_verbatim`]); nothing else builds in this mode. Constant
+    /// subexpressions are folded exactly as usual (`sin(pi)` is 0, not f64's 1.2e-16):
+    /// a constant has no domain to lose.
     pub fn verbatim() -> Builder {
         Builder {
             verbatim: true,
@@ -1003,7 +1005,7 @@ impl Builder {
 
     /// `-u`.
     pub fn neg(&mut self, u: Id) -> Id {
-        if self.verbatim {
+        if self.verbatim && !self.is_constant(u) {
             let m1 = self.int(-1);
             return self.intern(Node::Mul([m1, u].into()));
         }
@@ -1212,7 +1214,7 @@ impl Builder {
     /// A sum. See [`Builder`] for what it canonicalises.
     pub fn add(&mut self, terms: impl IntoIterator<Item = Id>) -> Id {
         let terms: SmallVec<[Id; 8]> = terms.into_iter().collect();
-        if self.verbatim {
+        if self.verbatim && !terms.iter().all(|&t| self.is_constant(t)) {
             return match terms[..] {
                 [] => self.int(0),
                 [t] => t,
@@ -1634,15 +1636,15 @@ impl Builder {
 
     /// A product. See [`Builder`] for what it canonicalises.
     pub fn mul(&mut self, factors: impl IntoIterator<Item = Id>) -> Id {
-        if self.verbatim {
-            let fs: SmallVec<[Id; 8]> = factors.into_iter().collect();
+        let fs: SmallVec<[Id; 8]> = factors.into_iter().collect();
+        if self.verbatim && !fs.iter().all(|&f| self.is_constant(f)) {
             return match fs[..] {
                 [] => self.int(1),
                 [f] => f,
                 _ => self.intern(Node::Mul(fs.as_slice().into())),
             };
         }
-        self.mul_at(factors.into_iter().collect(), 0)
+        self.mul_at(fs, 0)
     }
 
     /// The product of the canonical factors `fs` (a product's own, in order) without
@@ -2134,7 +2136,7 @@ impl Builder {
 
     /// A power. See [`Builder`] for what it canonicalises.
     pub fn pow(&mut self, base: Id, exponent: Id) -> Id {
-        if self.verbatim {
+        if self.verbatim && !(self.is_constant(base) && self.is_constant(exponent)) {
             return self.intern(Node::Pow([base, exponent]));
         }
         if self.is_zero(exponent) || self.is_one(base) {
@@ -2306,7 +2308,7 @@ impl Builder {
 
     /// A function applied to an argument. See [`Builder`] for what it folds.
     pub fn call(&mut self, f: Func, arg: Id) -> Id {
-        if self.verbatim {
+        if self.verbatim && !self.is_constant(arg) {
             return self.intern(Node::Call(f, [arg]));
         }
         if let Some(r) = self.as_num(arg).cloned() {
@@ -2688,7 +2690,7 @@ impl Builder {
     /// the result is defined wherever the input is). Kept as quotients of logarithms
     /// they evaluate to rounding noise, which second derivatives amplify.
     pub fn log(&mut self, x: Id, b: Id) -> Id {
-        if self.verbatim {
+        if self.verbatim && !(self.is_constant(x) && self.is_constant(b)) {
             return self.intern(Node::Log([x, b]));
         }
         if x == b {

@@ -844,6 +844,12 @@ mod tests {
             let tape = crate::tape::record(&written, &at, &["x"]).unwrap();
             assert!(tape.value(&written).is_err(), "{text}");
         }
+        // Constants fold exactly, as they read: sin(pi) is 0, not f64's 1.2e-16, so
+        // sqrt(-sin(pi)) is 0, not the root of a negative number.
+        let written = parse_verbatim("sqrt(-sin(pi))*x + x").unwrap();
+        let at = crate::eval::point(&[("x", "1")]).unwrap();
+        let tape = crate::tape::record(&written, &at, &["x"]).unwrap();
+        assert_eq!(tape.value(&written), Ok(1.0));
         // Errors are the reader's.
         assert_eq!(parse_verbatim("x +").unwrap_err().kind, ErrorKind::MissingOperand);
     }
