@@ -116,6 +116,11 @@ pub struct Style {
     /// factors, the terms over one denominator taken together apart from the rest, and
     /// a sum's content taken out for the parent to try where it reads no shorter.
     pub thorough: bool,
+    /// Whether a sine and a cosine of one argument stay a product rather than become a
+    /// double angle (`2*sin(x)*cos(x)`, not `sin(2*x)`), so that a sum over `cos(x)`
+    /// can cancel against its factor first: `(2*x*sin(x)*cos(x) + x^2*cos(x)^2)/cos(x)`
+    /// is `x*(2*sin(x) + x*cos(x))`. For the full level's start in sines and cosines.
+    pub sines_apart: bool,
 }
 
 /// The normal form, its choices weighed in `style`; the size bounds its search hit
@@ -664,6 +669,8 @@ struct Normalizer {
     /// Whether sum factors show their shared powers when factoring (a thorough
     /// search that opens up on ties, [`Style`]).
     open_sum_factors: bool,
+    /// Whether sine–cosine products stay apart, not double angles ([`Style`]).
+    sines_apart: bool,
     /// Whether the node being improved is the whole expression's root.
     at_root: bool,
     /// The spelling whose operations [`Normalizer::cost`] counts.
@@ -675,9 +682,9 @@ struct Normalizer {
     /// [`Normalizer::product_is_irreducible`] must look for; no step makes one where
     /// there was none.
     abs_or_sign: bool,
-    /// Whether the input holds a tangent, secant, cosecant or cotangent, which
-    /// [`Normalizer::as_sines_and_cosines`] may cancel; steps make a secant or a
-    /// cosecant only from a tangent or a cotangent.
+    /// Whether the input holds a tangent, secant, cosecant, cotangent or hyperbolic
+    /// tangent, which [`Normalizer::as_sines_and_cosines`] may cancel; steps make a
+    /// secant or a cosecant only from a tangent or a cotangent.
     tangents: bool,
     /// The size bounds the search hit.
     hit: Bounds,
@@ -708,6 +715,7 @@ impl Normalizer {
             grouping: false,
             thorough: false,
             open_sum_factors: false,
+            sines_apart: false,
             at_root: false,
             numbers: Numbers::Fractions,
             skip_known: true,
@@ -740,6 +748,7 @@ impl Normalizer {
         n.open_on_ties = style.open_on_ties;
         n.thorough = style.thorough;
         n.open_sum_factors = style.thorough && style.open_on_ties;
+        n.sines_apart = style.sines_apart;
         n.numbers = style.numbers;
         n.b = Builder::with_capacity(3 * e.len());
         n.inputs = 1;
@@ -1710,6 +1719,9 @@ impl Normalizer {
     /// `u`); the caller keeps it only when shorter. `None` when there is no such pair.
     fn double_angle(&mut self, id: Id) -> Option<Id> {
         use crate::expr::Func;
+        if self.sines_apart {
+            return None;
+        }
         let Node::Mul(fs) = self.b.node(id) else {
             return None;
         };
@@ -4269,6 +4281,28 @@ mod tests {
     }
 
     #[test]
+    fn sines_kept_apart_cancel_against_a_cosine_first() {
+        let e = parse("(2*x*sin(x)*cos(x) + x^2*cos(x)^2)/cos(x)").unwrap();
+        let tied = Style {
+            open_on_ties: true,
+            thorough: true,
+            ..Style::default()
+        };
+        let apart = Style {
+            sines_apart: true,
+            ..tied
+        };
+        let mut hit = Bounds::default();
+        assert_eq!(
+            normalize_styled(&e, apart, &mut hit).to_string(),
+            "x*(2*sin(x) + x*cos(x))"
+        );
+        // Paired first, the double angle no longer meets the cosine.
+        assert!(normalize_styled(&e, tied, &mut hit).to_string().contains("sin(2*x)"));
+        assert_same_values("(2*x*sin(x)*cos(x) + x^2*cos(x)^2)/cos(x)");
+    }
+
+    #[test]
     fn quotient_functions_written_as_sines_and_cosines_where_those_meet() {
         let written = |s: &str| in_sines_and_cosines(&parse(s).unwrap()).map(|e| e.to_string());
         assert_eq!(
@@ -4877,6 +4911,7 @@ mod tests {
                 numbers: crate::print::Numbers::Fractions,
                 open_on_ties,
                 thorough: true,
+                sines_apart: false,
             };
             let mut kept = KeptNormalizer::new(style);
             for s in inputs {

@@ -458,6 +458,7 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         },
         open_on_ties: false,
         thorough: level == Level::Full,
+        sines_apart: false,
     };
     let tied = Style {
         open_on_ties: true,
@@ -508,7 +509,13 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         // such sums over their common denominator.
         if let Some(written) = crate::normal::in_sines_and_cosines(e) {
             let steps = crate::normal::normalize_for_steps(&written, hit);
-            let other = memo.normalize(&steps, tied, hit);
+            // Sine–cosine products kept apart in this start, so that they can cancel
+            // against a denominator's cosine before they pair into a double angle.
+            let apart = Style {
+                sines_apart: true,
+                ..tied
+            };
+            let other = memo.normalize(&steps, apart, hit);
             let ops = op_count(&other);
             starts.push((other, ops, tied));
         }
