@@ -506,19 +506,27 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         // Pythagorean pairs (`sin(x) + x*cos(x)`, not
         // `sin(x)*(1 - x*tan(x)) + x/cos(x)`).
         // Like the second start, from the form without presentation steps, which puts
-        // such sums over their common denominator.
-        if let Some(written) = crate::normal::in_sines_and_cosines(e) {
+        // such sums over their common denominator, and with sine–cosine products kept
+        // apart, so that they can cancel against a denominator's cosine before they
+        // pair into a double angle.
+        let apart = Style {
+            sines_apart: true,
+            ..tied
+        };
+        let in_sines = |from: &Expr, memo: &mut NormalMemo, hit: &mut Bounds| {
+            let written = crate::normal::in_sines_and_cosines(from)?;
             let steps = crate::normal::normalize_for_steps(&written, hit);
-            // Sine–cosine products kept apart in this start, so that they can cancel
-            // against a denominator's cosine before they pair into a double angle.
-            let apart = Style {
-                sines_apart: true,
-                ..tied
-            };
             let other = memo.normalize(&steps, apart, hit);
             let ops = op_count(&other);
-            starts.push((other, ops, tied));
-        }
+            Some((other, ops))
+        };
+        let started_in_sines = match in_sines(e, &mut memo, hit) {
+            Some((other, ops)) => {
+                starts.push((other, ops, tied));
+                true
+            }
+            None => false,
+        };
         for (mut form, mut ops, style) in starts {
             for _ in 1..MAX_PASSES {
                 let again = memo.normalize(&form, style, hit);
@@ -535,6 +543,24 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
             if ops < best_ops {
                 best = form;
                 best_ops = ops;
+            }
+        }
+        // The shortest form may hold a hyperbolic tangent beside a hyperbolic sine or
+        // cosine where the input held none (d/dx `tan(asin(tanh(x)))` comes to
+        // `sinh(x)*tanh(x) + 1/cosh(x)`, which is `cosh(x)`; `cosh(x)^2*(tanh(x)^2 + 1)`
+        // is `cosh(2*x)`): that start from there. Only for those: on rand1000 and the
+        // corpus the circular ones gained nothing.
+        let holds_tanh = |x: &Expr| {
+            x.nodes()
+                .iter()
+                .any(|n| matches!(n, Node::Call(crate::expr::Func::Tanh, _)))
+        };
+        if !started_in_sines && best != *e && holds_tanh(&best) {
+            if let Some((other, ops)) = in_sines(&best, &mut memo, hit) {
+                if ops < best_ops {
+                    best = other;
+                    best_ops = ops;
+                }
             }
         }
     }
