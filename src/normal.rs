@@ -682,9 +682,12 @@ struct Normalizer {
     /// [`Normalizer::product_is_irreducible`] must look for; no step makes one where
     /// there was none.
     abs_or_sign: bool,
-    /// Whether the input holds a tangent, secant, cosecant, cotangent or hyperbolic
-    /// tangent, which [`Normalizer::as_sines_and_cosines`] may cancel; steps make a
-    /// secant or a cosecant only from a tangent or a cotangent.
+    /// Whether the input holds a function of the sine family or its hyperbolic kin
+    /// ([`is_trig_call`]): only then can a product hold a quotient function beside a
+    /// sine or cosine of its argument, which [`Normalizer::as_sines_and_cosines`] may
+    /// cancel. Not only a quotient function in the input: steps make `tanh(x)` of
+    /// `sinh(x)/cosh(x)`, and the answer must not depend on what an earlier input of a
+    /// kept normalizer held.
     tangents: bool,
     /// The size bounds the search hit.
     hit: Bounds,
@@ -744,7 +747,7 @@ impl Normalizer {
             .nodes()
             .iter()
             .any(|node| matches!(node, Node::Call(Func::Abs | Func::Sign, _)));
-        n.tangents = e.nodes().iter().any(is_quotient_call);
+        n.tangents = e.nodes().iter().any(is_trig_call);
         n.open_on_ties = style.open_on_ties;
         n.thorough = style.thorough;
         n.open_sum_factors = style.thorough && style.open_on_ties;
@@ -766,7 +769,7 @@ impl Normalizer {
             .nodes()
             .iter()
             .any(|node| matches!(node, Node::Call(Func::Abs | Func::Sign, _)));
-        self.tangents |= e.nodes().iter().any(is_quotient_call);
+        self.tangents |= e.nodes().iter().any(is_trig_call);
         self.inputs += 1;
         self.b.import_all(e)
     }
@@ -3587,6 +3590,27 @@ fn is_quotient_call(node: &Node) -> bool {
     )
 }
 
+/// Whether a node is a function of the sine family (sine, cosine and the four
+/// quotients) or of its hyperbolic kin: the functions steps may turn into one another.
+fn is_trig_call(node: &Node) -> bool {
+    use crate::expr::Func;
+    matches!(
+        node,
+        Node::Call(
+            Func::Sin
+                | Func::Cos
+                | Func::Tan
+                | Func::Sec
+                | Func::Csc
+                | Func::Cot
+                | Func::Sinh
+                | Func::Cosh
+                | Func::Tanh,
+            _
+        )
+    )
+}
+
 /// The arguments at which a product holds a tangent, secant, cosecant, cotangent or
 /// hyperbolic tangent (or an integer power of one) and another factor of the same
 /// family and argument (`cos(u)*csc(u)`, `cosh(u)*tanh(u)`), which
@@ -4905,6 +4929,10 @@ mod tests {
             "((tanh(x + 1)*(x/(1 + y^2)) - (x/(1 + ln(1 + y^2)^2))/(1 + x^2)) - ln(1 + tan(x)^2)*x)/(1 + (y*x*7)^2)",
             "((2*x - y) + x/(1 + x^2))/(1 + sin(tanh(y/(1 + x^2))*cos(y))^2) + sqrt(1 + x^2)^3",
             "((x*5/2 + 15)*x) - ((x*x - (ln(10) + x^3))*(x*(7/(1 + tanh(1)^2))))",
+            // No quotient function in it, but steps make `tanh(x)` of its `sinh(x)` and
+            // `cosh(x)`: a normalizer that had met a `tanh` before cancelled it where a
+            // fresh one did not (property seed 4293).
+            "sin(exp(ln(1/x) + ln(sinh(x))))",
         ];
         for open_on_ties in [false, true] {
             let style = Style {
