@@ -371,11 +371,7 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
     // Normal forms: the difference normalises to 0.
     let na = crate::normal::normalize(a);
     let nb = crate::normal::normalize(b);
-    let mut builder = Builder::new();
-    let (ia, ib) = (builder.import(&na), builder.import(&nb));
-    let diff = builder.sub(ia, ib);
-    let residual = crate::normal::normalize(&builder.finish(diff));
-    if na == nb || residual.as_num().is_some_and(num_traits::Zero::is_zero) {
+    if na == nb || difference_normalizes_to_zero(&na, &nb) {
         // Read from the claim to the derivative: the claim, its normal form, then the
         // derivative's normal form (the same, or differing by terms that cancel).
         let mut steps = vec![ProofStep {
@@ -469,6 +465,15 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
     Some((steps, conditions))
 }
 
+/// Whether the normal form of `a - b` is 0.
+fn difference_normalizes_to_zero(a: &Expr, b: &Expr) -> bool {
+    let mut builder = Builder::new();
+    let (ia, ib) = (builder.import(a), builder.import(b));
+    let diff = builder.sub(ia, ib);
+    let residual = crate::normal::normalize(&builder.finish(diff));
+    residual.as_num().is_some_and(num_traits::Zero::is_zero)
+}
+
 /// A proof that `a` and `b` are equal with their hyperbolic functions written in
 /// exponentials ([`hyperbolic_in_exponentials`]): the difference of the two forms
 /// normalises to 0. `None` where neither holds a hyperbolic function or the
@@ -480,11 +485,7 @@ fn prove_in_exponentials(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
     }
     let xa = ea.unwrap_or_else(|| a.clone());
     let xb = eb.unwrap_or_else(|| b.clone());
-    let mut builder = Builder::new();
-    let (ia, ib) = (builder.import(&xa), builder.import(&xb));
-    let diff = builder.sub(ia, ib);
-    let residual = crate::normal::normalize(&builder.finish(diff));
-    if !residual.as_num().is_some_and(num_traits::Zero::is_zero) {
+    if !difference_normalizes_to_zero(&xa, &xb) {
         return None;
     }
     let mut steps = vec![ProofStep {
@@ -525,7 +526,7 @@ fn prove_in_exponentials(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
 /// assert!(hyperbolic_in_exponentials(&parse("sin(x)").unwrap()).is_none());
 /// ```
 pub fn hyperbolic_in_exponentials(e: &Expr) -> Option<Expr> {
-    use crate::expr::{Func, IdIndex, Node};
+    use crate::expr::{Func, Node};
     if !e
         .nodes()
         .iter()
@@ -533,29 +534,22 @@ pub fn hyperbolic_in_exponentials(e: &Expr) -> Option<Expr> {
     {
         return None;
     }
-    let mut b = Builder::with_capacity(e.len() + 16);
-    let mut map = Vec::with_capacity(e.len());
-    for node in e.nodes() {
-        let id = match node {
-            Node::Call(f @ (Func::Sinh | Func::Cosh | Func::Tanh), [u]) => {
-                let u = map[u.index()];
-                let up = b.call(Func::Exp, u);
-                let minus_u = b.neg(u);
-                let down = b.call(Func::Exp, minus_u);
-                let difference = b.sub(up, down);
-                let sum = b.add([up, down]);
-                let half = b.num(Rational::new(1.into(), 2.into()));
-                match f {
-                    Func::Sinh => b.mul([half, difference]),
-                    Func::Cosh => b.mul([half, sum]),
-                    _ => b.div(difference, sum),
-                }
-            }
-            other => b.make(other, |k| map[k.index()]),
-        };
-        map.push(id);
-    }
-    Some(b.into_expr(map[e.root().index()]))
+    Some(crate::expr::rewrite_calls(e, |b, f, _, u| {
+        if !matches!(f, Func::Sinh | Func::Cosh | Func::Tanh) {
+            return None;
+        }
+        let up = b.call(Func::Exp, u);
+        let minus_u = b.neg(u);
+        let down = b.call(Func::Exp, minus_u);
+        let difference = b.sub(up, down);
+        let sum = b.add([up, down]);
+        let half = b.num(Rational::new(1.into(), 2.into()));
+        Some(match f {
+            Func::Sinh => b.mul([half, difference]),
+            Func::Cosh => b.mul([half, sum]),
+            _ => b.div(difference, sum),
+        })
+    }))
 }
 
 /// The condition of a conditional rule applied between two consecutive terms of an

@@ -2796,6 +2796,27 @@ pub(crate) fn exact_call(f: Func, r: &Rational) -> Option<Rational> {
     })
 }
 
+/// `e` rebuilt through the smart constructors, each call for which `replace` gives a
+/// node replaced by it. `replace` gets the builder, the function, the argument's id in
+/// `e` and its id in the builder (rewritten already, children coming first): the
+/// rewriting behind `normal::in_sines_and_cosines` and
+/// `claim::hyperbolic_in_exponentials`.
+pub(crate) fn rewrite_calls(e: &Expr, mut replace: impl FnMut(&mut Builder, Func, Id, Id) -> Option<Id>) -> Expr {
+    let mut b = Builder::with_capacity(e.len() + 16);
+    let mut map: Vec<Id> = Vec::with_capacity(e.len());
+    for node in e.nodes() {
+        let id = match node {
+            Node::Call(f, [u]) => match replace(&mut b, *f, *u, map[u.index()]) {
+                Some(id) => id,
+                None => b.make(node, |k| map[k.index()]),
+            },
+            other => b.make(other, |k| map[k.index()]),
+        };
+        map.push(id);
+    }
+    b.into_expr(map[e.root().index()])
+}
+
 /// Whether `node`, with the numbers its children are by `num`, is a number that does
 /// not exist: a division by zero (`0^-1`), a negative number to a fractional power,
 /// or a function outside its domain (`ln(0)`, `sqrt(-1)`, `asin(2)`, `log(2, 1)`),

@@ -202,32 +202,24 @@ pub fn in_sines_and_cosines(e: &Expr) -> Option<Expr> {
     if written.is_empty() {
         return None;
     }
-    let mut b = Builder::with_capacity(e.len() + 8);
-    let mut map: Vec<Id> = Vec::with_capacity(e.len());
-    for node in e.nodes() {
-        let id = match node {
-            Node::Call(f @ (Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh), [u])
-                if written.contains(&(*u, *f == Func::Tanh)) =>
-            {
-                let v = map[u.index()];
-                let (sine, cosine) = match f {
-                    Func::Tanh => (Func::Sinh, Func::Cosh),
-                    _ => (Func::Sin, Func::Cos),
-                };
-                let s = b.call(sine, v);
-                let c = b.call(cosine, v);
-                match f {
-                    Func::Sec => b.recip(c),
-                    Func::Csc => b.recip(s),
-                    Func::Cot => b.div(c, s),
-                    _ => b.div(s, c),
-                }
-            }
-            other => b.make(other, |k| map[k.index()]),
+    Some(crate::expr::rewrite_calls(e, |b, f, u, v| {
+        let quotient = matches!(f, Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh);
+        if !quotient || !written.contains(&(u, f == Func::Tanh)) {
+            return None;
+        }
+        let (sine, cosine) = match f {
+            Func::Tanh => (Func::Sinh, Func::Cosh),
+            _ => (Func::Sin, Func::Cos),
         };
-        map.push(id);
-    }
-    Some(b.into_expr(map[e.root().index()]))
+        let s = b.call(sine, v);
+        let c = b.call(cosine, v);
+        Some(match f {
+            Func::Sec => b.recip(c),
+            Func::Csc => b.recip(s),
+            Func::Cot => b.div(c, s),
+            _ => b.div(s, c),
+        })
+    }))
 }
 
 /// Whether no step of the normal form applies anywhere in `e`, so that it is its own
