@@ -367,17 +367,19 @@ fn parse_expr(src: &str) -> Result<Expr, Failure> {
 /// The input as the user wrote it ([`crate::parse::parse_verbatim`]), `read` being the
 /// form [`parse`] made of it: the tape records this one, and it says where the input is
 /// defined (`exp(ln(x))` not at x = -4, `x/x` not at 0, though both read as defined
-/// there). Where the two differ in their variables (`x - x + y` reads as `y`, and a
-/// point need not give `x`), the read form.
-fn as_written(src: &str, read: &Expr) -> Expr {
-    let same_variables = |w: &Expr| {
+/// there). Where the written form holds a variable the read one lost (`x/x` reads as 1,
+/// `x - x + y` as `y`), it is taken only at a `point` that gives that variable too: a
+/// point need not give `x` for `x - x + y`, and seeded points are drawn for the read
+/// form's variables. Elsewhere, the read form.
+fn as_written(src: &str, read: &Expr, point: Option<&Point>) -> Expr {
+    let usable = |w: &Expr| {
         let (mut a, mut b) = (w.variables(), read.variables());
         a.sort();
         b.sort();
-        a == b
+        a == b || point.is_some_and(|p| a.iter().all(|v| p.contains_key(v)))
     };
     match crate::parse::parse_verbatim(src) {
-        Ok(w) if same_variables(&w) => w,
+        Ok(w) if usable(&w) => w,
         _ => read.clone(),
     }
 }
@@ -473,7 +475,8 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
     // Second derivatives are checked by hyper-dual evaluation of the expression itself;
     // other orders by the tape of the derivative one order lower: for a first
     // derivative, the tape of the input as written.
-    let written = as_written(&req.expr, &f);
+    let point = req.at.as_deref().map(to_point);
+    let written = as_written(&req.expr, &f, point.as_ref());
     let witness = match sequence[..] {
         [xi, xj] => Witness::HyperDual { xi, xj },
         [_] => Witness::Tape {
@@ -485,10 +488,9 @@ fn run_diff(req: DiffRequest) -> Result<DiffOutcome, Failure> {
             last,
         },
     };
-    let (report, samples) = match &req.at {
-        Some(at) => {
-            let point = to_point(at);
-            let r = check_with(&written, &derivative, witness, &point, &req.tol).map_err(Failure::Usage)?;
+    let (report, samples) = match &point {
+        Some(point) => {
+            let r = check_with(&written, &derivative, witness, point, &req.tol).map_err(Failure::Usage)?;
             (Some(r), None)
         }
         None => (None, Some(sample_with(&written, &derivative, witness, &req.tol))),
@@ -1024,9 +1026,10 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     }
     // Every partial is checked against one tape of f per point, swept back once: of f
     // as written.
-    let written = as_written(&expr, &f);
-    let reports = match &at {
-        Some(at) => Some(check_gradient_at(&written, &partials, &to_point(at), &tol).map_err(Failure::Usage)?),
+    let point = at.as_deref().map(to_point);
+    let written = as_written(&expr, &f, point.as_ref());
+    let reports = match &point {
+        Some(point) => Some(check_gradient_at(&written, &partials, point, &tol).map_err(Failure::Usage)?),
         None => None,
     };
     let samples = match &at {
@@ -1132,7 +1135,7 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         }
     }
     // The value and the tape of the input as written: defined where it is.
-    let written = as_written(&expr, &f);
+    let written = as_written(&expr, &f, Some(&point));
     let (value, exact, _) = crate::check::value_at(&written, &point);
     let rec = crate::tape::record(&written, &point, &names).map_err(Failure::Usage)?;
     let grad = rec.value(&written).and_then(|_| rec.gradient(&written));
@@ -1254,7 +1257,7 @@ fn cmd_plot(
         Some(x) if rational_to_string(x).len() <= 12 => rational_to_string(x),
         _ => format!("{slope:.6}").trim_end_matches('0').to_string(),
     };
-    let written = as_written(&src, &f);
+    let written = as_written(&src, &f, None);
     let req = crate::plot::PlotRequest {
         f: &f,
         written: &written,
@@ -1288,18 +1291,17 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     let level: Level = args.simplify.into();
     let budget = Budget::default();
     let numbers = args.numbers.numbers.for_input(&src);
-    // Each function as read, and as written (for the tapes and the domains).
-    let (functions, written): (Vec<Expr>, Vec<Expr>) = if hessian {
-        let f = parse_expr(&src)?;
-        let w = as_written(&src, &f);
-        (vec![f], vec![w])
+    // Each function as read, and its text (for the form as written: the tapes and the
+    // domains).
+    let (functions, texts): (Vec<Expr>, Vec<&str>) = if hessian {
+        (vec![parse_expr(&src)?], vec![src.as_str()])
     } else {
-        let (mut fs, mut ws) = (Vec::new(), Vec::new());
+        let (mut fs, mut ts) = (Vec::new(), Vec::new());
         let mut offset = 0;
         for part in src.split(';') {
             match parse(part) {
                 Ok(f) => {
-                    ws.push(as_written(part, &f));
+                    ts.push(part);
                     fs.push(f);
                 }
                 Err(mut e) => {
@@ -1309,7 +1311,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             }
             offset += part.len() + 1;
         }
-        (fs, ws)
+        (fs, ts)
     };
     let mut vars: Vec<String> = if wrt.is_empty() {
         let mut all: Vec<String> = functions.iter().flat_map(|f| f.variables()).collect();
@@ -1370,6 +1372,12 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     } else {
         Some(parse_point(&args.at)?)
     };
+    let point = at.as_deref().map(to_point);
+    let written: Vec<Expr> = texts
+        .iter()
+        .zip(&functions)
+        .map(|(text, f)| as_written(text, f, point.as_ref()))
+        .collect();
     // Cross-check every entry: at the point, or at seeded points.
     let (mut passed, mut failed, mut undefined) = (0usize, 0usize, 0usize);
     let mut values: Vec<Vec<Value>> = Vec::new();
@@ -1597,7 +1605,7 @@ fn run_check(req: &CheckRequest) -> Result<(Expr, Vec<String>, ClaimReport), Fai
     let opts = ClaimOptions {
         points: req.points,
         domain: req.domain.clone(),
-        written: Some(as_written(&req.expr, &f)),
+        written: Some(as_written(&req.expr, &f, None)),
         ..ClaimOptions::default()
     };
     let report = check_claim(&f, &claim, &sequence, &opts);

@@ -62,6 +62,20 @@ snap!(
     cli_grad_input_undefined_as_written,
     dydx(&["grad", "sqrt(x)^2*y", "--at", "x=-1,y=2"])
 );
+// x/x reads as 1, which holds no variable, but a point that gives x tapes the text as
+// written, and that is undefined at 0; a point without x still tapes the read form.
+snap!(
+    cli_diff_lost_variable_taped_as_written,
+    dydx(&["diff", "x/x + y", "--wrt", "y", "--at", "x=0,y=1"])
+);
+snap!(
+    cli_diff_lost_variable_not_given,
+    dydx(&["diff", "x/x + y", "--wrt", "y", "--at", "y=1"])
+);
+snap!(
+    cli_jacobian_lost_variable_taped_as_written,
+    dydx(&["jacobian", "x/x*y; y", "--at", "x=0,y=2", "--format", "json"])
+);
 // Claims are sampled inside the domain of the input as written: sign(x) is the
 // derivative of sqrt(x)^2 wherever that is defined (x >= 0), though it reads as x.
 snap!(
