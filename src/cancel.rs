@@ -883,6 +883,50 @@ fn write_poly(b: &mut Builder, p: &Poly, atoms: &[Id]) -> Id {
 /// assert!(hit.is_empty());
 /// ```
 pub fn lowest_terms(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
+    rewrite_parts(e, Rewrite::WhereShorter(numbers), hit)
+}
+
+/// `e` with each rational part (as [`lowest_terms`] reads them) written in one spelling:
+/// in lowest terms, its numerator and each denominator factor expanded over its atoms,
+/// whatever the length. Two parts equal as rational functions of the same atoms are
+/// then written alike, so `exp(x*(x + 2))` and `exp(x^2 + 2*x)` are the same
+/// expression: for proofs ([`crate::claim`]), not for reading. Applied until nothing
+/// changes (at most four times), since writing an argument alike can make two atoms
+/// of the part above it one. `None` when no part changes. Sound as [`lowest_terms`].
+///
+/// ```
+/// use dydx::{parse, cancel::parts_expanded, limits::Bounds};
+/// let mut hit = Bounds::default();
+/// let a = parts_expanded(&parse("(2*x + 2)*exp(x*(x + 2))").unwrap(), &mut hit).unwrap();
+/// let b = parts_expanded(&parse("2*(x + 1)*exp(x^2 + 2*x)").unwrap(), &mut hit).unwrap();
+/// assert_eq!(a, b);
+/// assert_eq!(a.to_string(), "2*(x*exp(x^2 + 2*x) + exp(x^2 + 2*x))");
+/// assert!(parts_expanded(&parse("sin(x)").unwrap(), &mut hit).is_none());
+/// ```
+pub fn parts_expanded(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
+    let mut current = e.clone();
+    for _ in 0..4 {
+        match rewrite_parts(&current, Rewrite::Expanded, hit) {
+            Some(next) if next != current => current = next,
+            _ => break,
+        }
+    }
+    (current != *e).then_some(current)
+}
+
+/// How [`rewrite_parts`] writes a part.
+#[derive(Clone, Copy)]
+enum Rewrite {
+    /// In lowest terms where that is shorter, counted in these numbers; only parts
+    /// with a sum in a denominator, screened by [`may_reduce`].
+    WhereShorter(Numbers),
+    /// Every part in lowest terms and expanded, whatever the length.
+    Expanded,
+}
+
+/// Each rational part of `e` read as a fraction over its atoms and written back as
+/// `how` says; `None` when no part changes.
+fn rewrite_parts(e: &Expr, how: Rewrite, hit: &mut Bounds) -> Option<Expr> {
     let nodes = e.nodes();
     // Tree sizes, to leave large parts unread.
     let mut size: Vec<usize> = Vec::with_capacity(nodes.len());
@@ -915,15 +959,19 @@ pub fn lowest_terms(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr
         } else {
             b.make(node, |c| map[c.index()])
         };
-        let candidate =
-            part_root[i] && !is_atom(e, id) && size[i] <= MAX_PART_SIZE && has_sum_denominator(e, id) && work.left > 0;
+        let shorter = matches!(how, Rewrite::WhereShorter(_));
+        let candidate = part_root[i]
+            && !is_atom(e, id)
+            && size[i] <= MAX_PART_SIZE
+            && (!shorter || has_sum_denominator(e, id))
+            && work.left > 0;
         if !candidate {
             map.push(plain);
             continue;
         }
         let mut atoms = Vec::new();
         work.changed = false;
-        let Some(fraction) = read(e, id, &mut atoms, &mut work, true).filter(|_| work.changed) else {
+        let Some(fraction) = read(e, id, &mut atoms, &mut work, shorter).filter(|_| work.changed || !shorter) else {
             map.push(plain);
             continue;
         };
@@ -935,8 +983,12 @@ pub fn lowest_terms(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr
             parts.push(b.pow(base, k));
         }
         let written = b.mul(parts);
-        let ops = |b: &Builder, id: Id| crate::print::op_count_with(&b.finish(id), numbers);
-        if written != plain && ops(&b, written) < ops(&b, plain) {
+        let ops = |b: &Builder, id: Id, numbers| crate::print::op_count_with(&b.finish(id), numbers);
+        let better = match how {
+            Rewrite::WhereShorter(numbers) => ops(&b, written, numbers) < ops(&b, plain, numbers),
+            Rewrite::Expanded => true,
+        };
+        if written != plain && better {
             any = true;
             map.push(written);
         } else {

@@ -8,7 +8,10 @@
 //!   Sampling first means no proof can ever overrule a counterexample.
 //! - Otherwise the claim is proved if it can be: by normal forms (the residual
 //!   `claim - derivative` normalises to 0, also with `sinh`, `cosh` and `tanh` written
-//!   in exponentials: [`hyperbolic_in_exponentials`]), or by equality saturation with explanations,
+//!   in exponentials: [`hyperbolic_in_exponentials`], or with the roots in each product
+//!   merged and every rational part expanded, so that `sqrt(x)*sqrt(x + 1)` meets
+//!   `sqrt(x^2 + x)` and `exp(x*(x + 2))` meets `exp(x^2 + 2*x)`: [`roots_merged`],
+//!   [`crate::cancel::parts_expanded`]), or by equality saturation with explanations,
 //!   which gives the chain of rewrites, one rule per step. The conditions the rules rely
 //!   on (a cancelled factor is not zero, …) are listed.
 //! - With no proof within budget, the residual `claim - derivative`, simplified, is
@@ -404,6 +407,12 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
     if let Some(steps) = prove_in_exponentials(a, b) {
         return Some((steps, Vec::new()));
     }
+    // Roots of a product as one root, and every rational part expanded: a hand
+    // derivation writes `sqrt(x^2 + x)` where the derivative has `sqrt(x)*sqrt(x + 1)`,
+    // or `exp(x^2 + 2*x)` where it has `exp(x*(x + 2))`.
+    if let Some(steps) = prove_with_parts_expanded(a, b) {
+        return Some((steps, Vec::new()));
+    }
     // Equality saturation with explanations.
     let (ra, rb) = (to_rec_expr(&na), to_rec_expr(&nb));
     let mut runner: Runner<crate::Node, ConstantFold> = Runner::new(ConstantFold::default())
@@ -509,6 +518,120 @@ fn prove_in_exponentials(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
         });
     }
     Some(steps)
+}
+
+/// A proof that `a` and `b` are equal with the roots in each product merged
+/// ([`roots_merged`]) and then every rational part expanded
+/// ([`crate::cancel::parts_expanded`]): the difference of the two forms normalises to
+/// 0. Both rewrites keep the value wherever the form they start from is defined, so
+/// the two sides are equal wherever both are defined. `None` where neither rewrite
+/// changes either side, or the difference does not vanish.
+fn prove_with_parts_expanded(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
+    // Each side's chain of forms, with the rule that made each one.
+    let chain = |e: &Expr| {
+        let mut forms: Vec<(&'static str, Expr)> = Vec::new();
+        if let Some(m) = roots_merged(e) {
+            forms.push(("roots-merged", m));
+        }
+        let last = forms.last().map_or(e, |(_, f)| f);
+        if let Some(x) = crate::cancel::parts_expanded(last, &mut crate::limits::Bounds::default()) {
+            forms.push(("parts-expanded", x));
+        }
+        forms
+    };
+    let (from_a, from_b) = (chain(a), chain(b));
+    if from_a.is_empty() && from_b.is_empty() {
+        return None;
+    }
+    let xa = from_a.last().map_or(a, |(_, f)| f);
+    let xb = from_b.last().map_or(b, |(_, f)| f);
+    if xa != xb && !difference_normalizes_to_zero(xa, xb) {
+        return None;
+    }
+    // From the claim to its last form, then from the derivative's last form back.
+    let mut steps = vec![ProofStep {
+        rule: "claim".into(),
+        term: b.to_string(),
+    }];
+    for (rule, form) in &from_b {
+        steps.push(ProofStep {
+            rule: (*rule).into(),
+            term: form.to_string(),
+        });
+    }
+    if xa != xb {
+        steps.push(ProofStep {
+            rule: "difference-is-zero".into(),
+            term: xa.to_string(),
+        });
+    }
+    let earlier: Vec<&Expr> = std::iter::once(a).chain(from_a.iter().map(|(_, f)| f)).collect();
+    for ((rule, _), before) in from_a.iter().zip(earlier).rev() {
+        steps.push(ProofStep {
+            rule: (*rule).into(),
+            term: before.to_string(),
+        });
+    }
+    Some(steps)
+}
+
+/// `e` with the roots in each product to one power merged into one root of the
+/// product of their bases: `sqrt(x)*sqrt(x + 1)` is `sqrt(x*(x + 1))`, and
+/// `1/(x^(3/2)*y^(3/2))` is `1/(x*y)^(3/2)`. Equal wherever `e` is defined, since a
+/// root's base is then not negative (negative bases to fractional powers are
+/// undefined); defined in more places (`sqrt(x*(x + 1))` at x = -2). `None` where no
+/// product holds two roots to one power.
+///
+/// ```
+/// use dydx::{parse, claim::roots_merged};
+/// let e = parse("(x + 1/2)/(sqrt(x)*sqrt(x + 1))").unwrap();
+/// assert_eq!(roots_merged(&e).unwrap().to_string(), "(x + 1/2)/sqrt(x*(x + 1))");
+/// assert!(roots_merged(&parse("sqrt(x)*x^(3/2)").unwrap()).is_none());
+/// ```
+pub fn roots_merged(e: &Expr) -> Option<Expr> {
+    use crate::expr::{IdIndex, Node};
+    let mut b = Builder::with_capacity(e.len());
+    let mut map: Vec<crate::Id> = Vec::with_capacity(e.len());
+    let mut any = false;
+    for node in e.nodes() {
+        let id = match node {
+            Node::Mul(fs) => {
+                let fs: Vec<crate::Id> = fs.iter().map(|f| map[f.index()]).collect();
+                // The factors that are roots, grouped by their power; the rest as they are.
+                let mut groups: Vec<(crate::expr::Q, Vec<crate::Id>, crate::Id)> = Vec::new();
+                let mut rest: Vec<crate::Id> = Vec::new();
+                for &f in &fs {
+                    let (base, q) = b.split_power(f);
+                    if q.is_integer() {
+                        rest.push(f);
+                    } else if let Some(g) = groups.iter_mut().find(|g| g.0.same(&q)) {
+                        g.1.push(base);
+                    } else {
+                        groups.push((q, vec![base], f));
+                    }
+                }
+                if groups.iter().all(|g| g.1.len() < 2) {
+                    b.make(node, |c| map[c.index()])
+                } else {
+                    any = true;
+                    for (q, bases, alone) in groups {
+                        if bases.len() < 2 {
+                            rest.push(alone);
+                        } else {
+                            let product = b.mul(bases);
+                            let power = b.num_q(&q);
+                            rest.push(b.pow(product, power));
+                        }
+                    }
+                    b.mul(rest)
+                }
+            }
+            other => b.make(other, |c| map[c.index()]),
+        };
+        map.push(id);
+    }
+    let root = map[e.root().index()];
+    any.then(|| b.into_expr(root))
 }
 
 /// `e` with each `sinh(u)`, `cosh(u)` and `tanh(u)` written in exponentials:
@@ -661,6 +784,69 @@ mod tests {
         // A wrong one is still refuted, by its witness.
         let wrong = check("cosh(x)", "(exp(x) + exp(-x))/2", "x");
         assert_eq!(wrong.verdict, Verdict::NotEquivalent);
+    }
+
+    #[test]
+    fn roots_and_arguments_written_another_way_are_proved() {
+        for (f, claim, rule) in [
+            ("sqrt(x)*sqrt(x + 1)", "(2*x + 1)/(2*sqrt(x^2 + x))", "roots-merged"),
+            (
+                "1/(sqrt(x)*sqrt(x + 1))",
+                "-(2*x + 1)/(2*(x^2 + x)^(3/2))",
+                "roots-merged",
+            ),
+            ("exp(x*(x + 2))", "(2*x + 2)*exp(x^2 + 2*x)", "parts-expanded"),
+            ("atan(x^2 + 2*x)", "(2*x + 2)/(1 + (x*(x + 2))^2)", "parts-expanded"),
+            ("sqrt(x*(x + 1))", "(2*x + 1)/(2*sqrt(x^2 + x))", "parts-expanded"),
+        ] {
+            let r = check(f, claim, "x");
+            assert_eq!(
+                (r.verdict, r.method),
+                (Verdict::Equivalent, Some(Method::Proof)),
+                "{f}: {claim}"
+            );
+            let steps = r.proof.unwrap_or_default();
+            assert!(steps.iter().any(|s| s.rule == rule), "{f}: {steps:?}");
+            // The chain runs from the claim to the derivative.
+            assert_eq!(
+                steps.first().map(|s| s.term.clone()),
+                Some(parse(claim).unwrap().to_string())
+            );
+            assert_eq!(steps.last().map(|s| s.term.clone()), Some(r.derivative.to_string()));
+        }
+        // A wrong one is still refuted, by its witness.
+        let wrong = check("sqrt(x)*sqrt(x + 1)", "(2*x + 1)/sqrt(x^2 + x)", "x");
+        assert_eq!(wrong.verdict, Verdict::NotEquivalent);
+    }
+
+    #[test]
+    fn merged_roots_and_expanded_parts_keep_the_value_where_the_input_is_defined() {
+        use crate::eval::{eval_f64, point};
+        for text in [
+            "sqrt(x)*sqrt(x + 1)",
+            "(x + 1/2)/(sqrt(x)*sqrt(1 - x))",
+            "x^(3/2)*(x + 2)^(3/2)/(x + 3)",
+            "exp(x*(x + 2))*sin((x - 1)*(x + 1)/(x + 1))",
+            "ln(x*(x + 1)/x)*atan((x + 1)^3)",
+        ] {
+            let e = parse(text).unwrap();
+            let mut hit = crate::limits::Bounds::default();
+            let merged = roots_merged(&e);
+            let expanded = crate::cancel::parts_expanded(merged.as_ref().unwrap_or(&e), &mut hit);
+            assert!(merged.is_some() || expanded.is_some(), "{text}");
+            for k in 0..41 {
+                let x = format!("{}", -2.0 + 0.1 * f64::from(k) + 0.0123);
+                let at = point(&[("x", x.as_str())]).unwrap();
+                let Ok(v) = eval_f64(&e, &at) else { continue };
+                for form in [&merged, &expanded].into_iter().flatten() {
+                    let w = eval_f64(form, &at).unwrap_or(f64::NAN);
+                    assert!(
+                        (v - w).abs() <= 1e-12 * (1.0 + v.abs()),
+                        "{text} -> {form} at {x}: {v} vs {w}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
