@@ -47,6 +47,39 @@ pub fn steps_with(e: &Expr, var: &str, numbers: Numbers) -> Vec<Step> {
         Node::Add(_) | Node::Mul(_) => format!("({})", text(c)),
         _ => text(c),
     };
+    // A product's factors as a person writes them: negative whole powers as one
+    // division after the others (`ln(x^3)/(x^2*(x + 1))`, not `ln(x^3)*1/x^2*1/(x + 1)`).
+    let product_text = |factors: &[Id]| {
+        let mut above: Vec<String> = Vec::new();
+        let mut below: Vec<String> = Vec::new();
+        for c in factors {
+            let negative_whole = match e.node(*c) {
+                Node::Pow([base, k]) => e
+                    .node(*k)
+                    .as_num()
+                    .filter(|r| r.is_integer() && r.numer() < &num_bigint::BigInt::from(0))
+                    .map(|r| (*base, -r.numer())),
+                _ => None,
+            };
+            match negative_whole {
+                Some((base, k)) if k == num_bigint::BigInt::from(1) => below.push(paren(&base)),
+                Some((base, k)) if is_bare(e, base) => below.push(format!("{}^{k}", text(&base))),
+                Some((base, k)) => below.push(format!("({})^{k}", text(&base))),
+                None => above.push(paren(c)),
+            }
+        }
+        let mut t = if above.is_empty() {
+            "1".to_string()
+        } else {
+            above.join("*")
+        };
+        match below.len() {
+            0 => {}
+            1 => t = format!("{t}/{}", below[0]),
+            _ => t = format!("{t}/({})", below.join("*")),
+        }
+        t
+    };
     let mut out = Vec::new();
     let mut seen = vec![false; e.len()];
     let mut stack = vec![e.root()];
@@ -79,10 +112,6 @@ pub fn steps_with(e: &Expr, var: &str, numbers: Numbers) -> Vec<Step> {
             ),
             Node::Mul(fs) => {
                 let constants: Vec<String> = fs.iter().filter(|c| !nd.depends[c.index()]).map(paren).collect();
-                let quotient = fs.iter().any(|c| {
-                    nd.depends[c.index()]
-                        && matches!(e.node(*c), Node::Pow([_, x]) if e.node(*x).as_num().is_some_and(|r| r < &num_traits::Zero::zero()))
-                });
                 // A quotient of two varying parts reads as the textbook quotient rule.
                 let denominator = fs.iter().find_map(|c| match e.node(*c) {
                     Node::Pow([b, x])
@@ -113,17 +142,17 @@ pub fn steps_with(e: &Expr, var: &str, numbers: Numbers) -> Vec<Step> {
                         format!("{scale}({}*{g} - {}*{})/{g}^2", d_of(num), paren(num), d_of(&den)),
                     )
                 } else {
+                    // The product rule over every varying factor, the others written
+                    // as a fraction where some are reciprocals (`sin(x)/ln(x)`, not
+                    // `sin(x)*1/ln(x)`).
                     let terms: Vec<String> = varying
                         .iter()
                         .map(|v| {
-                            let others: Vec<String> = fs.iter().filter(|c| *c != v).map(paren).collect();
-                            format!("{}*{}", others.join("*"), d_of(v))
+                            let others: Vec<Id> = fs.iter().copied().filter(|c| c != v).collect();
+                            format!("{}*{}", product_text(&others), d_of(v))
                         })
                         .collect();
-                    (
-                        if quotient { "quotient rule" } else { "product rule" },
-                        terms.join(" + "),
-                    )
+                    ("product rule", terms.join(" + "))
                 }
             }
             Node::Pow([base, x]) => {
@@ -165,7 +194,7 @@ pub fn steps_with(e: &Expr, var: &str, numbers: Numbers) -> Vec<Step> {
                 }
             }
             Node::Call(f, [a]) => {
-                let outer = outer_derivative(*f, &text(a));
+                let outer = outer_derivative(*f, &Argument::of(e, *a, text(a)));
                 if matches!(e.node(*a), Node::Var(_)) {
                     (derivative_rule(*f), outer)
                 } else {
@@ -200,8 +229,56 @@ pub fn steps_with(e: &Expr, var: &str, numbers: Numbers) -> Vec<Step> {
     out
 }
 
-/// The derivative of each function at a printed argument `u`, written out.
-fn outer_derivative(f: Func, u: &str) -> String {
+/// A function's argument as printed, alone (`u`), as the base of a power (`u^2`, `(2*x)^2`)
+/// and after a division sign (`1/x`, `1/(x + 1)`).
+struct Argument {
+    plain: String,
+    base: String,
+    below: String,
+}
+
+impl Argument {
+    fn of(e: &Expr, id: Id, plain: String) -> Argument {
+        Argument {
+            base: if is_bare(e, id) {
+                plain.clone()
+            } else {
+                format!("({plain})")
+            },
+            below: denominator_text(e, id, &plain),
+            plain,
+        }
+    }
+}
+
+/// `plain`, the text of node `id`, as it reads after a division sign: in parentheses
+/// unless it is a name, a call, a whole number or a power of one of those.
+fn denominator_text(e: &Expr, id: Id, plain: &str) -> String {
+    let needs_none = match e.node(id) {
+        Node::Pow([b, k]) => is_bare(e, *b) && is_bare(e, *k),
+        _ => is_bare(e, id),
+    };
+    if needs_none {
+        plain.to_string()
+    } else {
+        format!("({plain})")
+    }
+}
+
+/// Whether node `id` prints as one token that no operator splits: a name, a call or a
+/// whole number, not negative (`x`, `sin(x)`, `2`), so it needs no parentheses as a
+/// power's base or after a division sign.
+fn is_bare(e: &Expr, id: Id) -> bool {
+    match e.node(id) {
+        Node::Var(_) | Node::Const(_) | Node::Call(..) | Node::Log(_) => true,
+        Node::Num(r) => r.is_integer() && r.numer() >= &num_bigint::BigInt::from(0),
+        _ => false,
+    }
+}
+
+/// The derivative of each function at its argument, written out.
+fn outer_derivative(f: Func, a: &Argument) -> String {
+    let (u, base, below) = (&a.plain, &a.base, &a.below);
     match f {
         Func::Sin => format!("cos({u})"),
         Func::Cos => format!("-sin({u})"),
@@ -209,17 +286,17 @@ fn outer_derivative(f: Func, u: &str) -> String {
         Func::Sec => format!("sec({u})*tan({u})"),
         Func::Csc => format!("-csc({u})*cot({u})"),
         Func::Cot => format!("-csc({u})^2"),
-        Func::Asin => format!("1/sqrt(1 - ({u})^2)"),
-        Func::Acos => format!("-1/sqrt(1 - ({u})^2)"),
-        Func::Atan => format!("1/(1 + ({u})^2)"),
+        Func::Asin => format!("1/sqrt(1 - {base}^2)"),
+        Func::Acos => format!("-1/sqrt(1 - {base}^2)"),
+        Func::Atan => format!("1/(1 + {base}^2)"),
         Func::Sinh => format!("cosh({u})"),
         Func::Cosh => format!("sinh({u})"),
         Func::Tanh => format!("1 - tanh({u})^2"),
-        Func::Asinh => format!("1/sqrt(({u})^2 + 1)"),
-        Func::Acosh => format!("1/sqrt(({u})^2 - 1)"),
-        Func::Atanh => format!("1/(1 - ({u})^2)"),
+        Func::Asinh => format!("1/sqrt({base}^2 + 1)"),
+        Func::Acosh => format!("1/sqrt({base}^2 - 1)"),
+        Func::Atanh => format!("1/(1 - {base}^2)"),
         Func::Exp => format!("exp({u})"),
-        Func::Ln => format!("1/({u})"),
+        Func::Ln => format!("1/{below}"),
         Func::Sqrt => format!("1/(2*sqrt({u}))"),
         Func::Abs => format!("sign({u})"),
         Func::Sign => "0".to_string(),
@@ -279,5 +356,43 @@ mod tests {
         assert_eq!(rules("x^2*sin(x)"), ["product rule", "power rule", "derivative of sin"]);
         assert!(rules("sin(x)/(x^2 + 1)").contains(&"quotient rule"));
         assert_eq!(rules("sin(cos(x^2))"), ["chain rule", "chain rule", "power rule"]);
+        // Three varying factors, one a reciprocal: the product rule, which is what the
+        // line writes out.
+        assert_eq!(
+            rules("x^2*sin(x)/ln(x)"),
+            [
+                "product rule",
+                "power rule",
+                "derivative of sin",
+                "power rule with the chain rule",
+                "derivative of ln"
+            ]
+        );
+    }
+
+    #[test]
+    fn rules_are_written_as_a_person_writes_them() {
+        let applied = |f: &str| {
+            steps(&parse(f).unwrap(), "x")
+                .into_iter()
+                .map(|s| s.applied)
+                .collect::<Vec<_>>()
+        };
+        // Reciprocal factors as one division, not `sin(x)*1/ln(x)`.
+        assert_eq!(
+            applied("x^2*sin(x)/ln(x)")[0],
+            "sin(x)/ln(x)*d/dx (x^2) + x^2/ln(x)*d/dx (sin(x)) + x^2*sin(x)*d/dx (1/ln(x))"
+        );
+        assert_eq!(
+            applied("ln(x)/(x^2*(x + 1))")[0],
+            "ln(x)/(x + 1)*d/dx (1/x^2) + 1/(x^2*(x + 1))*d/dx (ln(x)) + ln(x)/x^2*d/dx (1/(x + 1))"
+        );
+        // Arguments in parentheses only where the operator around them needs them.
+        assert_eq!(applied("ln(x)"), ["1/x"]);
+        assert_eq!(applied("ln(2*x)")[0], "1/(2*x) * d/dx (2*x)");
+        assert_eq!(applied("atan(x)"), ["1/(1 + x^2)"]);
+        assert_eq!(applied("atan(2*x)")[0], "1/(1 + (2*x)^2) * d/dx (2*x)");
+        assert_eq!(applied("asin(sin(x))")[0], "1/sqrt(1 - sin(x)^2) * d/dx (sin(x))");
+        assert_eq!(applied("atanh(x^2)")[0], "1/(1 - (x^2)^2) * d/dx (x^2)");
     }
 }
