@@ -3157,6 +3157,9 @@ impl Normalizer {
             }
         }
         let mut numer_terms: Vec<Id> = Vec::new();
+        let mut lifted_terms: Vec<Id> = Vec::with_capacity(ts.len());
+        let mut expanded_any = false;
+        let mut own_terms = 0usize;
         for (&t, mine) in ts.iter().zip(&own) {
             let mut fs = vec![t];
             if all_primitive {
@@ -3190,18 +3193,54 @@ impl Normalizer {
                 }
             }
             let lifted = self.b.mul(fs);
+            lifted_terms.push(lifted);
             match self.expand_product(lifted) {
-                Some(parts) if parts.len() <= MAX_EXPANDED_TERMS => numer_terms.extend(parts),
-                _ => numer_terms.push(lifted),
+                Some(parts) if parts.len() <= MAX_EXPANDED_TERMS => {
+                    if parts.len() > 1 {
+                        // How many terms this fraction's numerator has expanded alone.
+                        expanded_any = true;
+                        let alone = self.b.add(parts.iter().copied());
+                        own_terms += match self.b.node(alone) {
+                            Node::Add(ts) => ts.len(),
+                            _ => 1,
+                        };
+                    } else {
+                        own_terms += parts.len();
+                    }
+                    numer_terms.extend(parts);
+                }
+                _ => {
+                    own_terms += 1;
+                    numer_terms.push(lifted);
+                }
             }
         }
-        let numer = self.b.add(numer_terms);
-        let mut fs = vec![numer];
-        for (b, k) in &denominators {
-            let nk = self.b.num(-k.clone());
-            fs.push(self.b.pow(*b, nk));
+        // The numerator over the common denominator, and whether its sum kept the
+        // terms of every fraction's numerator expanded alone (none met another's).
+        let over = |b: &mut Builder, numer_terms: Vec<Id>| {
+            let numer = b.add(numer_terms);
+            let kept = matches!(b.node(numer), Node::Add(ts) if ts.len() == own_terms);
+            let mut fs = vec![numer];
+            for (base, k) in &denominators {
+                let nk = b.num(-k.clone());
+                fs.push(b.pow(*base, nk));
+            }
+            (b.mul(fs), kept)
+        };
+        let (expanded, kept) = over(&mut self.b, numer_terms);
+        // Expanding lets like terms of different fractions meet, but where none do
+        // (the numerator keeps every part) it only lengthens it: `(x - m)^2/s^4 - 1/s^2`
+        // is `((x - m)^2 - s^2)/s^4`, not `(x^2 - 2*m*x + m^2 - s^2)/s^4`. Then the
+        // shorter of the two; on a tie, expanded.
+        if !expanded_any || !kept {
+            return Some(expanded);
         }
-        Some(self.b.mul(fs))
+        let (plain, _) = over(&mut self.b, lifted_terms);
+        Some(if self.cost(plain) < self.cost(expanded) {
+            plain
+        } else {
+            expanded
+        })
     }
 
     /// Whether every term of `terms` holds `base` to a power a whole number away from
@@ -4537,6 +4576,20 @@ mod tests {
         // The derivative a person would write.
         let d = crate::diff(&parse("x/sqrt(x^2 + 1)").unwrap(), "x");
         assert_eq!(normalize(&d).to_string(), "1/(x^2 + 1)^(3/2)");
+    }
+
+    #[test]
+    fn numerators_stay_unexpanded_where_no_like_terms_meet() {
+        // Expanding `(x - m)^2` over the common denominator meets no other term: it
+        // stays as it is (6 operations, not 10).
+        assert_eq!(norm("(x - m)^2/s^4 - 1/s^2"), "((x - m)^2 - s^2)/s^4");
+        // The derivative of a Gaussian in its width, at the full level (the sum meets
+        // its common denominator once `exp` is taken out of it).
+        let d = crate::diff(&parse("exp(-(x - m)^2/(2*s^2))/s").unwrap(), "s");
+        let (full, _) = crate::simplify::simplify(&d, &crate::simplify::Budget::default());
+        assert_eq!(full.to_string(), "exp(-(x - m)^2/(2*s^2))*((x - m)^2 - s^2)/s^4");
+        // Where expanded terms of two fractions meet, expanded: `x^2` cancels.
+        assert_eq!(norm("(x + 1)^2/y - x^2/y"), "(2*x + 1)/y");
     }
 
     #[test]
