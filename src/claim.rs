@@ -8,8 +8,9 @@
 //!   Sampling first means no proof can ever overrule a counterexample.
 //! - Otherwise the claim is proved if it can be: by normal forms (the residual
 //!   `claim - derivative` normalises to 0, also with `sinh`, `cosh` and `tanh` written
-//!   in exponentials: [`hyperbolic_in_exponentials`], or with the roots in each product
-//!   merged and every rational part expanded, so that `sqrt(x)*sqrt(x + 1)` meets
+//!   in exponentials: [`hyperbolic_in_exponentials`], or with `tan`, `sec`, `csc`, `cot`
+//!   and `tanh` over sines and cosines: [`quotients_in_sines_and_cosines`], or with the
+//!   roots in each product merged and every rational part expanded, so that `sqrt(x)*sqrt(x + 1)` meets
 //!   `sqrt(x^2 + x)` and `exp(x*(x + 2))` meets `exp(x^2 + 2*x)`: [`roots_merged`],
 //!   [`crate::cancel::parts_expanded`]), or by equality saturation with explanations,
 //!   which gives the chain of rewrites, one rule per step. The conditions the rules rely
@@ -401,17 +402,11 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
         }
         return Some((steps, Vec::new()));
     }
-    // Hyperbolic functions in exponentials: a hand derivation often writes them so
-    // (`4/(exp(x) + exp(-x))^2` for the derivative of `tanh(x)`), and the normal
-    // form reduces rational functions of exponentials.
-    if let Some(steps) = prove_in_exponentials(a, b) {
-        return Some((steps, Vec::new()));
-    }
-    // Roots of a product as one root, and every rational part expanded: a hand
-    // derivation writes `sqrt(x^2 + x)` where the derivative has `sqrt(x)*sqrt(x + 1)`,
-    // or `exp(x^2 + 2*x)` where it has `exp(x*(x + 2))`.
-    if let Some(steps) = prove_with_parts_expanded(a, b) {
-        return Some((steps, Vec::new()));
+    // Both sides rewritten alike, then their difference normalised.
+    for rewrites in [IN_EXPONENTIALS, IN_SINES_AND_COSINES, WITH_PARTS_EXPANDED] {
+        if let Some(steps) = prove_by_rewrites(a, b, rewrites) {
+            return Some((steps, Vec::new()));
+        }
     }
     // Equality saturation with explanations.
     let (ra, rb) = (to_rec_expr(&na), to_rec_expr(&nb));
@@ -483,59 +478,45 @@ fn difference_normalizes_to_zero(a: &Expr, b: &Expr) -> bool {
     residual.as_num().is_some_and(num_traits::Zero::is_zero)
 }
 
-/// A proof that `a` and `b` are equal with their hyperbolic functions written in
-/// exponentials ([`hyperbolic_in_exponentials`]): the difference of the two forms
-/// normalises to 0. `None` where neither holds a hyperbolic function or the
-/// difference does not vanish.
-fn prove_in_exponentials(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
-    let (ea, eb) = (hyperbolic_in_exponentials(a), hyperbolic_in_exponentials(b));
-    if ea.is_none() && eb.is_none() {
-        return None;
-    }
-    let xa = ea.unwrap_or_else(|| a.clone());
-    let xb = eb.unwrap_or_else(|| b.clone());
-    if !difference_normalizes_to_zero(&xa, &xb) {
-        return None;
-    }
-    let mut steps = vec![ProofStep {
-        rule: "claim".into(),
-        term: b.to_string(),
-    }];
-    if xb != *b {
-        steps.push(ProofStep {
-            rule: "hyperbolic-as-exponentials".into(),
-            term: xb.to_string(),
-        });
-    }
-    steps.push(ProofStep {
-        rule: "difference-is-zero".into(),
-        term: xa.to_string(),
-    });
-    if xa != *a {
-        steps.push(ProofStep {
-            rule: "hyperbolic-as-exponentials".into(),
-            term: a.to_string(),
-        });
-    }
-    Some(steps)
+/// A rewrite of an expression for a proof: its rule name, and the rewritten form
+/// (`None` where it changes nothing). Each keeps the value wherever the expression it
+/// rewrites is defined.
+type Rewrite = (&'static str, fn(&Expr) -> Option<Expr>);
+
+/// `sinh`, `cosh` and `tanh` in exponentials: a hand derivation often writes them so
+/// (`4/(exp(x) + exp(-x))^2` for the derivative of `tanh(x)`), and the normal form
+/// reduces rational functions of exponentials.
+const IN_EXPONENTIALS: &[Rewrite] = &[("hyperbolic-as-exponentials", hyperbolic_in_exponentials)];
+
+/// `tan`, `sec`, `csc`, `cot` and `tanh` over sines and cosines: `2*sin(x)/cos(x)^3`
+/// for the derivative of `tan(x)^2`, which the derivative writes `2*tan(x)*sec(x)^2`.
+const IN_SINES_AND_COSINES: &[Rewrite] = &[("quotients-as-sines-and-cosines", quotients_in_sines_and_cosines)];
+
+/// Roots of a product as one root, then every rational part expanded: a hand
+/// derivation writes `sqrt(x^2 + x)` where the derivative has `sqrt(x)*sqrt(x + 1)`,
+/// or `exp(x^2 + 2*x)` where it has `exp(x*(x + 2))`.
+const WITH_PARTS_EXPANDED: &[Rewrite] = &[("roots-merged", roots_merged), ("parts-expanded", parts_expanded)];
+
+/// [`crate::cancel::parts_expanded`], as a [`Rewrite`].
+fn parts_expanded(e: &Expr) -> Option<Expr> {
+    crate::cancel::parts_expanded(e, &mut crate::limits::Bounds::default())
 }
 
-/// A proof that `a` and `b` are equal with the roots in each product merged
-/// ([`roots_merged`]) and then every rational part expanded
-/// ([`crate::cancel::parts_expanded`]): the difference of the two forms normalises to
-/// 0. Both rewrites keep the value wherever the form they start from is defined, so
-/// the two sides are equal wherever both are defined. `None` where neither rewrite
-/// changes either side, or the difference does not vanish.
-fn prove_with_parts_expanded(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
+/// A proof that `a` and `b` are equal with `rewrites` applied to each side in turn:
+/// the difference of the two forms normalises to 0. Every rewrite keeps the value
+/// wherever the form it starts from is defined, so the two sides are equal wherever
+/// both are defined. `None` where no rewrite changes either side, or the difference
+/// does not vanish. The steps run from the claim `b` to its last form, then from the
+/// last form of `a` back to `a`.
+fn prove_by_rewrites(a: &Expr, b: &Expr, rewrites: &[Rewrite]) -> Option<Vec<ProofStep>> {
     // Each side's chain of forms, with the rule that made each one.
     let chain = |e: &Expr| {
         let mut forms: Vec<(&'static str, Expr)> = Vec::new();
-        if let Some(m) = roots_merged(e) {
-            forms.push(("roots-merged", m));
-        }
-        let last = forms.last().map_or(e, |(_, f)| f);
-        if let Some(x) = crate::cancel::parts_expanded(last, &mut crate::limits::Bounds::default()) {
-            forms.push(("parts-expanded", x));
+        for (rule, rewrite) in rewrites {
+            let last = forms.last().map_or(e, |(_, f)| f);
+            if let Some(next) = rewrite(last) {
+                forms.push((rule, next));
+            }
         }
         forms
     };
@@ -548,7 +529,6 @@ fn prove_with_parts_expanded(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
     if xa != xb && !difference_normalizes_to_zero(xa, xb) {
         return None;
     }
-    // From the claim to its last form, then from the derivative's last form back.
     let mut steps = vec![ProofStep {
         rule: "claim".into(),
         term: b.to_string(),
@@ -559,12 +539,10 @@ fn prove_with_parts_expanded(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
             term: form.to_string(),
         });
     }
-    if xa != xb {
-        steps.push(ProofStep {
-            rule: "difference-is-zero".into(),
-            term: xa.to_string(),
-        });
-    }
+    steps.push(ProofStep {
+        rule: "difference-is-zero".into(),
+        term: xa.to_string(),
+    });
     let earlier: Vec<&Expr> = std::iter::once(a).chain(from_a.iter().map(|(_, f)| f)).collect();
     for ((rule, _), before) in from_a.iter().zip(earlier).rev() {
         steps.push(ProofStep {
@@ -573,6 +551,41 @@ fn prove_with_parts_expanded(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
         });
     }
     Some(steps)
+}
+
+/// `e` with every `tan`, `sec`, `csc`, `cot` and `tanh` written over sines and
+/// cosines (`sin(u)/cos(u)`, `1/cos(u)`, …), each equal to it wherever it is defined,
+/// and defined in the same places. `None` where `e` holds none.
+///
+/// ```
+/// use dydx::{parse, claim::quotients_in_sines_and_cosines};
+/// let e = parse("2*tan(x)*sec(x)^2").unwrap();
+/// assert_eq!(quotients_in_sines_and_cosines(&e).unwrap().to_string(), "2*sin(x)/cos(x)^3");
+/// assert!(quotients_in_sines_and_cosines(&parse("sin(x)").unwrap()).is_none());
+/// ```
+pub fn quotients_in_sines_and_cosines(e: &Expr) -> Option<Expr> {
+    use crate::expr::{Func, Node};
+    let quotient = |f: &Func| matches!(f, Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh);
+    if !e.nodes().iter().any(|n| matches!(n, Node::Call(f, _) if quotient(f))) {
+        return None;
+    }
+    Some(crate::expr::rewrite_calls(e, |b, f, _, u| {
+        if !quotient(&f) {
+            return None;
+        }
+        let (sine, cosine) = match f {
+            Func::Tanh => (Func::Sinh, Func::Cosh),
+            _ => (Func::Sin, Func::Cos),
+        };
+        let s = b.call(sine, u);
+        let c = b.call(cosine, u);
+        Some(match f {
+            Func::Sec => b.recip(c),
+            Func::Csc => b.recip(s),
+            Func::Cot => b.div(c, s),
+            _ => b.div(s, c),
+        })
+    }))
 }
 
 /// `e` with the roots in each product to one power merged into one root of the
@@ -816,6 +829,30 @@ mod tests {
         }
         // A wrong one is still refuted, by its witness.
         let wrong = check("sqrt(x)*sqrt(x + 1)", "(2*x + 1)/sqrt(x^2 + x)", "x");
+        assert_eq!(wrong.verdict, Verdict::NotEquivalent);
+    }
+
+    #[test]
+    fn quotient_functions_written_in_sines_and_cosines_are_proved() {
+        for (f, claim) in [
+            ("tan(x)^2", "2*sin(x)/cos(x)^3"),
+            ("sec(x)", "sin(x)/cos(x)^2"),
+            ("cot(x)^2", "-2*cos(x)/sin(x)^3"),
+            ("x*tan(x)", "tan(x) + x/cos(x)^2"),
+        ] {
+            let r = check(f, claim, "x");
+            assert_eq!(
+                (r.verdict, r.method),
+                (Verdict::Equivalent, Some(Method::Proof)),
+                "{f}: {claim}"
+            );
+            let steps = r.proof.unwrap_or_default();
+            assert!(
+                steps.iter().any(|s| s.rule == "quotients-as-sines-and-cosines"),
+                "{f}: {steps:?}"
+            );
+        }
+        let wrong = check("tan(x)^2", "2*sin(x)/cos(x)^2", "x");
         assert_eq!(wrong.verdict, Verdict::NotEquivalent);
     }
 

@@ -443,7 +443,9 @@ proptest! {
             let merged = dydx::claim::roots_merged(side);
             let start = merged.clone().unwrap_or_else(|| side.clone());
             let expanded = dydx::cancel::parts_expanded(&start, &mut dydx::limits::Bounds::default());
-            for form in [merged, expanded].iter().flatten() {
+            let sines = dydx::claim::quotients_in_sines_and_cosines(side);
+            let exponentials = dydx::claim::hyperbolic_in_exponentials(side);
+            for form in [merged, expanded, sines, exponentials].iter().flatten() {
                 // At the edge of a root's domain, an expanded base that is exactly 0
                 // rounds to -4e-18 in f64 (`x*y - 2*x^2 + 2*x - y` at x = 1, y = -0.02,
                 // seed 11): defined in exact arithmetic is defined.
