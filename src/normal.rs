@@ -203,23 +203,32 @@ pub fn in_sines_and_cosines(e: &Expr) -> Option<Expr> {
         return None;
     }
     Some(crate::expr::rewrite_calls(e, |b, f, u, v| {
-        let quotient = matches!(f, Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh);
-        if !quotient || !written.contains(&(u, f == Func::Tanh)) {
+        if !written.contains(&(u, f == Func::Tanh)) {
             return None;
         }
-        let (sine, cosine) = match f {
-            Func::Tanh => (Func::Sinh, Func::Cosh),
-            _ => (Func::Sin, Func::Cos),
-        };
-        let s = b.call(sine, v);
-        let c = b.call(cosine, v);
-        Some(match f {
-            Func::Sec => b.recip(c),
-            Func::Csc => b.recip(s),
-            Func::Cot => b.div(c, s),
-            _ => b.div(s, c),
-        })
+        over_sines_and_cosines(b, f, v)
     }))
+}
+
+/// The quotient function `f` (`tan`, `sec`, `csc`, `cot` or `tanh`) of `u` over sines
+/// and cosines of `u`: `sin(u)/cos(u)`, `1/cos(u)`, `1/sin(u)`, `cos(u)/sin(u)`,
+/// `sinh(u)/cosh(u)`; each equal to it wherever it is defined, and defined in the same
+/// places. `None` for any other function.
+pub(crate) fn over_sines_and_cosines(b: &mut Builder, f: crate::expr::Func, u: Id) -> Option<Id> {
+    use crate::expr::Func;
+    let (sine, cosine) = match f {
+        Func::Tan | Func::Sec | Func::Csc | Func::Cot => (Func::Sin, Func::Cos),
+        Func::Tanh => (Func::Sinh, Func::Cosh),
+        _ => return None,
+    };
+    let s = b.call(sine, u);
+    let c = b.call(cosine, u);
+    Some(match f {
+        Func::Sec => b.recip(c),
+        Func::Csc => b.recip(s),
+        Func::Cot => b.div(c, s),
+        _ => b.div(s, c),
+    })
 }
 
 /// Whether no step of the normal form applies anywhere in `e`, so that it is its own
