@@ -275,6 +275,21 @@ fn parse_case(src: &str) -> Result<Expr, TestCaseError> {
     }
 }
 
+/// The text `src` as written ([`dydx::parse::parse_verbatim`]); a rejected case where
+/// that is undefined everywhere though the form read is not refused: in
+/// `log(e/e, (-0.9)^0.1) - log(x - x, x)` the reader folds `x - x` to 0 and keeps the
+/// undefined `log(0, x)`, where the text as written cancels its one undefined number
+/// (seed 922). Both are undefined everywhere; the command line then tapes the form read.
+fn written_case(src: &str) -> Result<Expr, TestCaseError> {
+    match dydx::parse::parse_verbatim(src) {
+        Ok(e) => Ok(e),
+        Err(e) if e.kind == dydx::ErrorKind::UndefinedEverywhere => {
+            Err(TestCaseError::reject("written form undefined everywhere"))
+        }
+        Err(e) => Err(TestCaseError::fail(format!("{src}: {e}"))),
+    }
+}
+
 proptest! {
     // 4000 cases by default; DYDX_CASES=20000 for the longer run.
     #![proptest_config(ProptestConfig {
@@ -346,7 +361,7 @@ proptest! {
         // (`sign(log(x/x, y))`: `x*x^-1` is 1 + 2e-16 in f64, 1 as read).
         prop_assume!(!src.contains("pi") && !src.contains("sign"));
         let read = parse_case(&src)?;
-        let written = dydx::parse::parse_verbatim(&src).unwrap();
+        let written = written_case(&src)?;
         let at = point(x, y);
         if let Ok(w) = eval_f64(&written, &at) {
             match eval_f64(&read, &at) {
@@ -382,7 +397,7 @@ proptest! {
         // The command line's witness: the tape of the input as written, against the
         // derivative of the input as read.
         let f = parse_case(&src)?;
-        let written = dydx::parse::parse_verbatim(&src).unwrap();
+        let written = written_case(&src)?;
         let d = diff(&f, "x");
         let r = check_at(&written, &written, &d, "x", &point(x, y), &Tolerance::default()).unwrap();
         prop_assert_ne!(r.comparison.status, Status::Fail, "{} -> {} at x={}/100: {:?}", src, print(&d), x, r);
