@@ -472,6 +472,13 @@ proptest! {
                     }
                     continue;
                 }
+                // Where it is not rational there, the same edge shows as the point lying
+                // on the edge of the reference's domain: a nudge of 1e-13 leaves it
+                // (`(1 - x)^(3/2)` at x = 1, debug seed 4297). f64 cannot say there.
+                let on_edge = [-2i64, -1, 1, 2].iter().any(|&k| eval_f64(reference, &nudged(x, y, k)).is_err());
+                if eval_f64(form, &at).is_err() && on_edge {
+                    continue;
+                }
                 agrees_where_defined(&src, reference, form, x, y, Some(1e12))?;
             }
         }
