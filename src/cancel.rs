@@ -22,11 +22,12 @@
 //! coefficient bits and work); a part whose arithmetic passes a bound is left as it is,
 //! and the bound is reported ([`Bound::PolynomialSize`]).
 
-use crate::expr::{Builder, Expr, Id, IdIndex, Node, Rational};
+use crate::expr::{Builder, Expr, Func, Id, IdIndex, Node, Rational};
 use crate::limits::{Bound, Bounds};
 use crate::poly::{gcd_degree_mod, mul_mod, pow_mod, PRIME};
 use crate::print::Numbers;
 use num_traits::{One, Signed, ToPrimitive, Zero};
+use smallvec::SmallVec;
 use std::collections::BTreeMap;
 
 /// Most distinct atoms in one rational part.
@@ -252,6 +253,28 @@ impl Poly {
 }
 
 impl Poly {
+    /// `self` with each power of atom `square` written as that atom to the power 0 or
+    /// 1 times a power of `k0 + k1*other^2`, which its square equals.
+    fn square_replaced(&self, square: usize, other: usize, k: &(Rational, Rational), work: &mut Work) -> Option<Poly> {
+        let n = work.atoms;
+        let replacement = Poly::constant(k.0.clone(), n).add(&Poly::atom(other, n).pow(2, work)?.scale(&k.1), work)?;
+        let mut powers = vec![Poly::constant(Rational::one(), n)];
+        let mut out = Poly::zero();
+        for (e, c) in &self.0 {
+            let half = usize::try_from(e[square] / 2).ok()?;
+            while powers.len() <= half {
+                let next = powers[powers.len() - 1].mul(&replacement, work)?;
+                powers.push(next);
+            }
+            let mut rest = e.clone();
+            rest[square] %= 2;
+            let mut term = Poly::zero();
+            term.0.insert(rest, c.clone());
+            out = out.add(&term.mul(&powers[half], work)?, work)?;
+        }
+        Some(out)
+    }
+
     fn sub(&self, other: &Poly, work: &mut Work) -> Option<Poly> {
         self.add(&other.scale(&-Rational::one()), work)
     }
@@ -513,6 +536,43 @@ impl Fraction {
         })
     }
 
+    /// `self` with the square of atom `square` replaced, wherever it divides a term,
+    /// by `k0 + k1*other^2` (an identity between the atoms, such as
+    /// `sin(u)^2 = 1 - cos(u)^2`), in its numerator and each factor, and then in lowest
+    /// terms again. `None` where a factor becomes zero or a bound is passed.
+    fn reduced(&self, square: usize, other: usize, k: &(Rational, Rational), work: &mut Work) -> Option<Fraction> {
+        let mut out = Fraction::of(self.num.square_replaced(square, other, k, work)?);
+        for (f, m) in &self.den {
+            // A factor whose power holds the square is reduced as that power: `sin(u)`
+            // twice over is `1 - cos(u)^2`.
+            let (f, m) = if f.degree(square) > 0 && *m >= 2 {
+                (&f.pow(*m, work)?, &1)
+            } else {
+                (f, m)
+            };
+            let g = f.square_replaced(square, other, k, work)?;
+            if g.is_zero() {
+                return None;
+            }
+            let mono = g.monomial_content();
+            let (content, rest) = g.div_monomial(&mono).primitive();
+            out.num = out.num.scale(&num_traits::Pow::pow(&content, *m).recip());
+            let atoms = mono.iter().enumerate().filter(|(_, &k)| k > 0);
+            let factors = atoms.map(|(i, &k)| (Poly::atom(i, work.atoms), k.checked_mul(*m)));
+            for (h, j) in factors.chain((!rest.is_constant()).then_some((rest, Some(*m)))) {
+                let j = j?;
+                match out.den.iter_mut().find(|(g, _)| *g == h) {
+                    Some(entry) => entry.1 = entry.1.checked_add(j)?,
+                    None => out.den.push((h, j)),
+                }
+            }
+        }
+        out.cancel(work)?;
+        out.split_by_gcd(work)?;
+        out.cancel(work)?;
+        Some(out)
+    }
+
     /// Splits each factor that shares a divisor with the numerator into the greatest
     /// common divisor and the rest, so that [`Fraction::cancel`] can cancel it.
     fn split_by_gcd(&mut self, work: &mut Work) -> Option<()> {
@@ -591,11 +651,23 @@ impl Fraction {
     }
 }
 
+/// Which parts [`read`] reads exactly.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Screen {
+    /// Every part.
+    Nothing,
+    /// Only a part that may change in lowest terms ([`may_reduce`]).
+    MayReduce,
+    /// Only a part with a sine and a cosine of one argument among its atoms
+    /// ([`trig_pairs`]).
+    TrigPairs,
+}
+
 /// Reads the rational part of `e` rooted at `root` as a fraction over its atoms, which
 /// are collected into `atoms` (the input's ids), in lowest terms. `None` when a bound
 /// is passed (`work.passed` says which kind), there are more than [`MAX_ATOMS`] atoms,
-/// or a denominator is zero.
-fn read(e: &Expr, root: Id, atoms: &mut Vec<Id>, work: &mut Work, screen: bool) -> Option<Fraction> {
+/// or a denominator is zero, or the part does not pass `screen`.
+fn read(e: &Expr, root: Id, atoms: &mut Vec<Id>, work: &mut Work, screen: Screen) -> Option<Fraction> {
     // The part's nodes, children first: those reachable from the root without passing
     // through an atom.
     let mut order: Vec<Id> = Vec::new();
@@ -630,8 +702,21 @@ fn read(e: &Expr, root: Id, atoms: &mut Vec<Id>, work: &mut Work, screen: bool) 
     // (`x - y`, not `-(y - x)`), and the result does not depend on the order met.
     atoms.sort_by(|&a, &b| crate::order::cmp_struct(e, a, b));
     work.atoms = atoms.len();
-    // With `screen`, only a part that may change is read exactly.
-    if screen && !may_reduce(e, root, &order, atoms) {
+    let passes = match screen {
+        Screen::Nothing => true,
+        Screen::MayReduce => may_reduce(e, root, &order, atoms),
+        // A pair can reduce only where one of its atoms is squared, which on the
+        // nodes is (but for a product of sums multiplied out) a power of it.
+        Screen::TrigPairs => {
+            let pairs = trig_pairs(e, atoms);
+            let paired = |a: Id| pairs.iter().any(|&(s, c, _)| atoms[s] == a || atoms[c] == a);
+            order.iter().any(|&id| {
+                matches!(e.node(id), Node::Pow([b, k]) if paired(*b)
+                    && e.node(*k).as_num().is_some_and(|r| r.numer().magnitude() >= &num_bigint::BigUint::from(2u32)))
+            })
+        }
+    };
+    if !passes {
         return None;
     }
     let n = atoms.len();
@@ -914,6 +999,263 @@ pub fn parts_expanded(e: &Expr, hit: &mut Bounds) -> Option<Expr> {
     (current != *e).then_some(current)
 }
 
+/// `e` with its trigonometric and hyperbolic functions written as sines and cosines
+/// (`tan(u)` is `sin(u)/cos(u)`, and `sin(2*u)` is `2*sin(u)*cos(u)` where `sin(u)` or
+/// `cos(u)` is there too; likewise three times an argument), and each rational part in
+/// lowest terms modulo `sin(u)^2 + cos(u)^2 = 1` (and `cosh(u)^2 - sinh(u)^2 = 1`)
+/// where that is shorter, counted in `numbers`: the square of a sine is written with
+/// its cosine, or the square of the cosine with the sine, whichever reads shorter, and
+/// the fraction cancelled again.
+///
+/// - `None` when that changes nothing, or only writes the functions longer.
+/// - The whole may still be longer than `e` where one part is shorter and the
+///   functions around it are longer as sines and cosines, so the caller compares.
+/// - Sound as [`lowest_terms`]: each rewrite is an identity wherever both sides are
+///   defined, and defined where the input is.
+/// - Only expressions with a sine or cosine squared (or to a higher power) beside its
+///   partner are read, and only parts whose atoms hold such a pair.
+///
+/// ```
+/// use dydx::{parse, cancel::lowest_terms_in_sines_and_cosines, limits::Bounds, print::Numbers};
+/// let mut hit = Bounds::default();
+/// // d/dx sin(x)^2/(1 - cos(x)), where sin(x)^2 is (1 - cos(x))*(1 + cos(x)).
+/// let e = parse("(sin(2*x) - sin(x)^3/(1 - cos(x)))/(1 - cos(x))").unwrap();
+/// let out = lowest_terms_in_sines_and_cosines(&e, Numbers::Fractions, &mut hit).unwrap();
+/// assert_eq!(out.to_string(), "-sin(x)");
+/// // d/dx sin(2*x)/sin(x) is d/dx 2*cos(x).
+/// let e = parse("(2*cos(2*x) - cot(x)*sin(2*x))/sin(x)").unwrap();
+/// let out = lowest_terms_in_sines_and_cosines(&e, Numbers::Fractions, &mut hit).unwrap();
+/// assert_eq!(out.to_string(), "-2*sin(x)");
+/// // No sine beside a cosine of its argument: nothing to do.
+/// assert!(lowest_terms_in_sines_and_cosines(&parse("sin(x)/(1 - cos(y))").unwrap(), Numbers::Fractions, &mut hit).is_none());
+/// ```
+pub fn lowest_terms_in_sines_and_cosines(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
+    if !may_pair(e) {
+        return None;
+    }
+    let written = in_base_angles(e);
+    // A sine or cosine squared (or to a higher power, either sign) beside its partner.
+    let holds_pair = {
+        let nodes = written.nodes();
+        let partner = |f: Func| match f {
+            Func::Sin => Some(Func::Cos),
+            Func::Cos => Some(Func::Sin),
+            Func::Sinh => Some(Func::Cosh),
+            Func::Cosh => Some(Func::Sinh),
+            _ => None,
+        };
+        let squared = |b: Id, k: Id| {
+            let Node::Call(f, [u]) = &nodes[b.index()] else {
+                return false;
+            };
+            let Some(g) = partner(*f) else { return false };
+            let at_least_two = |r: &Rational| r.numer().magnitude() >= &num_bigint::BigUint::from(2u32);
+            nodes[k.index()].as_num().is_some_and(at_least_two)
+                && nodes
+                    .iter()
+                    .any(|m| matches!(m, Node::Call(h, [v]) if *h == g && v == u))
+        };
+        nodes.iter().any(|n| matches!(n, Node::Pow([b, k]) if squared(*b, *k)))
+    };
+    let reduced = if holds_pair {
+        rewrite_parts(&written, Rewrite::Pythagorean(numbers), hit)
+    } else {
+        None
+    };
+    let ops = |x: &Expr| crate::print::op_count_with(x, numbers);
+    reduced.or_else(|| (ops(&written) < ops(e)).then_some(written))
+}
+
+/// Whether [`in_base_angles`] may write a sine or cosine squared beside its partner:
+/// a function of either family to a whole power of at least 2 (either sign), or two
+/// functions of one family whose arguments are equal or one twice or three times the
+/// other. Checked on the nodes, building only to divide arguments.
+fn may_pair(e: &Expr) -> bool {
+    let family = |f: Func| match f {
+        Func::Sin | Func::Cos | Func::Tan | Func::Cot | Func::Sec | Func::Csc => Some(false),
+        Func::Sinh | Func::Cosh | Func::Tanh => Some(true),
+        _ => None,
+    };
+    let nodes = e.nodes();
+    let mut calls: SmallVec<[(Func, Id, bool); 8]> = SmallVec::new();
+    for node in nodes {
+        match node {
+            Node::Call(f, [u]) => {
+                if let Some(hyperbolic) = family(*f) {
+                    calls.push((*f, *u, hyperbolic));
+                }
+            }
+            Node::Pow([b, k]) => {
+                let called = matches!(&nodes[b.index()], Node::Call(f, _) if family(*f).is_some());
+                let at_least_two =
+                    |r: &Rational| r.is_integer() && r.numer().magnitude() >= &num_bigint::BigUint::from(2u32);
+                if called && nodes[k.index()].as_num().is_some_and(at_least_two) {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    let same_family = |(f, u, h): &(Func, Id, bool), (g, v, k): &(Func, Id, bool)| h == k && (f != g || u != v);
+    if calls
+        .iter()
+        .any(|a| calls.iter().any(|b| same_family(a, b) && a.1 == b.1))
+    {
+        return true;
+    }
+    if !calls.iter().any(|a| calls.iter().any(|b| same_family(a, b))) {
+        return false;
+    }
+    let mut scratch = Builder::with_capacity(e.len() + 8);
+    let ids = scratch.import_all(e);
+    let parts = [2, 3].map(|k| scratch.num(Rational::new(1.into(), k.into())));
+    calls.iter().any(|a| {
+        parts.iter().any(|&r| {
+            let base = scratch.mul([r, ids[a.1.index()]]);
+            calls.iter().any(|b| b.2 == a.2 && ids[b.1.index()] == base)
+        })
+    })
+}
+
+/// `e` with every quotient function over sines and cosines
+/// ([`crate::normal::over_sines_and_cosines`]: `tan(u)` is `sin(u)/cos(u)`), and
+/// each sine or cosine of an argument twice or three times another's, of the same
+/// family, written in the other's: `sin(2*u)` is `2*sin(u)*cos(u)`, `cos(2*u)` is
+/// `cos(u)^2 - sin(u)^2`, `sin(3*u)` is `3*sin(u) - 4*sin(u)^3`, and the like
+/// (`cosh(2*u)` is `cosh(u)^2 + sinh(u)^2`). So that the functions of one argument
+/// are sines and cosines of it, which can pair. Exact, and defined where `e` is.
+fn in_base_angles(e: &Expr) -> Expr {
+    let mut current = crate::expr::rewrite_calls(e, |b, f, _, v| crate::normal::over_sines_and_cosines(b, f, v));
+    let part = |k: i64| Rational::new(1.into(), k.into());
+    // A chain `sin(4*x)`, `sin(2*x)`, `sin(x)` takes one round a link.
+    for _ in 0..3 {
+        let mut scratch = Builder::with_capacity(current.len() + 8);
+        let ids = scratch.import_all(&current);
+        let arguments: Vec<(Id, bool)> = current
+            .nodes()
+            .iter()
+            .filter_map(|n| match n {
+                Node::Call(Func::Sin | Func::Cos, [u]) => Some((*u, false)),
+                Node::Call(Func::Sinh | Func::Cosh, [u]) => Some((*u, true)),
+                _ => None,
+            })
+            .collect();
+        // Each argument that is 2 or 3 times another of its family, with the multiple.
+        let mut multiples: Vec<(Id, bool, i64)> = Vec::new();
+        for &(u, hyperbolic) in &arguments {
+            for k in [2, 3] {
+                let r = scratch.num(part(k));
+                let base = scratch.mul([r, ids[u.index()]]);
+                let meets = arguments
+                    .iter()
+                    .any(|&(v, family)| family == hyperbolic && ids[v.index()] == base);
+                if meets && !multiples.iter().any(|&(w, h, _)| w == u && h == hyperbolic) {
+                    multiples.push((u, hyperbolic, k));
+                }
+            }
+        }
+        if multiples.is_empty() {
+            break;
+        }
+        current = crate::expr::rewrite_calls(&current, |b, f, u, v| {
+            let hyperbolic = matches!(f, Func::Sinh | Func::Cosh);
+            if !matches!(f, Func::Sin | Func::Cos | Func::Sinh | Func::Cosh) {
+                return None;
+            }
+            let &(_, _, k) = multiples.iter().find(|&&(w, h, _)| w == u && h == hyperbolic)?;
+            let r = b.num(part(k));
+            let base = b.mul([r, v]);
+            let (sine, cosine) = if hyperbolic {
+                (Func::Sinh, Func::Cosh)
+            } else {
+                (Func::Sin, Func::Cos)
+            };
+            let s = b.call(sine, base);
+            let c = b.call(cosine, base);
+            let sine_of_multiple = f == sine;
+            // sin(2u) = 2*s*c; cos(2u) = c^2 - s^2; sinh(2u) = 2*s*c; cosh(2u) = c^2 + s^2;
+            // sin(3u) = 3*s - 4*s^3; cos(3u) = 4*c^3 - 3*c; sinh(3u) = 3*s + 4*s^3;
+            // cosh(3u) = 4*c^3 - 3*c.
+            let term = |b: &mut Builder, coefficient: i64, factors: &[(Id, i64)]| {
+                let mut parts = vec![b.int(coefficient)];
+                for &(x, n) in factors {
+                    let n = b.int(n);
+                    parts.push(b.pow(x, n));
+                }
+                b.mul(parts)
+            };
+            let sign = if hyperbolic { 1 } else { -1 };
+            let terms = match (k, sine_of_multiple) {
+                (2, true) => vec![term(b, 2, &[(s, 1), (c, 1)])],
+                (2, false) => vec![term(b, 1, &[(c, 2)]), term(b, sign, &[(s, 2)])],
+                (_, true) => vec![term(b, 3, &[(s, 1)]), term(b, 4 * sign, &[(s, 3)])],
+                (_, false) => vec![term(b, 4, &[(c, 3)]), term(b, -3, &[(c, 1)])],
+            };
+            Some(b.add(terms))
+        });
+    }
+    current
+}
+
+/// The sines and cosines of one argument among a part's atoms (circular or
+/// hyperbolic): the sine's index, the cosine's, and whether hyperbolic.
+fn trig_pairs(e: &Expr, atoms: &[Id]) -> Vec<(usize, usize, bool)> {
+    let mut pairs = Vec::new();
+    for (i, &a) in atoms.iter().enumerate() {
+        for (j, &c) in atoms.iter().enumerate() {
+            match (e.node(a), e.node(c)) {
+                (Node::Call(Func::Sin, [u]), Node::Call(Func::Cos, [v])) if u == v => pairs.push((i, j, false)),
+                (Node::Call(Func::Sinh, [u]), Node::Call(Func::Cosh, [v])) if u == v => pairs.push((i, j, true)),
+                _ => {}
+            }
+        }
+    }
+    pairs
+}
+
+/// `f` as it is, and reduced by each pair's identity, each pair in each of its two
+/// directions (the sine's square written with the cosine, or the cosine's with the
+/// sine): every combination that stays within the bounds. Only `f` where no atom of
+/// a pair is squared.
+fn pythagorean_forms(f: &Fraction, pairs: &[(usize, usize, bool)], work: &mut Work) -> Vec<Fraction> {
+    let one = Rational::one();
+    let mut forms = Vec::with_capacity(1 << pairs.len().min(2));
+    // A pair neither of whose atoms is squared anywhere reduces to itself.
+    let squared = |i: usize| {
+        let in_poly = |p: &Poly| p.0.keys().any(|e| e[i] >= 2);
+        in_poly(&f.num) || f.den.iter().any(|(g, m)| in_poly(g) || (g.degree(i) > 0 && *m >= 2))
+    };
+    let pairs: SmallVec<[(usize, usize, bool); 2]> = pairs
+        .iter()
+        .copied()
+        .filter(|&(s, c, _)| squared(s) || squared(c))
+        .collect();
+    // In lowest terms as read, too: where a factor left holds the atom whose square
+    // is replaced, the reduced numerator may no longer divide by it exactly.
+    forms.push(f.clone());
+    if pairs.is_empty() {
+        return forms;
+    }
+    'combinations: for mask in 0..(1u32 << pairs.len()) {
+        let mut g = f.clone();
+        for (k, &(sine, cosine, hyperbolic)) in pairs.iter().enumerate() {
+            // sin² = 1 - cos², cos² = 1 - sin²; sinh² = cosh² - 1, cosh² = 1 + sinh².
+            let (square, other, coefficients) = match (mask >> k & 1 == 0, hyperbolic) {
+                (true, false) => (sine, cosine, (one.clone(), -one.clone())),
+                (false, false) => (cosine, sine, (one.clone(), -one.clone())),
+                (true, true) => (sine, cosine, (-one.clone(), one.clone())),
+                (false, true) => (cosine, sine, (one.clone(), one.clone())),
+            };
+            match g.reduced(square, other, &coefficients, work) {
+                Some(h) => g = h,
+                None => continue 'combinations,
+            }
+        }
+        forms.push(g);
+    }
+    forms
+}
+
 /// How [`rewrite_parts`] writes a part.
 #[derive(Clone, Copy)]
 enum Rewrite {
@@ -922,6 +1264,9 @@ enum Rewrite {
     WhereShorter(Numbers),
     /// Every part in lowest terms and expanded, whatever the length.
     Expanded,
+    /// In lowest terms modulo the Pythagorean identities of the sines and cosines
+    /// among its atoms ([`lowest_terms_in_sines_and_cosines`]), where that is shorter.
+    Pythagorean(Numbers),
 }
 
 /// Each rational part of `e` read as a fraction over its atoms and written back as
@@ -959,11 +1304,13 @@ fn rewrite_parts(e: &Expr, how: Rewrite, hit: &mut Bounds) -> Option<Expr> {
         } else {
             b.make(node, |c| map[c.index()])
         };
-        let shorter = matches!(how, Rewrite::WhereShorter(_));
+        // Only a part with a sum in a denominator may read shorter in lowest terms, and
+        // only one that may change is read exactly (`may_reduce`).
+        let screened = matches!(how, Rewrite::WhereShorter(_));
         let candidate = part_root[i]
             && !is_atom(e, id)
             && size[i] <= MAX_PART_SIZE
-            && (!shorter || has_sum_denominator(e, id))
+            && (!screened || has_sum_denominator(e, id))
             && work.left > 0;
         if !candidate {
             map.push(plain);
@@ -971,28 +1318,49 @@ fn rewrite_parts(e: &Expr, how: Rewrite, hit: &mut Bounds) -> Option<Expr> {
         }
         let mut atoms = Vec::new();
         work.changed = false;
-        let Some(fraction) = read(e, id, &mut atoms, &mut work, shorter).filter(|_| work.changed || !shorter) else {
+        let screen = match how {
+            Rewrite::WhereShorter(_) => Screen::MayReduce,
+            Rewrite::Expanded => Screen::Nothing,
+            Rewrite::Pythagorean(_) => Screen::TrigPairs,
+        };
+        let Some(fraction) = read(e, id, &mut atoms, &mut work, screen).filter(|_| work.changed || !screened) else {
             map.push(plain);
             continue;
         };
-        let atoms: Vec<Id> = atoms.iter().map(|a| map[a.index()]).collect();
-        let mut parts = vec![write_poly(&mut b, &fraction.num, &atoms)];
-        for (f, m) in &fraction.den {
-            let base = write_poly(&mut b, f, &atoms);
-            let k = b.int(-i64::from(*m));
-            parts.push(b.pow(base, k));
-        }
-        let written = b.mul(parts);
-        let ops = |b: &Builder, id: Id, numbers| crate::print::op_count_with(&b.finish(id), numbers);
-        let better = match how {
-            Rewrite::WhereShorter(numbers) => ops(&b, written, numbers) < ops(&b, plain, numbers),
-            Rewrite::Expanded => true,
+        let fractions = match how {
+            Rewrite::Pythagorean(_) => pythagorean_forms(&fraction, &trig_pairs(e, &atoms), &mut work),
+            _ => vec![fraction],
         };
-        if written != plain && better {
-            any = true;
-            map.push(written);
-        } else {
-            map.push(plain);
+        let atoms: Vec<Id> = atoms.iter().map(|a| map[a.index()]).collect();
+        let ops = |b: &Builder, id: Id, numbers| crate::print::op_count_with(&b.finish(id), numbers);
+        // The shortest of the forms, where it is shorter than the part as it was.
+        let mut best: Option<(Id, usize)> = None;
+        for fraction in &fractions {
+            let mut parts = vec![write_poly(&mut b, &fraction.num, &atoms)];
+            for (f, m) in &fraction.den {
+                let base = write_poly(&mut b, f, &atoms);
+                let k = b.int(-i64::from(*m));
+                parts.push(b.pow(base, k));
+            }
+            let written = b.mul(parts);
+            let count = match how {
+                Rewrite::WhereShorter(numbers) | Rewrite::Pythagorean(numbers) => ops(&b, written, numbers),
+                Rewrite::Expanded => 0,
+            };
+            if best.is_none_or(|(_, least)| count < least) {
+                best = Some((written, count));
+            }
+        }
+        let better = |b: &Builder, written: Id, count: usize| match how {
+            Rewrite::WhereShorter(numbers) | Rewrite::Pythagorean(numbers) => count < ops(b, plain, numbers),
+            Rewrite::Expanded => written != plain,
+        };
+        match best {
+            Some((written, count)) if written != plain && better(&b, written, count) => {
+                any = true;
+                map.push(written);
+            }
+            _ => map.push(plain),
         }
     }
     if work.passed {
@@ -1032,7 +1400,7 @@ mod tests {
         let e = parse(s).unwrap();
         let mut atoms = Vec::new();
         let mut work = Work::new();
-        let f = read(&e, e.root(), &mut atoms, &mut work, false).unwrap();
+        let f = read(&e, e.root(), &mut atoms, &mut work, Screen::Nothing).unwrap();
         assert_eq!(atoms.len(), 2, "{s}");
         assert!(f.den.is_empty(), "{s}");
         f.num
@@ -1066,7 +1434,7 @@ mod tests {
             let mut atoms = Vec::new();
             let mut work = Work::new();
             // Reading without the screen collects the atoms in order.
-            read(&e, e.root(), &mut atoms, &mut work, false);
+            read(&e, e.root(), &mut atoms, &mut work, Screen::Nothing);
             let mut order = Vec::new();
             let mut seen = std::collections::HashSet::new();
             fn walk(e: &Expr, id: Id, seen: &mut std::collections::HashSet<Id>, order: &mut Vec<Id>) {
@@ -1133,5 +1501,61 @@ mod tests {
         let mut hit = Bounds::default();
         assert!(lowest_terms(&e, Numbers::Fractions, &mut hit).is_none());
         assert_eq!(hit.names(), ["polynomial-size"]);
+    }
+
+    /// [`lowest_terms_in_sines_and_cosines`] of `s`, checked equal to `s` wherever `s`
+    /// is defined, at 40 points.
+    fn in_sines(s: &str) -> Option<String> {
+        let e = parse(s).unwrap();
+        let mut hit = Bounds::default();
+        let out = lowest_terms_in_sines_and_cosines(&e, Numbers::Fractions, &mut hit)?;
+        assert!(hit.is_empty(), "{s}: {:?}", hit.names());
+        for k in 0..40 {
+            let x = format!("{}/37", 7 * k - 131);
+            let at = point(&[("x", x.as_str()), ("y", "5/7")]).unwrap();
+            if let Ok(a) = eval_f64(&e, &at) {
+                let b = eval_f64(&out, &at).unwrap_or_else(|why| panic!("{s} -> {out} at x = {x}: {why:?}"));
+                assert!(
+                    (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                    "{s} -> {out} at x = {x}: {a} against {b}"
+                );
+            }
+        }
+        Some(out.to_string())
+    }
+
+    #[test]
+    fn sines_and_cosines_cancel_modulo_their_squares_sum() {
+        let cases = [
+            // d/dx sin(x)^2/(1 - cos(x)): sin(x)^2 is (1 - cos(x))*(1 + cos(x)).
+            ("(sin(2*x) - sin(x)^3/(1 - cos(x)))/(1 - cos(x))", "-sin(x)"),
+            ("(1 - cos(x))/sin(x)^2", "1/(cos(x) + 1)"),
+            ("cos(x)^2/(1 + sin(x))", "1 - sin(x)"),
+            ("sinh(x)^2/(cosh(x) - 1)", "cosh(x) + 1"),
+            ("(cosh(y)^2 - 1)/sinh(y)", "sinh(y)"),
+            // A tangent is a sine over a cosine; multiple angles are written in the
+            // base angle.
+            ("(2*cos(2*x) - cot(x)*sin(2*x))/sin(x)", "-2*sin(x)"),
+            ("(3*cos(3*x) - cot(x)*sin(3*x))/sin(x)", "-8*sin(x)*cos(x)"),
+            ("cos(2*x) - cos(x)^2", "-sin(x)^2"),
+            ("cosh(2*x) - cosh(x)^2", "sinh(x)^2"),
+            ("(sinh(3*x) - 3*sinh(x))/sinh(x)^2", "4*sinh(x)"),
+            ("tan(x)^2*cos(x)^2/(1 - cos(x)^2)", "1"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(in_sines(input).as_deref(), Some(expected), "{input}");
+        }
+    }
+
+    #[test]
+    fn without_a_sine_beside_its_cosine_nothing_changes() {
+        for input in [
+            "sin(x)/(1 - cos(y))",
+            "sin(x)^2 + x",
+            "sinh(3*x)/sinh(x)",
+            "exp(x)^2/(1 - exp(x))",
+        ] {
+            assert_eq!(in_sines(input), None, "{input}");
+        }
     }
 }

@@ -619,6 +619,20 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         _ => None,
     };
     let (chosen, best_ops) = shorter((chosen, best_ops), cancelled, false, op_count);
+    // Rational functions of sines and cosines in lowest terms modulo
+    // `sin(u)^2 + cos(u)^2 = 1`, where shorter, and then in normal form where that is
+    // shorter still (a double angle made again): d/dx `sin(x)^2/(1 - cos(x))` is
+    // `-sin(x)`. The full level only.
+    let pythagorean = match level {
+        Level::Full => {
+            crate::cancel::lowest_terms_in_sines_and_cosines(&chosen, numbers, &mut report.bounds).map(|form| {
+                let again = memo.normalize(&form, spelled, &mut report.bounds);
+                shorter((form, usize::MAX), Some(again), true, op_count).0
+            })
+        }
+        _ => None,
+    };
+    let (chosen, best_ops) = shorter((chosen, best_ops), pythagorean, false, op_count);
     // Polynomials spelled as the input spelled them, where shorter: the steps above
     // may have multiplied out a square the input kept (`(x - 7)^2 + 1`).
     let respelled = match level {
@@ -1055,6 +1069,15 @@ mod tests {
         // Tangents and secants of one argument cancelling as sines and cosines.
         assert_eq!(simp("ln(tan(x/2))"), "csc(x)");
         assert_eq!(simp("ln(tan(x))"), "2/sin(2*x)");
+        // Quotients of sines and cosines in lowest terms modulo `sin^2 + cos^2 = 1`,
+        // with double and triple angles written in the base angle.
+        assert_eq!(simp("sin(x)^2/(1 - cos(x))"), "-sin(x)");
+        assert_eq!(simp("cos(x)^2/(1 + sin(x))"), "-cos(x)");
+        assert_eq!(simp("(1 - cos(x))/sin(x)"), "1/(cos(x) + 1)");
+        assert_eq!(simp("sin(2*x)/sin(x)"), "-2*sin(x)");
+        assert_eq!(simp("sin(3*x)/sin(x)"), "-4*sin(2*x)");
+        assert_eq!(simp("cos(2*x)/(cos(x) - sin(x))"), "cos(x) - sin(x)");
+        assert_eq!(simp("sinh(x)^2/(cosh(x) - 1)"), "sinh(x)");
     }
 
     #[test]
