@@ -1118,13 +1118,22 @@ fn may_pair(e: &Expr) -> bool {
 }
 
 /// `e` with every quotient function over sines and cosines
-/// ([`crate::normal::over_sines_and_cosines`]: `tan(u)` is `sin(u)/cos(u)`), and
+/// (`tan(u)` is `sin(u)/cos(u)`, `sec(u)` is `1/cos(u)`, and the like), and
 /// each sine or cosine of an argument twice or three times another's, of the same
 /// family, written in the other's: `sin(2*u)` is `2*sin(u)*cos(u)`, `cos(2*u)` is
 /// `cos(u)^2 - sin(u)^2`, `sin(3*u)` is `3*sin(u) - 4*sin(u)^3`, and the like
 /// (`cosh(2*u)` is `cosh(u)^2 + sinh(u)^2`). So that the functions of one argument
 /// are sines and cosines of it, which can pair. Exact, and defined where `e` is.
-fn in_base_angles(e: &Expr) -> Expr {
+///
+/// ```
+/// use dydx::{parse, cancel::in_base_angles};
+/// let e = parse("cos(x)/(2*cos(x/2)^2) + tan(y)").unwrap();
+/// assert_eq!(
+///     in_base_angles(&e).to_string(),
+///     "sin(y)/cos(y) + (cos(x/2)^2 - sin(x/2)^2)/(2*cos(x/2)^2)"
+/// );
+/// ```
+pub fn in_base_angles(e: &Expr) -> Expr {
     let mut current = crate::expr::rewrite_calls(e, |b, f, _, v| crate::normal::over_sines_and_cosines(b, f, v));
     let part = |k: i64| Rational::new(1.into(), k.into());
     // A chain `sin(4*x)`, `sin(2*x)`, `sin(x)` takes one round a link.

@@ -197,7 +197,9 @@ fn rule_condition(rule: &str) -> Option<&'static str> {
         "exp-ln" => "the argument of ln is positive",
         "recip-sec" => "cos of the argument is not 0",
         "recip-csc" => "sin of the argument is not 0",
-        "normal-form" | "difference-is-zero" => "both sides are defined (terms that cancel are defined)",
+        "normal-form" | "difference-is-zero" | "pythagorean-identity" => {
+            "both sides are defined (terms that cancel are defined)"
+        }
         _ => return None,
     })
 }
@@ -408,8 +410,22 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
             return Some((steps, Vec::new()));
         }
     }
-    // Equality saturation with explanations.
-    let (ra, rb) = (to_rec_expr(&na), to_rec_expr(&nb));
+    // Equality saturation with explanations; else the difference in sines and cosines
+    // of its base angles, in lowest terms modulo `sin(u)^2 + cos(u)^2 = 1`, whose
+    // proof reads less like a derivation, so it comes last.
+    prove_by_saturation(a, b, &na, &nb, budget).or_else(|| Some((prove_modulo_pythagoras(a, b)?, Vec::new())))
+}
+
+/// A proof that `a` and `b` (whose normal forms are `na` and `nb`) are equal by
+/// equality saturation with explanations, as a chain of rewrites from `a` to `b`.
+fn prove_by_saturation(
+    a: &Expr,
+    b: &Expr,
+    na: &Expr,
+    nb: &Expr,
+    budget: &Budget,
+) -> Option<(Vec<ProofStep>, Vec<String>)> {
+    let (ra, rb) = (to_rec_expr(na), to_rec_expr(nb));
     let mut runner: Runner<crate::Node, ConstantFold> = Runner::new(ConstantFold::default())
         .with_explanations_enabled()
         .with_iter_limit(budget.iter_limit)
@@ -441,7 +457,7 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
         rule: "derivative".into(),
         term: a.to_string(),
     }];
-    if na != *a {
+    if *na != *a {
         steps.push(ProofStep {
             rule: "normal-form".into(),
             term: na.to_string(),
@@ -460,7 +476,7 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
             term: from_rec_expr(&term.get_recexpr()).to_string(),
         });
     }
-    if nb != *b {
+    if *nb != *b {
         steps.push(ProofStep {
             rule: "normal-form".into(),
             term: b.to_string(),
@@ -550,6 +566,49 @@ fn prove_by_rewrites(a: &Expr, b: &Expr, rewrites: &[Rewrite]) -> Option<Vec<Pro
             term: before.to_string(),
         });
     }
+    Some(steps)
+}
+
+/// A proof that `a - b` is 0 once written in sines and cosines of its base angles
+/// ([`crate::cancel::in_base_angles`]) and brought into lowest terms modulo
+/// `sin(u)^2 + cos(u)^2 = 1` ([`crate::cancel::lowest_terms_in_sines_and_cosines`]):
+/// `3*cos(x)*(1 - 4*sin(x)^2)` for the derivative of `sin(3*x)`, `1/(1 + cos(x))` for
+/// that of `tan(x/2)`. Both rewrites keep the value wherever the difference is defined.
+/// The difference is taken first, since the base angle of one side may show only in
+/// the other. `None` where it does not come to 0.
+fn prove_modulo_pythagoras(a: &Expr, b: &Expr) -> Option<Vec<ProofStep>> {
+    let mut builder = Builder::new();
+    let (ia, ib) = (builder.import(a), builder.import(b));
+    let root = builder.sub(ia, ib);
+    let difference = builder.finish(root);
+    let mut hit = crate::limits::Bounds::default();
+    let reduced =
+        crate::cancel::lowest_terms_in_sines_and_cosines(&difference, crate::print::Numbers::Fractions, &mut hit)?;
+    let is_zero = |e: &Expr| e.as_num().is_some_and(num_traits::Zero::is_zero);
+    if !is_zero(&reduced) && !is_zero(&crate::normal::normalize(&reduced)) {
+        return None;
+    }
+    let written = crate::cancel::in_base_angles(&difference);
+    let mut steps = vec![
+        ProofStep {
+            rule: "claim".into(),
+            term: b.to_string(),
+        },
+        ProofStep {
+            rule: "derivative-minus-claim".into(),
+            term: difference.to_string(),
+        },
+    ];
+    if written != difference {
+        steps.push(ProofStep {
+            rule: "in-base-angles".into(),
+            term: written.to_string(),
+        });
+    }
+    steps.push(ProofStep {
+        rule: "pythagorean-identity".into(),
+        term: "0".into(),
+    });
     Some(steps)
 }
 
@@ -831,6 +890,26 @@ mod tests {
         }
         let wrong = check("tan(x)^2", "2*sin(x)/cos(x)^2", "x");
         assert_eq!(wrong.verdict, Verdict::NotEquivalent);
+    }
+
+    #[test]
+    fn claims_equal_through_the_pythagorean_identity_are_proved() {
+        for (f, claim) in [
+            ("sin(3*x)", "3*cos(x)*(1 - 4*sin(x)^2)"),
+            ("cos(3*x)", "3*sin(x)*(1 - 4*cos(x)^2)"),
+            ("cosh(3*x)", "3*sinh(x)*(4*cosh(x)^2 - 1)"),
+            ("tan(x/2)", "1/(1 + cos(x))"),
+        ] {
+            let r = assert_proved_with(f, claim, "pythagorean-identity");
+            let steps = r.proof.unwrap_or_default();
+            assert_eq!(steps.last().map(|s| s.term.as_str()), Some("0"), "{f}: {steps:?}");
+        }
+        for (f, claim) in [
+            ("tan(x/2)", "1/(1 - cos(x))"),
+            ("sin(3*x)", "3*cos(x)*(1 - 3*sin(x)^2)"),
+        ] {
+            assert_eq!(check(f, claim, "x").verdict, Verdict::NotEquivalent, "{f}: {claim}");
+        }
     }
 
     #[test]
