@@ -405,7 +405,12 @@ fn prove(a: &Expr, b: &Expr, budget: &Budget) -> Option<(Vec<ProofStep>, Vec<Str
         return Some((steps, Vec::new()));
     }
     // Both sides rewritten alike, then their difference normalised.
-    for rewrites in [IN_EXPONENTIALS, IN_SINES_AND_COSINES, WITH_PARTS_EXPANDED] {
+    for rewrites in [
+        IN_EXPONENTIALS,
+        IN_SINES_AND_COSINES,
+        WITH_PARTS_EXPANDED,
+        IN_PRIME_POWERS,
+    ] {
         if let Some(steps) = prove_by_rewrites(a, b, rewrites) {
             return Some((steps, Vec::new()));
         }
@@ -512,6 +517,113 @@ const IN_SINES_AND_COSINES: &[Rewrite] = &[("quotients-as-sines-and-cosines", qu
 /// derivation writes `sqrt(x^2 + x)` where the derivative has `sqrt(x)*sqrt(x + 1)`,
 /// or `exp(x^2 + 2*x)` where it has `exp(x*(x + 2))`.
 const WITH_PARTS_EXPANDED: &[Rewrite] = &[("roots-merged", roots_merged), ("parts-expanded", parts_expanded)];
+
+/// Numbers to a power, and their logarithms, over their primes: a hand derivation
+/// writes `3*ln(2)*8^x` where the derivative of `2^(3*x)` has `3*2^(3*x)*ln(2)`.
+const IN_PRIME_POWERS: &[Rewrite] = &[("numbers-as-prime-powers", numbers_as_prime_powers)];
+
+/// The largest trial divisor [`prime_factors`] tries.
+const MAX_TRIAL_DIVISOR: u64 = 10_000;
+
+/// `n`'s prime factors with their multiplicities, smallest first, for `n` that fits a
+/// `u64`: trial division up to [`MAX_TRIAL_DIVISOR`], and what is left over (perhaps
+/// not a prime, which keeps the product equal to `n`) as one more factor. `None` for
+/// larger `n`.
+fn prime_factors(n: &num_bigint::BigInt) -> Option<Vec<(u64, u32)>> {
+    use num_traits::ToPrimitive;
+    let mut n = n.to_u64()?;
+    let mut factors = Vec::new();
+    let mut d = 2u64;
+    while d <= MAX_TRIAL_DIVISOR && d.saturating_mul(d) <= n {
+        let mut k = 0;
+        while n % d == 0 {
+            n /= d;
+            k += 1;
+        }
+        if k > 0 {
+            factors.push((d, k));
+        }
+        d += if d == 2 { 1 } else { 2 };
+    }
+    if n > 1 {
+        factors.push((n, 1));
+    }
+    Some(factors)
+}
+
+/// `e` with every positive number to a power that is not a number written as a
+/// product of powers of its primes (`8^x` is `2^(3*x)`, `6^x` is `2^x*3^x`, `(4/9)^x`
+/// is `2^(2*x)*3^(-2*x)`), and the logarithm of a positive number as a sum over its
+/// primes (`ln(8)` is `3*ln(2)`). Two sides that write one number two ways then meet.
+/// Equal everywhere, with the same domain, since the numbers are positive. `None`
+/// where nothing changes.
+///
+/// ```
+/// use dydx::{parse, claim::numbers_as_prime_powers};
+/// let e = parse("3*ln(2)*8^x").unwrap();
+/// assert_eq!(numbers_as_prime_powers(&e).unwrap().to_string(), "3*2^(3*x)*ln(2)");
+/// assert!(numbers_as_prime_powers(&parse("2^x*ln(3)").unwrap()).is_none());
+/// ```
+pub fn numbers_as_prime_powers(e: &Expr) -> Option<Expr> {
+    use crate::expr::{Func, IdIndex, Node};
+    // A positive number's primes with their exponents (negative in the denominator);
+    // `None` where it is one prime to the first power, or cannot be factored.
+    let factored = |r: &Rational| {
+        if !num_traits::Signed::is_positive(r) {
+            return None;
+        }
+        let up = prime_factors(r.numer())?.into_iter().map(|(p, k)| (p, i64::from(k)));
+        let down = prime_factors(r.denom())?.into_iter().map(|(p, k)| (p, -i64::from(k)));
+        let all: Vec<(u64, i64)> = up.chain(down).collect();
+        (!matches!(all.as_slice(), [(_, 1)])).then_some(all)
+    };
+    let mut b = Builder::with_capacity(e.len());
+    let mut map: Vec<crate::Id> = Vec::with_capacity(e.len());
+    let mut any = false;
+    for node in e.nodes() {
+        let rewritten = match node {
+            Node::Pow([base, k]) if e.node(*k).as_num().is_none() => {
+                e.node(*base).as_num().and_then(&factored).map(|primes| {
+                    let k = map[k.index()];
+                    let parts: Vec<crate::Id> = primes
+                        .iter()
+                        .map(|&(p, m)| {
+                            let prime = b.num(Rational::from_integer(p.into()));
+                            let m = b.int(m);
+                            let exponent = b.mul([m, k]);
+                            b.pow(prime, exponent)
+                        })
+                        .collect();
+                    b.mul(parts)
+                })
+            }
+            Node::Call(Func::Ln, [u]) => e.node(*u).as_num().and_then(&factored).map(|primes| {
+                let terms: Vec<crate::Id> = primes
+                    .iter()
+                    .map(|&(p, m)| {
+                        let prime = b.num(Rational::from_integer(p.into()));
+                        let ln = b.call(Func::Ln, prime);
+                        let m = b.int(m);
+                        b.mul([m, ln])
+                    })
+                    .collect();
+                b.add(terms)
+            }),
+            _ => None,
+        };
+        let id = match rewritten {
+            Some(id) => {
+                any = true;
+                id
+            }
+            None => b.make(node, |c| map[c.index()]),
+        };
+        map.push(id);
+    }
+    let root = map[e.root().index()];
+    let out = b.into_expr(root);
+    (any && out != *e).then_some(out)
+}
 
 /// [`crate::cancel::parts_expanded`], as a [`Rewrite`].
 fn parts_expanded(e: &Expr) -> Option<Expr> {
@@ -890,6 +1002,35 @@ mod tests {
         }
         let wrong = check("tan(x)^2", "2*sin(x)/cos(x)^2", "x");
         assert_eq!(wrong.verdict, Verdict::NotEquivalent);
+    }
+
+    #[test]
+    fn numbers_written_over_their_primes_are_proved() {
+        for (f, claim) in [
+            ("2^(3*x)", "3*ln(2)*8^x"),
+            ("8^x", "3*ln(2)*2^(3*x)"),
+            ("4^x", "ln(16)*2^(2*x - 1)"),
+            ("9^(x/2)", "ln(3)*3^x"),
+            ("6^x", "(ln(2) + ln(3))*2^x*3^x"),
+            ("(4/9)^x", "2*(ln(2) - ln(3))*(2/3)^(2*x)"),
+        ] {
+            assert_proved_with(f, claim, "numbers-as-prime-powers");
+        }
+        assert_eq!(check("8^x", "2*ln(2)*8^x", "x").verdict, Verdict::NotEquivalent);
+        // The rewrite keeps the value.
+        use crate::eval::{eval_f64, point};
+        for text in ["3*ln(2)*8^x", "(4/9)^x*ln(12/5)", "1000001^(x/2) - ln(1024)", "6^(x*y)"] {
+            let e = parse(text).unwrap();
+            let out = numbers_as_prime_powers(&e).unwrap();
+            for (x, y) in [("-7/3", "1/2"), ("1/5", "-2"), ("3", "3/4")] {
+                let at = point(&[("x", x), ("y", y)]).unwrap();
+                let (a, b) = (eval_f64(&e, &at).unwrap(), eval_f64(&out, &at).unwrap());
+                assert!(
+                    (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+                    "{text} -> {out} at {x}: {a} against {b}"
+                );
+            }
+        }
     }
 
     #[test]
