@@ -460,7 +460,10 @@ proptest! {
             let expanded = dydx::cancel::parts_expanded(&start, &mut dydx::limits::Bounds::default());
             let sines = dydx::claim::quotients_in_sines_and_cosines(side);
             let exponentials = dydx::claim::hyperbolic_in_exponentials(side);
-            for form in [merged, expanded, sines, exponentials].iter().flatten() {
+            let primes = dydx::claim::numbers_as_prime_powers(side);
+            let base_angles = Some(dydx::cancel::in_base_angles(side));
+            let pythagorean = dydx::cancel::lowest_terms_in_sines_and_cosines(side, print::Numbers::Fractions, &mut dydx::limits::Bounds::default());
+            for form in [merged, expanded, sines, exponentials, primes, base_angles, pythagorean].iter().flatten() {
                 // At the edge of a root's domain, an expanded base that is exactly 0
                 // rounds to -4e-18 in f64 (`x*y - 2*x^2 + 2*x - y` at x = 1, y = -0.02,
                 // seed 11): defined in exact arithmetic is defined.
