@@ -1265,6 +1265,128 @@ fn pythagorean_forms(f: &Fraction, pairs: &[(usize, usize, bool)], work: &mut Wo
     forms
 }
 
+/// `e` with the sums a product divides by to one power multiplied out together where
+/// that is shorter, counted in `numbers`: `2/((x + 1)*(1 - x))` is `2/(1 - x^2)`, and
+/// `1/((x - 1)^2*(x + 1)^2)` is `1/(x^2 - 1)^2`. The normal form multiplies out
+/// products of sums in numerators only. Exact: `a^-k*b^-k` is `(a*b)^-k` for a whole
+/// `k`, with the same zeros. `None` when nothing is shorter. The size bounds the
+/// arithmetic hit are added to `hit`.
+///
+/// ```
+/// use dydx::{parse, cancel::denominators_multiplied_out, limits::Bounds, print::Numbers};
+/// let mut hit = Bounds::default();
+/// let e = parse("2/((x + 1)*(1 - x))").unwrap();
+/// assert_eq!(denominators_multiplied_out(&e, Numbers::Fractions, &mut hit).unwrap().to_string(), "2/(1 - x^2)");
+/// // Longer multiplied out: as it is.
+/// let e = parse("1/((x + y)*(x - 2*y))").unwrap();
+/// assert!(denominators_multiplied_out(&e, Numbers::Fractions, &mut hit).is_none());
+/// ```
+pub fn denominators_multiplied_out(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
+    let nodes = e.nodes();
+    // Only a product dividing by two sums to one power.
+    let sum_denominator = |f: &Id| match &nodes[f.index()] {
+        Node::Pow([b, k]) if matches!(nodes[b.index()], Node::Add(_)) => nodes[k.index()]
+            .as_num()
+            .filter(|r| r.is_integer() && r.is_negative())
+            .cloned(),
+        _ => None,
+    };
+    let candidate = |node: &Node| match node {
+        Node::Mul(fs) => {
+            let ks: SmallVec<[Rational; 4]> = fs.iter().filter_map(sum_denominator).collect();
+            ks.iter().enumerate().any(|(i, k)| ks[i + 1..].contains(k))
+        }
+        _ => false,
+    };
+    if !nodes.iter().any(candidate) {
+        return None;
+    }
+    let mut work = Work::new();
+    let mut b = Builder::with_capacity(2 * nodes.len());
+    let imported = b.import_all(e);
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    let mut any = false;
+    let ops = |b: &Builder, id: Id| crate::print::op_count_with(&b.finish(id), numbers);
+    for (i, node) in nodes.iter().enumerate() {
+        let plain = if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
+            imported[i]
+        } else {
+            b.make(node, |c| map[c.index()])
+        };
+        if !candidate(node) {
+            map.push(plain);
+            continue;
+        }
+        let Node::Mul(fs) = node else {
+            map.push(plain);
+            continue;
+        };
+        // The sums by their power, each with the rest of the factors.
+        let mut groups: Vec<(Rational, Vec<Id>)> = Vec::new();
+        let mut rest: Vec<Id> = Vec::new();
+        for f in fs.iter() {
+            match (sum_denominator(f), &nodes[f.index()]) {
+                (Some(k), Node::Pow([base, _])) => match groups.iter_mut().find(|(j, _)| *j == k) {
+                    Some((_, sums)) => sums.push(map[base.index()]),
+                    None => groups.push((k, vec![map[base.index()]])),
+                },
+                _ => rest.push(map[f.index()]),
+            }
+        }
+        let mut factors = rest;
+        let mut changed = false;
+        for (k, sums) in groups {
+            let power = b.num(k);
+            let separate =
+                |b: &mut Builder, sums: &[Id]| -> Vec<Id> { sums.iter().map(|&s| b.pow(s, power)).collect() };
+            if sums.len() < 2 {
+                factors.extend(separate(&mut b, &sums));
+                continue;
+            }
+            // The product of the sums read as a polynomial over its atoms, and written
+            // multiplied out.
+            let product = b.mul(sums.iter().copied());
+            let written = b.finish(product);
+            let mut atoms = Vec::new();
+            let expanded = read(&written, written.root(), &mut atoms, &mut work, Screen::Nothing)
+                .filter(|f| f.den.is_empty())
+                .map(|f| {
+                    let ids = b.import_all(&written);
+                    let atoms: Vec<Id> = atoms.iter().map(|a| ids[a.index()]).collect();
+                    let sum = write_poly(&mut b, &f.num, &atoms);
+                    b.pow(sum, power)
+                });
+            match expanded {
+                Some(x) => {
+                    let apart = separate(&mut b, &sums);
+                    let apart = b.mul(apart);
+                    if ops(&b, x) < ops(&b, apart) {
+                        factors.push(x);
+                        changed = true;
+                    } else {
+                        factors.push(apart);
+                    }
+                }
+                None => factors.extend(separate(&mut b, &sums)),
+            }
+        }
+        if changed {
+            let id = b.mul(factors);
+            if ops(&b, id) < ops(&b, plain) {
+                any = true;
+                map.push(id);
+                continue;
+            }
+        }
+        map.push(plain);
+    }
+    if work.passed {
+        hit.insert(Bound::PolynomialSize);
+    }
+    let root = map[e.root().index()];
+    (any && root != imported[e.root().index()]).then(|| b.into_expr(root))
+}
+
 /// How [`rewrite_parts`] writes a part.
 #[derive(Clone, Copy)]
 enum Rewrite {
@@ -1553,6 +1675,35 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(in_sines(input).as_deref(), Some(expected), "{input}");
+        }
+    }
+
+    #[test]
+    fn sums_a_product_divides_by_multiply_out_where_shorter() {
+        let cases = [
+            ("2/((x + 1)*(1 - x))", Some("2/(1 - x^2)")),
+            ("y/((x - 1)^2*(x + 1)^2)", Some("y/(x^2 - 1)^2")),
+            ("exp(x)/((x + 2)*(x - 2)) + x", Some("exp(x)/(x^2 - 4) + x")),
+            // Different powers, or longer multiplied out: as they are.
+            ("1/((x + 1)*(x - 1)^2)", None),
+            ("1/((x + y)*(x - 2*y))", None),
+        ];
+        for (input, expected) in cases {
+            let e = parse(input).unwrap();
+            let mut hit = Bounds::default();
+            let out = denominators_multiplied_out(&e, Numbers::Fractions, &mut hit);
+            assert_eq!(out.as_ref().map(|o| o.to_string()).as_deref(), expected, "{input}");
+            assert!(hit.is_empty());
+            if let Some(out) = out {
+                for x in ["-7/3", "1/5", "3", "-5/2"] {
+                    let at = point(&[("x", x), ("y", "5/7")]).unwrap();
+                    let (a, b) = (eval_f64(&e, &at).unwrap(), eval_f64(&out, &at).unwrap());
+                    assert!(
+                        (a - b).abs() <= 1e-12 * a.abs().max(1.0),
+                        "{input} at {x}: {a} against {b}"
+                    );
+                }
+            }
         }
     }
 

@@ -633,6 +633,13 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         _ => None,
     };
     let (chosen, best_ops) = shorter((chosen, best_ops), pythagorean, false, op_count);
+    // Sums a product divides by multiplied out together, where shorter:
+    // `2/((x + 1)*(1 - x))` is `2/(1 - x^2)`. The full level only.
+    let denominators = match level {
+        Level::Full => crate::cancel::denominators_multiplied_out(&chosen, numbers, &mut report.bounds),
+        _ => None,
+    };
+    let (chosen, best_ops) = shorter((chosen, best_ops), denominators, false, op_count);
     // Polynomials spelled as the input spelled them, where shorter: the steps above
     // may have multiplied out a square the input kept (`(x - 7)^2 + 1`).
     let respelled = match level {
@@ -1078,6 +1085,8 @@ mod tests {
         assert_eq!(simp("sin(3*x)/sin(x)"), "-4*sin(2*x)");
         assert_eq!(simp("cos(2*x)/(cos(x) - sin(x))"), "cos(x) - sin(x)");
         assert_eq!(simp("sinh(x)^2/(cosh(x) - 1)"), "sinh(x)");
+        // Sums in a denominator multiplied out where shorter.
+        assert_eq!(simp("ln((1 + x)/(1 - x))"), "2/(1 - x^2)");
     }
 
     #[test]
