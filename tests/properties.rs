@@ -387,6 +387,19 @@ proptest! {
                 // A number the reader found undefined exactly (`sin(pi)` is 0, so
                 // `x/sin(pi)` is `x/0`), where f64's π gives 1.2e-16 and a value.
                 Err(_) if read.nodes().iter().any(|n| dydx::expr::undefined_number(n, |k| read.node(k)).is_some()) => {}
+                // A negative base to a power whose exponent is a whole number only as
+                // f64 rounds it: `(-y)^((x^3)^-3)` at x = -0.02, y = 1 has the exponent
+                // -1953125000000000 exactly, which rounds odd in one form and off a
+                // whole number in the other (seed 926). Where exact arithmetic agrees,
+                // or a nudge of 1e-13 makes the written form undefined or moves its
+                // value, f64 cannot say (exact arithmetic is too large here).
+                Err(_) if matches!(
+                    (eval_exact(&read, &at), eval_exact(&written, &at)),
+                    (Exact::Value(a), Exact::Value(b)) if a == b
+                ) => {}
+                Err(_) if [-2i64, -1, 1, 2].iter().any(|&k| {
+                    eval_f64(&written, &nudged(x, y, k)).map_or(true, |m| (m - w).abs() > 1e-9 * (1.0 + w.abs()))
+                }) => {}
                 Err(u) => prop_assert!(false, "{} reads as {}, undefined ({}) where the text is {}", src, print(&read), u, w),
             }
         }
