@@ -595,58 +595,42 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         }
     }
     let chosen = cleared.take_if_tied(best, best_ops);
-    // Polynomials written expanded where that reads no longer (`x^2 - x + 4`, not
-    // `x*(x - 1) + 4`), as a person writes them. The full level only: the pass costs
-    // the fast level 4%, where its budget is tightest.
-    let polynomials = match level {
-        Level::Full => crate::normal::expand_polynomials(&chosen, numbers, &mut report.bounds),
-        _ => None,
+    // The full level's last steps, each kept where it is shorter. Not at the fast
+    // level, where the budget is tightest (the first alone would cost it 4%).
+    let (chosen, best_ops) = if level == Level::Full {
+        let hit = &mut report.bounds;
+        // Polynomials written expanded where that reads no longer (`x^2 - x + 4`, not
+        // `x*(x - 1) + 4`), as a person writes them.
+        let polynomials = crate::normal::expand_polynomials(&chosen, numbers, hit);
+        let (chosen, ops) = shorter((chosen, best_ops), polynomials, true, op_count);
+        // A rational function of one variable in lowest terms: the normal form brings
+        // sums together a few at a time, and leaves a nested fraction (a continued
+        // fraction's derivative) nested.
+        let lowest_terms = crate::normal::rational_function(&chosen, hit);
+        let (chosen, ops) = shorter((chosen, ops), lowest_terms, false, op_count);
+        // Rational functions of several variables in lowest terms:
+        // `(x^2 - 2*x*y + y^2)/(x - y)^2` is 1.
+        let cancelled = crate::cancel::lowest_terms(&chosen, numbers, hit);
+        let (chosen, ops) = shorter((chosen, ops), cancelled, false, op_count);
+        // Rational functions of sines and cosines in lowest terms modulo
+        // `sin(u)^2 + cos(u)^2 = 1`, and then in normal form where that is shorter
+        // still (a double angle made again): d/dx `sin(x)^2/(1 - cos(x))` is `-sin(x)`.
+        let pythagorean = crate::cancel::lowest_terms_in_sines_and_cosines(&chosen, numbers, hit).map(|form| {
+            let again = memo.normalize(&form, spelled, hit);
+            shorter((form, usize::MAX), Some(again), true, op_count).0
+        });
+        let (chosen, ops) = shorter((chosen, ops), pythagorean, false, op_count);
+        // Sums a product divides by multiplied out together: `2/((x + 1)*(1 - x))` is
+        // `2/(1 - x^2)`.
+        let denominators = crate::cancel::denominators_multiplied_out(&chosen, numbers, hit);
+        let (chosen, ops) = shorter((chosen, ops), denominators, false, op_count);
+        // Polynomials spelled as the input spelled them: the steps above may have
+        // multiplied out a square the input kept (`(x - 7)^2 + 1`).
+        let respelled = crate::normal::respell_polynomials(&chosen, e, numbers, hit);
+        shorter((chosen, ops), respelled, false, op_count)
+    } else {
+        (chosen, best_ops)
     };
-    let (chosen, best_ops) = shorter((chosen, best_ops), polynomials, true, op_count);
-    // A rational function of one variable in lowest terms, where that is shorter:
-    // the normal form brings sums together a few at a time, and leaves a nested
-    // fraction (a continued fraction's derivative) nested. The full level only, as
-    // the polynomials above.
-    let lowest_terms = match level {
-        Level::Full => crate::normal::rational_function(&chosen, &mut report.bounds),
-        _ => None,
-    };
-    let (chosen, best_ops) = shorter((chosen, best_ops), lowest_terms, false, op_count);
-    // Rational functions of several variables in lowest terms, where shorter:
-    // `(x^2 - 2*x*y + y^2)/(x - y)^2` is 1. The full level only.
-    let cancelled = match level {
-        Level::Full => crate::cancel::lowest_terms(&chosen, numbers, &mut report.bounds),
-        _ => None,
-    };
-    let (chosen, best_ops) = shorter((chosen, best_ops), cancelled, false, op_count);
-    // Rational functions of sines and cosines in lowest terms modulo
-    // `sin(u)^2 + cos(u)^2 = 1`, where shorter, and then in normal form where that is
-    // shorter still (a double angle made again): d/dx `sin(x)^2/(1 - cos(x))` is
-    // `-sin(x)`. The full level only.
-    let pythagorean = match level {
-        Level::Full => {
-            crate::cancel::lowest_terms_in_sines_and_cosines(&chosen, numbers, &mut report.bounds).map(|form| {
-                let again = memo.normalize(&form, spelled, &mut report.bounds);
-                shorter((form, usize::MAX), Some(again), true, op_count).0
-            })
-        }
-        _ => None,
-    };
-    let (chosen, best_ops) = shorter((chosen, best_ops), pythagorean, false, op_count);
-    // Sums a product divides by multiplied out together, where shorter:
-    // `2/((x + 1)*(1 - x))` is `2/(1 - x^2)`. The full level only.
-    let denominators = match level {
-        Level::Full => crate::cancel::denominators_multiplied_out(&chosen, numbers, &mut report.bounds),
-        _ => None,
-    };
-    let (chosen, best_ops) = shorter((chosen, best_ops), denominators, false, op_count);
-    // Polynomials spelled as the input spelled them, where shorter: the steps above
-    // may have multiplied out a square the input kept (`(x - 7)^2 + 1`).
-    let respelled = match level {
-        Level::Full => crate::normal::respell_polynomials(&chosen, e, numbers, &mut report.bounds),
-        _ => None,
-    };
-    let (chosen, best_ops) = shorter((chosen, best_ops), respelled, false, op_count);
     report.ops_after = best_ops;
     if holds_unfolded_number(&chosen) {
         report.bounds.insert(Bound::FoldBits);
