@@ -1134,7 +1134,17 @@ fn may_pair(e: &Expr) -> bool {
 /// );
 /// ```
 pub fn in_base_angles(e: &Expr) -> Expr {
-    let mut current = crate::expr::rewrite_calls(e, |b, f, _, v| crate::normal::over_sines_and_cosines(b, f, v));
+    let quotient = |n: &Node| {
+        matches!(
+            n,
+            Node::Call(Func::Tan | Func::Sec | Func::Csc | Func::Cot | Func::Tanh, _)
+        )
+    };
+    let mut current = if e.nodes().iter().any(quotient) {
+        crate::expr::rewrite_calls(e, |b, f, _, v| crate::normal::over_sines_and_cosines(b, f, v))
+    } else {
+        e.clone()
+    };
     let part = |k: i64| Rational::new(1.into(), k.into());
     // A chain `sin(4*x)`, `sin(2*x)`, `sin(x)` takes one round a link.
     for _ in 0..3 {
