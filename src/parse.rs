@@ -650,7 +650,7 @@ fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
         } {
             return Ok((rest, p.b.constant(c)));
         }
-        if Func::from_name(ident).is_some() || ident == "log" {
+        if Func::from_name(ident).is_some() || ident == "log" || reciprocal_hyperbolic(ident).is_some() {
             return Err(ParseError {
                 kind: ErrorKind::FunctionAsValue,
                 offset: p.offset(i),
@@ -663,11 +663,12 @@ fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     }
     let open = p.offset(after);
     let func = Func::from_name(ident);
-    if func.is_none() && ident != "log" {
+    let reciprocal = reciprocal_hyperbolic(ident);
+    if func.is_none() && ident != "log" && reciprocal.is_none() {
         let hint = match closest_function(ident) {
             Some(f) => format!("did you mean `{f}`?"),
             None => format!(
-                "the functions are {}, log; for a product write `{ident}*(…)`",
+                "the functions are {}, log, sech, csch, coth; for a product write `{ident}*(…)`",
                 Func::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
             ),
         };
@@ -692,12 +693,37 @@ fn name<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> PResult<'s> {
     let id = match (func, args.as_slice()) {
         (Some(f), [a]) => p.b.call(f, *a),
         (Some(_), _) => return Err(arity_error("one argument")),
+        (None, [a]) if reciprocal.is_some() => {
+            let (numerator, denominator) = reciprocal.unwrap_or((None, Func::Cosh));
+            let below = p.b.call(denominator, *a);
+            match numerator {
+                Some(f) => {
+                    let above = p.b.call(f, *a);
+                    p.b.div(above, below)
+                }
+                None => p.b.recip(below),
+            }
+        }
+        (None, _) if reciprocal.is_some() => return Err(arity_error("one argument")),
         (None, [a]) => p.b.call(Func::Ln, *a),
         (None, [a, base]) => p.b.log(*a, *base),
         (None, _) => return Err(arity_error("one or two arguments: `log(x)` or `log(x, base)`")),
     };
     p.note_undefined(before, i, rest, id);
     Ok((rest, id))
+}
+
+/// The reciprocal hyperbolic functions, which the reader writes over `sinh` and
+/// `cosh` (as `tan` is not, since these are rare in output): `sech(u)` is `1/cosh(u)`,
+/// `csch(u)` is `1/sinh(u)`, `coth(u)` is `cosh(u)/sinh(u)`, each with the same value
+/// and domain. The numerator's function (none for 1) and the denominator's.
+fn reciprocal_hyperbolic(ident: &str) -> Option<(Option<Func>, Func)> {
+    match ident {
+        "sech" => Some((None, Func::Cosh)),
+        "csch" => Some((None, Func::Sinh)),
+        "coth" => Some((Some(Func::Cosh), Func::Sinh)),
+        _ => None,
+    }
 }
 
 fn arguments<'s>(p: &mut Parser<'s, '_>, i: &'s str) -> Result<(&'s str, Vec<Id>), ParseError> {
@@ -823,6 +849,21 @@ mod tests {
         assert_eq!(level(atom, "log(x, 2)"), ("log(x, 2)".into(), "".into()));
         assert_eq!(level(atom, "log(x)"), ("ln(x)".into(), "".into()));
         assert_eq!(level(atom, "xy"), ("xy".into(), "".into()));
+    }
+
+    #[test]
+    fn reciprocal_hyperbolic_functions_read_over_sinh_and_cosh() {
+        assert_eq!(level(atom, "sech(x)^2"), ("1/cosh(x)".into(), "^2".into()));
+        assert_eq!(level(atom, "csch(2*x)"), ("1/sinh(2*x)".into(), "".into()));
+        assert_eq!(level(atom, "coth(x)"), ("cosh(x)/sinh(x)".into(), "".into()));
+        // Written out too, so the tape sees the same operations; undefined where
+        // `sinh` is 0, as `csch` and `coth` are.
+        let written = parse_verbatim("coth(x)").unwrap();
+        assert_eq!(written.to_string(), "cosh(x)/sinh(x)");
+        let at = crate::eval::point(&[("x", "0")]).unwrap();
+        assert!(crate::eval::eval_f64(&written, &at).is_err());
+        assert_eq!(parse("sech").unwrap_err().kind, ErrorKind::FunctionAsValue);
+        assert_eq!(parse("coth(x, y)").unwrap_err().kind, ErrorKind::WrongArity);
     }
 
     #[test]
