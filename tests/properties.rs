@@ -21,7 +21,7 @@ fn expr_text() -> impl Strategy<Value = String> {
     leaf.prop_recursive(5, 40, 3, |inner| {
         let funcs = [
             "sin", "cos", "tan", "sec", "csc", "cot", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh",
-            "atanh", "exp", "ln", "sqrt", "abs", "sign", "log",
+            "atanh", "exp", "ln", "sqrt", "abs", "sign", "log", "sech", "csch", "coth",
         ];
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) + ({b})")),
