@@ -712,7 +712,7 @@ fn read(e: &Expr, root: Id, atoms: &mut Vec<Id>, work: &mut Work, screen: Screen
             let paired = |a: Id| pairs.iter().any(|&(s, c, _)| atoms[s] == a || atoms[c] == a);
             order.iter().any(|&id| {
                 matches!(e.node(id), Node::Pow([b, k]) if paired(*b)
-                    && e.node(*k).as_num().is_some_and(|r| r.numer().magnitude() >= &num_bigint::BigUint::from(2u32)))
+                    && e.node(*k).as_num().is_some_and(whole_and_at_least_two))
             })
         }
     };
@@ -1049,8 +1049,7 @@ pub fn lowest_terms_in_sines_and_cosines(e: &Expr, numbers: Numbers, hit: &mut B
                 return false;
             };
             let Some(g) = partner(*f) else { return false };
-            let at_least_two = |r: &Rational| r.numer().magnitude() >= &num_bigint::BigUint::from(2u32);
-            nodes[k.index()].as_num().is_some_and(at_least_two)
+            nodes[k.index()].as_num().is_some_and(whole_and_at_least_two)
                 && nodes
                     .iter()
                     .any(|m| matches!(m, Node::Call(h, [v]) if *h == g && v == u))
@@ -1064,6 +1063,13 @@ pub fn lowest_terms_in_sines_and_cosines(e: &Expr, numbers: Numbers, hit: &mut B
     };
     let ops = |x: &Expr| crate::print::op_count_with(x, numbers);
     reduced.or_else(|| (ops(&written) < ops(e)).then_some(written))
+}
+
+/// Whether an exponent squares what it raises (or more), either sign: a whole number
+/// of magnitude at least 2. A fractional power is an atom of its part, and squares
+/// nothing there.
+fn whole_and_at_least_two(r: &Rational) -> bool {
+    r.is_integer() && r.numer().magnitude() >= &num_bigint::BigUint::from(2u32)
 }
 
 /// Whether [`in_base_angles`] may write a sine or cosine squared beside its partner:
@@ -1087,9 +1093,7 @@ fn may_pair(e: &Expr) -> bool {
             }
             Node::Pow([b, k]) => {
                 let called = matches!(&nodes[b.index()], Node::Call(f, _) if family(*f).is_some());
-                let at_least_two =
-                    |r: &Rational| r.is_integer() && r.numer().magnitude() >= &num_bigint::BigUint::from(2u32);
-                if called && nodes[k.index()].as_num().is_some_and(at_least_two) {
+                if called && nodes[k.index()].as_num().is_some_and(whole_and_at_least_two) {
                     return true;
                 }
             }
