@@ -12,6 +12,7 @@ dydx is timed by `cargo run --release --example speed`, best of many runs each.
 Not a test and not a dependency of the library: a measuring script.
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -47,6 +48,33 @@ def tenth(e):
     for _ in range(10):
         e = e.diff(X)
     return e
+
+
+def op_count(text):
+    """The issue's size measure, by pattern: each `+ - * / ^` (`**` once, a unary
+    minus included) and each function call counts one."""
+    text = text.replace("**", "^")
+    return len(re.findall(r"[-+*/^]", re.sub(r"\de-", "", text))) + len(re.findall(r"[a-z]\w*\(", text))
+
+
+def expand_figures():
+    """SymEngine's diff followed by `expand`, the nearest it has to a normal form:
+    time on rand1000 and the operations it prints, beside dydx's `fast` output on the
+    same workload (the first 1000 lines of `examples/dump`), counted the same way."""
+    rand = workload("rand1000.txt")
+    ms = best_ms(max(RUNS // 4, 1), lambda: [se.expand(e.diff(X)) for e in rand])
+    theirs = sum(op_count(str(se.expand(e.diff(X)))) for e in rand)
+    dump = subprocess.run(
+        ["cargo", "run", "--quiet", "--release", "--example", "dump"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LEVEL": "fast"},
+    ).stdout.splitlines()[: len(rand)]
+    ours = sum(op_count(line) for line in dump)
+    plain = sum(op_count(str(e.diff(X))) for e in rand)
+    return ms, theirs, ours, plain
 
 
 def symengine_times():
@@ -85,6 +113,13 @@ def main():
             print(f"| {name} | {ms:.3f} | {theirs[name]:.3f} | {ms / theirs[name]:.2f} |")
         else:
             print(f"| {name} | {ms:.3f} | | |")
+    ms, theirs, size, plain = expand_figures()
+    print()
+    print("rand1000, a normal form each (operations counted by pattern):")
+    print(f"  SymEngine diff + expand: {ms:.3f} ms, {theirs} operations (diff alone {plain})")
+    fast = ours["rand1000-diff+fast"]
+    print(f"  dydx diff + fast:        {fast:.3f} ms, {size} operations")
+    print(f"  time ratio {fast / ms:.2f}, size ratio {size / theirs:.3f}")
 
 
 if __name__ == "__main__":
