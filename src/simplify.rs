@@ -233,6 +233,20 @@ fn is_integer(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &
     move |egraph, _, subst| egraph[subst[var]].data.as_ref().is_some_and(|r| r.is_integer())
 }
 
+/// An odd integer `k` keeps the sign of `u` in `u^k`, so `(u^k)^r` and `u^(k*r)` are
+/// defined at the same points and agree there, whatever `r` is: for `u < 0` both need a
+/// whole `r`. (An even `k` would not: `(x^2)^(1/2)` is `abs(x)`.)
+fn is_odd_integer(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
+    let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
+    move |egraph, _, subst| {
+        use num_integer::Integer;
+        egraph[subst[var]]
+            .data
+            .as_ref()
+            .is_some_and(|r| r.is_integer() && r.numer().is_odd())
+    }
+}
+
 fn is_negative_integer(v: &'static str) -> impl Fn(&mut EGraph<Node, ConstantFold>, Id, &egg::Subst) -> bool {
     let var: egg::Var = v.parse().unwrap_or_else(|_| unreachable!("pattern variable {v}"));
     move |egraph, _, subst| {
@@ -268,6 +282,7 @@ pub fn rules() -> Vec<Rw> {
         rw!("pow-merge"; "(* (^ ?a ?b) (^ ?a ?c))" => "(^ ?a (+ ?b ?c))"),
         rw!("pow-merge-one"; "(* ?a (^ ?a ?b))" => "(^ ?a (+ ?b 1))"),
         rw!("pow-of-pow-integer"; "(^ (^ ?a ?b) ?n)" => "(^ ?a (* ?b ?n))" if is_integer("?n")),
+        rw!("pow-of-odd-pow"; "(^ (^ ?a ?b) ?c)" => "(^ ?a (* ?b ?c))" if is_odd_integer("?b")),
         rw!("pow-of-product-integer"; "(^ (* ?a ?b) ?n)" => "(* (^ ?a ?n) (^ ?b ?n))" if is_integer("?n")),
         rw!("product-of-powers-integer"; "(* (^ ?a ?n) (^ ?b ?n))" => "(^ (* ?a ?b) ?n)" if is_integer("?n")),
         rw!("recip-of-quotient"; "(^ (* ?a (^ ?b -1)) -1)" => "(* ?b (^ ?a -1))"),
@@ -1170,6 +1185,8 @@ mod tests {
                         ("ln-pow-const", "?a") => &["2", "1/2", "3"],
                         ("ln-pow-const", "?n") => &["x", "y", "x*y", "2"],
                         ("scale-sum", "?c") => &["2", "-3", "1/2"],
+                        ("pow-of-odd-pow", "?b") => &["1", "3", "-1", "-3", "5"],
+                        ("pow-of-odd-pow", "?c") => &["1/3", "-2/3", "3/2", "2", "x", "x*y"],
                         _ => &[],
                     }
                 };
@@ -1357,6 +1374,21 @@ mod tests {
             let (_, theirs) = egg::Extractor::new(&runner.egraph, HumanCost).find_best(runner.roots[0]);
             assert_eq!(ours, Some(theirs), "{s}");
         }
+    }
+
+    #[test]
+    fn an_odd_power_under_a_fractional_power_merges_and_an_even_one_does_not() {
+        // `(x^3)^(1/3)` is `x` wherever it is defined (x >= 0), so its derivative is 1
+        // there; `(x^2)^(1/2)` is `abs(x)`, whose derivative is not 1 for x < 0.
+        let d = |f: &str| {
+            simplify(&diff(&parse(f).unwrap(), "x"), &Budget::default())
+                .0
+                .to_string()
+        };
+        assert_eq!(d("(x^3)^(1/3)"), "1");
+        assert_eq!(d("(sin(x)^3)^(1/3)"), "cos(x)");
+        assert_eq!(d("(x^2)^(1/2)"), "sign(x)");
+        assert_eq!(d("(x^2)^(1/3)"), "2*sign(x)/(3*abs(x)^(1/3))");
     }
 
     #[test]
