@@ -36,8 +36,11 @@ const MAX_ATOMS: usize = 4;
 /// Most terms of any polynomial met on the way.
 const MAX_TERMS: usize = 64;
 
-/// Most an integer exponent may be, either sign, for a power to be read as one.
-const MAX_EXPONENT: u32 = 16;
+/// Most an integer exponent may be, either sign, for a power to be read as one; a
+/// higher power is an atom. A bound on reading, as [`MAX_PART_SIZE`] is, and not
+/// reported: [`MAX_TERMS`] and [`MAX_WORK`] bound the arithmetic, and report what
+/// they stop. (At 16, `(x + 1)^20*(x - 1)^20/(x^2 - 1)^19` did not cancel.)
+const MAX_EXPONENT: u32 = 64;
 
 /// Most bits of a coefficient's numerator or denominator.
 const MAX_BITS: u64 = 128;
@@ -1623,6 +1626,10 @@ mod tests {
         // divisor: `x + y` of `x^2 - y^2`.
         assert_eq!(lowest("2*(-x - y)*(x*y + y^2)/(x^2 - y^2)^2"), "-2*y/(x - y)^2");
         assert_eq!(lowest("y*(-x*(x + 2*y) - y^2)/(x^2 - y^2)^2"), "-y/(x - y)^2");
+        // High powers, within the bounds on terms and work.
+        assert_eq!(lowest("(x + y)^30*(x - y)^30/(x^2 - y^2)^29"), "x^2 - y^2");
+        // The numerator is written expanded.
+        assert_eq!(lowest("(x + 1)^40/(x^2 + 2*x + 1)^19"), "x^2 + 2*x + 1");
     }
 
     #[test]
