@@ -1117,21 +1117,37 @@ impl Normalizer {
         if sums.len() < 2 {
             return None;
         }
-        // Each sum as (primitive part with a positive lead, its multiple).
+        // Each sum as (primitive part, its multiple): first with an all-negative sum
+        // negated, as the printer would, and where no two meet that way, with the sign
+        // of the leading term taken out, which tells `y - x` for `-(x - y)` too (the
+        // terms of a sum are ordered by their monomials, whatever their signs).
         let factors: SmallVec<[Id; 8]> = fs.iter().copied().collect();
         let mut parts: SmallVec<[(Id, Rational); 4]> = SmallVec::new();
-        for &(_, sum, _) in &sums {
-            let (mut part, mut multiple) = self.primitive_part(sum);
-            if self.starts_negative(part) {
-                part = self.b.neg(part);
-                multiple = -multiple;
+        let shared =
+            |parts: &[(Id, Rational)], k: usize| parts.iter().enumerate().any(|(j, p)| j != k && p.0 == parts[k].0);
+        for by_lead in [false, true] {
+            parts.clear();
+            for &(_, sum, _) in &sums {
+                let (mut part, mut multiple) = self.primitive_part(sum);
+                let negative = if by_lead {
+                    matches!(self.b.node(part), Node::Add(ts) if self.starts_negative(ts[0]))
+                } else {
+                    self.starts_negative(part)
+                };
+                if negative {
+                    part = self.b.neg(part);
+                    multiple = -multiple;
+                }
+                parts.push((part, multiple));
             }
-            parts.push((part, multiple));
+            if (0..parts.len()).any(|k| shared(&parts, k)) {
+                break;
+            }
+            if by_lead {
+                return None;
+            }
         }
-        let shared = |k: usize| parts.iter().enumerate().any(|(j, p)| j != k && p.0 == parts[k].0);
-        if !(0..parts.len()).any(shared) {
-            return None;
-        }
+        let shared = |k: usize| shared(&parts, k);
         let mut out: Vec<Id> = factors
             .iter()
             .copied()
@@ -1244,6 +1260,7 @@ impl Normalizer {
             return false;
         };
         let mut sum: Option<Id> = None;
+        let mut sum_powers: SmallVec<[Id; 4]> = SmallVec::new();
         for &f in fs.iter() {
             match self.b.node(f) {
                 Node::Num(_) => return false,
@@ -1256,11 +1273,29 @@ impl Normalizer {
                     if integer.is_some_and(|r| r.is_positive()) || (integer.is_some() && self.may_have_content(*b)) {
                         return false;
                     }
+                    sum_powers.push(*b);
                 }
                 _ => {}
             }
         }
         let Some(sum) = sum else {
+            return false;
+        };
+        // Sums that are multiples of one another, either sign, merge
+        // ([`Normalizer::merge_multiples`]): `z*(y - x)/(x - y)` is `-z`.
+        if !sum_powers.is_empty() {
+            sum_powers.push(sum);
+            let mut parts: SmallVec<[Id; 4]> = SmallVec::new();
+            for b in sum_powers {
+                let p = self.primitive_part(b).0;
+                let negated = self.b.neg(p);
+                if parts.contains(&p) || parts.contains(&negated) {
+                    return false;
+                }
+                parts.push(p);
+            }
+        }
+        let Node::Mul(fs) = self.b.node(id) else {
             return false;
         };
         // Trigonometric factors that may cancel as sines and cosines
@@ -4629,6 +4664,13 @@ mod tests {
         assert_eq!(norm("x*(2*y + 2)*(3*y + 3)"), "6*x*(y + 1)^2");
         assert_same_values("x*(y + 1)/(10*y + 10)");
         assert_same_values("x*(2*y + 2)^3/(-y - 1)^2");
+        // Sums that are negatives of one another with terms of either sign.
+        assert_eq!(norm("z*(y - x)/(x - y)"), "-z");
+        assert_eq!(norm("z*(1 - x)/(x - 1)"), "-z");
+        assert_eq!(norm("z*(y - x)^2/(x - y)^3"), "z/(x - y)");
+        assert_eq!(norm("z*(2*y - 2*x)^3/(x - y)"), "-8*z*(x - y)^2");
+        assert_same_values("z*(y - x)^2/(x - y)^3");
+        assert_same_values("z*(2*y - 2*x)^3/(x - y)");
     }
 
     #[test]
