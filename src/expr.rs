@@ -601,7 +601,10 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   power meets a numeric power of itself (`x^y*(x^y)^(1/3)` → `(x^y)^(4/3)`).
 /// - [`Builder::pow`]: `u^0` → 1, `u^1` → `u`, exact folding of numeric powers within
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
-///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`.
+///   `e^u` → `exp(u)`, `u^(1/2)` → `sqrt(u)`; a fractional power (or root) of a
+///   product of even powers, exponentials and a positive number with a rational root,
+///   factor by factor (`sqrt(x^2*y^2)` → `abs(x)*abs(y)`: every factor is
+///   non-negative, so the domain stays).
 /// - [`Builder::call`]: exact values only (`sin(0)` → 0, `sqrt(4)` → 2, `cos(pi)` → -1,
 ///   `sin(pi/6)` → 1/2: a trigonometric function of a rational multiple of π where its
 ///   value is rational), plus
@@ -2258,6 +2261,11 @@ impl Builder {
         if let Some(merged) = self.merged_power(base, &e) {
             return merged;
         }
+        if !e.is_integer() {
+            if let Some(root) = self.root_of_even_powers(base, &e) {
+                return root;
+            }
+        }
         // (c*u)^r = c^r*u^r for a positive number c whose power is a number:
         // `(125*exp(x)/64)^(2/3)` is `25*exp(2*x/3)/16`. Both need u >= 0.
         if let Node::Mul(fs) = self.node(base) {
@@ -2304,6 +2312,38 @@ impl Builder {
         let u = if even { self.call(Func::Abs, u) } else { u };
         let ar = self.num(ar);
         Some(self.pow(u, ar))
+    }
+
+    /// `(c*u1^(2*k1)*u2^(2*k2)*…)^r` for a fractional `r`, as the product
+    /// `c^r*|u1|^(2*k1*r)*|u2|^(2*k2*r)*…`, where every factor is a positive number
+    /// with a rational power, an even power or an exponential (`exp(u)^r` is
+    /// `exp(r*u)`): `sqrt(x^2*y^2)` is `abs(x)*abs(y)`, `sqrt(x^2/(x^2 + 1)^2)` is
+    /// `abs(x)/(x^2 + 1)`. Every factor is non-negative, so the two sides are defined
+    /// at the same points (a factor of 0 makes both 0 for `r > 0`, both undefined for
+    /// `r < 0`) and agree there. `None` otherwise, or with no even power among them.
+    fn root_of_even_powers(&mut self, base: Id, r: &Rational) -> Option<Id> {
+        use num_integer::Integer;
+        let Node::Mul(fs) = self.node(base) else {
+            return None;
+        };
+        let fs: SmallVec<[Id; 8]> = fs.iter().copied().collect();
+        let mut even = false;
+        for &f in &fs {
+            match self.node(f) {
+                Node::Num(c) if c.is_positive() && fold_power(c, r).is_some() => {}
+                Node::Call(Func::Exp, _) => {}
+                Node::Pow([_, k]) if self.as_num(*k).is_some_and(|k| k.is_integer() && k.numer().is_even()) => {
+                    even = true
+                }
+                _ => return None,
+            }
+        }
+        if !even {
+            return None;
+        }
+        let exponent = self.num(r.clone());
+        let parts: SmallVec<[Id; 8]> = fs.iter().map(|&f| self.pow(f, exponent)).collect();
+        Some(self.mul(parts))
     }
 
     /// A function applied to an argument. See [`Builder`] for what it folds.
@@ -2420,6 +2460,11 @@ impl Builder {
             // A root of a power of e is a power of e, as a product reads it
             // (`2*sqrt(e)` is `2*exp(1/2)`), so `sqrt(e) + sqrt(e)` prints as what it
             // reads back as. Sound: exp(u) > 0 for every real u.
+            (Func::Sqrt, Node::Mul(_)) => {
+                if let Some(root) = self.root_of_even_powers(arg, &Rational::new(1.into(), 2.into())) {
+                    return root;
+                }
+            }
             (Func::Sqrt, Node::Const(Constant::E)) => {
                 let half = self.num(Rational::new(1.into(), 2.into()));
                 return self.call(Func::Exp, half);
@@ -3426,6 +3471,36 @@ mod tests {
         assert_eq!(read("sqrt(x^(21/100))"), "x^(21/200)");
         assert_eq!(read("sqrt(x^(5/2))"), "x^(5/4)");
         assert_eq!(read("sqrt(x^2 + 1)"), "sqrt(x^2 + 1)");
+    }
+
+    #[test]
+    fn a_root_of_a_product_of_even_powers_is_a_product_of_absolute_values() {
+        let read = |s: &str| crate::parse(s).unwrap().to_string();
+        assert_eq!(read("sqrt(x^2*y^2)"), "abs(x)*abs(y)");
+        assert_eq!(read("sqrt(4*x^2)"), "2*abs(x)");
+        assert_eq!(read("sqrt(x^2/(x^2 + 1)^2)"), "abs(x)/(x^2 + 1)");
+        assert_eq!(read("(x^4*y^2)^(1/2)"), "x^2*abs(y)");
+        assert_eq!(read("(x^2*y^2)^(-1/2)"), "1/(abs(x)*abs(y))");
+        assert_eq!(read("(x^2*y^2)^(1/3)"), "abs(x)^(2/3)*abs(y)^(2/3)");
+        assert_eq!(read("sqrt(x^2*exp(x))"), "abs(x)*exp(x/2)");
+        // A factor of either sign, or a number whose root is not rational, stays under
+        // the root: `sqrt(x^2*y)` is defined at x = 0, y = -1, where `abs(x)*sqrt(y)`
+        // is not.
+        assert_eq!(read("sqrt(x^2*y)"), "sqrt(x^2*y)");
+        assert_eq!(read("sqrt(2*x^2)"), "sqrt(2*x^2)");
+        assert_eq!(read("sqrt(abs(x)*y^2)"), "sqrt(y^2*abs(x))");
+        // Both sides are undefined at the same points, and equal elsewhere.
+        for s in ["sqrt(x^2/(y - 1)^2)", "(x^2*y^4)^(-1/2)", "(4*x^2*(y + 1)^2)^(3/2)"] {
+            let (read, written) = (crate::parse(s).unwrap(), crate::parse::parse_verbatim(s).unwrap());
+            for (x, y) in [("0", "1"), ("-3/2", "-1"), ("2", "0"), ("-1/3", "5/2")] {
+                let at = crate::eval::point(&[("x", x), ("y", y)]).unwrap();
+                match (crate::eval::eval_f64(&read, &at), crate::eval::eval_f64(&written, &at)) {
+                    (Ok(a), Ok(b)) => assert!((a - b).abs() <= 1e-12 * b.abs().max(1.0), "{s} at {x}, {y}"),
+                    (Err(_), Err(_)) => {}
+                    (a, b) => panic!("{s} at {x}, {y}: read {a:?}, written {b:?}"),
+                }
+            }
+        }
     }
 
     #[test]
