@@ -597,7 +597,9 @@ pub const FOLD_BITS: u64 = 1 << 16;
 ///   coefficient, merges powers of one base with numeric exponents (`x*x^2` → `x^3`),
 ///   distributes a number over a single sum (`-(x - 8)` → `-x + 8`), returns 0 for a
 ///   zero coefficient, sorts factors; a sign meets a power of its argument or of its
-///   absolute value (`sign(x)/abs(x)` → `1/x`, `x*sign(x)` → `abs(x)`); a symbolic
+///   absolute value (`sign(x)/abs(x)` → `1/x`, `x*sign(x)` → `abs(x)`), and an odd
+///   power over the same power of its absolute value is a sign (`x/abs(x)` →
+///   `sign(x)`, defined at 0 as `x/x` → 1 is); a symbolic
 ///   power meets a numeric power of itself (`x^y*(x^y)^(1/3)` → `(x^y)^(4/3)`).
 /// - [`Builder::pow`]: `u^0` → 1, `u^1` → `u`, exact folding of numeric powers within
 ///   [`FOLD_BITS`], `(u^a)^n` → `u^(a*n)` and `(u*v)^n` → `u^n*v^n` for integer `n`,
@@ -1431,6 +1433,37 @@ impl Builder {
         }
     }
 
+    /// An odd power of `u` over the same power of `|u|` is `sign(u)`: `x/abs(x)` (the
+    /// derivative of `abs(x)` as a chain rule meets it) is `sign(x)`. Sound in
+    /// Herbie's sense, as `x/x` → 1 is: the quotient is undefined at `u = 0`, where
+    /// `sign(u)` is 0, and equal to it everywhere else.
+    fn merge_quotients_into_signs(&mut self, exps: &mut [Exponents]) {
+        if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Abs, _))) {
+            return;
+        }
+        let power = |x: &Exponents| {
+            if x.2.is_empty() {
+                x.1.to_small_integer().filter(|&n| n != 0)
+            } else {
+                None
+            }
+        };
+        for k in 0..exps.len() {
+            let Node::Call(Func::Abs, [u]) = *self.node(exps[k].0) else {
+                continue;
+            };
+            let Some(n) = power(&exps[k]) else { continue };
+            let Some(j) = exps.iter().position(|x| x.0 == u && power(x) == Some(-n) && n % 2 != 0) else {
+                continue;
+            };
+            let sign = self.call(Func::Sign, u);
+            exps[j] = (sign, Q::ONE, Vec::new(), false, None);
+            exps[k].1 = Q::ZERO;
+            exps[k].3 = false;
+            exps[k].4 = None;
+        }
+    }
+
     fn merge_even_powers_into_abs(&self, exps: &mut [Exponents]) {
         if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Abs, _))) {
             return;
@@ -1933,6 +1966,7 @@ impl Builder {
         self.cancel_symbolic_exponents(&mut exps);
         self.merge_into_powers_of_symbolic_powers(&mut exps);
         self.merge_even_powers_into_abs(&mut exps);
+        self.merge_quotients_into_signs(&mut exps);
         self.merge_signs(&mut exps);
         let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
         // Whether a factor changed after the merge, so that two factors may now share
@@ -3559,7 +3593,14 @@ mod tests {
         let read = |s: &str| crate::parse(s).unwrap().to_string();
         // Products as their factors, each read on its own so nothing merges: the
         // product's value from theirs is the input's, unsimplified.
-        let cases: [(&[&str], &str); 15] = [
+        let cases: [(&[&str], &str); 20] = [
+            // An odd power over the same power of the absolute value (and the other way).
+            (&["x", "abs(x)^-1"], "sign(x)"),
+            (&["abs(x)", "x^-1"], "sign(x)"),
+            (&["x^3", "abs(x)^-3"], "sign(x)"),
+            (&["2*sin(x)", "abs(sin(x))^-1"], "2*sign(sin(x))"),
+            // Not a quotient of like powers: nothing to merge.
+            (&["x", "abs(x)^-3"], "x/abs(x)^3"),
             // The derivative of ln(abs(x)), and of ln(abs(sin(x))) and ln(abs(x^2 - 1)).
             (&["sign(x)", "abs(x)^-1"], "1/x"),
             (&["cos(x)", "sign(sin(x))", "abs(sin(x))^-1"], "cos(x)/sin(x)"),
