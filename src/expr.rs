@@ -1452,11 +1452,19 @@ impl Builder {
             let Node::Call(Func::Abs, [u]) = *self.node(exps[k].0) else {
                 continue;
             };
-            let Some(n) = power(&exps[k]) else { continue };
-            let Some(j) = exps.iter().position(|x| x.0 == u && power(x) == Some(-n) && n % 2 != 0) else {
+            let Some(n) = power(&exps[k]).filter(|n| n % 2 != 0) else {
                 continue;
             };
-            let sign = self.call(Func::Sign, u);
+            // `-u` has the same absolute value: `(1 - x^2)/abs(x^2 - 1)` is
+            // `sign(1 - x^2)`.
+            let negated = matches!(self.node(u), Node::Add(_)).then(|| self.neg(u));
+            let Some(j) = exps
+                .iter()
+                .position(|x| (x.0 == u || Some(x.0) == negated) && power(x) == Some(-n))
+            else {
+                continue;
+            };
+            let sign = self.call(Func::Sign, exps[j].0);
             exps[j] = (sign, Q::ONE, Vec::new(), false, None);
             exps[k].1 = Q::ZERO;
             exps[k].3 = false;
@@ -3593,7 +3601,7 @@ mod tests {
         let read = |s: &str| crate::parse(s).unwrap().to_string();
         // Products as their factors, each read on its own so nothing merges: the
         // product's value from theirs is the input's, unsimplified.
-        let cases: [(&[&str], &str); 20] = [
+        let cases: [(&[&str], &str); 21] = [
             // An odd power over the same power of the absolute value (and the other way).
             (&["x", "abs(x)^-1"], "sign(x)"),
             (&["abs(x)", "x^-1"], "sign(x)"),
@@ -3601,6 +3609,7 @@ mod tests {
             (&["2*sin(x)", "abs(sin(x))^-1"], "2*sign(sin(x))"),
             // Not a quotient of like powers: nothing to merge.
             (&["x", "abs(x)^-3"], "x/abs(x)^3"),
+            (&["(1 - x^2)", "abs(x^2 - 1)^-1"], "sign(1 - x^2)"),
             // The derivative of ln(abs(x)), and of ln(abs(sin(x))) and ln(abs(x^2 - 1)).
             (&["sign(x)", "abs(x)^-1"], "1/x"),
             (&["cos(x)", "sign(sin(x))", "abs(sin(x))^-1"], "cos(x)/sin(x)"),
