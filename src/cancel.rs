@@ -1404,6 +1404,182 @@ pub fn denominators_multiplied_out(e: &Expr, numbers: Numbers, hit: &mut Bounds)
     (any && root != imported[e.root().index()]).then(|| b.into_expr(root))
 }
 
+/// The square root of a rational number, where it is rational.
+fn rational_sqrt(r: &Rational) -> Option<Rational> {
+    if r.is_negative() {
+        return None;
+    }
+    let (n, d) = (r.numer().sqrt(), r.denom().sqrt());
+    (&n * &n == *r.numer() && &d * &d == *r.denom()).then(|| Rational::new(n, d))
+}
+
+impl Poly {
+    /// The polynomial whose square this is, with a positive leading coefficient; `None`
+    /// when there is none (or the work runs out). The square root's terms come out
+    /// leading term first, as in long division: each is the leading term of what is
+    /// left over twice the root's leading term.
+    fn sqrt(&self, work: &mut Work) -> Option<Poly> {
+        let (lead, lc) = self.leading()?;
+        if lead.iter().any(|k| k % 2 != 0) {
+            return None;
+        }
+        let root_lead: Vec<u32> = lead.iter().map(|k| k / 2).collect();
+        let root_lc = rational_sqrt(lc)?;
+        let twice = &root_lc * Rational::from_integer(2.into());
+        let mut root = Poly::zero();
+        root.0.insert(root_lead.clone(), root_lc);
+        let mut last = root_lead.clone();
+        for _ in 0..=self.0.len() {
+            let rest = self.sub(&root.mul(&root, work)?, work)?;
+            let Some((e, c)) = rest.leading() else {
+                return Some(root);
+            };
+            if e.iter().zip(&root_lead).any(|(p, q)| p < q) {
+                return None;
+            }
+            let shift: Vec<u32> = e.iter().zip(&root_lead).map(|(p, q)| p - q).collect();
+            // Each new term must come after the ones found (its square leads otherwise).
+            if shift >= last {
+                return None;
+            }
+            root.0.insert(shift.clone(), c / &twice);
+            last = shift;
+        }
+        None
+    }
+}
+
+/// `sqrt(u)` (or `u^(k/2)`) for a `u` that is, as a rational function of its atoms, a
+/// positive number times the square of one: `|p|/|q|` times the number's root
+/// (`sqrt(1 - 4*x^2/(x^2 + 1)^2)` is `abs(x^2 - 1)/(x^2 + 1)`). Sound: where `u` is
+/// defined it equals `c*p^2/q^2`, which is never negative, so the root is defined
+/// exactly where `u` is (and `q`'s factors are not 0 there: they divide `u`'s
+/// denominator in lowest terms), with the same value.
+fn root_of_square(f: &Fraction, work: &mut Work) -> Option<Root> {
+    if f.num.is_zero() || f.num.is_constant() && f.den.is_empty() {
+        return None;
+    }
+    let (c, q) = f.num.primitive();
+    if !c.is_positive() {
+        return None;
+    }
+    let num = q.sqrt(work)?;
+    let mut den = Vec::with_capacity(f.den.len());
+    for (g, m) in &f.den {
+        if m % 2 == 0 {
+            den.push((g.clone(), m / 2));
+        } else {
+            den.push((g.sqrt(work)?, *m));
+        }
+    }
+    Some(Root { number: c, num, den })
+}
+
+/// The square root of a [`Fraction`] that is a square: `sqrt(number)*|num|` over each
+/// `|factor|` to its power.
+struct Root {
+    number: Rational,
+    num: Poly,
+    den: Vec<(Poly, u32)>,
+}
+
+/// `e` with each square root (and each power to half an odd integer) of a square
+/// written without the root, where that is shorter, counted in `numbers`: d/dx
+/// `asin(2*x/(1 + x^2))` has `sqrt(1 - 4*x^2/(x^2 + 1)^2)`, which is
+/// `abs(x^2 - 1)/(x^2 + 1)`. `None` when none changes. The size bounds the arithmetic
+/// hit are added to `hit`.
+///
+/// ```
+/// use dydx::{parse, cancel::roots_of_squares, limits::Bounds, print::Numbers};
+/// let mut hit = Bounds::default();
+/// let e = parse("sqrt(1 - 4*x^2/(x^2 + 1)^2)").unwrap();
+/// assert_eq!(roots_of_squares(&e, Numbers::Fractions, &mut hit).unwrap().to_string(), "abs(x^2 - 1)/(x^2 + 1)");
+/// let e = parse("(x^2 + 2*x*y + y^2)^(3/2)").unwrap();
+/// assert_eq!(roots_of_squares(&e, Numbers::Fractions, &mut hit).unwrap().to_string(), "abs(x + y)^3");
+/// assert!(roots_of_squares(&parse("sqrt(x^2 + 1)").unwrap(), Numbers::Fractions, &mut hit).is_none());
+/// assert!(hit.is_empty());
+/// ```
+pub fn roots_of_squares(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<Expr> {
+    let nodes = e.nodes();
+    let half_power = |node: &Node| -> Option<(Id, i64)> {
+        let (u, k) = match node {
+            Node::Call(Func::Sqrt, [u]) => (*u, 1),
+            Node::Pow([u, k]) => {
+                let r = nodes[k.index()].as_num()?;
+                if r.denom() != &num_bigint::BigInt::from(2) {
+                    return None;
+                }
+                (
+                    *u,
+                    r.numer()
+                        .to_i64()
+                        .filter(|n| n.unsigned_abs() <= u64::from(MAX_EXPONENT))?,
+                )
+            }
+            _ => return None,
+        };
+        matches!(nodes[u.index()], Node::Add(_) | Node::Mul(_)).then_some((u, k))
+    };
+    if !nodes.iter().any(|n| half_power(n).is_some()) {
+        return None;
+    }
+    let mut work = Work::new();
+    let mut b = Builder::with_capacity(2 * nodes.len());
+    let imported = b.import_all(e);
+    let mut map: Vec<Id> = Vec::with_capacity(nodes.len());
+    let mut any = false;
+    let ops = |b: &Builder, id: Id| crate::print::op_count_with(&b.finish(id), numbers);
+    for (i, node) in nodes.iter().enumerate() {
+        let plain = if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
+            imported[i]
+        } else {
+            b.make(node, |c| map[c.index()])
+        };
+        let Some((u, k)) = half_power(node).filter(|_| work.left > 0) else {
+            map.push(plain);
+            continue;
+        };
+        let arg = b.finish(map[u.index()]);
+        let mut atoms = Vec::new();
+        let root = if arg.len() <= MAX_PART_SIZE {
+            read(&arg, arg.root(), &mut atoms, &mut work, Screen::Nothing).and_then(|f| root_of_square(&f, &mut work))
+        } else {
+            None
+        };
+        let Some(Root { number: c, num, den }) = root else {
+            map.push(plain);
+            continue;
+        };
+        let ids = b.import_all(&arg);
+        let atoms: Vec<Id> = atoms.iter().map(|a| ids[a.index()]).collect();
+        let half = b.num(Rational::new(1.into(), 2.into()));
+        let c = b.num(c);
+        let mut parts = vec![b.pow(c, half)];
+        let p = write_poly(&mut b, &num, &atoms);
+        parts.push(b.call(Func::Abs, p));
+        for (g, m) in &den {
+            let g = write_poly(&mut b, g, &atoms);
+            let g = b.call(Func::Abs, g);
+            let m = b.int(-i64::from(*m));
+            parts.push(b.pow(g, m));
+        }
+        let root = b.mul(parts);
+        let k = b.int(k);
+        let written = b.pow(root, k);
+        if ops(&b, written) < ops(&b, plain) {
+            any = true;
+            map.push(written);
+        } else {
+            map.push(plain);
+        }
+    }
+    if work.passed {
+        hit.insert(Bound::PolynomialSize);
+    }
+    let root = map[e.root().index()];
+    (any && root != imported[e.root().index()]).then(|| b.into_expr(root))
+}
+
 /// How [`rewrite_parts`] writes a part.
 #[derive(Clone, Copy)]
 enum Rewrite {
@@ -1630,6 +1806,41 @@ mod tests {
         assert_eq!(lowest("(x + y)^30*(x - y)^30/(x^2 - y^2)^29"), "x^2 - y^2");
         // The numerator is written expanded.
         assert_eq!(lowest("(x + 1)^40/(x^2 + 2*x + 1)^19"), "x^2 + 2*x + 1");
+    }
+
+    #[test]
+    fn roots_of_squares_lose_their_root() {
+        let root = |s: &str| {
+            let e = parse(s).unwrap();
+            let mut hit = Bounds::default();
+            let out = roots_of_squares(&e, Numbers::Fractions, &mut hit)?;
+            assert!(hit.is_empty(), "{s}: {:?}", hit.names());
+            // Defined exactly where the input is, and equal there.
+            for k in 0..40 {
+                let x = format!("{}/13", 3 * k - 61);
+                let at = point(&[("x", x.as_str()), ("y", "5/7")]).unwrap();
+                match (eval_f64(&e, &at), eval_f64(&out, &at)) {
+                    (Ok(a), Ok(b)) => assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{s} -> {out} at {x}"),
+                    (Err(_), Err(_)) => {}
+                    (a, b) => panic!("{s} -> {out} at {x}: {a:?} against {b:?}"),
+                }
+            }
+            Some(out.to_string())
+        };
+        assert_eq!(root("sqrt(x^2 - 2*x + 1)").as_deref(), Some("abs(x - 1)"));
+        assert_eq!(
+            root("sqrt(1 - 4*x^2/(x^2 + 1)^2)").as_deref(),
+            Some("abs(x^2 - 1)/(x^2 + 1)")
+        );
+        assert_eq!(root("sqrt(4*x^2 + 4*x*y + y^2)").as_deref(), Some("abs(2*x + y)"));
+        assert_eq!(root("(9*x^2 - 6*x + 1)^(-3/2)").as_deref(), Some("1/abs(3*x - 1)^3"));
+        // A number that is not a square stays under a root of its own.
+        assert_eq!(root("sqrt(2*x^2 + 4*x + 2)").as_deref(), Some("sqrt(2)*abs(x + 1)"));
+        // Not squares, or no shorter.
+        assert_eq!(root("sqrt(x^2 + 1)"), None);
+        assert_eq!(root("sqrt(x^2 - 2*x - 1)"), None);
+        assert_eq!(root("sqrt(-x^2 + 2*x - 1)"), None);
+        assert_eq!(root("sqrt(x^2/(x + 1))"), None);
     }
 
     #[test]

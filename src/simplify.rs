@@ -627,6 +627,14 @@ pub fn simplify_for(e: &Expr, level: Level, budget: &Budget, numbers: Numbers) -
         // `(x^2 - 2*x*y + y^2)/(x - y)^2` is 1.
         let cancelled = crate::cancel::lowest_terms(&chosen, numbers, hit);
         let (chosen, ops) = shorter((chosen, ops), cancelled, false, op_count);
+        // Square roots of squares without the root, and then in normal form where that
+        // is shorter still: d/dx `asin(2*x/(1 + x^2))` holds
+        // `sqrt(1 - 4*x^2/(x^2 + 1)^2)`, which is `abs(x^2 - 1)/(x^2 + 1)`.
+        let roots = crate::cancel::roots_of_squares(&chosen, numbers, hit).map(|form| {
+            let again = memo.normalize(&form, spelled, hit);
+            shorter((form, usize::MAX), Some(again), true, op_count).0
+        });
+        let (chosen, ops) = shorter((chosen, ops), roots, false, op_count);
         // Rational functions of sines and cosines in lowest terms modulo
         // `sin(u)^2 + cos(u)^2 = 1`, and then in normal form where that is shorter
         // still (a double angle made again): d/dx `sin(x)^2/(1 - cos(x))` is `-sin(x)`.
@@ -1389,6 +1397,17 @@ mod tests {
         assert_eq!(d("(sin(x)^3)^(1/3)"), "cos(x)");
         assert_eq!(d("(x^2)^(1/2)"), "sign(x)");
         assert_eq!(d("(x^2)^(1/3)"), "2*sign(x)/(3*abs(x)^(1/3))");
+    }
+
+    #[test]
+    fn a_root_of_a_square_in_a_derivative_goes() {
+        let d = |f: &str| {
+            simplify(&diff(&parse(f).unwrap(), "x"), &Budget::default())
+                .0
+                .to_string()
+        };
+        assert_eq!(d("asin(2*x/(1 + x^2))"), "2*sign(1 - x^2)/(x^2 + 1)");
+        assert_eq!(d("sqrt(x^2 - 2*x + 1)"), "sign(x - 1)");
     }
 
     #[test]
