@@ -1465,7 +1465,18 @@ impl Builder {
                 continue;
             };
             let sign = self.call(Func::Sign, exps[j].0);
-            exps[j] = (sign, Q::ONE, Vec::new(), false, None);
+            // Into the sign's own entry where the product has one.
+            match exps.iter().position(|x| x.0 == sign && x.2.is_empty()) {
+                Some(s) => {
+                    exps[s].1.add(&Q::ONE);
+                    exps[s].3 = false;
+                    exps[s].4 = None;
+                    exps[j].1 = Q::ZERO;
+                    exps[j].3 = false;
+                    exps[j].4 = None;
+                }
+                None => exps[j] = (sign, Q::ONE, Vec::new(), false, None),
+            }
             exps[k].1 = Q::ZERO;
             exps[k].3 = false;
             exps[k].4 = None;
@@ -1588,6 +1599,49 @@ impl Builder {
                 .iter()
                 .any(|&g| self.merge_base(g) == u || matches!(base(g), Some(Node::Call(Func::Abs, [v])) if *v == u))
         })
+    }
+
+    /// Whether a product's factors hold an odd power of `|u|` and the opposite power
+    /// of `u` or `-u`, which [`Builder::merge_quotients_into_signs`] merges: a sum
+    /// that took the coefficient's sign (`(-2*x - 1)/abs(2*x + 1)` times `-1`) can
+    /// bring one beside its absolute value.
+    fn quotient_meets_its_abs(&mut self, factors: &[Id]) -> bool {
+        let power = |b: &Builder, f: Id| -> (Id, Option<i64>) {
+            match b.node(f) {
+                Node::Pow([base, k]) => (
+                    *base,
+                    b.as_num(*k)
+                        .filter(|r| r.is_integer())
+                        .and_then(|r| r.to_integer().to_i64()),
+                ),
+                _ => (f, Some(1)),
+            }
+        };
+        // Most products hold no absolute value: say so at once.
+        if !factors
+            .iter()
+            .any(|&f| matches!(self.node(power(self, f).0), Node::Call(Func::Abs, _)))
+        {
+            return false;
+        }
+        for &f in factors {
+            let (base, n) = power(self, f);
+            let (Node::Call(Func::Abs, [u]), Some(n)) = (self.node(base), n) else {
+                continue;
+            };
+            if n % 2 == 0 {
+                continue;
+            }
+            let u = *u;
+            let negated = matches!(self.node(u), Node::Add(_)).then(|| self.neg(u));
+            if factors.iter().any(|&g| {
+                let (b, m) = power(self, g);
+                (b == u || Some(b) == negated) && m == Some(-n)
+            }) {
+                return true;
+            }
+        }
+        false
     }
 
     /// `abs(u)` or `sign(u)` where the sign of `u` is known (see [`Builder::sign_of`]):
@@ -1974,8 +2028,8 @@ impl Builder {
         self.cancel_symbolic_exponents(&mut exps);
         self.merge_into_powers_of_symbolic_powers(&mut exps);
         self.merge_even_powers_into_abs(&mut exps);
-        self.merge_quotients_into_signs(&mut exps);
         self.merge_signs(&mut exps);
+        self.merge_quotients_into_signs(&mut exps);
         let mut out: SmallVec<[Id; 8]> = SmallVec::with_capacity(exps.len() + 1);
         // Whether a factor changed after the merge, so that two factors may now share
         // a base: a power that came back under another base or as a product (`|u|^2` is
@@ -2102,7 +2156,11 @@ impl Builder {
             // may meet `1/(y + 1)`: merge before the sign below can hide it in a sum.
             let mut bases: SmallVec<[Id; 8]> = out.iter().map(|&f| self.merge_base(f)).collect();
             bases.sort();
-            if pass < 3 && (bases.windows(2).any(|w| w[0] == w[1]) || self.sign_meets_its_argument(&out)) {
+            if pass < 3
+                && (bases.windows(2).any(|w| w[0] == w[1])
+                    || self.sign_meets_its_argument(&out)
+                    || self.quotient_meets_its_abs(&out))
+            {
                 let c = self.num(coefficient);
                 out.insert(0, c);
                 return self.mul_at(out, pass + 1);
@@ -2134,7 +2192,8 @@ impl Builder {
                 let mut bases: Vec<Id> = out.iter().map(|&f| self.merge_base(f)).collect();
                 bases.sort();
                 bases.windows(2).any(|w| w[0] == w[1])
-            }) || self.sign_meets_its_argument(&out));
+            }) || self.sign_meets_its_argument(&out)
+                || self.quotient_meets_its_abs(&out));
         if pass < 3 && repeated {
             let c = self.num(coefficient);
             out.insert(0, c);
@@ -3601,7 +3660,7 @@ mod tests {
         let read = |s: &str| crate::parse(s).unwrap().to_string();
         // Products as their factors, each read on its own so nothing merges: the
         // product's value from theirs is the input's, unsimplified.
-        let cases: [(&[&str], &str); 21] = [
+        let cases: [(&[&str], &str); 23] = [
             // An odd power over the same power of the absolute value (and the other way).
             (&["x", "abs(x)^-1"], "sign(x)"),
             (&["abs(x)", "x^-1"], "sign(x)"),
@@ -3610,6 +3669,10 @@ mod tests {
             // Not a quotient of like powers: nothing to merge.
             (&["x", "abs(x)^-3"], "x/abs(x)^3"),
             (&["(1 - x^2)", "abs(x^2 - 1)^-1"], "sign(1 - x^2)"),
+            // Seeds 932 and 4307: a sign beside the quotient merges with the sign it
+            // makes, after meeting its argument first (`x*sign(x)` is `abs(x)`).
+            (&["x", "sign(x)", "abs(x)^-1"], "1"),
+            (&["(-2*x - 1)", "abs(2*x + 1)^-1", "y"], "-y*sign(2*x + 1)"),
             // The derivative of ln(abs(x)), and of ln(abs(sin(x))) and ln(abs(x^2 - 1)).
             (&["sign(x)", "abs(x)^-1"], "1/x"),
             (&["cos(x)", "sign(sin(x))", "abs(sin(x))^-1"], "cos(x)/sin(x)"),
