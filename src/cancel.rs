@@ -934,6 +934,17 @@ fn has_sum_denominator(e: &Expr, root: Id) -> bool {
     false
 }
 
+/// Node `i` of an expression imported into `b` (as `imported`), with its children
+/// replaced by what `map` says they became: the imported node itself where none
+/// changed.
+fn rebuilt(b: &mut Builder, node: &Node, i: usize, map: &[Id], imported: &[Id]) -> Id {
+    if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
+        imported[i]
+    } else {
+        b.make(node, |c| map[c.index()])
+    }
+}
+
 /// Writes a polynomial over the atoms (their ids in the builder).
 fn write_poly(b: &mut Builder, p: &Poly, atoms: &[Id]) -> Id {
     let mut terms = Vec::with_capacity(p.0.len());
@@ -1325,11 +1336,7 @@ pub fn denominators_multiplied_out(e: &Expr, numbers: Numbers, hit: &mut Bounds)
     let mut any = false;
     let ops = |b: &Builder, id: Id| crate::print::op_count_with(&b.finish(id), numbers);
     for (i, node) in nodes.iter().enumerate() {
-        let plain = if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
-            imported[i]
-        } else {
-            b.make(node, |c| map[c.index()])
-        };
+        let plain = rebuilt(&mut b, node, i, &map, &imported);
         if !candidate(node) {
             map.push(plain);
             continue;
@@ -1530,11 +1537,7 @@ pub fn roots_of_squares(e: &Expr, numbers: Numbers, hit: &mut Bounds) -> Option<
     let mut any = false;
     let ops = |b: &Builder, id: Id| crate::print::op_count_with(&b.finish(id), numbers);
     for (i, node) in nodes.iter().enumerate() {
-        let plain = if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
-            imported[i]
-        } else {
-            b.make(node, |c| map[c.index()])
-        };
+        let plain = rebuilt(&mut b, node, i, &map, &imported);
         let Some((u, k)) = half_power(node).filter(|_| work.left > 0) else {
             map.push(plain);
             continue;
@@ -1623,11 +1626,7 @@ fn rewrite_parts(e: &Expr, how: Rewrite, hit: &mut Bounds) -> Option<Expr> {
     let mut any = false;
     for (i, node) in nodes.iter().enumerate() {
         let id = Id::from_index(i);
-        let plain = if node.children().iter().all(|c| map[c.index()] == imported[c.index()]) {
-            imported[i]
-        } else {
-            b.make(node, |c| map[c.index()])
-        };
+        let plain = rebuilt(&mut b, node, i, &map, &imported);
         // Only a part with a sum in a denominator may read shorter in lowest terms, and
         // only one that may change is read exactly (`may_reduce`).
         let screened = matches!(how, Rewrite::WhereShorter(_));

@@ -568,6 +568,16 @@ impl fmt::Debug for Expr {
     }
 }
 
+/// A product entry's exponent where it is a whole number other than 0 and small, with
+/// no symbolic part.
+fn small_integer_power(x: &Exponents) -> Option<i64> {
+    if x.2.is_empty() {
+        x.1.to_small_integer().filter(|&n| n != 0)
+    } else {
+        None
+    }
+}
+
 /// How many children of nested sums or products are absorbed into their parent.
 ///
 /// Flattening a chain of nested products (the chain rule through `sin(sin(…(x)))`)
@@ -1441,13 +1451,7 @@ impl Builder {
         if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Abs, _))) {
             return;
         }
-        let power = |x: &Exponents| {
-            if x.2.is_empty() {
-                x.1.to_small_integer().filter(|&n| n != 0)
-            } else {
-                None
-            }
-        };
+        let power = small_integer_power;
         for k in 0..exps.len() {
             let Node::Call(Func::Abs, [u]) = *self.node(exps[k].0) else {
                 continue;
@@ -1516,13 +1520,7 @@ impl Builder {
         if exps.len() < 2 || !exps.iter().any(|x| matches!(self.node(x.0), Node::Call(Func::Sign, _))) {
             return;
         }
-        let power = |x: &Exponents| {
-            if x.2.is_empty() {
-                x.1.to_small_integer().filter(|&n| n != 0)
-            } else {
-                None
-            }
-        };
+        let power = small_integer_power;
         for k in 0..exps.len() {
             let Node::Call(Func::Sign, [u]) = *self.node(exps[k].0) else {
                 continue;
