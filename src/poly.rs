@@ -69,8 +69,9 @@ fn derivative(p: &[Rational]) -> Poly {
     )
 }
 
-/// `p` divided by its leading coefficient.
+/// `p` divided by its leading coefficient (its last nonzero one).
 fn monic(p: Poly) -> Poly {
+    let p = trim(p);
     match p.last().cloned() {
         Some(lead) if !lead.is_one() => p.into_iter().map(|c| c / &lead).collect(),
         _ => p,
@@ -257,10 +258,14 @@ impl Fraction {
     /// denominators' common factor is sought.
     pub fn add(&self, other: &Fraction, work: &mut usize) -> Option<Fraction> {
         let zero = Rational::zero();
+        // Trimmed: leading terms may cancel (`(x + 1)/2 + (1 - x)/2`), and a zero
+        // leading coefficient is no degree (property seed 933 divided by one).
         let plus = |a: &[Rational], b: &[Rational]| -> Poly {
-            (0..a.len().max(b.len()))
-                .map(|k| a.get(k).unwrap_or(&zero) + b.get(k).unwrap_or(&zero))
-                .collect()
+            trim(
+                (0..a.len().max(b.len()))
+                    .map(|k| a.get(k).unwrap_or(&zero) + b.get(k).unwrap_or(&zero))
+                    .collect(),
+            )
         };
         let g = common_factor(&self.denom, &other.denom, work)?;
         if g.len() < 2 {

@@ -1411,6 +1411,15 @@ mod tests {
     }
 
     #[test]
+    fn a_sum_whose_leading_terms_cancel_is_no_division_by_zero() {
+        // Property seed 933: the rational function's sum left a zero leading
+        // coefficient, which the greatest common divisor divided by.
+        let d = diff(&parse("((x + 1)/2)/(0.1/x + x)").unwrap(), "x");
+        let s = simplify(&d, &Budget::default()).0;
+        assert_eq!(s.to_string(), "5*(2*x - 10*x^2 + 1)/(10*x^2 + 1)^2");
+    }
+
+    #[test]
     fn budgets_are_reported() {
         let d = diff(&parse("sin(sin(sin(sin(x))))*exp(x^2)/(1 + x^2)").unwrap(), "x");
         let tight = Budget {
