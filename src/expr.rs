@@ -1615,10 +1615,11 @@ impl Builder {
                 _ => (f, Some(1)),
             }
         };
-        // Most products hold no absolute value: say so at once.
+        // Most products hold no absolute value: say so at once, without reading exponents.
+        let abs = |b: &Builder, f: Id| matches!(b.node(f), Node::Call(Func::Abs, _));
         if !factors
             .iter()
-            .any(|&f| matches!(self.node(power(self, f).0), Node::Call(Func::Abs, _)))
+            .any(|&f| abs(self, f) || matches!(self.node(f), Node::Pow([base, _]) if abs(self, *base)))
         {
             return false;
         }
