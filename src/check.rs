@@ -131,7 +131,7 @@ impl Comparison {
             && self
                 .reason
                 .as_deref()
-                .is_some_and(|r| r.contains(crate::eval::OVERFLOW) || r.starts_with(ILL_CONDITIONED))
+                .is_some_and(|r| crate::eval::beyond_f64(r) || r.starts_with(ILL_CONDITIONED))
     }
 
     fn undefined(reason: String) -> Comparison {
@@ -424,11 +424,11 @@ fn check_bound(
         }
         // An overflow is f64's limit, not the domain's: each side keeps what it has
         // (`400*x^399` at x = 10 is exactly 4e401, though neither side holds it in f64).
-        (value, Err(u)) if u.is_overflow() => {
+        (value, Err(u)) if u.is_beyond_f64() => {
             let c = Comparison::undefined(u.to_string());
             (value, Err(u), c)
         }
-        (Err(u), Ok(t)) if u.is_overflow() => {
+        (Err(u), Ok(t)) if u.is_beyond_f64() => {
             let c = Comparison::undefined(u.to_string());
             (Err(u), Ok(t), c)
         }
@@ -437,7 +437,7 @@ fn check_bound(
             (Err(u.clone()), Err(u), Comparison::undefined(reason))
         }
     };
-    let exact = if value.as_ref().map_or_else(Undefined::is_overflow, |_| true) {
+    let exact = if value.as_ref().map_or_else(Undefined::is_beyond_f64, |_| true) {
         exact
     } else {
         None

@@ -254,7 +254,7 @@ pub fn check_claim(f: &Expr, claim: &Expr, wrt: &[&str], opts: &ClaimOptions) ->
             (dv, cv, fv) => {
                 report.points.skipped += 1;
                 let faults = [dv.err(), cv.err(), fv.err()];
-                report.points.beyond_f64 += usize::from(faults.iter().flatten().all(|u| u.is_overflow()));
+                report.points.beyond_f64 += usize::from(faults.iter().flatten().all(|u| u.is_beyond_f64()));
                 continue;
             }
         };

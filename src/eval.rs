@@ -97,6 +97,22 @@ impl Undefined {
     pub fn is_overflow(&self) -> bool {
         self.reason.contains(OVERFLOW)
     }
+
+    /// Whether the value exists but `f64` cannot hold it on the way: an overflow, or a
+    /// value that underflowed to 0 part way and then met something that would make it
+    /// large enough to print (`x^200*exp(-x^2)` at x = 28 is 8.8e-52, though
+    /// `exp(-784)` is 0 in `f64`).
+    ///
+    /// ```
+    /// use dydx::{parse, eval::{eval_f64, point}};
+    /// let at = point(&[("x", "28")]).unwrap();
+    /// let u = eval_f64(&parse("x^200*exp(-x^2)").unwrap(), &at).unwrap_err();
+    /// assert!(u.is_beyond_f64() && !u.is_overflow());
+    /// assert!(!eval_f64(&parse("ln(-x)").unwrap(), &at).unwrap_err().is_beyond_f64());
+    /// ```
+    pub fn is_beyond_f64(&self) -> bool {
+        beyond_f64(&self.reason)
+    }
 }
 
 impl fmt::Display for Undefined {
@@ -303,6 +319,8 @@ pub fn eval_exact(e: &Expr, at: &Point) -> Exact {
 /// an overflow at the first subexpression that overflowed.
 pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
     let mut vals: Vec<f64> = Vec::with_capacity(e.len());
+    // What is known of each value f64 rounded to 0 though it is not (`exp(-800)`).
+    let mut tiny: Vec<Option<Tiny>> = Vec::with_capacity(e.len());
     let mut first_overflow: Option<Id> = None;
     for (i, node) in e.nodes().iter().enumerate() {
         let id = Id::from_index(i);
@@ -328,10 +346,27 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
                 // Not a number after an overflow: the overflow is the reason.
                 return Err(match first_overflow {
                     Some(o) if u.reason == NOT_A_NUMBER => undefined(e, o, OVERFLOW),
+                    // Outside a domain only f64's zero is outside (`ln(exp(-800))` is -800,
+                    // `1/exp(-800)` is exp(800)); acosh is undefined at every tiny value.
+                    _ if node.children().iter().any(|c| tiny[c.index()].is_some())
+                        && !matches!(node, Node::Call(Func::Acosh, _)) =>
+                    {
+                        undefined(e, id, UNDERFLOW)
+                    }
                     _ => u,
                 });
             }
         };
+        let bound = if value == 0.0 {
+            match underflow(e, node, value, &vals, &tiny, at) {
+                Underflow::Exact => None,
+                Underflow::Tiny(t) => Some(t),
+                Underflow::Lost => return Err(undefined(e, id, UNDERFLOW)),
+            }
+        } else {
+            None
+        };
+        tiny.push(bound);
         // Keep the sign of an infinity (`-exp(800)`) for the nodes above it.
         let value = match (value.is_infinite(), raw_value(node, &vals)) {
             (true, Some(raw)) if raw.is_infinite() => raw,
@@ -340,6 +375,8 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
         vals.push(value);
     }
     match (vals.pop(), first_overflow) {
+        // (A zero is printed as 0, whatever the sign of the tiny value it stands for.)
+        (Some(0.0), _) => Ok(0.0),
         (Some(v), _) if v.is_finite() => Ok(v),
         (Some(_), Some(o)) => Err(undefined(e, o, OVERFLOW)),
         (Some(_), None) => Err(undefined(e, e.root(), OVERFLOW)),
@@ -347,6 +384,159 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
             reason: "empty expression".into(),
             at: String::new(),
         }),
+    }
+}
+
+/// A value `f64` holds as 0 though it is not: `exp(-800)`, or `x^200` at 1e-2.
+#[derive(Clone, Copy, Debug)]
+struct Tiny {
+    /// An upper bound on log2 of the value's magnitude (at most about -1075, where
+    /// rounding to the nearest `f64` gives 0).
+    log2: f64,
+    /// Whether the sign bit of `f64`'s zero is the value's sign (f64 keeps it through
+    /// products and odd functions, but not through every sum).
+    signed: bool,
+}
+
+/// What a value `f64` computed as 0 is.
+enum Underflow {
+    /// Exactly 0 (or, after an overflow, as close to it as the intermediate overflow
+    /// allows, as before: `1/cosh(800)`).
+    Exact,
+    /// Nonzero but below what `f64` can hold: printing 0 is right.
+    Tiny(Tiny),
+    /// A tiny value met something that makes it large enough to print
+    /// (`x^200*exp(-x^2)` at 28 is 8.8e-52): `f64` lost it part way.
+    Lost,
+}
+
+/// Values whose magnitude is below 2^-1075 round to 0; one unit of margin keeps the
+/// bounds, computed in `f64`, on the safe side.
+const ROUNDS_TO_ZERO: f64 = -1076.0;
+
+/// An upper bound on log2 |r|, for a nonzero rational.
+pub(crate) fn log2_bound(r: &Rational) -> f64 {
+    let (_, exponent) = split_rational(r);
+    exponent as f64
+}
+
+/// What the 0 that `f64` computed for `node` stands for, given what is known of its
+/// operands (`tiny`). A value that underflowed can be multiplied back into range
+/// (`x^200*exp(-x^2)` at 28), so a tiny operand is followed through products, powers,
+/// roots and odd functions with a bound on its size, and where that bound no longer
+/// says the result rounds to 0, the value is lost rather than printed as 0.
+fn underflow(e: &Expr, node: &Node, value: f64, vals: &[f64], tiny: &[Option<Tiny>], at: &Point) -> Underflow {
+    let t = |c: &Id| tiny[c.index()];
+    let v = |c: &Id| vals[c.index()];
+    let judged = |bound: f64, signed: bool| {
+        if bound < ROUNDS_TO_ZERO {
+            Underflow::Tiny(Tiny { log2: bound, signed })
+        } else {
+            Underflow::Lost
+        }
+    };
+    let nonzero = |r: &Rational| {
+        if r.is_zero() {
+            return Underflow::Exact;
+        }
+        Underflow::Tiny(Tiny {
+            log2: log2_bound(r),
+            signed: value.is_sign_negative() == r.is_negative(),
+        })
+    };
+    match node {
+        Node::Num(r) => nonzero(r),
+        Node::Var(s) => at.get(s.as_str()).map_or(Underflow::Exact, nonzero),
+        Node::Const(_) | Node::Log(_) => Underflow::Exact,
+        Node::Add(ts) => {
+            let tinies: Vec<Tiny> = ts.iter().filter_map(t).collect();
+            let Some(largest) = tinies.iter().map(|x| x.log2).reduce(f64::max) else {
+                return Underflow::Exact;
+            };
+            // The sum of n values below 2^b is below 2^(b + log2 n).
+            let signed = tinies.iter().all(|x| x.signed)
+                && ts
+                    .iter()
+                    .filter(|c| t(c).is_some())
+                    .all(|c| v(c).is_sign_negative() == value.is_sign_negative());
+            Underflow::Tiny(Tiny {
+                log2: largest + (ts.len() as f64).log2(),
+                signed,
+            })
+        }
+        Node::Mul(fs) => {
+            if fs.iter().any(|f| v(f) == 0.0 && t(f).is_none()) {
+                return Underflow::Exact;
+            }
+            let coefficient = extreme_coefficient(e, fs);
+            let bound: f64 = fs
+                .iter()
+                .enumerate()
+                .map(|(k, f)| match (k, coefficient, t(f)) {
+                    (0, Some(r), _) => log2_bound(r),
+                    (_, _, Some(x)) => x.log2,
+                    _ => v(f).abs().log2(),
+                })
+                .sum();
+            // (An extreme coefficient is carried exactly, not as f64's zero.)
+            let skip = usize::from(coefficient.is_some());
+            let tinies: Vec<Tiny> = fs[skip..].iter().filter_map(t).collect();
+            if tinies.is_empty() {
+                // Finite nonzero factors whose product f64 scaled and still found below
+                // its range.
+                return Underflow::Tiny(Tiny {
+                    log2: bound + 1.0,
+                    signed: true,
+                });
+            }
+            let sign: f64 = fs.iter().map(|f| v(f).signum()).product();
+            judged(
+                bound + 1.0,
+                tinies.iter().all(|x| x.signed) && value.is_sign_negative() == sign.is_sign_negative(),
+            )
+        }
+        Node::Pow([b, x]) => {
+            let (u, k) = (v(b), v(x));
+            match t(b) {
+                // A root of a tiny value is defined only where it is positive.
+                Some(base) if k > 0.0 && (k.fract() == 0.0 || (base.signed && u.is_sign_positive())) => {
+                    judged(k * base.log2, base.signed)
+                }
+                Some(_) => Underflow::Lost,
+                None if u == 0.0 => Underflow::Exact,
+                // Past an overflow (`1/cosh(800)`, |cosh(800)| > 2^1024).
+                None if u.is_infinite() => Underflow::Tiny(Tiny {
+                    log2: k * 1024.0,
+                    signed: true,
+                }),
+                None => Underflow::Tiny(Tiny {
+                    log2: k * u.abs().log2() + 1.0,
+                    signed: true,
+                }),
+            }
+        }
+        Node::Call(f, [a]) => match (t(a), f) {
+            // Odd functions with slope 1 at 0 keep a tiny value's size.
+            (
+                Some(x),
+                Func::Sin | Func::Tan | Func::Asin | Func::Atan | Func::Sinh | Func::Tanh | Func::Asinh | Func::Atanh,
+            ) => Underflow::Tiny(Tiny {
+                log2: x.log2 + 0.5,
+                signed: x.signed && value.is_sign_negative() == v(a).is_sign_negative(),
+            }),
+            (Some(x), Func::Abs) => Underflow::Tiny(Tiny {
+                log2: x.log2,
+                signed: true,
+            }),
+            (Some(x), Func::Sqrt) if x.signed && v(a).is_sign_positive() => judged(x.log2 / 2.0, true),
+            // A tiny value's sign (`sign`), or its root where its sign is unknown.
+            (Some(_), _) => Underflow::Lost,
+            (None, Func::Exp) => Underflow::Tiny(Tiny {
+                log2: v(a) * std::f64::consts::LOG2_E + 1.0,
+                signed: true,
+            }),
+            (None, _) => Underflow::Exact,
+        },
     }
 }
 
@@ -362,8 +552,9 @@ fn product(factors: impl Iterator<Item = f64> + Clone) -> f64 {
     }
     // A zero factor (perhaps a power that underflowed) makes the product zero, as
     // multiplying it first would, not `inf*0`.
+    // (With the sign of the factors' signs' product, which may be a tiny value's.)
     if factors.clone().any(|f| f == 0.0) {
-        return 0.0;
+        return 0f64.copysign(factors.map(f64::signum).product());
     }
     scaled_product((1.0, 0), factors)
 }
@@ -462,6 +653,15 @@ fn split_exponent(x: f64) -> (f64, i32) {
 
 /// The reason given for a value too large for `f64`.
 pub(crate) const OVERFLOW: &str = "overflows floating point";
+
+/// The reason given for a value that underflowed to 0 and then met something that
+/// makes it large enough to print, or that is undefined only at 0.
+pub(crate) const UNDERFLOW: &str = "underflows floating point part way";
+
+/// Whether a reason says `f64` cannot hold the value, which exists.
+pub(crate) fn beyond_f64(reason: &str) -> bool {
+    reason.contains(OVERFLOW) || reason.contains(UNDERFLOW)
+}
 
 /// The reason given for a value that is not a real number.
 const NOT_A_NUMBER: &str = "not a real number";
@@ -858,6 +1058,56 @@ mod tests {
         }
         // An overflow whose limit is the value stays: 1/cosh(x)^2 at 800 is 0.
         assert_eq!(eval_f64(&parse("1/cosh(x)^2").unwrap(), &at("800")).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn a_value_that_underflowed_part_way_is_lost_not_printed_as_zero() {
+        // exp(-784) is 0 in f64; times 28^200 = 1e289 it is 8.8e-52, and times
+        // 2^1000 1.7e-39: a printed 0 would be wrong.
+        let lost = [
+            ("x^200*exp(-x^2)", "28"),
+            ("exp(-x^2)*2^1000", "28"),
+            ("exp(-x^2)/2^-1000", "28"),
+            // A root (exp(-400) is 1.9e-174), a logarithm (-800), a quotient, a sign.
+            ("sqrt(exp(-x))", "800"),
+            ("exp(-x)^(1/3)", "800"),
+            ("ln(exp(-x))", "800"),
+            ("1/(exp(-x) + exp(-2*x))", "800"),
+            ("sign(exp(-x))", "800"),
+            ("sin(exp(-x))*2^1000", "800"),
+            // A root of a tiny value of either sign, or of unknown sign.
+            ("sqrt(-exp(-2*x))", "800"),
+            ("sqrt(exp(-2*x) - exp(-x))", "800"),
+        ];
+        for (src, x) in lost {
+            let e = crate::parse::parse_verbatim(src).unwrap();
+            let u = eval_f64(&e, &at(x)).unwrap_err();
+            assert!(u.is_beyond_f64() && !u.is_overflow(), "{src}: {u}");
+            let tape = crate::tape::record(&e, &at(x), &["x"]).unwrap();
+            let t = tape.gradient(&e).unwrap_err();
+            assert!(t.is_beyond_f64(), "{src}: the tape says {t}");
+        }
+        // Where the value is below what f64 holds however it is computed, 0 is right.
+        let zero = [
+            ("exp(-x^2)", "40"),
+            ("x*exp(-x^2)", "40"),
+            ("-2*x*exp(-x^2)", "40"),
+            ("x^20*exp(-x^2)*sin(x)", "40"),
+            ("sqrt(exp(-x^2))", "40"),
+            ("tanh(exp(-x^2)) + abs(-exp(-x^2))", "40"),
+            ("exp(-x^2)^3", "40"),
+            ("x*(exp(-x^2) + exp(-2*x^2))", "40"),
+        ];
+        for (src, x) in zero {
+            let e = crate::parse::parse_verbatim(src).unwrap();
+            assert_eq!(eval_f64(&e, &at(x)), Ok(0.0), "{src}");
+            let tape = crate::tape::record(&e, &at(x), &["x"]).unwrap();
+            assert_eq!(tape.value(&e), Ok(0.0), "{src}: the tape");
+        }
+        // A point beyond f64 is followed too: 1e-400 is 0 in f64, its root 1e-200 is not.
+        let u = eval_f64(&parse("sqrt(x)").unwrap(), &at("1e-400")).unwrap_err();
+        assert!(u.is_beyond_f64(), "{u}");
+        assert_eq!(eval_f64(&parse("x^2").unwrap(), &at("1e-400")), Ok(0.0));
     }
 
     #[test]

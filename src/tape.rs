@@ -28,7 +28,7 @@
 
 use crate::eval::Point;
 use crate::expr::{Expr, Func, Id, IdIndex, Node};
-use num_traits::{One, ToPrimitive};
+use num_traits::{One, Signed, ToPrimitive, Zero};
 use std::cell::RefCell;
 use std::fmt;
 
@@ -83,7 +83,22 @@ pub struct Tape {
     inputs: Vec<u32>,
     /// The first point where a value was undefined, if any.
     pub value_fault: Option<Fault>,
+    /// The entries whose value `f64` rounded to 0 though it is not (`exp(-800)`), in
+    /// entry order, with what is known of them.
+    tiny: Vec<(u32, Tiny)>,
 }
+
+/// A value the tape holds as 0 though it is not.
+#[derive(Clone, Copy, Debug)]
+struct Tiny {
+    /// An upper bound on log2 of its magnitude.
+    log2: f64,
+    /// Whether the sign bit of the zero is the value's sign.
+    signed: bool,
+}
+
+/// Values below 2^-1075 round to 0; a unit of margin keeps `f64`-computed bounds safe.
+const ROUNDS_TO_ZERO: f64 = -1076.0;
 
 impl Tape {
     /// An empty tape.
@@ -136,10 +151,166 @@ impl Tape {
             }
         };
         let i = self.push_raw(op, value, active);
-        if bad.is_some() || !value.is_finite() {
+        if bad.is_some() || !value.is_finite() || value == 0.0 {
+            self.check_zero(i, op, value, bad);
             self.check(i, value, bad);
         }
         i
+    }
+
+    /// Records a constant that `f64` holds as 0 though it is not (`1e-400`), with a
+    /// bound on log2 of its magnitude, so what is computed from it is followed (see
+    /// [`Tape::check_zero`]).
+    pub(crate) fn mark_tiny(&mut self, entry: u32, log2: f64, signed: bool) {
+        self.mark(entry, Tiny { log2, signed });
+    }
+
+    /// Adds a tiny mark, keeping the marks in entry order (a replay recomputes
+    /// operations between constants marked before).
+    fn mark(&mut self, entry: u32, tiny: Tiny) {
+        let at = self.tiny.partition_point(|&(k, _)| k < entry);
+        self.tiny.insert(at, (entry, tiny));
+    }
+
+    fn tiny_at(&self, entry: u32) -> Option<Tiny> {
+        self.tiny
+            .binary_search_by_key(&entry, |&(k, _)| k)
+            .ok()
+            .map(|k| self.tiny[k].1)
+    }
+
+    /// The operands of an operation.
+    fn operands(op: Op) -> [Option<u32>; 2] {
+        match op {
+            Op::Input | Op::Const => [None, None],
+            Op::Neg(a) | Op::Powi(a, _) | Op::Call(_, a) => [Some(a), None],
+            Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::Pow(a, b) | Op::Log(a, b) => {
+                [Some(a), Some(b)]
+            }
+        }
+    }
+
+    /// Whether an operand of entry `i` is a value `f64` holds as 0 though it is not.
+    fn meets_tiny(&self, i: usize) -> bool {
+        Self::operands(self.ops[i])
+            .into_iter()
+            .flatten()
+            .any(|k| self.tiny_at(k).is_some())
+    }
+
+    /// Follows values that `f64` rounds to 0 though they are not. A tiny value can be
+    /// multiplied back into range (`x^200*exp(-x^2)` at 28 is 8.8e-52, though
+    /// `exp(-784)` is 0), so each one carries a bound on its size through products,
+    /// powers, roots and odd functions; where the bound no longer says the result rounds
+    /// to 0, or a tiny value meets a domain edge only 0 is on (`ln`, a quotient, `sign`),
+    /// the value is lost and the tape says so rather than compute from the zero.
+    #[cold]
+    fn check_zero(&mut self, i: u32, op: Op, value: f64, bad: Option<&str>) {
+        let tiny = |k: u32| self.tiny_at(k);
+        let v = |k: u32| self.vals[k as usize];
+        let lost = || Some(Err(()));
+        let kept = |log2: f64, signed: bool| Some(Ok(Tiny { log2, signed }));
+        let judged = |log2: f64, signed: bool| {
+            if log2 < ROUNDS_TO_ZERO {
+                kept(log2, signed)
+            } else {
+                lost()
+            }
+        };
+        // A bound on log2 of an operand's magnitude, and whether it is known to be tiny.
+        let size = |k: u32| tiny(k).map_or_else(|| v(k).abs().log2(), |t| t.log2);
+        let any_tiny = Self::operands(op).into_iter().flatten().any(|k| tiny(k).is_some());
+        let outcome: Option<Result<Tiny, ()>> = if bad.is_some() {
+            (any_tiny && !matches!(op, Op::Call(Func::Acosh, _))).then_some(Err(()))
+        } else if value != 0.0 {
+            None
+        } else {
+            match op {
+                Op::Input | Op::Const | Op::Log(..) => None,
+                Op::Add(a, b) | Op::Sub(a, b) => {
+                    let flipped = |k: u32| v(k).is_sign_negative() != (matches!(op, Op::Sub(..)) && k == b);
+                    let tinies: Vec<(u32, Tiny)> = [a, b].into_iter().filter_map(|k| tiny(k).map(|t| (k, t))).collect();
+                    tinies.iter().map(|(_, t)| t.log2).reduce(f64::max).and_then(|largest| {
+                        let signed = tinies
+                            .iter()
+                            .all(|&(k, t)| t.signed && flipped(k) == value.is_sign_negative());
+                        kept(largest + 1.0, signed)
+                    })
+                }
+                Op::Neg(a) => tiny(a).and_then(|t| kept(t.log2, t.signed)),
+                Op::Mul(a, b) => {
+                    if [a, b].into_iter().any(|k| v(k) == 0.0 && tiny(k).is_none()) {
+                        None
+                    } else if !any_tiny {
+                        kept(size(a) + size(b) + 1.0, true)
+                    } else {
+                        let signed = [a, b].into_iter().filter_map(tiny).all(|t| t.signed)
+                            && value.is_sign_negative() == (v(a).is_sign_negative() != v(b).is_sign_negative());
+                        judged(size(a) + size(b) + 1.0, signed)
+                    }
+                }
+                Op::Div(a, b) => match tiny(a) {
+                    _ if v(a) == 0.0 && tiny(a).is_none() => None,
+                    // Past an overflow (`1/cosh(800)`, |cosh(800)| > 2^1024).
+                    _ if v(b).is_infinite() => kept(size(a) - 1024.0, tiny(a).is_none_or(|t| t.signed)),
+                    Some(t) => judged(t.log2 - v(b).abs().log2() + 1.0, t.signed),
+                    None => kept(size(a) - v(b).abs().log2() + 1.0, true),
+                },
+                Op::Powi(a, n) => self.power_zero(a, f64::from(n)),
+                Op::Pow(a, b) => self.power_zero(a, v(b)),
+                Op::Call(f, a) => match (tiny(a), f) {
+                    (
+                        Some(t),
+                        Func::Sin
+                        | Func::Tan
+                        | Func::Asin
+                        | Func::Atan
+                        | Func::Sinh
+                        | Func::Tanh
+                        | Func::Asinh
+                        | Func::Atanh,
+                    ) => kept(
+                        t.log2 + 0.5,
+                        t.signed && value.is_sign_negative() == v(a).is_sign_negative(),
+                    ),
+                    (Some(t), Func::Abs) => kept(t.log2, true),
+                    (Some(t), Func::Sqrt) if t.signed && v(a).is_sign_positive() => judged(t.log2 / 2.0, true),
+                    (Some(_), _) => lost(),
+                    (None, Func::Exp) => kept(v(a) * std::f64::consts::LOG2_E + 1.0, true),
+                    (None, _) => None,
+                },
+            }
+        };
+        match outcome {
+            Some(Ok(t)) => self.mark(i, t),
+            Some(Err(())) if self.value_fault.is_none() => {
+                self.value_fault = Some(Fault {
+                    reason: crate::eval::UNDERFLOW.to_string(),
+                    entry: i,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// What a power `a^k` that `f64` computed as 0 is (see [`Tape::check_zero`]).
+    fn power_zero(&self, a: u32, k: f64) -> Option<Result<Tiny, ()>> {
+        let u = self.vals[a as usize];
+        let tiny = |log2: f64, signed: bool| Some(Ok(Tiny { log2, signed }));
+        match self.tiny_at(a) {
+            // A root of a tiny value is defined only where it is positive.
+            Some(t) if k > 0.0 && (k.fract() == 0.0 || (t.signed && u.is_sign_positive())) => {
+                if k * t.log2 < ROUNDS_TO_ZERO {
+                    tiny(k * t.log2, t.signed)
+                } else {
+                    Some(Err(()))
+                }
+            }
+            Some(_) => Some(Err(())),
+            None if u == 0.0 => None,
+            None if u.is_infinite() => tiny(k * 1024.0, true),
+            None => tiny(k * u.abs().log2() + 1.0, true),
+        }
     }
 
     #[cold]
@@ -163,10 +334,22 @@ impl Tape {
     /// inputs were recorded), keeping the structure: the tape's analogue of calling a
     /// compiled function again. Constants keep their values.
     pub fn replay(&mut self, inputs: &[f64]) {
-        self.value_fault = None;
+        // Tiny constants stay; the inputs are new.
+        let ops = &self.ops;
+        self.tiny.retain(|&(k, _)| matches!(ops[k as usize], Op::Const));
         for (k, &i) in self.inputs.iter().enumerate() {
             self.vals[i as usize] = inputs.get(k).copied().unwrap_or(f64::NAN);
         }
+        self.recompute();
+    }
+
+    /// Computes every operation again from the inputs and constants as they are, with
+    /// what is marked tiny among them.
+    fn recompute(&mut self) {
+        self.value_fault = None;
+        let ops = &self.ops;
+        self.tiny
+            .retain(|&(k, _)| matches!(ops[k as usize], Op::Const | Op::Input));
         for i in 0..self.ops.len() {
             let op = self.ops[i];
             if matches!(op, Op::Input | Op::Const) {
@@ -174,7 +357,8 @@ impl Tape {
             }
             let (value, bad) = compute(&self.vals, op);
             self.vals[i] = value;
-            if bad.is_some() || !value.is_finite() {
+            if bad.is_some() || !value.is_finite() || value == 0.0 {
+                self.check_zero(i as u32, op, value, bad);
                 self.check(i as u32, value, bad);
             }
         }
@@ -268,8 +452,15 @@ impl Tape {
             }
             let g = adj[i];
             let v = |k: u32| self.vals[k as usize];
+            // (At a tiny operand the derivative exists but f64 lost it: `sqrt` at
+            // exp(-2400) has slope 1e521.)
             let nondiff = |reason: &str| Fault {
-                reason: reason.to_string(),
+                reason: if self.meets_tiny(i) {
+                    crate::eval::UNDERFLOW
+                } else {
+                    reason
+                }
+                .to_string(),
                 entry: i as u32,
             };
             match self.ops[i] {
@@ -615,9 +806,30 @@ pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String
                 .ok_or_else(|| format!("no value given for {name}"))
         })
         .collect::<Result<Vec<f64>, String>>()?;
-    record_f64(e, inputs, &values, |name| {
+    let mut recording = record_f64(e, inputs, &values, |name| {
         at.get(name).map(|r| r.to_f64().unwrap_or(f64::NAN))
-    })
+    })?;
+    // A coordinate beyond f64 (`1e-400`) is held as 0 though it is not: mark it, and
+    // record again so what is computed from it is followed.
+    let beyond = |name: &str| at.get(name).filter(|r| !r.is_zero() && r.to_f64() == Some(0.0));
+    if at.keys().any(|name| beyond(name).is_some()) {
+        let tape = &mut recording.tape;
+        for (node, &entry) in e.nodes().iter().zip(&recording.entry_of_node) {
+            if let Node::Var(s) = node {
+                if let Some(r) = beyond(s.as_str()) {
+                    if tape.tiny_at(entry).is_none() {
+                        let (log2, signed) = (
+                            crate::eval::log2_bound(r),
+                            r.is_negative() == tape.value(entry).is_sign_negative(),
+                        );
+                        tape.mark_tiny(entry, log2, signed);
+                    }
+                }
+            }
+        }
+        tape.recompute();
+    }
+    Ok(recording)
 }
 
 /// Records `e` with the inputs at `values` (in the order of `inputs`) and every other
@@ -643,7 +855,15 @@ pub fn record_f64(
     for node in e.nodes() {
         let at_entry = |c: &Id| entry[c.index()];
         let out = match node {
-            Node::Num(r) => tape.constant(r.to_f64().unwrap_or(f64::NAN)),
+            Node::Num(r) => {
+                let value = r.to_f64().unwrap_or(f64::NAN);
+                let entry = tape.constant(value);
+                if value == 0.0 && !r.is_zero() {
+                    let signed = value.is_sign_negative() == r.is_negative();
+                    tape.mark_tiny(entry, crate::eval::log2_bound(r), signed);
+                }
+                entry
+            }
             Node::Const(c) => tape.constant(c.value()),
             Node::Var(s) => match input_index.get(s.as_str()).copied() {
                 Some(k) => input_entry[k],
@@ -857,6 +1077,30 @@ mod tests {
         let e = parse(f).unwrap();
         let r = record(&e, &point(&[("x", x)]).unwrap(), &["x"])?;
         r.gradient(&e).map(|g| g[0]).map_err(|u| u.reason)
+    }
+
+    #[test]
+    fn a_tiny_value_is_followed_through_the_tape() {
+        let underflow = crate::eval::UNDERFLOW;
+        // exp(-784) is 0 in f64, but x^200 times it is 8.8e-52 at 28: lost, not 0.
+        assert_eq!(grad("x^200*exp(-x^2)", "28"), Err(underflow.to_string()));
+        // Where the derivative itself is below f64's range, 0 is right.
+        assert_eq!(grad("x*exp(-x^2)", "40"), Ok(0.0));
+        // A coordinate beyond f64: the root of 1e-400 is 1e-200, its slope 5e199.
+        assert_eq!(grad("sqrt(x)", "1e-400"), Err(underflow.to_string()));
+        assert_eq!(grad("x^3", "1e-400"), Ok(0.0));
+        // By hand: a replay with new inputs forgets the old inputs' marks.
+        let g = Graph::new();
+        let x = g.var(-800.0);
+        let y = (x.exp() * 2f64.powi(1000)).sqrt();
+        assert_eq!(
+            g.gradient(y).map(|_| ()).map_err(|f| f.reason),
+            Err(underflow.to_string())
+        );
+        let mut tape = g.tape.borrow().clone();
+        tape.replay(&[-10.0]);
+        assert!(tape.value_fault.is_none());
+        assert!((tape.value(y.entry) - (-5f64).exp() * 2f64.powi(500)).abs() < 1e-3 * tape.value(y.entry));
     }
 
     #[test]
