@@ -503,12 +503,9 @@ fn underflow(e: &Expr, node: &Node, value: f64, vals: &[f64], tiny: &[Option<Tin
                     judged(k * base.log2, base.signed)
                 }
                 Some(_) => Underflow::Lost,
-                None if u == 0.0 => Underflow::Exact,
-                // Past an overflow (`1/cosh(800)`, |cosh(800)| > 2^1024).
-                None if u.is_infinite() => Underflow::Tiny(Tiny {
-                    log2: k * 1024.0,
-                    signed: true,
-                }),
+                // Past an overflow (`1/cosh(800)`) the zero is the limit, as before: how
+                // far past 2^1024 the base went is not known here.
+                None if u == 0.0 || u.is_infinite() => Underflow::Exact,
                 None => Underflow::Tiny(Tiny {
                     log2: k * u.abs().log2() + 1.0,
                     signed: true,
@@ -1103,6 +1100,12 @@ mod tests {
             assert_eq!(eval_f64(&e, &at(x)), Ok(0.0), "{src}");
             let tape = crate::tape::record(&e, &at(x), &["x"]).unwrap();
             assert_eq!(tape.value(&e), Ok(0.0), "{src}: the tape");
+        }
+        // Past an overflow the zero is the limit, as before (1e-348 at 1); the tape
+        // stops at the overflow.
+        for src in ["x/cosh(800*x)", "x/cosh(800*x)^2"] {
+            let e = crate::parse::parse_verbatim(src).unwrap();
+            assert_eq!(eval_f64(&e, &at("1")), Ok(0.0), "{src}");
         }
         // A point beyond f64 is followed too: 1e-400 is 0 in f64, its root 1e-200 is not.
         let u = eval_f64(&parse("sqrt(x)").unwrap(), &at("1e-400")).unwrap_err();

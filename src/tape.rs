@@ -251,8 +251,9 @@ impl Tape {
                 }
                 Op::Div(a, b) => match tiny(a) {
                     _ if v(a) == 0.0 && tiny(a).is_none() => None,
-                    // Past an overflow (`1/cosh(800)`, |cosh(800)| > 2^1024).
-                    _ if v(b).is_infinite() => kept(size(a) - 1024.0, tiny(a).is_none_or(|t| t.signed)),
+                    // Past an overflow (`1/cosh(800)`) the zero is the limit, as `eval` has it.
+                    _ if v(b).is_infinite() && tiny(a).is_none() => None,
+                    _ if v(b).is_infinite() => kept(size(a) - 1024.0, tiny(a).is_some_and(|t| t.signed)),
                     Some(t) => judged(t.log2 - v(b).abs().log2() + 1.0, t.signed),
                     None => kept(size(a) - v(b).abs().log2() + 1.0, true),
                 },
@@ -307,8 +308,7 @@ impl Tape {
                 }
             }
             Some(_) => Some(Err(())),
-            None if u == 0.0 => None,
-            None if u.is_infinite() => tiny(k * 1024.0, true),
+            None if u == 0.0 || u.is_infinite() => None,
             None => tiny(k * u.abs().log2() + 1.0, true),
         }
     }
