@@ -321,6 +321,8 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
     let mut vals: Vec<f64> = Vec::with_capacity(e.len());
     // What is known of each value f64 rounded to 0 though it is not (`exp(-800)`).
     let mut tiny: Vec<Option<Tiny>> = Vec::with_capacity(e.len());
+    // For each value that overflowed, a lower bound on log2 of its size, where known.
+    let mut huge: Vec<Option<f64>> = Vec::with_capacity(e.len());
     let mut first_overflow: Option<Id> = None;
     for (i, node) in e.nodes().iter().enumerate() {
         let id = Id::from_index(i);
@@ -358,7 +360,7 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
             }
         };
         let bound = if value == 0.0 {
-            match underflow(e, node, value, &vals, &tiny, at) {
+            match underflow(e, node, value, &vals, &tiny, &huge, at) {
                 Underflow::Exact => None,
                 Underflow::Tiny(t) => Some(t),
                 Underflow::Lost => return Err(undefined(e, id, UNDERFLOW)),
@@ -372,6 +374,12 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
             (true, Some(raw)) if raw.is_infinite() => raw,
             _ => value,
         };
+        let large = if value.is_infinite() {
+            overflow_bound(e, node, &vals, &huge, at)
+        } else {
+            None
+        };
+        huge.push(large);
         vals.push(value);
     }
     match (vals.pop(), first_overflow) {
@@ -425,7 +433,15 @@ pub(crate) fn log2_bound(r: &Rational) -> f64 {
 /// (`x^200*exp(-x^2)` at 28), so a tiny operand is followed through products, powers,
 /// roots and odd functions with a bound on its size, and where that bound no longer
 /// says the result rounds to 0, the value is lost rather than printed as 0.
-fn underflow(e: &Expr, node: &Node, value: f64, vals: &[f64], tiny: &[Option<Tiny>], at: &Point) -> Underflow {
+fn underflow(
+    e: &Expr,
+    node: &Node,
+    value: f64,
+    vals: &[f64],
+    tiny: &[Option<Tiny>],
+    huge: &[Option<f64>],
+    at: &Point,
+) -> Underflow {
     let t = |c: &Id| tiny[c.index()];
     let v = |c: &Id| vals[c.index()];
     let judged = |bound: f64, signed: bool| {
@@ -503,9 +519,17 @@ fn underflow(e: &Expr, node: &Node, value: f64, vals: &[f64], tiny: &[Option<Tin
                     judged(k * base.log2, base.signed)
                 }
                 Some(_) => Underflow::Lost,
-                // Past an overflow (`1/cosh(800)`) the zero is the limit, as before: how
-                // far past 2^1024 the base went is not known here.
-                None if u == 0.0 || u.is_infinite() => Underflow::Exact,
+                None if u == 0.0 => Underflow::Exact,
+                // Past an overflow whose size is known (`1/cosh(800)`, cosh(800) being
+                // above 2^1152), the power is below the matching bound; where it is not
+                // known, the zero is the limit, as before.
+                None if u.is_infinite() => match huge[b.index()] {
+                    Some(log2) if k < 0.0 => Underflow::Tiny(Tiny {
+                        log2: k * log2 + 1.0,
+                        signed: true,
+                    }),
+                    _ => Underflow::Exact,
+                },
                 None => Underflow::Tiny(Tiny {
                     log2: k * u.abs().log2() + 1.0,
                     signed: true,
@@ -534,6 +558,63 @@ fn underflow(e: &Expr, node: &Node, value: f64, vals: &[f64], tiny: &[Option<Tin
             }),
             (None, _) => Underflow::Exact,
         },
+    }
+}
+
+/// A lower bound on log2 of the size of a value that overflowed `f64`, where one is
+/// known: `exp(1250)` is above 2^1802, so `1/exp(1250)` is below 2^-1802 and times
+/// 1e271 still rounds to 0, where `x/cosh(800*x)` at 1 does.
+fn overflow_bound(e: &Expr, node: &Node, vals: &[f64], huge: &[Option<f64>], at: &Point) -> Option<f64> {
+    let v = |c: &Id| vals[c.index()];
+    let size = |c: &Id| {
+        huge[c.index()].or_else(|| {
+            let x = v(c).abs();
+            (x > 0.0 && x.is_finite()).then(|| x.log2())
+        })
+    };
+    // Bounds past 2^1024 by less than this are too close to f64's edge to trust.
+    let past = |bound: f64| (bound > 1030.0).then_some(bound);
+    match node {
+        Node::Num(r) => past(log2_bound(r) - 1.0),
+        Node::Var(s) => at.get(s.as_str()).and_then(|r| past(log2_bound(r) - 1.0)),
+        Node::Mul(fs) => {
+            let coefficient = extreme_coefficient(e, fs);
+            let sizes: Option<f64> = fs
+                .iter()
+                .enumerate()
+                .map(|(k, f)| match (k, coefficient) {
+                    (0, Some(r)) => Some(log2_bound(r) - 1.0),
+                    _ => size(f),
+                })
+                .sum();
+            past(sizes? - 1.0)
+        }
+        Node::Pow([b, x]) => {
+            let k = v(x);
+            let bound = if k > 0.0 {
+                k * size(b)?
+            } else if v(b).is_finite() && v(b) != 0.0 {
+                k * v(b).abs().log2()
+            } else {
+                return None;
+            };
+            past(bound - 1.0)
+        }
+        Node::Call(Func::Exp, [a]) if v(a).is_finite() => past(v(a) * std::f64::consts::LOG2_E - 1.0),
+        Node::Call(Func::Cosh | Func::Sinh, [a]) if v(a).is_finite() => {
+            past(v(a).abs() * std::f64::consts::LOG2_E - 2.0)
+        }
+        Node::Call(Func::Exp | Func::Cosh | Func::Sinh, [a]) => huge[a.index()].map(|_| f64::INFINITY),
+        // A sum of terms of one sign is at least its largest term.
+        Node::Add(ts) => {
+            let value = ts.iter().map(v).sum::<f64>();
+            let same_sign = ts
+                .iter()
+                .all(|t| v(t) == 0.0 || v(t).is_sign_negative() == value.is_sign_negative());
+            let largest = ts.iter().filter_map(|t| huge[t.index()]).reduce(f64::max)?;
+            same_sign.then_some(largest)
+        }
+        _ => None,
     }
 }
 
@@ -1101,11 +1182,22 @@ mod tests {
             let tape = crate::tape::record(&e, &at(x), &["x"]).unwrap();
             assert_eq!(tape.value(&e), Ok(0.0), "{src}: the tape");
         }
-        // Past an overflow the zero is the limit, as before (1e-348 at 1); the tape
-        // stops at the overflow.
-        for src in ["x/cosh(800*x)", "x/cosh(800*x)^2"] {
+        // Past an overflow the zero has a bound too: 1/cosh(800) is below 2^-1152, so
+        // x/cosh(800*x) at 1 is 0 (1e-348), but 2^1000/cosh(800) is 7.7e-47, and
+        // 2*x*exp(x^2)/(exp(2*x^2) + 1) at 25 is 1.8e-270. (The tape stops at the
+        // overflow.)
+        for (src, x) in [
+            ("x/cosh(800*x)", "1"),
+            ("x/cosh(800*x)^2", "1"),
+            ("x^50/(exp(2*x^2) + 1)", "25"),
+        ] {
             let e = crate::parse::parse_verbatim(src).unwrap();
-            assert_eq!(eval_f64(&e, &at("1")), Ok(0.0), "{src}");
+            assert_eq!(eval_f64(&e, &at(x)), Ok(0.0), "{src}");
+        }
+        for (src, x) in [("2^1000*x/cosh(800*x)", "1"), ("2*x*exp(x^2)/(exp(2*x^2) + 1)", "25")] {
+            let e = crate::parse::parse_verbatim(src).unwrap();
+            let u = eval_f64(&e, &at(x)).unwrap_err();
+            assert!(u.is_beyond_f64(), "{src}: {u}");
         }
         // A point beyond f64 is followed too: 1e-400 is 0 in f64, its root 1e-200 is not.
         let u = eval_f64(&parse("sqrt(x)").unwrap(), &at("1e-400")).unwrap_err();
