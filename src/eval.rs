@@ -786,7 +786,8 @@ pub fn subnormal_value(e: &Expr, at: &Point) -> Option<String> {
 /// every sum replaced by the sum of its terms' magnitudes and every product by the
 /// product of its factors' magnitudes. Rounding error in `eval_f64` is at most a small
 /// multiple of `f64::EPSILON` times this, so it tells a cancellation (`1e6 - 1e6`) from a
-/// wrong value. `None` where the expression is undefined.
+/// wrong value. `None` where the expression is undefined; infinite where the bound
+/// itself is past `f64`'s range.
 pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
     let mut vals: Vec<f64> = Vec::with_capacity(e.len());
     let mut mags: Vec<f64> = Vec::with_capacity(e.len());
@@ -878,7 +879,10 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
             }
             Node::Num(_) | Node::Var(_) | Node::Const(_) => 0.0,
         };
-        let carried = if carried.is_finite() { carried } else { 0.0 };
+        // A bound past f64's range (sin(x^128) at 28, whose argument is off by 1e170
+        // radians, has an error bound of 1e355) stays infinite: the value is noise.
+        // Not a number (an infinite slope times no error) says nothing.
+        let carried = if carried.is_nan() { 0.0 } else { carried };
         // A subnormal value is rounded to a fixed step, 2^-1074, not to a fraction of
         // itself: `x^(pi^5)` at 0.09 is about 1e-320, good to only three digits, and
         // its logarithm to seven. So its own bound is the bound of that step.
