@@ -2992,7 +2992,23 @@ impl Normalizer {
             }
             partial = next;
         }
-        Some(partial.into_iter().map(|fs| self.b.mul(fs)).collect())
+        // A term may hold a sum beside a power of its negation, one from a sum and one
+        // a factor beside it: `(1 - y^2)*(2*y + 2)/(y^2 - 1)` in
+        // `((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)`. Merged, they are a
+        // number (debug property seed 4313, where a second pass found what the first
+        // had left).
+        Some(
+            partial
+                .into_iter()
+                .map(|fs| {
+                    let t = self.b.mul(fs);
+                    match self.merge_multiples(t) {
+                        Some(m) if self.cost(m) < self.cost(t) => m,
+                        _ => t,
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// A sum with the terms that share a denominator taken together and brought to
@@ -4671,6 +4687,22 @@ mod tests {
         assert_eq!(norm("z*(2*y - 2*x)^3/(x - y)"), "-8*z*(x - y)^2");
         assert_same_values("z*(y - x)^2/(x - y)^3");
         assert_same_values("z*(2*y - 2*x)^3/(x - y)");
+    }
+
+    #[test]
+    fn factoring_merges_a_sum_left_beside_its_negation() {
+        // Taking `y^2 - 1` out of the first term leaves the second's `1 - y^2` over
+        // it: they merge to -1 (debug property seed 4313, where a second pass of the
+        // normal form found what the first had left).
+        for s in [
+            "((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)",
+            "sin(x)*((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)",
+        ] {
+            let once = norm(s);
+            assert!(!once.contains("y^2"), "{s} -> {once}");
+            assert_eq!(norm(&once), once, "{s}");
+            assert_same_values(s);
+        }
     }
 
     #[test]
