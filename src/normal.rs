@@ -2996,12 +2996,16 @@ impl Normalizer {
         // a factor beside it: `(1 - y^2)*(2*y + 2)/(y^2 - 1)` in
         // `((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)`. Merged, they are a
         // number (debug property seed 4313, where a second pass found what the first
-        // had left).
+        // had left). Only negations: [`Normalizer::product_is_irreducible`] expects
+        // them, by the same primitive parts, and no other multiples.
         Some(
             partial
                 .into_iter()
                 .map(|fs| {
                     let t = self.b.mul(fs);
+                    if !self.holds_negated_sums(t) {
+                        return t;
+                    }
                     match self.merge_multiples(t) {
                         Some(m) if self.cost(m) < self.cost(t) => m,
                         _ => t,
@@ -3009,6 +3013,37 @@ impl Normalizer {
                 })
                 .collect(),
         )
+    }
+
+    /// Whether a product holds two sums, or integer powers of them, whose primitive
+    /// parts are negations of one another: `(1 - y^2)*(2*y + 2)/(y^2 - 1)`.
+    fn holds_negated_sums(&mut self, t: Id) -> bool {
+        let Node::Mul(fs) = self.b.node(t) else {
+            return false;
+        };
+        let sums: SmallVec<[Id; 4]> = fs
+            .iter()
+            .filter_map(|&f| match self.b.node(f) {
+                Node::Add(_) => Some(f),
+                Node::Pow([b, k])
+                    if matches!(self.b.node(*b), Node::Add(_)) && self.b.as_num(*k).is_some_and(|r| r.is_integer()) =>
+                {
+                    Some(*b)
+                }
+                _ => None,
+            })
+            .collect();
+        if sums.len() < 2 {
+            return false;
+        }
+        let parts: SmallVec<[Id; 4]> = sums.iter().map(|&s| self.primitive_part(s).0).collect();
+        for (k, &p) in parts.iter().enumerate() {
+            let negated = self.b.neg(p);
+            if parts[k + 1..].contains(&negated) {
+                return true;
+            }
+        }
+        false
     }
 
     /// A sum with the terms that share a denominator taken together and brought to
