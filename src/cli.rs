@@ -567,6 +567,10 @@ fn diff_json(o: &DiffOutcome) -> Value {
                 r.exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))),
             );
             m.insert(
+                "value_error_bound".into(),
+                r.value.as_ref().map_or(Value::Null, |_| number_json(r.value_bound)),
+            );
+            m.insert(
                 "autograd".into(),
                 r.autograd.as_ref().map_or(Value::Null, |v| number_json(*v)),
             );
@@ -584,6 +588,7 @@ fn diff_json(o: &DiffOutcome) -> Value {
         (None, Some(s)) => {
             m.insert("value".into(), Value::Null);
             m.insert("exact".into(), Value::Null);
+            m.insert("value_error_bound".into(), Value::Null);
             m.insert("autograd".into(), Value::Null);
             m.insert("check".into(), samples_json(s));
         }
@@ -675,6 +680,34 @@ fn exact_or_decimal_text(
         (Ok(v), None) => format_f64(*v),
         (Err(u), _) => format!("undefined ({u})"),
     }
+}
+
+/// A `note:` line for a value whose rounding bound is more than `rtol` of it: how far
+/// rounding could move it, and how many significant digits that leaves certain
+/// ("about 2"), or that none is. `None` for a value good to `rtol`.
+fn precision_note(what: &str, value: f64, bound: f64, rtol: f64) -> Option<String> {
+    // (A NaN bound gives no note.)
+    if bound.is_nan() || bound <= rtol * value.abs() {
+        return None;
+    }
+    let digits = if bound.is_finite() {
+        (value.abs() / bound).log10().floor()
+    } else {
+        0.0
+    };
+    let bound = if bound.is_finite() {
+        // Two digits say the size of a bound; more would claim a precision it has not.
+        format!("up to {bound:.1e}")
+    } else {
+        "past f64's range".to_string()
+    };
+    Some(if digits >= 1.0 {
+        let digits = digits.min(17.0) as u32;
+        let (plural, verb) = if digits == 1 { ("", "is") } else { ("s", "are") };
+        format!("note: f64 rounding could move {what} by {bound}: about {digits} significant digit{plural} {verb} certain\n")
+    } else {
+        format!("note: f64 rounding could move {what} by {bound}: no digit of it is certain\n")
+    })
 }
 
 fn comparison_text(c: &crate::check::Comparison, tol: &Tolerance) -> String {
@@ -812,6 +845,14 @@ fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
                     comparison_text(&r.comparison, tol)
                 )),
                 Err(u) => t.push_str(&format!("autograd: undefined ({u})\n")),
+            }
+            // Where the two sides agree or disagree, but f64 holds the value to fewer
+            // digits than the tolerance asks, say how many it holds. (An undefined
+            // verdict already says why.)
+            if let (Ok(v), false) = (&r.value, r.comparison.status == Status::Undefined) {
+                if let Some(note) = precision_note("the value", *v, r.value_bound, tol.rtol) {
+                    t.push_str(&note);
+                }
             }
             if r.exact_budget_hit {
                 t.push_str(&format!(
@@ -1137,6 +1178,11 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     // The value and the tape of the input as written: defined where it is.
     let written = as_written(&expr, &f, Some(&point));
     let (value, exact, _) = crate::check::value_at(&written, &point);
+    // How far rounding could move the value: an exact one, not at all.
+    let value_bound = match (&value, &exact) {
+        (Ok(_), None) => crate::check::rounding_bound(&written, &point),
+        _ => 0.0,
+    };
     let rec = crate::tape::record(&written, &point, &names).map_err(Failure::Usage)?;
     let grad = rec.value(&written).and_then(|_| rec.gradient(&written));
     let mut gj = Map::new();
@@ -1156,6 +1202,10 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 exact.as_ref().map_or(Value::Null, |x| json!(rational_to_string(x))),
             );
             m.insert(
+                "value_error_bound".into(),
+                value.as_ref().map_or(Value::Null, |_| number_json(value_bound)),
+            );
+            m.insert(
                 "autograd".into(),
                 if grad.is_ok() { Value::Object(gj) } else { Value::Null },
             );
@@ -1167,6 +1217,11 @@ fn cmd_eval(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         Format::Text => {
             let v = exact_or_decimal_text(&value, exact.as_ref(), numbers);
             out.push_str(&format!("{}\nat {}: {v}\n", Show(&f, numbers), at_text(&at)));
+            if let Ok(v) = &value {
+                if let Some(note) = precision_note("the value", *v, value_bound, args.rtol) {
+                    out.push_str(&note);
+                }
+            }
             match &grad {
                 Ok(g) => {
                     let parts: Vec<String> = vars

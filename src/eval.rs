@@ -791,9 +791,20 @@ pub fn subnormal_value(e: &Expr, at: &Point) -> Option<String> {
 pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
     let mut vals: Vec<f64> = Vec::with_capacity(e.len());
     let mut mags: Vec<f64> = Vec::with_capacity(e.len());
+    let mut exact: Vec<bool> = Vec::with_capacity(e.len());
     for (i, node) in e.nodes().iter().enumerate() {
         let id = Id::from_index(i);
         let value = single(e, id, node, &vals, at).ok()?;
+        // A value computed with no rounding at all has no error of its own and passes
+        // none on: `sin(x)` at x = 1e15, whose coordinate `f64` holds exactly, is good
+        // to the last place, though a rounding of 1e15 would be 0.1 radians.
+        if computed_exactly(e, node, &vals, &exact, value, at) {
+            vals.push(value);
+            mags.push(0.0);
+            exact.push(true);
+            continue;
+        }
+        exact.push(false);
         let m = |c: &Id| mags[c.index()];
         let val = |c: &Id| vals[c.index()];
         // A first-order bound on the value's error in units of rounding: its own
@@ -886,15 +897,128 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
         // A subnormal value is rounded to a fixed step, 2^-1074, not to a fraction of
         // itself: `x^(pi^5)` at 0.09 is about 1e-320, good to only three digits, and
         // its logarithm to seven. So its own bound is the bound of that step.
+        // An integer power is a chain of products (`powi`), whose roundings add up to
+        // about one unit per step: as many units as the exponent, at most.
+        let steps = match node {
+            Node::Pow([_, x]) => e
+                .node(*x)
+                .as_num()
+                .filter(|r| r.is_integer())
+                .and_then(|r| r.to_integer().to_i32())
+                .map_or(1.0, |n| f64::from(n).abs().max(1.0)),
+            _ => 1.0,
+        };
         let own = if value.is_subnormal() {
             f64::MIN_POSITIVE / 2.0
         } else {
-            value.abs()
+            value.abs() * steps
         };
         vals.push(value);
         mags.push(own + carried);
     }
     mags.pop()
+}
+
+/// Whether `single` computed `value`, the value of `node`, with no rounding: a number
+/// or coordinate that `f64` holds exactly, or a sum, product, integer power, absolute
+/// value, sign or square root of values computed exactly whose result is exact too.
+/// Each case follows `single`'s own order of operations, and each rounding is tested
+/// with an error-free transformation (Knuth's two-sum; a fused multiply-add for a
+/// product). Anything else is taken to be rounded, which only overstates a bound.
+fn computed_exactly(e: &Expr, node: &Node, vals: &[f64], exact: &[bool], value: f64, at: &Point) -> bool {
+    let held = |r: &Rational| r.to_f64().and_then(Rational::from_float).is_some_and(|q| &q == r);
+    let all_exact = |cs: &[Id]| cs.iter().all(|c| exact[c.index()]);
+    // A normal product: a subnormal or zero one may have lost bits the fused
+    // multiply-add cannot show.
+    let product_exact = |a: f64, b: f64| {
+        let p = a * b;
+        p.is_normal() && a.mul_add(b, -p) == 0.0
+    };
+    match node {
+        Node::Num(r) => held(r),
+        Node::Var(s) => at.get(s.as_str()).is_some_and(held),
+        Node::Const(_) | Node::Log(_) => false,
+        Node::Add(ts) => {
+            if !all_exact(ts) {
+                return false;
+            }
+            let mut sum = 0.0f64;
+            for t in ts.iter().map(|t| vals[t.index()]) {
+                let next = sum + t;
+                let back = next - sum;
+                if !next.is_finite() || (sum - (next - back)) + (t - back) != 0.0 {
+                    return false;
+                }
+                sum = next;
+            }
+            true
+        }
+        Node::Mul(fs) => {
+            if !all_exact(fs) || extreme_coefficient(e, fs).is_some() {
+                return false;
+            }
+            let factors = fs.iter().map(|f| vals[f.index()]);
+            if factors.clone().any(|f| f == 0.0) {
+                return value == 0.0;
+            }
+            let mut p = 1.0f64;
+            for f in factors {
+                if !product_exact(p, f) {
+                    return false;
+                }
+                p *= f;
+            }
+            true
+        }
+        Node::Pow([b, x]) => {
+            let Some(n) = e
+                .node(*x)
+                .as_num()
+                .filter(|r| r.is_integer())
+                .and_then(|r| r.to_integer().to_i32())
+            else {
+                return false;
+            };
+            let u = vals[b.index()];
+            if !exact[b.index()] {
+                return false;
+            }
+            if n == 0 || u == 0.0 {
+                return n >= 0;
+            }
+            if !u.is_normal() || !value.is_normal() {
+                return false;
+            }
+            // `u` is `m*2^k` with `m` odd: `u^n` is `m^n*2^(k*n)`, exact where `m^n`
+            // fits in the 53 bits of a mantissa (as every power of it on the way does),
+            // and for a negative `n` only where `m` is 1 (the reciprocal of an odd number
+            // is no binary fraction).
+            let significand = (u.to_bits() & ((1u64 << 52) - 1)) | (1u64 << 52);
+            let odd = u128::from(significand >> significand.trailing_zeros());
+            if n < 0 {
+                return odd == 1;
+            }
+            let mut power: u128 = 1;
+            for _ in 0..n {
+                power = match power.checked_mul(odd) {
+                    Some(q) if q < (1u128 << 53) => q,
+                    _ => return false,
+                };
+            }
+            true
+        }
+        Node::Call(f, [a]) => {
+            if !exact[a.index()] {
+                return false;
+            }
+            match f {
+                Func::Abs | Func::Sign => true,
+                // A correctly rounded root is exact where its square is the argument.
+                Func::Sqrt => value.is_normal() && value.mul_add(value, -vals[a.index()]) == 0.0,
+                _ => false,
+            }
+        }
+    }
 }
 
 /// The rounding bound, in units of `f64::EPSILON`, of `u^k` for 0 < k < 1 whose base
@@ -904,7 +1028,6 @@ fn root_bound(k: f64, m: f64) -> f64 {
     (f64::EPSILON * m).powf(k) / f64::EPSILON
 }
 
-/// The value of one node from its children's values.
 /// The exponent at `xid`, whose `f64` value `x` is not an integer, as the integer its
 /// exact value is, where `x` is within rounding of one and the exponent evaluates
 /// exactly at the point. `None` otherwise.
@@ -921,6 +1044,7 @@ fn integer_exponent(e: &Expr, xid: Id, x: f64, at: &Point) -> Option<i32> {
     }
 }
 
+/// The value of one node from its children's values.
 fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64, Undefined> {
     let v = |c: &Id| vals[c.index()];
     let value = match node {
@@ -1316,6 +1440,89 @@ mod tests {
         let p = parse("3*x^2 + sin(x)").unwrap();
         let (v, m) = (eval_f64(&p, &at).unwrap(), magnitude(&p, &at).unwrap());
         assert!(m < 10.0 * v.abs(), "{v} {m}");
+    }
+
+    #[test]
+    fn a_value_computed_exactly_has_no_rounding_bound() {
+        // Whenever the bound is 0, the f64 value is the exact value, to the last bit;
+        // and the cases that should be exact are found so.
+        let exprs = [
+            "x*y",
+            "x + y",
+            "x - y",
+            "x^12",
+            "x^-3",
+            "x^2*y - x",
+            "sqrt(x)",
+            "abs(x) - y",
+            "sign(x)*y",
+            "3*x*y^2",
+            "x/3",
+            "x^53",
+        ];
+        let values = [
+            "28",
+            "0.5",
+            "0.1",
+            "1e16",
+            "1",
+            "-3",
+            "16",
+            "1/3",
+            "8.8817841970012523233890533447265625e-16",
+            "1e300",
+            "7",
+        ];
+        let mut exact = 0;
+        for s in exprs {
+            let e = parse(s).unwrap();
+            for x in values {
+                for y in values {
+                    let at = point(&[("x", x), ("y", y)]).unwrap();
+                    let (Ok(v), Some(m), Exact::Value(r)) =
+                        (eval_f64(&e, &at), magnitude(&e, &at), eval_exact(&e, &at))
+                    else {
+                        continue;
+                    };
+                    // (A value that rounds to 0 has a bound of 0 too: the underflow
+                    // rules above judge it.)
+                    if m == 0.0 && v != 0.0 {
+                        exact += 1;
+                        assert_eq!(Rational::from_float(v), Some(r), "{s} at x = {x}, y = {y}");
+                    }
+                }
+            }
+        }
+        assert!(exact > 300, "{exact}");
+        let bound = |s: &str, x: &str| magnitude(&parse(s).unwrap(), &point(&[("x", x)]).unwrap()).unwrap();
+        for (s, x) in [
+            ("x^12", "28"),
+            ("x^-3", "0.5"),
+            ("sqrt(x)", "16"),
+            ("x*x + 1", "1e5"),
+            ("x/4", "3"),
+        ] {
+            assert_eq!(bound(s, x), 0.0, "{s} at {x}");
+        }
+        for (s, x) in [
+            ("x^2", "0.1"),
+            ("x + 1", "1e16"),
+            ("x/3", "1"),
+            ("x^-1", "3"),
+            ("x^23", "5"),
+            ("sqrt(x)", "2"),
+        ] {
+            assert!(bound(s, x) > 0.0, "{s} at {x}");
+        }
+        // `sin` of a coordinate held exactly is good to a unit of rounding however large
+        // the coordinate; `x^12` at 28 is exact too, so its sine is as good.
+        for (s, x) in [("sin(x)", "1e15"), ("sin(x^12)", "28")] {
+            let at = point(&[("x", x)]).unwrap();
+            let e = parse(s).unwrap();
+            assert_eq!(bound(s, x), eval_f64(&e, &at).unwrap().abs(), "{s} at {x}");
+        }
+        // A coordinate rounded on the way in carries its rounding into the sine.
+        assert!(bound("sin(x)", "1000000000000000.1") > 1e14);
     }
 
     #[test]

@@ -260,6 +260,16 @@ snap!(
     dydx(&["eval", "x^2*y", "--at", "x=1/3,y=2", "--format", "json"])
 );
 snap!(cli_bad_point, dydx(&["diff", "x^2", "--at", "x=abc"]));
+// Both sides agree to the last bit, but exp(28) = 1.4e12 is off by 1e-4 radians on
+// both: the value is good to a few digits, and a note says how many are certain.
+snap!(
+    cli_diff_few_digits_certain,
+    dydx(&["diff", "sin(exp(x))", "--at", "x=28"])
+);
+// A coordinate f64 holds exactly leaves the sine of 1e15 good to the last place.
+snap!(cli_diff_exact_large_point, dydx(&["diff", "cos(x)", "--at", "x=1e15"]));
+// The sine of 28^210, whose argument is off by far more than 2*pi: no digit is certain.
+snap!(cli_eval_no_digit_certain, dydx(&["eval", "sin(x^210)", "--at", "x=28"]));
 snap!(
     cli_check_proved,
     dydx(&["check", "sin(2*x)", "--claim", "2*(cos(x)^2 - sin(x)^2)"])
