@@ -794,7 +794,19 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
     let mut exact: Vec<bool> = Vec::with_capacity(e.len());
     for (i, node) in e.nodes().iter().enumerate() {
         let id = Id::from_index(i);
-        let value = single(e, id, node, &vals, at).ok()?;
+        let value = match single(e, id, node, &vals, at) {
+            Ok(v) => v,
+            // A number past f64's range (`2^1072`) is a product's coefficient, which the
+            // product carries as a mantissa and an exponent: the product says what it
+            // costs. Anything else that takes it overflows, and has no bound.
+            Err(u) if u.reason == OVERFLOW && matches!(node, Node::Num(_)) => {
+                vals.push(f64::INFINITY);
+                mags.push(f64::INFINITY);
+                exact.push(false);
+                continue;
+            }
+            Err(_) => return None,
+        };
         // A value computed with no rounding at all has no error of its own and passes
         // none on: `sin(x)` at x = 1e15, whose coordinate `f64` holds exactly, is good
         // to the last place, though a rounding of 1e15 would be 0.1 radians.
@@ -819,6 +831,11 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
             // others alone would overflow (`x^100*y^100*z` at 100, 100, 1e-300).
             Node::Mul(fs) => (0..fs.len())
                 .map(|k| {
+                    // A coefficient beyond f64's normal range, split into a mantissa
+                    // and an exponent, is one rounding of the mantissa.
+                    if k == 0 && extreme_coefficient(e, fs).is_some() {
+                        return value.abs();
+                    }
                     let own = val(&fs[k]);
                     // (Where the product underflowed to 0, the others' product is the
                     // better guess.)

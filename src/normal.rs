@@ -2980,6 +2980,7 @@ impl Normalizer {
             self.hit.insert(Bound::ExpandedTerms);
             return None;
         }
+        let plain_len = plain.len();
         let mut partial: Vec<Vec<Id>> = vec![plain];
         for s in &sums {
             let mut next = Vec::with_capacity(partial.len() * s.len());
@@ -2992,18 +2993,19 @@ impl Normalizer {
             }
             partial = next;
         }
-        // A term may hold a sum beside a power of its negation, one from a sum and one
-        // a factor beside it: `(1 - y^2)*(2*y + 2)/(y^2 - 1)` in
+        // A term may hold a sum from a sum beside a power of its negation from the
+        // factors beside that sum: `(1 - y^2)*(2*y + 2)/(y^2 - 1)` in
         // `((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)`. Merged, they are a
         // number (debug property seed 4313, where a second pass found what the first
-        // had left). Only negations: [`Normalizer::product_is_irreducible`] expects
-        // them, by the same primitive parts, and no other multiples.
+        // had left). Only those: [`Normalizer::product_is_irreducible`] looks for them,
+        // by the same primitive parts, and for no other multiples.
+        let beside = self.sum_parts(&partial[0][..plain_len]);
         Some(
             partial
                 .into_iter()
                 .map(|fs| {
                     let t = self.b.mul(fs);
-                    if !self.holds_negated_sums(t) {
+                    if beside.is_empty() || !self.meets_negation(t, &beside) {
                         return t;
                     }
                     match self.merge_multiples(t) {
@@ -3015,13 +3017,9 @@ impl Normalizer {
         )
     }
 
-    /// Whether a product holds two sums, or integer powers of them, whose primitive
-    /// parts are negations of one another: `(1 - y^2)*(2*y + 2)/(y^2 - 1)`.
-    fn holds_negated_sums(&mut self, t: Id) -> bool {
-        let Node::Mul(fs) = self.b.node(t) else {
-            return false;
-        };
-        let sums: SmallVec<[Id; 4]> = fs
+    /// The primitive parts of the sums among `factors`, or of their integer powers' bases.
+    fn sum_parts(&mut self, factors: &[Id]) -> SmallVec<[Id; 4]> {
+        let sums: SmallVec<[Id; 4]> = factors
             .iter()
             .filter_map(|&f| match self.b.node(f) {
                 Node::Add(_) => Some(f),
@@ -3033,17 +3031,22 @@ impl Normalizer {
                 _ => None,
             })
             .collect();
-        if sums.len() < 2 {
+        sums.into_iter().map(|s| self.primitive_part(s).0).collect()
+    }
+
+    /// Whether product `t` holds a sum, or an integer power of one, whose primitive part
+    /// is the negation of one of `parts`: `(1 - y^2)*(2*y + 2)/(y^2 - 1)` for
+    /// `y^2 - 1`.
+    fn meets_negation(&mut self, t: Id, parts: &[Id]) -> bool {
+        let Node::Mul(fs) = self.b.node(t) else {
             return false;
-        }
-        let parts: SmallVec<[Id; 4]> = sums.iter().map(|&s| self.primitive_part(s).0).collect();
-        for (k, &p) in parts.iter().enumerate() {
+        };
+        let fs: SmallVec<[Id; 8]> = fs.iter().copied().collect();
+        let own = self.sum_parts(&fs);
+        own.into_iter().any(|p| {
             let negated = self.b.neg(p);
-            if parts[k + 1..].contains(&negated) {
-                return true;
-            }
-        }
-        false
+            parts.contains(&negated)
+        })
     }
 
     /// A sum with the terms that share a denominator taken together and brought to
