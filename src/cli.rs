@@ -1051,6 +1051,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
     let vars = f.variables();
     let mut gradient = Map::new();
     let mut values = Map::new();
+    let mut value_bounds = Map::new();
     let mut autograd = Map::new();
     let mut checks = Map::new();
     let mut simplify_reports = Map::new();
@@ -1082,6 +1083,10 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
         text.push_str(&format!("  d/d{v} = {}\n", Show(d, numbers)));
         if let Some(r) = reports.as_ref().and_then(|rs| rs.get(k)) {
             values.insert(v.clone(), r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+            value_bounds.insert(
+                v.clone(),
+                r.value.as_ref().map_or(Value::Null, |_| number_json(r.value_bound)),
+            );
             autograd.insert(v.clone(), r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
             checks.insert(v.clone(), comparison_json(&r.comparison));
             if r.comparison.status == Status::Fail {
@@ -1105,6 +1110,11 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 Err(u) => format!("autograd undefined ({u})"),
             };
             text.push_str(&format!("  d/d{v} = {}   {auto}\n", value_text(r, numbers)));
+            if let (Ok(x), false) = (&r.value, r.comparison.status == Status::Undefined) {
+                if let Some(note) = precision_note(&format!("d/d{v}"), *x, r.value_bound, tol.rtol) {
+                    text.push_str(&format!("    {note}"));
+                }
+            }
         }
     }
     // Which partial hit a bound is in the JSON; the text says that one did.
@@ -1117,6 +1127,7 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 "gradient": gradient,
                 "at": at.as_ref().map_or(Value::Null, |a| at_json(a)),
                 "values": if at.is_some() { Value::Object(values) } else { Value::Null },
+                "value_error_bounds": if at.is_some() { Value::Object(value_bounds) } else { Value::Null },
                 "autograd": if at.is_some() { Value::Object(autograd) } else { Value::Null },
                 "check": checks,
                 "simplify": simplify_reports,

@@ -1543,6 +1543,19 @@ mod tests {
     }
 
     #[test]
+    fn a_coefficient_past_f64s_range_has_a_bound() {
+        // 2^1100/3^700 is 1.4e-3 but neither part is an f64: the product carries the
+        // coefficient as a mantissa and an exponent, one rounding, and the bound is the
+        // value's size, not unknown.
+        let at = point(&[("x", "1.5")]).unwrap();
+        let e = parse("sin(x)*2^1100/3^700").unwrap();
+        let (v, m) = (eval_f64(&e, &at).unwrap(), magnitude(&e, &at).unwrap());
+        assert!(m >= v.abs() && m < 4.0 * v.abs(), "{v} {m}");
+        // A sum that takes it overflows, as before: no bound.
+        assert!(magnitude(&parse("x + 2^1100").unwrap(), &at).is_none());
+    }
+
+    #[test]
     fn a_product_whose_other_factors_overflow_keeps_its_bound() {
         // x^100*y^100 is 1e400, beyond f64, but the whole is 1e100: each factor's error
         // carried through the rest must not overflow to infinity and be dropped, which

@@ -271,6 +271,10 @@ snap!(cli_diff_exact_large_point, dydx(&["diff", "cos(x)", "--at", "x=1e15"]));
 // The sine of 28^210, whose argument is off by far more than 2*pi: no digit is certain.
 snap!(cli_eval_no_digit_certain, dydx(&["eval", "sin(x^210)", "--at", "x=28"]));
 snap!(
+    cli_grad_few_digits_certain,
+    dydx(&["grad", "y*sin(exp(x))", "--at", "x=28,y=2"])
+);
+snap!(
     cli_check_proved,
     dydx(&["check", "sin(2*x)", "--claim", "2*(cos(x)^2 - sin(x)^2)"])
 );
