@@ -342,8 +342,7 @@ impl Q {
 }
 
 /// Whether numbers (`None` standing for 1) have content 1 — numerators with gcd 1 and no
-/// denominator — as a scan on small integers shows, which most sums' first two terms do,
-/// without allocating. `false` means maybe not (a number too large for the scan says
+/// denominator — as a scan on small integers shows, without allocating. `false` means maybe not (a number too large for the scan says
 /// maybe).
 pub(crate) fn content_is_one<'a>(coefficients: impl IntoIterator<Item = Option<&'a Rational>>) -> bool {
     use num_integer::Integer;
@@ -361,11 +360,10 @@ pub(crate) fn content_is_one<'a>(coefficients: impl IntoIterator<Item = Option<&
             Some(l) => l,
             None => return false,
         };
-        if small == (1, 1) {
-            return true;
-        }
     }
-    false
+    // (Not at the first (1, 1): a later denominator still counts, as in `x - 3/5`,
+    // whose content is 1/5.)
+    small == (1, 1)
 }
 
 /// The positive rational content of numbers (`None` standing for 1): the gcd of their
@@ -3209,6 +3207,17 @@ mod tests {
         assert_eq!(content(&["6", "4"], true).as_deref(), None);
         assert_eq!(content(&["6", "4"], false).as_deref(), Some("2"));
         assert_eq!(content(&["0", "0"], false).as_deref(), None);
+        // A coefficient of 1 first and a fraction after it: `x - 3/5` has content 1/5,
+        // though the scan's first term alone says 1.
+        let fifths = q("-3/5");
+        assert!(!content_is_one([None, Some(&fifths)]));
+        assert_eq!(
+            rational_content([None, Some(&fifths)])
+                .map(|r| r.to_string())
+                .as_deref(),
+            Some("1/5")
+        );
+        assert!(content_is_one([None, Some(&q("-3"))]));
         // Past machine integers: a big numerator, and an lcm of denominators that
         // overflows 64 bits.
         let big = "1180591620717411303424"; // 2^70

@@ -4723,6 +4723,11 @@ mod tests {
         assert_eq!(norm("z*(1 - x)/(x - 1)"), "-z");
         assert_eq!(norm("z*(y - x)^2/(x - y)^3"), "z/(x - y)");
         assert_eq!(norm("z*(2*y - 2*x)^3/(x - y)"), "-8*z*(x - y)^2");
+        // A sum whose first coefficient is 1 and a later one a fraction has a content
+        // all the same: `x - 3/5` is `(5*x - 3)/5`.
+        assert_eq!(norm("x*(x - 3/5)/(5*x - 3)"), "x/5");
+        assert_eq!(norm("x*(3/5 - x)/(5*x - 3)"), "-x/5");
+        assert_same_values("x*(x - 3/5)^2/(5*x - 3)");
         assert_same_values("z*(y - x)^2/(x - y)^3");
         assert_same_values("z*(2*y - 2*x)^3/(x - y)");
     }
