@@ -682,6 +682,25 @@ fn exact_or_decimal_text(
     }
 }
 
+/// One checked matrix entry's value and its rounding bound, in JSON, and its note
+/// ([`precision_note`], as entry (row, column) counted from 1) where f64 holds it to
+/// fewer digits than the tolerance asks.
+fn record_entry(
+    r: &crate::check::Report,
+    (i, j): (usize, usize),
+    rtol: f64,
+    values: &mut Vec<Value>,
+    bounds: &mut Vec<Value>,
+    notes: &mut Vec<String>,
+) {
+    values.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+    bounds.push(r.value.as_ref().map_or(Value::Null, |_| number_json(r.value_bound)));
+    if let (Ok(x), false) = (&r.value, r.comparison.status == Status::Undefined) {
+        let entry = format!("entry ({}, {})", i + 1, j + 1);
+        notes.extend(precision_note(&entry, *x, r.value_bound, rtol));
+    }
+}
+
 /// A `note:` line for a value whose rounding bound is more than `rtol` of it: how far
 /// rounding could move it, and how many significant digits that leaves certain
 /// ("about 2"), or that none is. `None` for a value good to `rtol`.
@@ -1447,6 +1466,9 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     // Cross-check every entry: at the point, or at seeded points.
     let (mut passed, mut failed, mut undefined) = (0usize, 0usize, 0usize);
     let mut values: Vec<Vec<Value>> = Vec::new();
+    let mut value_bounds: Vec<Vec<Value>> = Vec::new();
+    // The entries f64 holds to fewer digits than rtol asks: their notes.
+    let mut precision_notes: Vec<String> = Vec::new();
     let mut autograd: Vec<Vec<Value>> = Vec::new();
     let summary_status = |s: &SampleSummary| {
         if s.failed > 0 {
@@ -1459,6 +1481,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     };
     for (i, row) in rows.iter().enumerate() {
         let mut vrow = Vec::new();
+        let mut brow = Vec::new();
         let mut arow = Vec::new();
         let mut statuses: Vec<Status> = Vec::with_capacity(row.len());
         if !hessian {
@@ -1469,8 +1492,8 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 Some(at) => {
                     let reports =
                         check_gradient_at(&written[i], &partials, &to_point(at), &tol).map_err(Failure::Usage)?;
-                    for r in reports {
-                        vrow.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                    for (j, r) in reports.iter().enumerate() {
+                        record_entry(r, (i, j), tol.rtol, &mut vrow, &mut brow, &mut precision_notes);
                         arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                         statuses.push(r.comparison.status);
                     }
@@ -1478,7 +1501,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 None => statuses.extend(sample_gradient(&written[i], &partials, &tol).iter().map(summary_status)),
             }
         }
-        for entry in row.iter().filter(|_| hessian) {
+        for (j, entry) in row.iter().enumerate().filter(|_| hessian) {
             // Hessian entries: hyper-dual evaluation of f as written.
             let origin = &written[0];
             let witness = Witness::HyperDual {
@@ -1488,7 +1511,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             let status = match &at {
                 Some(at) => {
                     let r = check_with(origin, &entry.expr, witness, &to_point(at), &tol).map_err(Failure::Usage)?;
-                    vrow.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                    record_entry(&r, (i, j), tol.rtol, &mut vrow, &mut brow, &mut precision_notes);
                     arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                     r.comparison.status
                 }
@@ -1504,6 +1527,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             }
         }
         values.push(vrow);
+        value_bounds.push(brow);
         autograd.push(arow);
     }
     let cells: Vec<Vec<String>> = rows
@@ -1520,6 +1544,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 "matrix": cells,
                 "at": at.as_ref().map_or(Value::Null, |a| at_json(a)),
                 "values": if at.is_some() { json!(values) } else { Value::Null },
+                "value_error_bounds": if at.is_some() { json!(value_bounds) } else { Value::Null },
                 "autograd": if at.is_some() { json!(autograd) } else { Value::Null },
                 "check": {
                     "status": if failed > 0 { "fail" } else if passed == 0 { "undefined" } else { "pass" },
@@ -1553,6 +1578,9 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 passed + failed + undefined,
                 if at.is_none() { " (at seeded points)" } else { "" }
             ));
+            for note in &precision_notes {
+                out.push_str(note);
+            }
             out.push_str(&bounds_note(hit));
         }
         Format::Latex => {

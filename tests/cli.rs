@@ -275,6 +275,10 @@ snap!(
     dydx(&["grad", "y*sin(exp(x))", "--at", "x=28,y=2"])
 );
 snap!(
+    cli_hessian_few_digits_certain,
+    dydx(&["hessian", "y*sin(exp(x))", "--at", "x=28,y=2"])
+);
+snap!(
     cli_check_proved,
     dydx(&["check", "sin(2*x)", "--claim", "2*(cos(x)^2 - sin(x)^2)"])
 );
