@@ -943,7 +943,10 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
 /// with an error-free transformation (Knuth's two-sum; a fused multiply-add for a
 /// product). Anything else is taken to be rounded, which only overstates a bound.
 fn computed_exactly(e: &Expr, node: &Node, vals: &[f64], exact: &[bool], value: f64, at: &Point) -> bool {
-    let held = |r: &Rational| r.to_f64().and_then(Rational::from_float).is_some_and(|q| &q == r);
+    // (Most numbers are small integers: those f64 holds without a round trip.)
+    let held = |r: &Rational| {
+        (r.is_integer() && r.numer().bits() <= 53) || r.to_f64().and_then(Rational::from_float).is_some_and(|q| &q == r)
+    };
     let all_exact = |cs: &[Id]| cs.iter().all(|c| exact[c.index()]);
     // A normal product: a subnormal or zero one may have lost bits the fused
     // multiply-add cannot show.
