@@ -3193,11 +3193,19 @@ impl Normalizer {
                 // 1/x^(2/3)` is `(7*x - 1)/x^(2/3)`, but `1/x^(3/4) + 2/x^(4/3)` stays
                 // (not `(x^(7/12) + 2)/x^(4/3)`); and only where its base has no
                 // content, whose fractional power would be irrational (`(5*x + 5)^(-1/2)`
-                // is `(x + 1)^(-1/2)/sqrt(5)`). Other such factors stay in their
+                // is `(x + 1)^(-1/2)/sqrt(5)`), or leads with a coefficient of 1 or -1
+                // (`x^3 + 123/10`, as the light form writes a sum over a number), whose
+                // power is taken as it is. Other such factors stay in their
                 // numerators. Bringing one over is sound: the term defines its base
                 // only where it is positive, and there the powers of the base merge.
                 let (part, content) = if !k.is_integer() {
-                    if self.may_have_content(base) || !self.whole_powers_apart(&ts, base, &-k.clone()) {
+                    let leads_with_unit = match self.b.node(base) {
+                        Node::Add(us) => self.coefficient_of(us[0]).is_none_or(|c| c.abs().is_one()),
+                        _ => true,
+                    };
+                    if (self.may_have_content(base) && !leads_with_unit)
+                        || !self.whole_powers_apart(&ts, base, &-k.clone())
+                    {
                         continue;
                     }
                     (base, Rational::one())
@@ -4723,6 +4731,13 @@ mod tests {
         assert_eq!(norm("z*(1 - x)/(x - 1)"), "-z");
         assert_eq!(norm("z*(y - x)^2/(x - y)^3"), "z/(x - y)");
         assert_eq!(norm("z*(2*y - 2*x)^3/(x - y)"), "-8*z*(x - y)^2");
+        // A fractional power of a sum that leads with 1 comes over a common
+        // denominator as it is, content and all (the second derivative of
+        // `7*(x^3 + 12.3)^(1/4)`).
+        assert_eq!(
+            norm("x/(x^3 + 123/10)^(3/4) - x^4/(x^3 + 123/10)^(7/4)"),
+            "123*x/(10*(x^3 + 123/10)^(7/4))"
+        );
         // A sum whose first coefficient is 1 and a later one a fraction has a content
         // all the same: `x - 3/5` is `(5*x - 3)/5`.
         assert_eq!(norm("x*(x - 3/5)/(5*x - 3)"), "x/5");
