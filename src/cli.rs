@@ -683,11 +683,11 @@ fn exact_or_decimal_text(
 }
 
 /// One checked matrix entry's value and its rounding bound, in JSON, and its note
-/// ([`precision_note`], as entry (row, column) counted from 1) where f64 holds it to
-/// fewer digits than the tolerance asks.
+/// ([`precision_note`], naming the entry `name`, if any) where f64 holds it to fewer
+/// digits than the tolerance asks.
 fn record_entry(
     r: &crate::check::Report,
-    (i, j): (usize, usize),
+    name: Option<String>,
     rtol: f64,
     values: &mut Vec<Value>,
     bounds: &mut Vec<Value>,
@@ -695,9 +695,21 @@ fn record_entry(
 ) {
     values.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
     bounds.push(r.value.as_ref().map_or(Value::Null, |_| number_json(r.value_bound)));
-    if let (Ok(x), false) = (&r.value, r.comparison.status == Status::Undefined) {
-        let entry = format!("entry ({}, {})", i + 1, j + 1);
-        notes.extend(precision_note(&entry, *x, r.value_bound, rtol));
+    if let (Ok(x), false, Some(name)) = (&r.value, r.comparison.status == Status::Undefined, name) {
+        notes.extend(precision_note(&name, *x, r.value_bound, rtol));
+    }
+}
+
+/// How a note names matrix entry (i, j), counted from 0: "entry (1, 2)". A Hessian's
+/// entry off the diagonal is named with its mirror image, which is the same derivative
+/// ("entries (1, 2) and (2, 1)"), and the one below the diagonal not at all.
+fn entry_name((i, j): (usize, usize), symmetric: bool) -> Option<String> {
+    match (symmetric, j.cmp(&i)) {
+        (true, std::cmp::Ordering::Less) => None,
+        (true, std::cmp::Ordering::Greater) => {
+            Some(format!("entries ({}, {}) and ({}, {})", i + 1, j + 1, j + 1, i + 1))
+        }
+        _ => Some(format!("entry ({}, {})", i + 1, j + 1)),
     }
 }
 
@@ -1493,7 +1505,14 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                     let reports =
                         check_gradient_at(&written[i], &partials, &to_point(at), &tol).map_err(Failure::Usage)?;
                     for (j, r) in reports.iter().enumerate() {
-                        record_entry(r, (i, j), tol.rtol, &mut vrow, &mut brow, &mut precision_notes);
+                        record_entry(
+                            r,
+                            entry_name((i, j), false),
+                            tol.rtol,
+                            &mut vrow,
+                            &mut brow,
+                            &mut precision_notes,
+                        );
                         arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                         statuses.push(r.comparison.status);
                     }
@@ -1511,7 +1530,14 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             let status = match &at {
                 Some(at) => {
                     let r = check_with(origin, &entry.expr, witness, &to_point(at), &tol).map_err(Failure::Usage)?;
-                    record_entry(&r, (i, j), tol.rtol, &mut vrow, &mut brow, &mut precision_notes);
+                    record_entry(
+                        &r,
+                        entry_name((i, j), true),
+                        tol.rtol,
+                        &mut vrow,
+                        &mut brow,
+                        &mut precision_notes,
+                    );
                     arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
                     r.comparison.status
                 }
