@@ -695,8 +695,17 @@ fn record_entry(
 ) {
     values.push(r.value.as_ref().map_or(Value::Null, |x| number_json(*x)));
     bounds.push(r.value.as_ref().map_or(Value::Null, |_| number_json(r.value_bound)));
-    if let (Ok(x), false, Some(name)) = (&r.value, r.comparison.status == Status::Undefined, name) {
-        notes.extend(precision_note(&name, *x, r.value_bound, rtol));
+    if let Some(name) = name {
+        notes.extend(report_precision_note(&name, r, rtol));
+    }
+}
+
+/// [`precision_note`] for a checked value: none where the value is undefined, or the
+/// verdict is (an undefined verdict already says why).
+fn report_precision_note(what: &str, r: &crate::check::Report, rtol: f64) -> Option<String> {
+    match (&r.value, r.comparison.status) {
+        (Ok(x), Status::Pass | Status::Fail) => precision_note(what, *x, r.value_bound, rtol),
+        _ => None,
     }
 }
 
@@ -878,12 +887,9 @@ fn diff_text(o: &DiffOutcome, tol: &Tolerance) -> String {
                 Err(u) => t.push_str(&format!("autograd: undefined ({u})\n")),
             }
             // Where the two sides agree or disagree, but f64 holds the value to fewer
-            // digits than the tolerance asks, say how many it holds. (An undefined
-            // verdict already says why.)
-            if let (Ok(v), false) = (&r.value, r.comparison.status == Status::Undefined) {
-                if let Some(note) = precision_note("the value", *v, r.value_bound, tol.rtol) {
-                    t.push_str(&note);
-                }
+            // digits than the tolerance asks, say how many it holds.
+            if let Some(note) = report_precision_note("the value", r, tol.rtol) {
+                t.push_str(&note);
             }
             if r.exact_budget_hit {
                 t.push_str(&format!(
@@ -1141,10 +1147,8 @@ fn cmd_grad(expr: String, args: CheckArgs, out: &mut String) -> Result<u8, Failu
                 Err(u) => format!("autograd undefined ({u})"),
             };
             text.push_str(&format!("  d/d{v} = {}   {auto}\n", value_text(r, numbers)));
-            if let (Ok(x), false) = (&r.value, r.comparison.status == Status::Undefined) {
-                if let Some(note) = precision_note(&format!("d/d{v}"), *x, r.value_bound, tol.rtol) {
-                    text.push_str(&format!("    {note}"));
-                }
+            if let Some(note) = report_precision_note(&format!("d/d{v}"), r, tol.rtol) {
+                text.push_str(&format!("    {note}"));
             }
         }
     }

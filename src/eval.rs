@@ -917,12 +917,7 @@ pub fn magnitude(e: &Expr, at: &Point) -> Option<f64> {
         // An integer power is a chain of products (`powi`), whose roundings add up to
         // about one unit per step: as many units as the exponent, at most.
         let steps = match node {
-            Node::Pow([_, x]) => e
-                .node(*x)
-                .as_num()
-                .filter(|r| r.is_integer())
-                .and_then(|r| r.to_integer().to_i32())
-                .map_or(1.0, |n| f64::from(n).abs().max(1.0)),
+            Node::Pow([_, x]) => integer_exponent_number(e, *x).map_or(1.0, |n| f64::from(n).abs().max(1.0)),
             _ => 1.0,
         };
         let own = if value.is_subnormal() {
@@ -991,12 +986,7 @@ fn computed_exactly(e: &Expr, node: &Node, vals: &[f64], exact: &[bool], value: 
             true
         }
         Node::Pow([b, x]) => {
-            let Some(n) = e
-                .node(*x)
-                .as_num()
-                .filter(|r| r.is_integer())
-                .and_then(|r| r.to_integer().to_i32())
-            else {
+            let Some(n) = integer_exponent_number(e, *x) else {
                 return false;
             };
             let u = vals[b.index()];
@@ -1064,6 +1054,15 @@ fn integer_exponent(e: &Expr, xid: Id, x: f64, at: &Point) -> Option<i32> {
     }
 }
 
+/// The exponent at `x` where it is a number that is an integer in `i32`'s range: a
+/// power `single` takes with `powi`.
+fn integer_exponent_number(e: &Expr, x: Id) -> Option<i32> {
+    e.node(x)
+        .as_num()
+        .filter(|r| r.is_integer())
+        .and_then(|r| r.to_integer().to_i32())
+}
+
 /// The value of one node from its children's values.
 fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64, Undefined> {
     let v = |c: &Id| vals[c.index()];
@@ -1097,12 +1096,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
             } else {
                 None
             };
-            let integer = exact_integer.or_else(|| {
-                e.node(*xid)
-                    .as_num()
-                    .filter(|r| r.is_integer())
-                    .and_then(|r| r.to_integer().to_i32())
-            });
+            let integer = exact_integer.or_else(|| integer_exponent_number(e, *xid));
             match integer {
                 Some(n) => b.powi(n),
                 None => b.powf(x),

@@ -4748,10 +4748,10 @@ mod tests {
     }
 
     #[test]
-    fn factoring_merges_a_sum_left_beside_its_negation() {
-        // Taking `y^2 - 1` out of the first term leaves the second's `1 - y^2` over
-        // it: they merge to -1 (debug property seed 4313, where a second pass of the
-        // normal form found what the first had left).
+    fn multiplying_out_merges_a_sum_with_its_negation_beside_it() {
+        // Multiplying `1/(y^2 - 1)` into the sum leaves the second term's `1 - y^2`
+        // over it: they merge to -1 (debug property seed 4313, where a second pass of
+        // the normal form found what the first had left).
         for s in [
             "((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)",
             "sin(x)*((y^2 - 1)*(1 - 2*x) + (1 - y^2)*(2*y + 2))/(y^2 - 1)",
