@@ -701,6 +701,8 @@ struct Normalizer {
     factored: Vec<IdMemo>,
     /// [`Normalizer::product_is_irreducible`] by node: 0 not asked yet, 1 no, 2 yes.
     irreducible: Vec<u8>,
+    /// [`Normalizer::monomial_out`] by sum.
+    monomials: FxHashMap<Id, Option<(Id, Id)>>,
     /// What [`run_steps_from`] made of each node it met: by the node with its
     /// children's results, the variant with their larger forms (if any), and whether
     /// it was the root; its result and the larger form it passed up. Used when the
@@ -731,6 +733,7 @@ impl Normalizer {
             expanded: FxHashMap::default(),
             over_common: IdMemo::default(),
             irreducible: Vec::new(),
+            monomials: FxHashMap::default(),
             factored: Vec::new(),
             steps_done: FxHashMap::default(),
             inputs: 0,
@@ -1096,7 +1099,9 @@ impl Normalizer {
     /// A product whose sum factors are multiples of one another, each written as its
     /// content times one primitive sum, so that they merge: `x*(y + 1)/(10*y + 10)` is
     /// `x/10`, `(-y - 1)/(2*y + 2)` is `-1/2`. (The light form tells such sums apart.)
-    /// `None` when no two sum factors are multiples.
+    /// Where none are, sums that are multiples once their common monomials
+    /// ([`Normalizer::monomial_out`]) are taken out merge so too: `(y^2 - 3*y)/(y - 3)`
+    /// is `y`. `None` when no two sum factors are multiples either way.
     fn merge_multiples(&mut self, id: Id) -> Option<Id> {
         let Node::Mul(fs) = self.b.node(id) else {
             return None;
@@ -1125,10 +1130,26 @@ impl Normalizer {
         let mut parts: SmallVec<[(Id, Rational); 4]> = SmallVec::new();
         let shared =
             |parts: &[(Id, Rational)], k: usize| parts.iter().enumerate().any(|(j, p)| j != k && p.0 == parts[k].0);
-        for by_lead in [false, true] {
+        // Where no two meet so, each sum also with its common monomial taken out
+        // first: `(y^2 - 3*y)/(y - 3)` is `y`, `(x^3 + x)/(x^2 + 1)` is `x`.
+        let mut monomials: SmallVec<[Option<Id>; 4]> = SmallVec::new();
+        let mut stripped: SmallVec<[Option<(Id, Id)>; 4]> = SmallVec::new();
+        for (strip, by_lead) in [(false, false), (false, true), (true, false), (true, true)] {
             parts.clear();
-            for &(_, sum, _) in &sums {
-                let (mut part, mut multiple) = self.primitive_part(sum);
+            monomials.clear();
+            if strip && !by_lead {
+                stripped = sums.iter().map(|&(_, sum, _)| self.monomial_out(sum)).collect();
+                if stripped.iter().all(Option::is_none) {
+                    return None;
+                }
+            }
+            for (k, &(_, sum, _)) in sums.iter().enumerate() {
+                let (rest, monomial) = match stripped.get(k).copied().flatten().filter(|_| strip) {
+                    Some((monomial, rest)) => (rest, Some(monomial)),
+                    None => (sum, None),
+                };
+                monomials.push(monomial);
+                let (mut part, mut multiple) = self.primitive_part(rest);
                 let negative = if by_lead {
                     matches!(self.b.node(part), Node::Add(ts) if self.starts_negative(ts[0]))
                 } else {
@@ -1143,7 +1164,7 @@ impl Normalizer {
             if (0..parts.len()).any(|k| shared(&parts, k)) {
                 break;
             }
-            if by_lead {
+            if strip && by_lead {
                 return None;
             }
         }
@@ -1166,10 +1187,93 @@ impl Normalizer {
                 continue;
             }
             out.push(self.b.num(num_traits::pow::Pow::pow(multiple, power)));
+            let monomial = monomials[k];
             let k = self.b.int(i64::from(power));
+            if let Some(monomial) = monomial {
+                out.push(self.b.pow(monomial, k));
+            }
             out.push(self.b.pow(*part, k));
         }
         Some(self.b.mul(out))
+    }
+
+    /// A sum as the monomial its terms share times the rest, `(x, x^2 + 1)` for
+    /// `x^3 + x` and `(x*y, x + y)` for `x^2*y + x*y^2`: each factor every term holds,
+    /// at the least positive integer power any term holds it to. `None` when the terms
+    /// share no factor, which a number term shows at once. Exact wherever the sum is
+    /// defined: the monomial's factors stand in every term.
+    fn monomial_out(&mut self, sum: Id) -> Option<(Id, Id)> {
+        if let Some(&known) = self.monomials.get(&sum) {
+            return known;
+        }
+        let answer = self.monomial_out_uncached(sum);
+        self.monomials.insert(sum, answer);
+        answer
+    }
+
+    fn monomial_out_uncached(&mut self, sum: Id) -> Option<(Id, Id)> {
+        let Node::Add(ts) = self.b.node(sum) else {
+            return None;
+        };
+        let ts: SmallVec<[Id; 8]> = ts.iter().copied().collect();
+        // A term's factors other than its coefficient, each as (base, power).
+        let factors_of = |b: &Builder, t: Id| -> Option<SmallVec<[(Id, i64); 4]>> {
+            let power_of = |f: Id| match b.node(f) {
+                Node::Pow([base, k]) => match b.as_num(*k).filter(|r| r.is_integer() && r.is_positive()) {
+                    Some(r) => r.to_i64().map(|k| (*base, k)).unwrap_or((f, 1)),
+                    None => (f, 1),
+                },
+                _ => (f, 1),
+            };
+            match b.node(t) {
+                Node::Num(_) => None,
+                Node::Mul(fs) => Some(
+                    fs.iter()
+                        .filter(|&&f| b.as_num(f).is_none())
+                        .map(|&f| power_of(f))
+                        .collect(),
+                ),
+                _ => Some(std::iter::once(power_of(t)).collect()),
+            }
+        };
+        let mut common = factors_of(&self.b, ts[0])?;
+        for &t in &ts[1..] {
+            let own = factors_of(&self.b, t)?;
+            common.retain(|(base, k)| match own.iter().find(|(b, _)| b == base) {
+                Some(&(_, j)) => {
+                    *k = (*k).min(j);
+                    true
+                }
+                None => false,
+            });
+            if common.is_empty() {
+                return None;
+            }
+        }
+        let inverse: SmallVec<[Id; 4]> = common
+            .iter()
+            .map(|&(base, k)| {
+                let k = self.b.int(-k);
+                self.b.pow(base, k)
+            })
+            .collect();
+        let rest: Vec<Id> = ts
+            .iter()
+            .map(|&t| {
+                let mut fs: SmallVec<[Id; 8]> = inverse.iter().copied().collect();
+                fs.push(t);
+                self.b.mul(fs)
+            })
+            .collect();
+        let rest = self.b.add(rest);
+        let monomial: SmallVec<[Id; 4]> = common
+            .iter()
+            .map(|&(base, k)| {
+                let k = self.b.int(k);
+                self.b.pow(base, k)
+            })
+            .collect();
+        Some((self.b.mul(monomial), rest))
     }
 
     /// Takes `candidate` for `best` when it costs less, or as much with `on_tie`;
@@ -1285,14 +1389,30 @@ impl Normalizer {
         // ([`Normalizer::merge_multiples`]): `z*(y - x)/(x - y)` is `-z`.
         if !sum_powers.is_empty() {
             sum_powers.push(sum);
-            let mut parts: SmallVec<[Id; 4]> = SmallVec::new();
-            for b in sum_powers {
-                let p = self.primitive_part(b).0;
-                let negated = self.b.neg(p);
-                if parts.contains(&p) || parts.contains(&negated) {
-                    return false;
+            // By their primitive parts, and then with their common monomials taken out
+            // first, as `merge_multiples` compares them.
+            for strip in [false, true] {
+                if strip {
+                    let rests: SmallVec<[Option<(Id, Id)>; 4]> =
+                        sum_powers.iter().map(|&b| self.monomial_out(b)).collect();
+                    if rests.iter().all(Option::is_none) {
+                        break;
+                    }
+                    for (b, rest) in sum_powers.iter_mut().zip(rests) {
+                        if let Some((_, rest)) = rest {
+                            *b = rest;
+                        }
+                    }
                 }
-                parts.push(p);
+                let mut parts: SmallVec<[Id; 4]> = SmallVec::new();
+                for &b in &sum_powers {
+                    let p = self.primitive_part(b).0;
+                    let negated = self.b.neg(p);
+                    if parts.contains(&p) || parts.contains(&negated) {
+                        return false;
+                    }
+                    parts.push(p);
+                }
             }
         }
         let Node::Mul(fs) = self.b.node(id) else {
@@ -4745,6 +4865,32 @@ mod tests {
         assert_same_values("x*(x - 3/5)^2/(5*x - 3)");
         assert_same_values("z*(y - x)^2/(x - y)^3");
         assert_same_values("z*(2*y - 2*x)^3/(x - y)");
+    }
+
+    #[test]
+    fn sums_that_are_multiples_after_their_common_monomial_merge() {
+        assert_eq!(norm("(x^3 + x)/(x^2 + 1)"), "x");
+        assert_eq!(norm("x*(x^3 + x)/(x^2 + 1)"), "x^2");
+        assert_eq!(norm("(y^2 - 3*y)/(y - 3)"), "y");
+        assert_eq!(norm("(3 - y)/(y^2 - 3*y)"), "-1/y");
+        assert_eq!(norm("(x + 1)/(x^2 + x)"), "1/x");
+        assert_eq!(norm("(2*x^2 + 2*x)/(x + 1)"), "2*x");
+        assert_eq!(norm("(x^2*y + x*y^2)/(x + y)"), "x*y");
+        assert_eq!(norm("z*(x - x*y)^7*(1 - y)"), "x^7*z*(1 - y)^8");
+        assert_eq!(norm("(x^2*y + x*y^2)^3/(x + y)^2"), "x^3*y^3*(x + y)");
+        // Sums that share only a monomial stay as they are.
+        assert_eq!(norm("z*(x^2 + x)/(x^2 + 1)"), "z*(x^2 + x)/(x^2 + 1)");
+        // A monomial only where every term holds it, at its least power.
+        assert_eq!(norm("(x^3*sin(x) + x^2)/(x*sin(x) + 1)"), "x^2");
+        for s in [
+            "(x^3 + x)/(x^2 + 1)",
+            "(3 - y)/(y^2 - 3*y)",
+            "(x^2*y + x*y^2)^3/(x + y)^2",
+            "sin(x)*(x - x*y)^7*(1 - y)",
+            "(x^3*sin(x) + x^2)/(x*sin(x) + 1)",
+        ] {
+            assert_same_values(s);
+        }
     }
 
     #[test]
