@@ -1412,7 +1412,7 @@ pub fn denominators_multiplied_out(e: &Expr, numbers: Numbers, hit: &mut Bounds)
 }
 
 /// The square root of a rational number, where it is rational.
-fn rational_sqrt(r: &Rational) -> Option<Rational> {
+pub(crate) fn rational_sqrt(r: &Rational) -> Option<Rational> {
     if r.is_negative() {
         return None;
     }

@@ -979,32 +979,39 @@ impl Normalizer {
             return None;
         }
         // Most polynomials met are quadratics, which have a repeated factor only where
-        // the discriminant is 0: quicker to see than Yun's gcds.
+        // the discriminant is 0: quicker to see than Yun's gcds. Beside a power of the
+        // atom, one with rational roots may still split ([`Normalizer::monomial_and_roots`]).
         if let [c, b, a] = &coefficients[..] {
             let (mut b2, mut ac) = (b.clone(), Q::Small(4, 1));
             b2.mul(b);
             ac.mul(a);
             ac.mul(c);
             if !b2.same(&ac) {
+                let discriminant = b2.to_rational() - ac.to_rational();
+                if lowest == 0 || crate::cancel::rational_sqrt(&discriminant).is_none() {
+                    return None;
+                }
+            }
+        } else {
+            // Most polynomials of higher degree have no repeated factor, which a gcd
+            // modulo a prime shows quicker than Yun's over the rationals.
+            let residues: Option<SmallVec<[u64; 8]>> = coefficients
+                .iter()
+                .map(|c| match c {
+                    Q::Small(n, d) => crate::poly::residue(*n, *d),
+                    Q::Big(_) => None,
+                })
+                .collect();
+            // (Beside a power of the atom, only a quadratic is looked at for rational
+            // roots: higher degrees cost more to split than they are met.)
+            if residues.is_some_and(|r| crate::poly::surely_square_free(&r)) {
                 return None;
             }
-        }
-        // Most polynomials of higher degree have no repeated factor, which a gcd modulo
-        // a prime shows quicker than Yun's over the rationals.
-        let residues: Option<SmallVec<[u64; 8]>> = coefficients
-            .iter()
-            .map(|c| match c {
-                Q::Small(n, d) => crate::poly::residue(*n, *d),
-                Q::Big(_) => None,
-            })
-            .collect();
-        if residues.is_some_and(|r| crate::poly::surely_square_free(&r)) {
-            return None;
         }
         let coefficients: Vec<Rational> = coefficients.iter().map(Q::to_rational).collect();
         let (lead, factors) = crate::poly::square_free(&coefficients, &mut self.hit)?;
         if factors.iter().all(|(_, m)| *m == 1) {
-            return None;
+            return self.monomial_and_roots(id, atom, &lead, &factors, lowest);
         }
         // Two ways with a power of the atom taken out: on its own
         // (`240*x*(x^2 - 1)^2*(3*x^2 - 1)`), or multiplied into the factor of
@@ -1045,6 +1052,45 @@ impl Normalizer {
         } else {
             fully
         })
+    }
+
+    /// A polynomial `id` with no repeated factor but a power of its atom,
+    /// `atom^lowest · lead · Π fᵢ` (the square-free factors, all of multiplicity 1),
+    /// with the factors' rational roots split off, where that is at least two operations
+    /// shorter: d/dx `x^3*(x - 1)^2` is `x^2*(x - 1)*(5*x - 3)`, not
+    /// `5*x^4 - 8*x^3 + 3*x^2`. One operation is not enough, as in
+    /// [`Normalizer::factor`]: a polynomial reads expanded as a person writes it.
+    /// `None` where no factor has a rational root, or it is not shorter so.
+    fn monomial_and_roots(
+        &mut self,
+        id: Id,
+        atom: Id,
+        lead: &Rational,
+        factors: &[crate::poly::Factor],
+        lowest: usize,
+    ) -> Option<Id> {
+        if lowest == 0 {
+            return None;
+        }
+        let mut split: Vec<crate::poly::Factor> = Vec::with_capacity(factors.len() + 1);
+        let mut any_split = false;
+        for (f, m) in factors {
+            match crate::poly::linear_factors(f, &mut self.hit) {
+                Some((linear, rest)) => {
+                    any_split = true;
+                    split.extend(linear.into_iter().map(|l| (l, *m)));
+                    if rest.len() > 1 {
+                        split.push((rest, *m));
+                    }
+                }
+                None => split.push((f.clone(), *m)),
+            }
+        }
+        if !any_split {
+            return None;
+        }
+        let roots = self.factored_polynomial(atom, lead, &split, lowest, false);
+        (self.cost(roots) + 2 <= self.cost(id)).then_some(roots)
     }
 
     /// `lead · atom^lowest · Π fᵢ^mᵢ` built, each `fᵢ` with integer coefficients and no
@@ -5391,6 +5437,25 @@ mod tests {
             "3*x^5 - 7*x^3 + 2*x^2 + 5*x - 3",
             "exp(x)/(x^2 + 1) - 2*x*exp(x)/(x^2 + 1)^2",
         ] {
+            assert_same_values(s);
+        }
+    }
+
+    #[test]
+    fn a_power_of_the_atom_beside_a_quadratic_with_rational_roots_splits() {
+        // d/dx x^3*(x - 1)^2: two operations shorter factored, as a person writes it
+        // to find the critical points.
+        assert_eq!(norm("5*x^4 - 8*x^3 + 3*x^2"), "x^2*(x - 1)*(5*x - 3)");
+        assert_eq!(norm("5*x^5 - 8*x^4 + 3*x^3"), "x^3*(x - 1)*(5*x - 3)");
+        assert_eq!(norm("3*x^4 - 10*x^3 + 3*x^2"), "x^2*(x - 3)*(3*x - 1)");
+        // One operation is not enough (`x*(x + 1)*(2*x + 1)`), nor is a polynomial
+        // without the power of its atom, or one with a term that is a number.
+        assert_eq!(norm("2*x^3 + 3*x^2 + x"), "2*x^3 + 3*x^2 + x");
+        assert_eq!(norm("3*x^2 - 12*x + 9"), "3*x^2 - 12*x + 9");
+        assert_eq!(norm("5*x^4 - 8*x^3 + 3*x^2 + 1"), "5*x^4 - 8*x^3 + 3*x^2 + 1");
+        // Irrational roots: as it was.
+        assert_eq!(norm("5*x^4 - 8*x^3 + 2*x^2"), "5*x^4 - 8*x^3 + 2*x^2");
+        for s in ["5*x^4 - 8*x^3 + 3*x^2", "3*x^4 - 10*x^3 + 3*x^2"] {
             assert_same_values(s);
         }
     }
