@@ -12,6 +12,10 @@
 //!   `asin(2)`, `sqrt(-1)`, a negative base to a fractional power) the result is
 //!   [`Undefined`], naming the offending subexpression: never NaN or infinity printed
 //!   as a number. A result too large for `f64` is also reported, as an overflow.
+//! - A negative base's exponent that is not an integer number is read exactly: it is
+//!   an integer where its exact value is one, whatever `f64` rounded it to, and where
+//!   there is no exact value (`(-pi)^tanh(exp(3))`, whose exponent is 1 in `f64` and
+//!   less than 1) the power is [`Undefined`]: `f64` cannot tell.
 //!
 //! ```
 //! use dydx::{parse, eval::{eval_exact, eval_f64, point, Exact}};
@@ -744,6 +748,10 @@ pub(crate) fn beyond_f64(reason: &str) -> bool {
 /// The reason given for a value that is not a real number.
 const NOT_A_NUMBER: &str = "not a real number";
 
+/// The reason given for a negative base to an exponent that `f64` computes as an integer
+/// but exact arithmetic cannot confirm is one (`(-pi)^tanh(exp(3))`).
+const UNDECIDED_EXPONENT: &str = "a negative base to an exponent f64 cannot tell from an integer";
+
 /// The raw `f64` value of an operation node whose checked evaluation overflowed.
 fn raw_value(node: &Node, vals: &[f64]) -> Option<f64> {
     let v = |c: &Id| vals[c.index()];
@@ -1045,13 +1053,18 @@ fn integer_exponent(e: &Expr, xid: Id, x: f64, at: &Point) -> Option<i32> {
     if (x - x.round()).abs() > 1e-9 * x.abs().max(1.0) {
         return None;
     }
-    let mut b = crate::expr::Builder::new();
-    let ids = b.import_all(e);
-    let exponent = b.finish(ids[xid.index()]);
-    match eval_exact(&exponent, at) {
+    match exponent_exactly(e, xid, at) {
         Exact::Value(r) if r.is_integer() => r.to_integer().to_i32(),
         _ => None,
     }
+}
+
+/// The exact value of the subexpression at `xid` (an exponent) at the point.
+fn exponent_exactly(e: &Expr, xid: Id, at: &Point) -> Exact {
+    let mut b = crate::expr::Builder::new();
+    let ids = b.import_all(e);
+    let exponent = b.finish(ids[xid.index()]);
+    eval_exact(&exponent, at)
 }
 
 /// The exponent at `x` where it is a number that is an integer in `i32`'s range: a
@@ -1092,6 +1105,17 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
                 match integer_exponent(e, *xid, x, at) {
                     Some(n) => Some(n),
                     None => return Err(undefined(e, id, "a negative base to a fractional power")),
+                }
+            } else if b < 0.0 && x.is_finite() && integer_exponent_number(e, *xid).is_none() {
+                // And one that rounding moved onto an integer (`tanh(exp(3))` is 1 in
+                // f64, and less than 1) is no integer: where the exact value does not
+                // say it is one, the power has no value f64 can vouch for (debug
+                // property seed 4322 met `(-pi)^tanh(exp(3))`, -pi in f64).
+                match exponent_exactly(e, *xid, at) {
+                    Exact::Value(r) if r.is_integer() => r.to_integer().to_i32(),
+                    Exact::Value(_) => return Err(undefined(e, id, "a negative base to a fractional power")),
+                    Exact::Undefined(u) => return Err(u),
+                    Exact::NotRational | Exact::TooLarge => return Err(undefined(e, id, UNDECIDED_EXPONENT)),
                 }
             } else {
                 None
@@ -1631,6 +1655,27 @@ mod tests {
         let e = crate::parse("(y - x)^((3/5 - y)/y + 1/10000000000000)").unwrap();
         let at = point(&[("x", "0.07"), ("y", "0.04")]).unwrap();
         assert!(eval_f64(&e, &at).is_err());
+    }
+
+    #[test]
+    fn an_exponent_that_rounding_moved_onto_an_integer_is_no_integer() {
+        // tanh(exp(3)) is 1 - 5e-18: 1 in f64, and no integer. A negative base to it has
+        // no real value (debug property seed 4322 took it for -pi).
+        let err = eval_f64(&parse("(-pi)^tanh(exp(3))").unwrap(), &at("0")).unwrap_err();
+        assert_eq!(err.reason, UNDECIDED_EXPONENT);
+        // Where the exponent evaluates exactly, its exact value decides: 3 here, and
+        // 7/10 below.
+        let e = parse("(-x)^(y*(x + 1/2))").unwrap();
+        let p = point(&[("x", "0.5"), ("y", "3")]).unwrap();
+        assert_eq!(eval_f64(&e, &p), Ok(-0.125));
+        let p = point(&[("x", "0.5"), ("y", "0.7")]).unwrap();
+        assert_eq!(
+            eval_f64(&e, &p).unwrap_err().reason,
+            "a negative base to a fractional power"
+        );
+        // A whole number exponent is a power as before.
+        assert_eq!(eval_f64(&parse("(-x)^3").unwrap(), &at("2")), Ok(-8.0));
+        assert_eq!(eval_f64(&parse("(-2)^x").unwrap(), &at("3")), Ok(-8.0));
     }
 
     #[test]
