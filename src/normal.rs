@@ -2353,6 +2353,25 @@ impl Normalizer {
             let coefficient = split[group[0]]
                 .0
                 .filter(|&c| group.iter().all(|&k| split[k].0 == Some(c)));
+            // Coefficients equal but for their signs come out as their magnitude
+            // (`2*x*exp(-x^2) - 2*x^3*exp(-x^2)` is `2*exp(-x^2)*(x - x^3)`), the
+            // negative ones leaving their sign inside.
+            let magnitude = match coefficient {
+                Some(_) => None,
+                None => split[group[0]].0.and_then(|c| {
+                    let m = self.b.as_num(c)?.abs();
+                    let same = group
+                        .iter()
+                        .all(|&k| split[k].0.and_then(|d| self.b.as_num(d)).is_some_and(|r| r.abs() == m));
+                    // (Only a whole number: a fraction's denominator the printer takes
+                    // out of the sum already, `(x*tanh(5) - x)/2`.)
+                    (same && m.is_integer() && !m.is_one()).then_some(m)
+                }),
+            };
+            let coefficient = match &magnitude {
+                Some(m) => Some(self.b.num(m.clone())),
+                None => coefficient,
+            };
             let inverse = self.b.recip(power);
             let mut inner_terms: Vec<Id> = Vec::with_capacity(group.len());
             for &k in &group {
@@ -2370,6 +2389,8 @@ impl Normalizer {
                 }
                 if let Some(c) = c.filter(|_| coefficient.is_none()) {
                     rest.push(c);
+                } else if magnitude.is_some() && c.and_then(|c| self.b.as_num(c)).is_some_and(|r| r.is_negative()) {
+                    rest.push(self.b.int(-1));
                 }
                 inner_terms.push(self.b.mul(rest));
             }
@@ -4970,7 +4991,15 @@ mod tests {
             norm("4*4^(1/10)*sin(y)/x^2 - 4^(1/10)*y/x^2"),
             "4^(1/10)*(4*sin(y) - y)/x^2"
         );
+        // Coefficients equal but for their signs come out as a whole number (d/dx
+        // `x^2*exp(-x^2)`), not as a fraction: `(x*tanh(5)/2 - x/2)^12` stays, where
+        // `x^12*(tanh(5) - 1)^12/4096` would be longer.
+        assert_eq!(norm("2*x*exp(-x^2) - 2*x^3*exp(-x^2)"), "2*exp(-x^2)*(x - x^3)");
+        assert_eq!(norm("6*y*sin(x) - 6*y^2*cos(x)"), "6*y*(sin(x) - y*cos(x))");
+        assert_eq!(norm("(x*tanh(5)/2 - x/2)^12"), "((x*tanh(5) - x)/2)^12");
         for s in [
+            "2*x*exp(-x^2) - 2*x^3*exp(-x^2)",
+            "6*y*sin(x) - 6*y^2*cos(x)",
             "y*exp(x*(y + 1)) + 2*exp(x*(y + 1))",
             "4*4^(1/10)*sin(y)/x^2 - 4^(1/10)*y/x^2",
             "x^x*ln(x) + x^x",
