@@ -1019,29 +1019,16 @@ impl Normalizer {
         let fully = self.factored_polynomial(atom, &lead, &factors, lowest, false);
         // A factor with rational roots, split into its linear factors where shorter:
         // `(x - 1)^2*(x + 1)*(5*x + 1)`, not `(x - 1)^2*(5*x^2 + 6*x + 1)`.
-        let mut split: Vec<crate::poly::Factor> = Vec::with_capacity(factors.len());
-        let mut any_split = false;
-        for (f, m) in &factors {
-            match crate::poly::linear_factors(f, &mut self.hit) {
-                Some((linear, rest)) => {
-                    any_split = true;
-                    split.extend(linear.into_iter().map(|l| (l, *m)));
-                    if rest.len() > 1 {
-                        split.push((rest, *m));
-                    }
+        let fully = match self.rational_roots_split(&factors) {
+            Some(split) => {
+                let roots = self.factored_polynomial(atom, &lead, &split, lowest, false);
+                if self.cost(roots) <= self.cost(fully) {
+                    roots
+                } else {
+                    fully
                 }
-                None => split.push((f.clone(), *m)),
             }
-        }
-        let fully = if any_split {
-            let roots = self.factored_polynomial(atom, &lead, &split, lowest, false);
-            if self.cost(roots) <= self.cost(fully) {
-                roots
-            } else {
-                fully
-            }
-        } else {
-            fully
+            None => fully,
         };
         if lowest == 0 || factors[0].1 != 1 {
             return Some(fully);
@@ -1072,6 +1059,15 @@ impl Normalizer {
         if lowest == 0 {
             return None;
         }
+        let split = self.rational_roots_split(factors)?;
+        let roots = self.factored_polynomial(atom, lead, &split, lowest, false);
+        (self.cost(roots) + 2 <= self.cost(id)).then_some(roots)
+    }
+
+    /// Square-free `factors` with each one's rational roots split off as linear factors
+    /// of the same multiplicity ([`crate::poly::linear_factors`]); `None` when no factor
+    /// has one.
+    fn rational_roots_split(&mut self, factors: &[crate::poly::Factor]) -> Option<Vec<crate::poly::Factor>> {
         let mut split: Vec<crate::poly::Factor> = Vec::with_capacity(factors.len() + 1);
         let mut any_split = false;
         for (f, m) in factors {
@@ -1086,11 +1082,7 @@ impl Normalizer {
                 None => split.push((f.clone(), *m)),
             }
         }
-        if !any_split {
-            return None;
-        }
-        let roots = self.factored_polynomial(atom, lead, &split, lowest, false);
-        (self.cost(roots) + 2 <= self.cost(id)).then_some(roots)
+        any_split.then_some(split)
     }
 
     /// `lead · atom^lowest · Π fᵢ^mᵢ` built, each `fᵢ` with integer coefficients and no
