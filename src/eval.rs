@@ -1108,8 +1108,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
                 _ => None,
             };
             if let Some(odd) = large_whole {
-                let size = (-b).powf(x);
-                return finite(e, id, if odd { -size } else { size });
+                return finite(e, id, power_by_parity(b, x, odd));
             }
             // An exponent that rounding moved off an integer (`(3/5 - y)/y` is exactly 14
             // at y = 1/25, and 13.999999999999998 in f64) is read exactly before a
@@ -1125,7 +1124,14 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
                 // say it is one, the power has no value f64 can vouch for (debug
                 // property seed 4322 met `(-pi)^tanh(exp(3))`, -pi in f64).
                 match exponent_exactly(e, *xid, at) {
-                    Exact::Value(r) if r.is_integer() => r.to_integer().to_i32(),
+                    Exact::Value(r) if r.is_integer() => match r.to_integer().to_i32() {
+                        Some(n) => Some(n),
+                        // Beyond `powi`, as above (`(-1)^(x^40)` at x = 3 is -1).
+                        None => {
+                            let odd = num_integer::Integer::is_odd(r.numer());
+                            return finite(e, id, power_by_parity(b, x, odd));
+                        }
+                    },
                     Exact::Value(_) => return Err(undefined(e, id, "a negative base to a fractional power")),
                     Exact::Undefined(u) => return Err(u),
                     Exact::NotRational | Exact::TooLarge => return Err(undefined(e, id, UNDECIDED_EXPONENT)),
@@ -1164,6 +1170,17 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
         }
     };
     finite(e, id, value)
+}
+
+/// A negative `b` to the whole number `x` that `f64` cannot hold exactly, whose parity is
+/// `odd`: the size from `powf`, the sign from the parity.
+fn power_by_parity(b: f64, x: f64, odd: bool) -> f64 {
+    let size = (-b).powf(x);
+    if odd {
+        -size
+    } else {
+        size
+    }
 }
 
 /// `value` where it is a finite number; else why it is not one (an overflow, or not a
@@ -1705,6 +1722,9 @@ mod tests {
         assert_eq!(eval_f64(&parse("(-1)^(4^625)*x").unwrap(), &at("2")), Ok(2.0));
         assert_eq!(eval_f64(&parse("(-1)^(4^625)*x^(4^625)").unwrap(), &at("0")), Ok(0.0));
         assert_eq!(eval_f64(&parse("x^(3^625)").unwrap(), &at("-1")), Ok(-1.0));
+        // Likewise an exponent whose exact value is such a whole number: 3^40 is odd.
+        assert_eq!(eval_f64(&parse("(-1)^(x^40)").unwrap(), &at("3")), Ok(-1.0));
+        assert_eq!(eval_f64(&parse("(-1)^(x^40)").unwrap(), &at("2")), Ok(1.0));
         assert_eq!(eval_f64(&parse("x^(3^625)").unwrap(), &at("-0.5")), Ok(0.0));
         assert_eq!(
             eval_f64(&parse("x^(3^625)").unwrap(), &at("-2")).unwrap_err().reason,
