@@ -100,6 +100,14 @@ struct Tiny {
 /// Values below 2^-1075 round to 0; a unit of margin keeps `f64`-computed bounds safe.
 const ROUNDS_TO_ZERO: f64 = -1076.0;
 
+/// From 2^53 on every `f64` is even, so a whole exponent there has lost its parity, and
+/// a negative base's sign with it (`(-1)^(3^625)` would be 1): the tape calls such a
+/// power undefined rather than give it a sign it cannot know.
+const WHOLE_BEYOND_PARITY: f64 = 9_007_199_254_740_992.0;
+
+/// The reason given for such a power.
+const PARITY_UNKNOWN: &str = "a negative base to an exponent too large for f64 to know its parity";
+
 impl Tape {
     /// An empty tape.
     pub fn new() -> Tape {
@@ -600,6 +608,8 @@ fn compute(vals: &[f64], op: Op) -> (f64, Option<&'static str>) {
                 Some("division by zero")
             } else if x < 0.0 && y.fract() != 0.0 {
                 Some("a negative base to a fractional power")
+            } else if x < 0.0 && y.abs() >= WHOLE_BEYOND_PARITY {
+                Some(PARITY_UNKNOWN)
             } else {
                 None
             };
@@ -1080,6 +1090,24 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_base_to_a_whole_number_past_2_to_the_53_is_undefined() {
+        // Every f64 from 2^53 on is even: the tape cannot know the sign of
+        // (-x)^(3^40) (odd), and says so rather than give it the sign of an even power.
+        assert_eq!(grad("(-x)^(3^40)", "1"), Err(PARITY_UNKNOWN.to_string()));
+        assert_eq!(grad("x^(3^625)", "-1"), Err(PARITY_UNKNOWN.to_string()));
+        let e = parse("(-x)^(3^40)*x^2").unwrap();
+        let at = point(&[("x", "1")]).unwrap();
+        assert_eq!(
+            second_derivative(&e, &at, "x", "x").map_err(|u| u.reason),
+            Err(PARITY_UNKNOWN.to_string())
+        );
+        // Below 2^53 the parity is exact: (-1)^(2^40 + 1) is -1.
+        assert_eq!(grad("x^(2^40 + 1)", "-1"), Ok(1_099_511_627_777.0));
+        // And a positive base has no sign to lose.
+        assert_eq!(grad("x^(3^40)", "1"), Ok(12_157_665_459_056_928_801.0));
+    }
+
+    #[test]
     fn a_tiny_value_is_followed_through_the_tape() {
         let underflow = crate::eval::UNDERFLOW;
         // exp(-784) is 0 in f64, but x^200 times it is 8.8e-52 at 28: lost, not 0.
@@ -1513,6 +1541,9 @@ pub fn second_derivative_with_magnitude(
                     }
                     if u < 0.0 && n.fract() != 0.0 {
                         return Err(undefined(i, "a negative base to a fractional power"));
+                    }
+                    if u < 0.0 && n.abs() >= WHOLE_BEYOND_PARITY {
+                        return Err(undefined(i, PARITY_UNKNOWN));
                     }
                     let (g, g1, g2) = (u.powf(n), n * u.powf(n - 1.0), n * (n - 1.0) * u.powf(n - 2.0));
                     let g3 = n * (n - 1.0) * (n - 2.0) * u.powf(n - 3.0);
