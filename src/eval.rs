@@ -359,6 +359,11 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
                     {
                         undefined(e, id, UNDERFLOW)
                     }
+                    // A domain edge (a zero divided by, a logarithm's 0 or base 1) that
+                    // rounding may have put the operand on: `1/ln(1/tanh(pi^3)^4)` is
+                    // 1/1.1e-26 and no division by zero, though tanh(pi^3) is 1 in f64
+                    // (release property seed 953).
+                    _ if on_rounded_edge(e, node, &vals, at) => undefined(e, id, ROUNDED_EDGE),
                     _ => u,
                 });
             }
@@ -740,9 +745,14 @@ pub(crate) const OVERFLOW: &str = "overflows floating point";
 /// makes it large enough to print, or that is undefined only at 0.
 pub(crate) const UNDERFLOW: &str = "underflows floating point part way";
 
-/// Whether a reason says `f64` cannot hold the value, which exists.
+/// The reason given for a value undefined in `f64` only because rounding may have put an
+/// operand on a domain edge ([`on_rounded_edge`]).
+pub(crate) const ROUNDED_EDGE: &str = "f64 rounding may have put an operand on its domain's edge";
+
+/// Whether a reason says `f64` cannot hold the value, which exists (or, for
+/// [`ROUNDED_EDGE`], cannot tell whether it does).
 pub(crate) fn beyond_f64(reason: &str) -> bool {
-    reason.contains(OVERFLOW) || reason.contains(UNDERFLOW)
+    reason.contains(OVERFLOW) || reason.contains(UNDERFLOW) || reason.contains(ROUNDED_EDGE)
 }
 
 /// The reason given for a value that is not a real number.
@@ -1053,14 +1063,14 @@ fn integer_exponent(e: &Expr, xid: Id, x: f64, at: &Point) -> Option<i32> {
     if (x - x.round()).abs() > 1e-9 * x.abs().max(1.0) {
         return None;
     }
-    match exponent_exactly(e, xid, at) {
+    match subexpression_exactly(e, xid, at) {
         Exact::Value(r) if r.is_integer() => r.to_integer().to_i32(),
         _ => None,
     }
 }
 
-/// The exact value of the subexpression at `xid` (an exponent) at the point.
-fn exponent_exactly(e: &Expr, xid: Id, at: &Point) -> Exact {
+/// The exact value of the subexpression at `xid` (an exponent, an operand) at the point.
+fn subexpression_exactly(e: &Expr, xid: Id, at: &Point) -> Exact {
     let mut b = crate::expr::Builder::new();
     let ids = b.import_all(e);
     let exponent = b.finish(ids[xid.index()]);
@@ -1123,7 +1133,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
                 // f64, and less than 1) is no integer: where the exact value does not
                 // say it is one, the power has no value f64 can vouch for (debug
                 // property seed 4322 met `(-pi)^tanh(exp(3))`, -pi in f64).
-                match exponent_exactly(e, *xid, at) {
+                match subexpression_exactly(e, *xid, at) {
                     Exact::Value(r) if r.is_integer() => match r.to_integer().to_i32() {
                         Some(n) => Some(n),
                         // Beyond `powi`, as above (`(-1)^(x^40)` at x = 3 is -1).
@@ -1170,6 +1180,39 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
         }
     };
     finite(e, id, value)
+}
+
+/// Whether `node`, undefined in `f64`, is so only because an operand sits on a domain
+/// edge (0 for a division or a logarithm, 1 for a logarithm's base) that its exact value
+/// may not be on: the operand was not computed exactly ([`computed_exactly`]), and
+/// exact arithmetic does not put it there either. Asked only when `node` is undefined,
+/// so the exactness of the nodes before it is worked out here, once.
+fn on_rounded_edge(e: &Expr, node: &Node, vals: &[f64], at: &Point) -> bool {
+    let edge = |c: &Id, at_value: f64| vals[c.index()] == at_value;
+    let operand = match node {
+        Node::Pow([b, _]) if edge(b, 0.0) => Some((*b, 0)),
+        Node::Call(Func::Ln, [a]) if edge(a, 0.0) => Some((*a, 0)),
+        Node::Log([a, _]) if edge(a, 0.0) => Some((*a, 0)),
+        Node::Log([_, b]) if edge(b, 0.0) => Some((*b, 0)),
+        Node::Log([_, b]) if edge(b, 1.0) => Some((*b, 1)),
+        _ => None,
+    };
+    let Some((operand, edge_value)) = operand else {
+        return false;
+    };
+    let mut exact: Vec<bool> = Vec::with_capacity(operand.index() + 1);
+    for (k, n) in e.nodes()[..=operand.index()].iter().enumerate() {
+        let flag = computed_exactly(e, n, vals, &exact, vals[k], at);
+        exact.push(flag);
+    }
+    if exact[operand.index()] {
+        return false;
+    }
+    match subexpression_exactly(e, operand, at) {
+        Exact::Value(r) => r != Rational::from_integer(edge_value.into()),
+        Exact::Undefined(_) => false,
+        Exact::NotRational | Exact::TooLarge => true,
+    }
 }
 
 /// A negative `b` to the whole number `x` that `f64` cannot hold exactly, whose parity is
@@ -1712,6 +1755,29 @@ mod tests {
         // A whole number exponent is a power as before.
         assert_eq!(eval_f64(&parse("(-x)^3").unwrap(), &at("2")), Ok(-8.0));
         assert_eq!(eval_f64(&parse("(-2)^x").unwrap(), &at("3")), Ok(-8.0));
+    }
+
+    #[test]
+    fn an_operand_rounding_put_on_a_domain_edge_is_beyond_f64() {
+        // tanh(pi^3) is 1 - 2.6e-27: 1 in f64, so ln(1/tanh(pi^3)^4) is 0 there and
+        // 1.1e-26 in truth. Dividing by it is no division by zero (release property
+        // seed 953); f64 cannot tell what it is.
+        for f in ["1/ln(1/tanh(pi^3)^4)", "log(x, 1/tanh(pi^3)^4)", "ln(ln(1/tanh(pi^3)))"] {
+            let err = eval_f64(&parse(f).unwrap(), &at("2")).unwrap_err();
+            assert_eq!(err.reason, ROUNDED_EDGE, "{f}");
+            assert!(err.is_beyond_f64());
+        }
+        // An edge the operand is on exactly, in f64 or in exact arithmetic, is still one.
+        let cases = [
+            ("1/(x - 0.1)", "0.1", "division by zero"),
+            ("1/ln(exp(x))", "0", "division by zero"),
+            ("ln(x - 1/3)", "1/3", "ln of a non-positive number"),
+            ("log(2, x^2)", "1", "log to base 1"),
+        ];
+        for (f, x, reason) in cases {
+            let err = eval_f64(&parse(f).unwrap(), &at(x)).unwrap_err();
+            assert_eq!(err.reason, reason, "{f} at {x}");
+        }
     }
 
     #[test]
