@@ -2351,13 +2351,20 @@ impl Normalizer {
             let magnitude = match coefficient {
                 Some(_) => None,
                 None => split[group[0]].0.and_then(|c| {
-                    let m = self.b.as_num(c)?.abs();
-                    let same = group
-                        .iter()
-                        .all(|&k| split[k].0.and_then(|d| self.b.as_num(d)).is_some_and(|r| r.abs() == m));
                     // (Only a whole number: a fraction's denominator the printer takes
-                    // out of the sum already, `(x*tanh(5) - x)/2`.)
-                    (same && m.is_integer() && !m.is_one()).then_some(m)
+                    // out of the sum already, `(x*tanh(5) - x)/2`.) Compared without
+                    // building a number: this runs for every candidate.
+                    let first = self
+                        .b
+                        .as_num(c)
+                        .filter(|r| r.is_integer() && !r.numer().magnitude().is_one())?;
+                    let same = group.iter().all(|&k| {
+                        split[k]
+                            .0
+                            .and_then(|d| self.b.as_num(d))
+                            .is_some_and(|r| r.is_integer() && r.numer().magnitude() == first.numer().magnitude())
+                    });
+                    same.then(|| first.abs())
                 }),
             };
             let coefficient = match &magnitude {
