@@ -1111,8 +1111,10 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
             // A negative base to a whole number too large for `powi` (`(-1)^(4^625)`,
             // whose exponent is infinite in f64): its size from `powf`, its sign from
             // the exponent's parity (release property seed 952).
+            // The exponent as an integer number `powi` takes, looked up once.
+            let literal = integer_exponent_number(e, *xid);
             let large_whole = match e.node(*xid).as_num() {
-                Some(n) if b < 0.0 && n.is_integer() && integer_exponent_number(e, *xid).is_none() => {
+                Some(n) if b < 0.0 && n.is_integer() && literal.is_none() => {
                     Some(num_integer::Integer::is_odd(n.numer()))
                 }
                 _ => None,
@@ -1128,7 +1130,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
                     Some(n) => Some(n),
                     None => return Err(undefined(e, id, "a negative base to a fractional power")),
                 }
-            } else if b < 0.0 && x.is_finite() && integer_exponent_number(e, *xid).is_none() {
+            } else if b < 0.0 && x.is_finite() && literal.is_none() {
                 // And one that rounding moved onto an integer (`tanh(exp(3))` is 1 in
                 // f64, and less than 1) is no integer: where the exact value does not
                 // say it is one, the power has no value f64 can vouch for (debug
@@ -1149,7 +1151,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
             } else {
                 None
             };
-            let integer = exact_integer.or_else(|| integer_exponent_number(e, *xid));
+            let integer = exact_integer.or(literal);
             match integer {
                 Some(n) => b.powi(n),
                 None => b.powf(x),
