@@ -364,6 +364,10 @@ pub fn eval_f64(e: &Expr, at: &Point) -> Result<f64, Undefined> {
                     // 1/1.1e-26 and no division by zero, though tanh(pi^3) is 1 in f64
                     // (release property seed 953).
                     _ if on_rounded_edge(e, node, &vals, at) => undefined(e, id, ROUNDED_EDGE),
+                    // And one that rounding may have pushed past such an edge:
+                    // `sqrt(cosh(x)^2 - sinh(x)^2 - 1)` is 0 at x = 11, and the square
+                    // root of -0.0039 in f64, whose rounding error is 0.08 there.
+                    _ if past_rounded_edge(e, node, &vals, at) => undefined(e, id, ROUNDED_PAST_EDGE),
                     _ => u,
                 });
             }
@@ -749,10 +753,32 @@ pub(crate) const UNDERFLOW: &str = "underflows floating point part way";
 /// operand on a domain edge ([`on_rounded_edge`]).
 pub(crate) const ROUNDED_EDGE: &str = "f64 rounding may have put an operand on its domain's edge";
 
+/// The reason given for a value undefined in `f64` only because rounding may have pushed
+/// an operand past a domain edge ([`past_rounded_edge`]).
+pub(crate) const ROUNDED_PAST_EDGE: &str = "f64 rounding may have put an operand past its domain's edge";
+
 /// Whether a reason says `f64` cannot hold the value, which exists (or, for
-/// [`ROUNDED_EDGE`], cannot tell whether it does).
+/// [`ROUNDED_EDGE`] and [`ROUNDED_PAST_EDGE`], cannot tell whether it does).
 pub(crate) fn beyond_f64(reason: &str) -> bool {
-    reason.contains(OVERFLOW) || reason.contains(UNDERFLOW) || reason.contains(ROUNDED_EDGE)
+    reason.contains(OVERFLOW)
+        || reason.contains(UNDERFLOW)
+        || reason.contains(ROUNDED_EDGE)
+        || reason.contains(ROUNDED_PAST_EDGE)
+}
+
+/// `fault`, a reason another evaluation of `e` at `at` in `f64` gave (the tape's), or
+/// this evaluation's reason where it finds that rounding may have put the same operand on
+/// or past a domain edge ([`ROUNDED_EDGE`], [`ROUNDED_PAST_EDGE`]): a point `f64` cannot
+/// place in or out of the domain is not called outside it. Evaluates only where `fault`
+/// is a domain fault.
+pub(crate) fn rounded_edge_diagnosis(e: &Expr, at: &Point, fault: Undefined) -> Undefined {
+    if beyond_f64(&fault.reason) {
+        return fault;
+    }
+    match eval_f64(e, at) {
+        Err(u) if (u.reason == ROUNDED_EDGE || u.reason == ROUNDED_PAST_EDGE) && u.at == fault.at => u,
+        _ => fault,
+    }
 }
 
 /// The reason given for a value that is not a real number.
@@ -1185,7 +1211,7 @@ fn single(e: &Expr, id: Id, node: &Node, vals: &[f64], at: &Point) -> Result<f64
 }
 
 /// Whether `node`, undefined in `f64`, is so only because an operand sits on a domain
-/// edge (0 for a division or a logarithm, 1 for a logarithm's base) that its exact value
+/// edge (0 for a division or a logarithm, 1 for a logarithm's base, ±1 for `atanh`) that its exact value
 /// may not be on: the operand was not computed exactly ([`computed_exactly`]), and
 /// exact arithmetic does not put it there either. Asked only when `node` is undefined,
 /// so the exactness of the nodes before it is worked out here, once.
@@ -1197,6 +1223,8 @@ fn on_rounded_edge(e: &Expr, node: &Node, vals: &[f64], at: &Point) -> bool {
         Node::Log([a, _]) if edge(a, 0.0) => Some((*a, 0)),
         Node::Log([_, b]) if edge(b, 0.0) => Some((*b, 0)),
         Node::Log([_, b]) if edge(b, 1.0) => Some((*b, 1)),
+        Node::Call(Func::Atanh, [a]) if edge(a, 1.0) => Some((*a, 1)),
+        Node::Call(Func::Atanh, [a]) if edge(a, -1.0) => Some((*a, -1)),
         _ => None,
     };
     let Some((operand, edge_value)) = operand else {
@@ -1212,6 +1240,52 @@ fn on_rounded_edge(e: &Expr, node: &Node, vals: &[f64], at: &Point) -> bool {
     }
     match subexpression_exactly(e, operand, at) {
         Exact::Value(r) => r != Rational::from_integer(edge_value.into()),
+        Exact::Undefined(_) => false,
+        Exact::NotRational | Exact::TooLarge => true,
+    }
+}
+
+/// Whether `node`, undefined in `f64` because an operand lies outside its domain (a
+/// square root or logarithm of a negative number, a fractional power of one, an inverse
+/// sine, cosine or hyperbolic function beyond its interval), is so only because rounding
+/// may have put the operand there: it lies within its rounding allowance
+/// ([`crate::check::rounding_bound`]) of the edge, it was not computed exactly
+/// ([`computed_exactly`]), and exact arithmetic does not put it outside either. Asked only
+/// when `node` is undefined.
+fn past_rounded_edge(e: &Expr, node: &Node, vals: &[f64], at: &Point) -> bool {
+    use num_traits::One;
+    let v = |c: &Id| vals[c.index()];
+    // The operand, the edge it lies beyond, and whether an exact value is outside the
+    // domain.
+    type Outside = fn(&Rational) -> bool;
+    let negative: Outside = |r| r.is_negative();
+    let beyond_one: Outside = |r| r.abs() > Rational::one();
+    let below_one: Outside = |r| *r < Rational::one();
+    let (operand, edge, outside): (Id, f64, Outside) = match node {
+        Node::Call(Func::Sqrt | Func::Ln, [a]) if v(a) < 0.0 => (*a, 0.0, negative),
+        Node::Log([a, _]) if v(a) < 0.0 => (*a, 0.0, negative),
+        Node::Log([_, b]) if v(b) < 0.0 => (*b, 0.0, negative),
+        Node::Pow([b, x]) if v(b) < 0.0 && v(x).fract() != 0.0 => (*b, 0.0, negative),
+        Node::Call(Func::Asin | Func::Acos | Func::Atanh, [a]) if v(a).abs() > 1.0 => (*a, v(a).signum(), beyond_one),
+        Node::Call(Func::Acosh, [a]) if v(a) < 1.0 => (*a, 1.0, below_one),
+        _ => return false,
+    };
+    let mut b = crate::expr::Builder::new();
+    let ids = b.import_all(e);
+    let sub = b.finish(ids[operand.index()]);
+    if (v(&operand) - edge).abs() > crate::check::rounding_bound(&sub, at) {
+        return false;
+    }
+    let mut exact: Vec<bool> = Vec::with_capacity(operand.index() + 1);
+    for (k, n) in e.nodes()[..=operand.index()].iter().enumerate() {
+        let flag = computed_exactly(e, n, vals, &exact, vals[k], at);
+        exact.push(flag);
+    }
+    if exact[operand.index()] {
+        return false;
+    }
+    match eval_exact(&sub, at) {
+        Exact::Value(r) => !outside(&r),
         Exact::Undefined(_) => false,
         Exact::NotRational | Exact::TooLarge => true,
     }
@@ -1775,6 +1849,46 @@ mod tests {
             ("1/ln(exp(x))", "0", "division by zero"),
             ("ln(x - 1/3)", "1/3", "ln of a non-positive number"),
             ("log(2, x^2)", "1", "log to base 1"),
+        ];
+        for (f, x, reason) in cases {
+            let err = eval_f64(&parse(f).unwrap(), &at(x)).unwrap_err();
+            assert_eq!(err.reason, reason, "{f} at {x}");
+        }
+    }
+
+    #[test]
+    fn an_operand_rounding_put_past_a_domain_edge_is_beyond_f64() {
+        // cosh(x)^2 - sinh(x)^2 is 1, exactly on the edge of asin's, acosh's and atanh's
+        // domains, and 1 less is 0, on the edge of sqrt's, ln's and a root's. In f64 it
+        // comes out either side of its edge, by less than its rounding error (0.08 at
+        // x = 11): f64 cannot tell whether the point is in the domain.
+        let cases = [
+            ("sqrt(cosh(x)^2 - sinh(x)^2 - 1)", "11"),
+            ("ln(cosh(x)^2 - sinh(x)^2 - 1)", "13"),
+            ("log(cosh(x)^2 - sinh(x)^2 - 1, 2)", "11"),
+            ("(cosh(x)^2 - sinh(x)^2 - 1)^(1/3)", "13"),
+            ("asin(cosh(x)^2 - sinh(x)^2)", "12"),
+            ("acosh(cosh(x)^2 - sinh(x)^2)", "11"),
+            ("atanh(cosh(x)^2 - sinh(x)^2)", "12"),
+        ];
+        for (f, x) in cases {
+            let err = eval_f64(&parse(f).unwrap(), &at(x)).unwrap_err();
+            assert_eq!(err.reason, ROUNDED_PAST_EDGE, "{f} at {x}");
+            assert!(err.is_beyond_f64());
+        }
+        // Exactly on atanh's edge in f64, and not exactly there in truth as far as f64
+        // can tell: the edge case of the same.
+        let err = eval_f64(&parse("atanh(cosh(x)^2 - sinh(x)^2)").unwrap(), &at("0.09")).unwrap_err();
+        assert_eq!(err.reason, ROUNDED_EDGE);
+        // Outside the domain by more than the rounding error, or exactly: still outside.
+        let cases = [
+            ("sqrt(x)", "-1", "sqrt of a negative number"),
+            ("sqrt(x - 0.1)", "0.09", "sqrt of a negative number"),
+            ("sqrt(sin(x))", "11", "sqrt of a negative number"),
+            ("asin(x/3)", "4", "outside the domain [-1, 1]"),
+            ("acosh(cos(x))", "2", "outside the domain [1, inf)"),
+            ("ln(-exp(x))", "1", "ln of a non-positive number"),
+            ("(x - 1/3)^(1/3)", "0.25", "a negative base to a fractional power"),
         ];
         for (f, x, reason) in cases {
             let err = eval_f64(&parse(f).unwrap(), &at(x)).unwrap_err();

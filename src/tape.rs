@@ -839,6 +839,18 @@ pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String
         }
         tape.recompute();
     }
+    // A domain fault the evaluator finds to be rounding's doing (an operand `f64` put on
+    // or past a domain edge its exact value may not be on: `sqrt(cosh(x)^2 - sinh(x)^2 - 1)`
+    // at x = 11) is given the evaluator's reason, so that the witness does not call the
+    // point outside the domain. Only the reason: the fault still stops the tape, which
+    // computes nothing from it.
+    if let Some(fault) = &recording.tape.value_fault {
+        let u = recording.undefined(e, fault);
+        let reason = crate::eval::rounded_edge_diagnosis(e, at, u).reason;
+        if let Some(fault) = &mut recording.tape.value_fault {
+            fault.reason = reason;
+        }
+    }
     Ok(recording)
 }
 
@@ -1105,6 +1117,30 @@ mod tests {
         assert_eq!(grad("x^(2^40 + 1)", "-1"), Ok(1_099_511_627_777.0));
         // And a positive base has no sign to lose.
         assert_eq!(grad("x^(3^40)", "1"), Ok(12_157_665_459_056_928_801.0));
+    }
+
+    #[test]
+    fn a_fault_rounding_may_have_caused_gets_the_evaluator_s_reason() {
+        // cosh(x)^2 - sinh(x)^2 - 1 is 0, and -0.0039 in f64 at x = 11: the tape cannot
+        // take the root, and does not call the point outside the domain either.
+        let at = crate::eval::point(&[("x", "11")]).unwrap();
+        let e = parse("x + sqrt(cosh(x)^2 - sinh(x)^2 - 1)").unwrap();
+        let tape = record(&e, &at, &["x"]).unwrap();
+        let u = tape.value(&e).unwrap_err();
+        assert_eq!(u.reason, crate::eval::ROUNDED_PAST_EDGE);
+        assert_eq!(tape.gradient(&e).unwrap_err().reason, crate::eval::ROUNDED_PAST_EDGE);
+        let hyper = second_derivative(&e, &at, "x", "x").unwrap_err();
+        assert_eq!(hyper.reason, crate::eval::ROUNDED_PAST_EDGE);
+        // And on the edge: tanh(pi^3) is 1 in f64, less than 1 in truth.
+        let e = parse("x/ln(1/tanh(pi^3)^4)").unwrap();
+        let tape = record(&e, &at, &["x"]).unwrap();
+        assert_eq!(tape.value(&e).unwrap_err().reason, crate::eval::ROUNDED_EDGE);
+        // A fault that is no rounding's doing keeps its reason.
+        let e = parse("sqrt(x - 12)").unwrap();
+        let tape = record(&e, &at, &["x"]).unwrap();
+        assert_eq!(tape.value(&e).unwrap_err().reason, "sqrt of a negative number");
+        let hyper = second_derivative(&e, &at, "x", "x").unwrap_err();
+        assert_eq!(hyper.reason, "sqrt of a negative number");
     }
 
     #[test]
@@ -1451,6 +1487,13 @@ pub fn second_derivative_with_magnitude(
     xi: &str,
     xj: &str,
 ) -> Result<(f64, f64), crate::eval::Undefined> {
+    // A domain fault the evaluator finds to be rounding's doing is given its reason, as
+    // on the tape ([`record`]).
+    hyper_dual_with_magnitude(e, at, xi, xj).map_err(|u| crate::eval::rounded_edge_diagnosis(e, at, u))
+}
+
+/// [`second_derivative_with_magnitude`] before its faults are diagnosed.
+fn hyper_dual_with_magnitude(e: &Expr, at: &Point, xi: &str, xj: &str) -> Result<(f64, f64), crate::eval::Undefined> {
     let mut vals: Vec<HyperDual> = Vec::with_capacity(e.len());
     let mut mags: Vec<HyperDual> = Vec::with_capacity(e.len());
     // Each value's error bound, in units of rounding (the error is about EPSILON times it).
