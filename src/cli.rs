@@ -11,6 +11,7 @@ use crate::claim::{check_claim, ClaimOptions, ClaimReport, Method, Verdict};
 use crate::diff::diff;
 use crate::eval::{format_f64, parse_number, Point};
 use crate::expr::{natural_cmp, Expr};
+use crate::float;
 use crate::format;
 use crate::limits::MAX_ORDER;
 use crate::parse::{parse, ParseError};
@@ -731,7 +732,7 @@ fn precision_note(what: &str, value: f64, bound: f64, rtol: f64) -> Option<Strin
         return None;
     }
     let digits = if bound.is_finite() {
-        (value.abs() / bound).log10().floor()
+        float::log10(value.abs() / bound).floor()
     } else {
         0.0
     };

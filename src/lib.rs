@@ -20,6 +20,7 @@ pub mod cli;
 pub mod diff;
 pub mod eval;
 pub mod expr;
+pub mod float;
 pub mod format;
 pub mod lang;
 pub mod limits;
