@@ -1098,10 +1098,26 @@ fn integer_exponent(e: &Expr, xid: Id, x: f64, at: &Point) -> Option<i32> {
 
 /// The exact value of the subexpression at `xid` (an exponent, an operand) at the point.
 fn subexpression_exactly(e: &Expr, xid: Id, at: &Point) -> Exact {
+    eval_exact(&subexpression(e, xid), at)
+}
+
+/// The subexpression of `e` at `id`, as an expression of its own.
+fn subexpression(e: &Expr, id: Id) -> Expr {
     let mut b = crate::expr::Builder::new();
     let ids = b.import_all(e);
-    let exponent = b.finish(ids[xid.index()]);
-    eval_exact(&exponent, at)
+    b.finish(ids[id.index()])
+}
+
+/// Whether `f64` computed the operand at `operand` with no rounding ([`computed_exactly`]),
+/// given the values of the nodes up to it: an operand on or past a domain edge that was
+/// computed exactly is really there.
+fn operand_computed_exactly(e: &Expr, operand: Id, vals: &[f64], at: &Point) -> bool {
+    let mut exact: Vec<bool> = Vec::with_capacity(operand.index() + 1);
+    for (k, n) in e.nodes()[..=operand.index()].iter().enumerate() {
+        let flag = computed_exactly(e, n, vals, &exact, vals[k], at);
+        exact.push(flag);
+    }
+    exact[operand.index()]
 }
 
 /// The exponent at `x` where it is a number that is an integer in `i32`'s range: a
@@ -1231,12 +1247,7 @@ fn on_rounded_edge(e: &Expr, node: &Node, vals: &[f64], at: &Point) -> bool {
     let Some((operand, edge_value)) = operand else {
         return false;
     };
-    let mut exact: Vec<bool> = Vec::with_capacity(operand.index() + 1);
-    for (k, n) in e.nodes()[..=operand.index()].iter().enumerate() {
-        let flag = computed_exactly(e, n, vals, &exact, vals[k], at);
-        exact.push(flag);
-    }
-    if exact[operand.index()] {
+    if operand_computed_exactly(e, operand, vals, at) {
         return false;
     }
     match subexpression_exactly(e, operand, at) {
@@ -1271,18 +1282,11 @@ fn past_rounded_edge(e: &Expr, node: &Node, vals: &[f64], at: &Point) -> bool {
         Node::Call(Func::Acosh, [a]) if v(a) < 1.0 => (*a, 1.0, below_one),
         _ => return false,
     };
-    let mut b = crate::expr::Builder::new();
-    let ids = b.import_all(e);
-    let sub = b.finish(ids[operand.index()]);
+    let sub = subexpression(e, operand);
     if (v(&operand) - edge).abs() > crate::check::rounding_bound(&sub, at) {
         return false;
     }
-    let mut exact: Vec<bool> = Vec::with_capacity(operand.index() + 1);
-    for (k, n) in e.nodes()[..=operand.index()].iter().enumerate() {
-        let flag = computed_exactly(e, n, vals, &exact, vals[k], at);
-        exact.push(flag);
-    }
-    if exact[operand.index()] {
+    if operand_computed_exactly(e, operand, vals, at) {
         return false;
     }
     match eval_exact(&sub, at) {
