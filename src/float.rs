@@ -107,11 +107,6 @@ pub fn log10(x: f64) -> f64 {
     core_math::log10(x)
 }
 
-/// The logarithm of `x` to base `b`, as `ln(x)/ln(b)`.
-pub fn log(x: f64, b: f64) -> f64 {
-    ln(x) / ln(b)
-}
-
 /// `x` to the power `y`, with C's `pow` conventions (`pow(x, 0)` is 1, a negative `x` to
 /// a non-integer `y` is not a number).
 pub fn powf(x: f64, y: f64) -> f64 {
