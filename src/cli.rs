@@ -710,6 +710,62 @@ fn report_precision_note(what: &str, r: &crate::check::Report, rtol: f64) -> Opt
     }
 }
 
+/// The reasons a matrix's entries are undefined at the point, or not cross-checked
+/// there, each with the entries (row, column, from 0) it holds for, in the order met:
+/// the matrix shows only "undefined", and a grid of one reason says it once.
+#[derive(Default)]
+struct UndefinedEntries {
+    reasons: Vec<(String, Vec<(usize, usize)>)>,
+}
+
+impl UndefinedEntries {
+    /// Notes entry `at`'s reason, where its value or its cross-check is undefined.
+    fn add(&mut self, r: &crate::check::Report, at: (usize, usize)) {
+        let reason = match (&r.value, r.comparison.status) {
+            // A value that exists but f64 cannot hold or place is not called undefined.
+            (Err(u), _) if u.is_beyond_f64() => format!("beyond f64's range or precision: {u}"),
+            (Err(u), _) => format!("undefined: {u}"),
+            (Ok(_), Status::Undefined) => format!(
+                "not cross-checked: {}",
+                r.comparison.reason.as_deref().unwrap_or("the witness has no value")
+            ),
+            _ => return,
+        };
+        match self.reasons.iter_mut().find(|(known, _)| *known == reason) {
+            Some((_, entries)) => entries.push(at),
+            None => self.reasons.push((reason, vec![at])),
+        }
+    }
+
+    /// `[{"entries": [[1, 1], [2, 2]], "reason": "undefined: …"}, …]`, rows and columns
+    /// from 1 as in the text.
+    fn json(&self) -> Value {
+        self.reasons
+            .iter()
+            .map(|(reason, entries)| {
+                let entries: Vec<[usize; 2]> = entries.iter().map(|(i, j)| [i + 1, j + 1]).collect();
+                json!({"entries": entries, "reason": reason})
+            })
+            .collect()
+    }
+
+    /// One `note:` line per reason: "note: entries (1, 1), (2, 2) are undefined: …".
+    fn notes(&self) -> String {
+        self.reasons
+            .iter()
+            .map(|(reason, entries)| {
+                let listed: Vec<String> = entries.iter().map(|(i, j)| format!("({}, {})", i + 1, j + 1)).collect();
+                let (noun, verb) = if entries.len() == 1 {
+                    ("entry", "is")
+                } else {
+                    ("entries", "are")
+                };
+                format!("note: {noun} {} {verb} {reason}\n", listed.join(", "))
+            })
+            .collect()
+    }
+}
+
 /// How a note names matrix entry (i, j), counted from 0: "entry (1, 2)". A Hessian's
 /// entry off the diagonal is named with its mirror image, which is the same derivative
 /// ("entries (1, 2) and (2, 1)"), and the one below the diagonal not at all.
@@ -1486,6 +1542,9 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
     let mut value_bounds: Vec<Vec<Value>> = Vec::new();
     // The entries f64 holds to fewer digits than rtol asks: their notes.
     let mut precision_notes: Vec<String> = Vec::new();
+    // Why entries shown as undefined are, or why they are not cross-checked: each
+    // reason once, with the entries it holds for.
+    let mut undefined_entries = UndefinedEntries::default();
     let mut autograd: Vec<Vec<Value>> = Vec::new();
     let summary_status = |s: &SampleSummary| {
         if s.failed > 0 {
@@ -1519,6 +1578,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                             &mut precision_notes,
                         );
                         arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                        undefined_entries.add(r, (i, j));
                         statuses.push(r.comparison.status);
                     }
                 }
@@ -1544,6 +1604,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                         &mut precision_notes,
                     );
                     arow.push(r.autograd.as_ref().map_or(Value::Null, |x| number_json(*x)));
+                    undefined_entries.add(&r, (i, j));
                     r.comparison.status
                 }
                 None => summary_status(&sample_with(origin, &entry.expr, witness, &tol)),
@@ -1577,6 +1638,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
                 "values": if at.is_some() { json!(values) } else { Value::Null },
                 "value_error_bounds": if at.is_some() { json!(value_bounds) } else { Value::Null },
                 "autograd": if at.is_some() { json!(autograd) } else { Value::Null },
+                "undefined_entries": if at.is_some() { undefined_entries.json() } else { Value::Null },
                 "check": {
                     "status": if failed > 0 { "fail" } else if passed == 0 { "undefined" } else { "pass" },
                     "entries": passed + failed + undefined, "passed": passed, "failed": failed, "undefined": undefined,
@@ -1612,6 +1674,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             for note in &precision_notes {
                 out.push_str(note);
             }
+            out.push_str(&undefined_entries.notes());
             out.push_str(&bounds_note(hit));
         }
         Format::Latex => {

@@ -278,6 +278,31 @@ snap!(
     cli_hessian_few_digits_certain,
     dydx(&["hessian", "y*sin(exp(x))", "--at", "x=28,y=2"])
 );
+// The matrix shows "undefined"; a note says why, once per reason: outside the domain,
+// an overflow, and a check f64 cannot make (the root of a cancellation to 0).
+snap!(
+    cli_jacobian_says_why_entries_are_undefined,
+    dydx(&["jacobian", "ln(x*y); x*y", "--at", "x=-1,y=1"])
+);
+snap!(
+    cli_hessian_says_why_entries_are_undefined,
+    dydx(&["hessian", "x^3*y + exp(x*y)", "--at", "x=800,y=1"])
+);
+snap!(
+    cli_jacobian_says_why_entries_are_undefined_json,
+    dydx(&["jacobian", "ln(x*y); x*y", "--at", "x=-1,y=1", "--format", "json"])
+);
+snap!(
+    cli_hessian_says_why_entries_are_not_checked,
+    dydx(&[
+        "hessian",
+        "x*y + sqrt(cosh(x)^2 - sinh(x)^2 - 1)",
+        "--at",
+        "x=10,y=2",
+        "--simplify",
+        "none"
+    ])
+);
 snap!(
     cli_check_proved,
     dydx(&["check", "sin(2*x)", "--claim", "2*(cos(x)^2 - sin(x)^2)"])
