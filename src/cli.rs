@@ -749,11 +749,20 @@ impl UndefinedEntries {
             .collect()
     }
 
-    /// One `note:` line per reason: "note: entries (1, 1), (2, 2) are undefined: …".
-    fn notes(&self) -> String {
+    /// One `note:` line per reason: "note: entries (1, 1), (2, 2) are undefined: …", or
+    /// "note: every entry is undefined: …" ("no entry is cross-checked: …") where the reason
+    /// holds for all `entries_in_all` entries of the matrix (a 10×10 Hessian outside the
+    /// domain is one short line).
+    fn notes(&self, entries_in_all: usize) -> String {
         self.reasons
             .iter()
             .map(|(reason, entries)| {
+                if entries.len() == entries_in_all && entries_in_all > 1 {
+                    return match reason.strip_prefix("not cross-checked: ") {
+                        Some(why) => format!("note: no entry is cross-checked: {why}\n"),
+                        None => format!("note: every entry is {reason}\n"),
+                    };
+                }
                 let listed: Vec<String> = entries.iter().map(|(i, j)| format!("({}, {})", i + 1, j + 1)).collect();
                 let (noun, verb) = if entries.len() == 1 {
                     ("entry", "is")
@@ -1674,7 +1683,7 @@ fn cmd_matrix(src: String, wrt: Vec<String>, args: CheckArgs, hessian: bool, out
             for note in &precision_notes {
                 out.push_str(note);
             }
-            out.push_str(&undefined_entries.notes());
+            out.push_str(&undefined_entries.notes(passed + failed + undefined));
             out.push_str(&bounds_note(hit));
         }
         Format::Latex => {
