@@ -848,12 +848,12 @@ pub fn record(e: &Expr, at: &Point, inputs: &[&str]) -> Result<Recording, String
     // at x = 10) is given the evaluator's reason, so that the witness does not call the
     // point outside the domain. Only the reason: the fault still stops the tape, which
     // computes nothing from it.
-    if let Some(fault) = &recording.tape.value_fault {
-        let u = recording.undefined(e, fault);
-        let reason = crate::eval::rounded_edge_diagnosis(e, at, u).reason;
-        if let Some(fault) = &mut recording.tape.value_fault {
-            fault.reason = reason;
-        }
+    if let Some(fault) = recording.tape.value_fault.take() {
+        let diagnosed = crate::eval::rounded_edge_diagnosis(e, at, recording.undefined(e, &fault));
+        recording.tape.value_fault = Some(Fault {
+            reason: diagnosed.reason,
+            ..fault
+        });
     }
     Ok(recording)
 }
